@@ -1,0 +1,68 @@
+# Renewal survey-and-interview pipeline. `make help` lists the targets.
+# Targets are the stages' artifacts: an unchanged stage is not rerun.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+STUDY ?= examples/demo/study.yaml
+NAME := $(shell sed -n 's/^name:[[:space:]]*\([^[:space:]#]*\).*/\1/p' $(STUDY) 2>/dev/null)
+OUT := outputs/$(NAME)
+CODE := $(shell find pipeline -name '*.py' 2>/dev/null)
+QUESTIONNAIRE_FILES := $(wildcard questionnaires/*.yaml)
+
+DEMO_RAW := examples/demo/raw/survey_by_text.xlsx examples/demo/raw/survey_by_code.xlsx
+
+.PHONY: help venv demo all test bench clean lock ingest clean-stage
+
+help:  ## list the targets
+	@echo "make demo                     install (first time) and run the whole pipeline on the bundled demo study"
+	@echo "make test                     run the test suite"
+	@echo "make all STUDY=path/study.yaml  run the pipeline on your study (outputs/<name>/)"
+	@echo "make ingest|clean-stage STUDY=...  run one stage (and what it needs)"
+	@echo "make bench                    benchmarks (ingest+clean at 50k rows xlsx and 1M rows csv)"
+	@echo "make lock                     re-pin requirements.lock from the current environment"
+	@echo "make clean                    delete outputs/ and generated demo exports (keeps .venv)"
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	touch $@
+
+venv: $(STAMP)
+
+# --- the bundled demo study: raw exports come from a seeded generator ---
+$(DEMO_RAW) &: examples/demo/generate.py questionnaires/renewal_satisfaction.yaml $(STAMP)
+	$(PY) examples/demo/generate.py --out examples/demo/raw
+
+# --- stages: each target is the stage's artifact ---
+$(OUT)/ingest/responses.parquet: $(STUDY) $(CODE) $(QUESTIONNAIRE_FILES) $(STAMP) $(if $(filter examples/demo/study.yaml,$(STUDY)),$(DEMO_RAW))
+	$(PY) -m pipeline ingest --study $(STUDY)
+
+$(OUT)/clean/responses.parquet: $(OUT)/ingest/responses.parquet
+	$(PY) -m pipeline clean --study $(STUDY)
+
+ingest: $(OUT)/ingest/responses.parquet
+clean-stage: $(OUT)/clean/responses.parquet
+
+all: $(OUT)/clean/responses.parquet  ## the whole pipeline for STUDY
+
+demo:
+	@$(MAKE) --no-print-directory all STUDY=examples/demo/study.yaml
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+bench: $(STAMP)
+	$(PY) bench/bench_ingest.py
+
+lock:
+	$(PY) -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock.new
+	{ echo '# Exact versions installed by `make` (pip freeze of a working environment, Python 3.11).'; \
+	  echo '# Regenerate with `make lock` after changing dependencies in pyproject.toml.'; \
+	  cat requirements.lock.new; } > requirements.lock && rm requirements.lock.new
+
+clean:
+	rm -rf outputs/*/ $(DEMO_RAW)

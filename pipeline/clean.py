@@ -1,0 +1,328 @@
+"""Stage 2, clean: screening rules from the questionnaire's ``quality`` section.
+
+Every rule flags rows with a human-readable detail. A row that fails several rules is listed
+under each of them in ``exclusions.csv`` but counted once, under the first rule in
+``quality.order``; ``cleaning_log.json`` reconciles exactly: read = kept + Σ excluded per rule.
+
+Rules: duplicate_id, duplicate_answers, duplicate_ip (then the IP pseudonym is dropped),
+speeder, straightlining, attention_check, incomplete, out_of_range.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .questionnaire import META_COLUMNS, Questionnaire
+
+NON_ITEM = set(META_COLUMNS) | {"source", "finished", "progress"}
+
+
+def item_columns(df: pd.DataFrame) -> list[str]:
+    return [c for c in df.columns if c not in NON_ITEM]
+
+
+def _series(mask: np.ndarray | pd.Series, detail) -> pd.Series:
+    mask = np.asarray(mask, dtype=bool)
+    idx = np.flatnonzero(mask)
+    if isinstance(detail, str):
+        return pd.Series([detail] * len(idx), index=idx, dtype=object)
+    return pd.Series(np.asarray(detail, dtype=object)[idx] if len(detail) == len(mask) else detail, index=idx, dtype=object)
+
+
+def rule_duplicate_id(df: pd.DataFrame) -> pd.Series:
+    ids = df["respondent"]
+    dup = (ids.duplicated(keep="first") & ids.notna()).to_numpy()
+    first_row = df.groupby("respondent", sort=False)["source_row"].transform("first").to_numpy()
+    return _series(dup, np.array([f"same respondent id as file row {r}" for r in first_row], dtype=object) if dup.any() else "")
+
+
+def rule_duplicate_answers(df: pd.DataFrame, cols: list[str]) -> pd.Series:
+    h = pd.util.hash_pandas_object(df[cols], index=False).to_numpy()
+    dup = pd.Series(h).duplicated(keep="first").to_numpy()
+    if not dup.any():
+        return _series(dup, "")
+    first = pd.Series(np.arange(len(h))).groupby(h).transform("first").to_numpy()
+    resp = df["respondent"].to_numpy()
+    detail = np.array([f"identical answers to respondent {resp[first[i]]}" if dup[i] else "" for i in range(len(h))], dtype=object) \
+        if len(h) < 200_000 else np.where(dup, "identical answers to an earlier respondent", "")
+    return _series(dup, detail)
+
+
+def rule_duplicate_ip(df: pd.DataFrame, window_min: float) -> pd.Series:
+    if "ip_hash" not in df or "submitted_at" not in df:
+        return _series(np.zeros(len(df), bool), "")
+    ok = (df["ip_hash"].notna() & df["submitted_at"].notna()).to_numpy()
+    d = pd.DataFrame({"ip": df["ip_hash"].to_numpy()[ok], "t": df["submitted_at"].to_numpy()[ok],
+                      "pos": np.flatnonzero(ok)}).sort_values(["ip", "t", "pos"], kind="stable")
+    same = d["ip"].eq(d["ip"].shift()).to_numpy()
+    gap = ((d["t"] - d["t"].shift()).dt.total_seconds() / 60).to_numpy()
+    hit = same & (gap <= window_min)
+    prev = df["respondent"].to_numpy()[d["pos"].shift().fillna(0).astype(int).to_numpy()]
+    mask = np.zeros(len(df), bool)
+    detail = np.full(len(df), "", dtype=object)
+    pos = d["pos"].to_numpy()[hit]
+    mask[pos] = True
+    detail[pos] = [f"same IP as respondent {p}, {g:.1f} min earlier (window {window_min:g} min)"
+                   for p, g in zip(prev[hit], gap[hit])]
+    return _series(mask, detail)
+
+
+def rule_speeder(df: pd.DataFrame, min_seconds: float | None, median_fraction: float | None) -> tuple[pd.Series, dict]:
+    info: dict = {}
+    if "duration_s" not in df:
+        return _series(np.zeros(len(df), bool), ""), {"note": "no duration column in the export"}
+    dur = df["duration_s"].astype("float64").to_numpy()
+    limit = -np.inf
+    parts = []
+    if min_seconds is not None:
+        limit = max(limit, min_seconds)
+        parts.append(f"floor {min_seconds:g} s")
+    if median_fraction is not None:
+        med = float(np.nanmedian(dur)) if np.isfinite(dur).any() else np.nan
+        info["median_duration_s"] = med
+        if np.isfinite(med):
+            limit = max(limit, median_fraction * med)
+            parts.append(f"{median_fraction:g} × median {med:g} s = {median_fraction * med:g} s")
+    info["threshold_s"] = None if limit == -np.inf else limit
+    mask = np.nan_to_num(dur, nan=np.inf) < limit
+    detail = np.array([f"duration {d:g} s below the limit ({'; '.join(parts)})" for d in dur], dtype=object) if mask.any() else ""
+    return _series(mask, detail), info
+
+
+def rule_attention(df: pd.DataFrame, checks) -> pd.Series:
+    mask = np.zeros(len(df), bool)
+    detail = np.full(len(df), "", dtype=object)
+    for a in checks:
+        v = df[a.item]
+        fail = ~v.isin(a.passes).fillna(False).to_numpy(bool)
+        if not a.missing_fails:
+            fail &= v.notna().to_numpy()
+        vals = v.astype("string").fillna("missing").to_numpy()
+        for i in np.flatnonzero(fail):
+            detail[i] = (detail[i] + "; " if detail[i] else "") + f"{a.item} = {vals[i]}, expected {'/'.join(map(str, a.passes))}"
+        mask |= fail
+    return _series(mask, detail)
+
+
+def straightlining_blocks(q: Questionnaire) -> list:
+    cfg = q.quality.straightlining
+    attention = {a.item for a in q.quality.attention}
+    blocks = [it for it in q.items if it.type == "matrix" and (cfg.blocks is None or it.id in cfg.blocks)]
+    out = []
+    for b in blocks:
+        rows = [r.id for r in b.rows or [] if r.id not in attention]
+        if len(rows) >= cfg.min_items:
+            out.append((b.id, rows))
+    return out
+
+
+def rule_straightlining(df: pd.DataFrame, q: Questionnaire) -> pd.Series:
+    cfg = q.quality.straightlining
+    blocks = straightlining_blocks(q)
+    n = len(df)
+    if not blocks:
+        return _series(np.zeros(n, bool), "")
+    straight = np.zeros((n, len(blocks)), bool)
+    eligible = np.zeros((n, len(blocks)), bool)
+    value = np.zeros((n, len(blocks)))
+    for j, (_, rows) in enumerate(blocks):
+        m = df[rows].astype("float64").to_numpy()
+        answered = np.isfinite(m).sum(axis=1)
+        eligible[:, j] = answered >= cfg.min_items
+        lo, hi = np.nanmin(np.where(np.isfinite(m), m, np.inf), axis=1), np.nanmax(np.where(np.isfinite(m), m, -np.inf), axis=1)
+        straight[:, j] = eligible[:, j] & (lo == hi)
+        value[:, j] = lo
+    n_straight = straight.sum(axis=1)
+    n_eligible = eligible.sum(axis=1)
+    need = np.minimum(cfg.min_blocks, n_eligible)
+    mask = (n_straight >= need) & (n_straight >= 1)
+    detail = np.full(n, "", dtype=object)
+    names = [b for b, _ in blocks]
+    for i in np.flatnonzero(mask):
+        which = ", ".join(f"{names[j]}={value[i, j]:g}" for j in np.flatnonzero(straight[i]))
+        detail[i] = f"identical answers in {n_straight[i]} of {n_eligible[i]} matrix blocks ({which})"
+    return _series(mask, detail)
+
+
+def required_units(q: Questionnaire) -> list[str]:
+    """Required answer units as they appear in missing.parquet (matrix rows, other items by id)."""
+    out = []
+    for it in q.items:
+        if it.type == "matrix":
+            out += [r.id for r in it.rows or [] if r.required]
+        elif it.required:
+            out.append(it.id)
+    return out
+
+
+def rule_incomplete(df: pd.DataFrame, missing: pd.DataFrame, q: Questionnaire) -> pd.Series:
+    cfg = q.quality.completeness
+    units = required_units(q)
+    n = len(df)
+    pos = pd.Series(np.arange(n), index=df["respondent"].to_numpy())
+    pos = pos[~pos.index.duplicated()]
+    m = missing[missing["item"].isin(units)]
+    blanks = np.zeros(n, int)
+    skips = np.zeros(n, int)
+    for kind, arr in (("blank", blanks), ("skipped", skips)):
+        sub = m[m["kind"] == kind]
+        if len(sub):
+            counts = sub.groupby("respondent", observed=True).size()
+            idx = pos.reindex(counts.index).dropna().astype(int)
+            np.add.at(arr, idx.to_numpy(), counts.loc[idx.index].to_numpy())
+    denom = np.maximum(len(units) - skips, 1)
+    share = 1 - blanks / denom
+    mask = share < cfg.min_share - 1e-12
+    detail = np.array([f"answered {denom[i] - blanks[i]} of {denom[i]} required items ({share[i]:.0%}; minimum {cfg.min_share:.0%})"
+                       for i in range(n)], dtype=object) if mask.any() else np.full(n, "", dtype=object)
+    if "finished" in df:
+        unfinished = (df["finished"] == False).fillna(False).to_numpy(bool)  # noqa: E712
+        detail = np.where(unfinished & ~mask, "the platform marks the response as not finished", detail)
+        mask |= unfinished
+    return _series(mask, detail)
+
+
+def rule_out_of_range(df: pd.DataFrame, q: Questionnaire) -> pd.Series:
+    n = len(df)
+    mask = np.zeros(n, bool)
+    detail = np.full(n, "", dtype=object)
+    for it in q.items:
+        if it.type != "numeric" or (it.min is None and it.max is None):
+            continue
+        v = df[it.id].astype("float64").to_numpy()
+        bad = np.zeros(n, bool)
+        if it.min is not None:
+            bad |= v < it.min
+        if it.max is not None:
+            bad |= v > it.max
+        for i in np.flatnonzero(bad):
+            detail[i] = (detail[i] + "; " if detail[i] else "") + f"{it.id} = {v[i]:g} outside [{it.min:g}, {it.max:g}]"
+        mask |= bad
+    return _series(mask, detail)
+
+
+def screen(df: pd.DataFrame, missing: pd.DataFrame, q: Questionnaire) -> tuple[dict[str, pd.Series], dict]:
+    """Apply every enabled rule; return rule -> flagged rows (position -> detail) and rule info."""
+    qc = q.quality
+    flags: dict[str, pd.Series] = {}
+    info: dict[str, dict] = {}
+    cols = item_columns(df)
+    d = qc.duplicates
+    if d.same_id:
+        flags["duplicate_id"] = rule_duplicate_id(df)
+    if d.identical_answers:
+        flags["duplicate_answers"] = rule_duplicate_answers(df, cols)
+    if d.same_ip_window_minutes is not None:
+        flags["duplicate_ip"] = rule_duplicate_ip(df, d.same_ip_window_minutes)
+    if qc.speeders.min_seconds is not None or qc.speeders.median_fraction is not None:
+        flags["speeder"], info["speeder"] = rule_speeder(df, qc.speeders.min_seconds, qc.speeders.median_fraction)
+    if qc.straightlining is not None:
+        flags["straightlining"] = rule_straightlining(df, q)
+        info["straightlining"] = {"blocks": [b for b, _ in straightlining_blocks(q)]}
+    if qc.attention:
+        flags["attention_check"] = rule_attention(df, qc.attention)
+    if qc.completeness is not None:
+        flags["incomplete"] = rule_incomplete(df, missing, q)
+    if qc.ranges:
+        flags["out_of_range"] = rule_out_of_range(df, q)
+    return flags, info
+
+
+def run(study) -> dict:
+    from .stage import stage_output, write_csv, write_json
+
+    q = study.questionnaire
+    src = study.stage_dir("ingest")
+    df = pd.read_parquet(src / "responses.parquet")
+    missing = pd.read_parquet(src / "missing.parquet")
+    flags, info = screen(df, missing, q)
+    order = [r for r in q.quality.order if r in flags]
+    n = len(df)
+    first_rule = np.full(n, None, dtype=object)
+    for rule in order:
+        pos = flags[rule].index.to_numpy()
+        free = pos[first_rule[pos] == None]  # noqa: E711
+        first_rule[free] = rule
+    excluded = first_rule != None  # noqa: E711
+    resp = df["respondent"].to_numpy()
+    rows = df["source_row"].to_numpy()
+    files = df["source_file"].to_numpy()
+    ex_parts = []
+    for rule in order:
+        s = flags[rule]
+        p = s.index.to_numpy()
+        ex_parts.append(pd.DataFrame({"respondent": resp[p], "rule": rule, "detail": s.to_numpy(),
+                                      "counted": first_rule[p] == rule, "source_file": files[p], "source_row": rows[p],
+                                      "_o": p}))
+    exclusions = (pd.concat(ex_parts, ignore_index=True) if ex_parts else
+                  pd.DataFrame(columns=["respondent", "rule", "detail", "counted", "source_file", "source_row", "_o"]))
+    rule_rank = {r: i for i, r in enumerate(order)}
+    exclusions = (exclusions.assign(_r=exclusions["rule"].map(rule_rank))
+                  .sort_values(["_o", "_r"], kind="stable").drop(columns=["_o", "_r"]).reset_index(drop=True))
+    kept = df.loc[~excluded].drop(columns=[c for c in ("ip_hash",) if c in df]).reset_index(drop=True)
+    kept_missing = missing[missing["respondent"].isin(set(kept["respondent"]))].reset_index(drop=True)
+    all_rules = list(q.quality.order)
+    log = {
+        "read": int(n),
+        "kept": int(len(kept)),
+        "excluded": int(excluded.sum()),
+        "order": order,
+        "rules": [{
+            "rule": r,
+            "enabled": r in flags,
+            "flagged": int(len(flags[r])) if r in flags else 0,
+            "excluded": int((first_rule == r).sum()),
+            **({"info": info[r]} if r in info else {}),
+        } for r in all_rules],
+        "missing_answers_kept": {k: int(v) for k, v in kept_missing["kind"].value_counts().sort_index().items()},
+        "dropped_columns": ["ip_hash"] if "ip_hash" in df else [],
+        "config": q.quality.model_dump(),
+    }
+    assert log["read"] == log["kept"] + sum(r["excluded"] for r in log["rules"])
+    with stage_output(study.stage_dir("clean"), inputs=[src / "responses.parquet", src / "missing.parquet"],
+                      configs=study.config_files(), seed=study.config.seed, stage="clean") as tmp:
+        kept.to_parquet(tmp / "responses.parquet", index=False)
+        kept_missing.to_parquet(tmp / "missing.parquet", index=False)
+        write_csv(exclusions, tmp / "exclusions.csv")
+        write_csv(codebook(q, kept), tmp / "codebook.csv")
+        write_json(log, tmp / "cleaning_log.json")
+    return log
+
+
+def codebook(q: Questionnaire, df: pd.DataFrame) -> pd.DataFrame:
+    """Variable and value labels of the clean table (like SPSS's variable view)."""
+    rows = []
+    idx = q.item_index
+    for col in df.columns:
+        base = col.split("__")[0]
+        it = idx.get(col) or idx.get(base)
+        if it is None:
+            rows.append({"column": col, "item": "", "type": "metadata", "construct": "", "code": "", "label_zh": "", "label_en": ""})
+            continue
+        common = {"column": col, "item": it.id, "type": it.type, "construct": it.construct or ""}
+        if "__" in col:
+            key = col.split("__", 1)[1]
+            o = next(o for o in q.options_of(it) if o.col_key == key)
+            rows.append({**common, "code": o.code, "label_zh": o.label, "label_en": o.en,
+                         "note": "rank (1 = first)" if it.type == "ranking" else "1 = chosen, 0 = not chosen"})
+        elif it.type in ("single", "likert") and col == it.id:
+            for o in q.options_of(it):
+                rows.append({**common, "code": o.code, "label_zh": o.label, "label_en": o.en})
+        else:
+            rows.append({**common, "code": "", "label_zh": it.text, "label_en": it.en})
+    return pd.DataFrame(rows)
+
+
+def print_summary(log: dict) -> None:
+    """CONSORT-style account: read → excluded per rule → kept."""
+    width = 34
+    print(f"{'Submissions read':<{width}}{log['read']:>8}")
+    for r in log["rules"]:
+        if not r["enabled"]:
+            print(f"  {'– ' + r['rule'] + ' (off)':<{width - 2}}{'':>8}")
+            continue
+        extra = f"   (flagged {r['flagged']}; {r['flagged'] - r['excluded']} also failed an earlier rule)" \
+            if r["flagged"] != r["excluded"] else ""
+        print(f"  {'– ' + r['rule']:<{width - 2}}{-r['excluded']:>8}{extra}")
+    print(f"{'Kept for analysis':<{width}}{log['kept']:>8}")

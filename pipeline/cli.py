@@ -1,0 +1,72 @@
+"""Command line: ``python -m pipeline STAGE --study PATH``.
+
+Input errors print one line (file, row, column, value) and exit with code 2, never a traceback.
+Only the standard library is imported here so that ``--help`` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+STAGES = {
+    "ingest": "read the survey export(s) into outputs/<study>/ingest/",
+    "clean": "apply the quality rules; write clean/responses.parquet, exclusions.csv, cleaning_log.json",
+}
+ORDER = ["ingest", "clean"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m pipeline",
+        description="Survey-and-interview pipeline for old residential community renovation studies.",
+        epilog="Example: python -m pipeline run --study examples/demo/study.yaml",
+    )
+    sub = p.add_subparsers(dest="stage", metavar="STAGE", required=True)
+    for name, help_ in {**STAGES, "run": "run every stage in order (" + " → ".join(ORDER) + ")"}.items():
+        sp = sub.add_parser(name, help=help_, description=help_)
+        sp.add_argument("--study", required=True, metavar="PATH", help="the study file (YAML)")
+        sp.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    return p
+
+
+def _run_stage(name: str, study, quiet: bool) -> None:
+    t0 = time.perf_counter()
+    if name == "ingest":
+        from . import ingest
+
+        log = ingest.run(study)
+        if not quiet:
+            files = ", ".join(f"{f['file']} ({f['format']}, {f['mode']}, {f['rows']} rows)" for f in log["files"])
+            red = log["redactions"]
+            print(f"ingest: {log['rows']} submissions read from {files}"
+                  + (f"; redacted in open answers: {red}" if red else ""))
+    elif name == "clean":
+        from . import clean
+
+        log = clean.run(study)
+        if not quiet:
+            clean.print_summary(log)
+    if not quiet:
+        print(f"{name}: done in {time.perf_counter() - t0:.2f} s → {study.stage_dir(name)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from .errors import EXIT_INPUT_ERROR, InputError
+
+    try:
+        from .study import Study
+
+        study = Study(args.study)
+        stages = ORDER if args.stage == "run" else [args.stage]
+        for s in stages:
+            _run_stage(s, study, args.quiet)
+    except InputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0

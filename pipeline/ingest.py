@@ -1,0 +1,393 @@
+"""Stage 1, ingest: read the platform export(s) of a study into one typed table.
+
+Writes ``ingest/responses.parquet`` (one row per submission; metadata columns, then item
+columns named by item id), ``ingest/missing.parquet`` (respondent, item, kind, label: every
+missing answer with its kind), ``ingest/column_map.csv`` (export column -> item, option/row) and
+``ingest/ingest_log.json``. IP addresses are replaced by a keyed hash (``ip_hash``) before
+anything is written; open answers have phone/ID numbers, e-mail and IP addresses redacted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .io import decode as dec
+from .io.headers import Column, detect_format, parse_columns
+from .io.mapping import ItemPlan, plan_items
+from .io.tables import RawTable, read_table
+from .privacy import ip_pseudonym
+from .questionnaire import Questionnaire
+from .textnorm import norm
+
+_IP = re.compile(r"^\s*([0-9a-fA-F:.]+)\s*(?:\((.*)\))?\s*$")
+_DUR = re.compile(r"^(?:(\d+)(?:小时|时))?(?:(\d+)分)?(?:(\d+(?:\.\d+)?)秒?)?$")
+_TIME_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M",
+                 "%d-%b-%Y %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S")
+
+
+@dataclass
+class FileResult:
+    data: pd.DataFrame
+    missing: pd.DataFrame
+    column_map: pd.DataFrame
+    info: dict = field(default_factory=dict)
+
+
+def read_survey(q: Questionnaire, path: Path, fmt: str = "auto", source: str | None = None,
+                ip_key: bytes = b"", display: str | None = None) -> FileResult:
+    """Read one export file into typed columns. Raises InputError on anything unexpected."""
+    table = read_table(path)
+    family = detect_format(table, fmt)
+    cols = parse_columns(table, family)
+    plans = plan_items(q, table, cols, family)
+    mode = _mode(q, table, plans, family, fmt)
+    shown = display or str(path)
+    n = table.n_rows
+    out: dict[str, object] = {}
+    miss_parts: list[pd.DataFrame] = []
+    redactions: dict[str, int] = {}
+
+    meta = _read_meta(table, cols, ip_key, shown)
+    row_numbers = np.arange(table.first_data_row, table.first_data_row + n)
+    out["respondent"] = meta.pop("respondent", pd.Series(row_numbers.astype(str)))
+    out["source_file"] = pd.Series(np.full(n, shown, dtype=object), dtype="str")
+    out["source"] = pd.Series(np.full(n, source or path.stem, dtype=object), dtype="str")
+    out["source_row"] = row_numbers.astype(np.int64)
+    out.update(meta)
+
+    def add_missing(item_id: str, kinds_rows: np.ndarray, labels: np.ndarray | None = None) -> None:
+        idx = np.flatnonzero(kinds_rows)
+        if len(idx):
+            miss_parts.append(pd.DataFrame({
+                "row": idx, "item": item_id,
+                "kind": pd.Categorical.from_codes(kinds_rows[idx] - 1, ["skipped", "blank", "scale_missing"]),
+                "label": labels[idx] if labels is not None else None,
+            }))
+
+    for plan in plans:
+        item = plan.item
+        t = item.type
+        if t in ("single", "likert"):
+            _choice(q, item, item.id, plan.main, plan, table, mode, shown, out, add_missing)
+        elif t == "matrix":
+            for r in item.rows or []:
+                _choice(q, q.item_index[r.id], r.id, plan.rows[r.id], plan, table, mode, shown, out, add_missing)
+        elif t in ("multi", "ranking"):
+            _multi(q, item, plan, table, mode, shown, out, add_missing, family)
+        elif t == "numeric":
+            cell, uniq = _fact(table, plan.main, shown)
+            vals, kinds = dec.decode_numeric(item, cell, uniq)
+            out[item.id] = pd.array(np.take(vals, cell.codes), dtype="Float64")
+            add_missing(item.id, np.take(kinds, cell.codes))
+        elif t in ("open", "region"):
+            cell, uniq = _fact(table, plan.main, shown)
+            vals, kinds, per = dec.decode_text(uniq, redactions)
+            rows_vals = np.take(vals, cell.codes)
+            out[item.id] = pd.Series(rows_vals, dtype="str")
+            counts = np.bincount(cell.codes, minlength=len(uniq))
+            for k, c in enumerate(per):
+                for kind, m in c.items():
+                    redactions[kind] = redactions.get(kind, 0) + m * int(counts[k])
+            if t == "region":
+                parts = pd.Series(rows_vals, dtype="str").str.split("-", n=1, expand=True)
+                out[f"{item.id}_province"] = parts[0] if 0 in parts else pd.Series([None] * n, dtype="str")
+                out[f"{item.id}_city"] = parts[1] if 1 in parts else pd.Series([None] * n, dtype="str")
+            add_missing(item.id, np.take(kinds, cell.codes))
+    data = pd.DataFrame({k: (v.reset_index(drop=True) if isinstance(v, pd.Series) else v) for k, v in out.items()})
+    missing = (pd.concat(miss_parts, ignore_index=True) if miss_parts
+               else pd.DataFrame({"row": pd.Series(dtype=np.int64), "item": pd.Series(dtype="str"),
+                                  "kind": pd.Categorical([], ["skipped", "blank", "scale_missing"]),
+                                  "label": pd.Series(dtype="str")}))
+    missing.insert(0, "respondent", data["respondent"].to_numpy()[missing["row"].to_numpy()])
+    missing = missing.drop(columns="row")
+    cmap = _column_map(cols, plans, shown)
+    info = {"file": shown, "format": family, "mode": mode, "rows": n, "columns": len(cols),
+            "encoding": table.encoding, "redactions": redactions,
+            "ignored_columns": int((cmap["status"] != "mapped").sum())}
+    return FileResult(data, missing, cmap, info)
+
+
+def _fact(table: RawTable, c: Column, shown: str) -> tuple[dec.Cell, list[str]]:
+    codes, uniq = dec.factorize(table.columns[c.index])
+    return dec.Cell(shown, c.header, table.first_data_row, codes), uniq
+
+
+def _choice(q, item, col_id, column, plan, table, mode, shown, out, add_missing) -> None:
+    cell, uniq = _fact(table, column, shown)
+    vals, kinds, others = dec.decode_choice(q, item, mode, cell, uniq)
+    rows = np.take(vals, cell.codes)
+    out[col_id] = dec.to_int_array(rows)
+    kind_rows = np.take(kinds, cell.codes)
+    labels = None
+    if (kinds == dec.SCALE_MISSING).any():
+        lab = np.array([_missing_label(q, item, u) if k == dec.SCALE_MISSING else None for u, k in zip(uniq, kinds)], dtype=object)
+        labels = np.take(lab, cell.codes)
+    add_missing(col_id, kind_rows, labels)
+    if any(o.other for o in q.options_of(item)) and item.type == "single":
+        other_rows = np.take(others, cell.codes)
+        if plan.other is not None:
+            other_rows = _merge_other(other_rows, table, plan.other, shown)
+        out[f"{col_id}_other"] = pd.Series(other_rows, dtype="str")
+
+
+def _missing_label(q, item, u: str) -> str:
+    from .textnorm import canon
+
+    for o in q.missing_of(item):
+        if canon(o.label) == canon(u) or str(o.code) == u:
+            return o.label
+    sc = q.scales.get(item.scale) if item.scale else None
+    if sc:
+        for alias, target in sc.aliases.items():
+            if canon(alias) == canon(u):
+                return target
+    return u
+
+
+def _merge_other(rows: np.ndarray, table: RawTable, col: Column, shown: str) -> np.ndarray:
+    cell, uniq = _fact(table, col, shown)
+    vals, _, _ = dec.decode_text(uniq, {})
+    extra = np.take(vals, cell.codes)
+    return np.where(pd.isna(rows), extra, rows)
+
+
+def _multi(q, item, plan: ItemPlan, table, mode, shown, out, add_missing, family) -> None:
+    opts = q.options_of(item)
+    n = table.n_rows
+    is_rank = item.type == "ranking"
+    has_other = any(o.other for o in opts)
+    if plan.options:  # one column per option (by code, Tencent, Qualtrics rank columns)
+        mats = []
+        kinds_cols = []
+        for o in opts:
+            cell, uniq = _fact(table, plan.options[o.code], shown)
+            v = np.full(len(uniq), np.nan)
+            kd = np.zeros(len(uniq), dtype=np.int8)
+            for k, u in enumerate(uniq):
+                if u in ("-3", "(跳过)", "跳过"):
+                    kd[k] = dec.SKIPPED
+                elif u in ("-2", "(空)") or (u == "" and (is_rank or family != "tencent")):
+                    kd[k] = dec.BLANK
+                elif is_rank:
+                    if not dec._INT.match(u) or int(u) < 1:
+                        raise InputError(f"rank must be a whole number 1, 2, … (or -2 when not ranked) for item '{item.id}'",
+                                         file=shown, row=cell.row_of(k), column=cell.header, value=u)
+                    v[k] = int(u)
+                elif family == "tencent":
+                    v[k] = 0.0 if u in ("", "0") else 1.0
+                elif u in ("0", "1"):
+                    v[k] = float(u)
+                else:
+                    raise InputError(f"option column of item '{item.id}' must hold 0 or 1 (or -3 when skipped)",
+                                     file=shown, row=cell.row_of(k), column=cell.header, value=u)
+            mats.append(np.take(v, cell.codes))
+            kinds_cols.append(np.take(kd, cell.codes))
+        mat = np.column_stack(mats)
+        kmat = np.column_stack(kinds_cols)
+        skipped = (kmat == dec.SKIPPED).all(axis=1)
+        if is_rank:
+            none = np.isnan(mat).all(axis=1) & ~skipped
+        else:
+            blank_all = (kmat == dec.BLANK).all(axis=1)
+            none = blank_all | ((np.nan_to_num(mat) == 0).all(axis=1) & (family == "tencent"))
+            mat = np.where(kmat == dec.BLANK, np.where(blank_all[:, None], np.nan, 0.0), mat)
+        mat[skipped | none] = np.nan
+        kinds = np.where(skipped, dec.SKIPPED, np.where(none, dec.BLANK, dec.ANSWERED)).astype(np.int8)
+        other_rows = np.full(n, None, dtype=object)
+    else:
+        cell, uniq = _fact(table, plan.main, shown)
+        nu = len(uniq)
+        umat = np.full((nu, len(opts)), np.nan)
+        ukinds = np.zeros(nu, dtype=np.int8)
+        uother = np.full(nu, None, dtype=object)
+        pos = {o.code: j for j, o in enumerate(opts)}
+        seps = "→" if is_rank else ("┋" if family != "qualtrics" else ",")
+        for k, u in enumerate(uniq):
+            if u in dec._BLANK:
+                ukinds[k] = dec.BLANK
+                continue
+            if u in dec._SKIP:
+                ukinds[k] = dec.SKIPPED
+                continue
+            chosen = dec.split_multi(u, item, q, cell, k, seps + ("|" if seps == "┋" else ""))
+            if not is_rank:
+                umat[k, :] = 0
+            for rank, (code, other) in enumerate(chosen, start=1):
+                if code not in pos:
+                    raise InputError(f"'{code}' is not an option of item '{item.id}'", file=shown,
+                                     row=cell.row_of(k), column=cell.header, value=u)
+                umat[k, pos[code]] = rank if is_rank else 1
+                if other is not None:
+                    uother[k] = other
+        mat = umat[cell.codes]
+        kinds = ukinds[cell.codes]
+        other_rows = uother[cell.codes]
+    for j, o in enumerate(opts):
+        col = mat[:, j]
+        out[f"{item.id}__{o.col_key}"] = dec.to_int_array(col)
+    if has_other:
+        if plan.other is not None:
+            other_rows = _merge_other(other_rows, table, plan.other, shown)
+        out[f"{item.id}_other"] = pd.Series(other_rows, dtype="str")
+    add_missing(item.id, kinds)
+
+
+def _mode(q: Questionnaire, table: RawTable, plans: list[ItemPlan], family: str, fmt: str) -> str:
+    """'text' (answers are labels), 'code' (answers are codes) or 'auto' (either, per cell)."""
+    if fmt == "wjx_text":
+        return "text"
+    if fmt == "wjx_code":
+        return "code"
+    if family in ("table", "spss", "qualtrics"):
+        return "auto"
+    if family == "tencent":
+        return "text"
+    if any(p.options and any(c.opt_column for c in p.options.values()) for p in plans):
+        return "code"
+    numeric = total = 0
+    for p in plans:
+        if p.item.type in ("single", "likert", "matrix"):
+            for c in ([p.main] if p.main else list(p.rows.values())):
+                _, uniq = dec.factorize(table.columns[c.index])
+                for u in uniq:
+                    if u and u not in dec._BLANK and u not in dec._SKIP:
+                        total += 1
+                        numeric += bool(dec._INT.match(u))
+    return "code" if total and numeric / total > 0.95 else "text"
+
+
+def _read_meta(table: RawTable, cols: list[Column], ip_key: bytes, shown: str) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for c in cols:
+        if c.meta is None or c.dropped:
+            continue
+        raw = table.columns[c.index]
+        codes, uniq = dec.factorize(raw)
+        if c.meta == "respondent":
+            out["respondent"] = pd.Series(np.take(np.array(uniq, dtype=object), codes), dtype="str")
+        elif c.meta in ("submitted_at", "started_at"):
+            out[c.meta] = _parse_times(uniq, codes, table, c, shown)
+        elif c.meta == "duration_s":
+            vals = np.full(len(uniq), np.nan)
+            for k, u in enumerate(uniq):
+                if u in dec._BLANK:
+                    continue
+                m = _DUR.match(u.replace(" ", ""))
+                if not m or not any(m.groups()):
+                    raise InputError("duration not understood (expected seconds such as '136秒' or '136')", file=shown,
+                                     row=int(np.argmax(codes == k)) + table.first_data_row, column=c.header, value=u)
+                h, mi, s = m.groups()
+                vals[k] = int(h or 0) * 3600 + int(mi or 0) * 60 + float(s or 0)
+            out["duration_s"] = pd.array(np.take(vals, codes), dtype="Float64")
+        elif c.meta == "ip":
+            hashes = np.full(len(uniq), None, dtype=object)
+            regions = np.full(len(uniq), None, dtype=object)
+            for k, u in enumerate(uniq):
+                m = _IP.match(u) if u not in dec._BLANK else None
+                if m:
+                    hashes[k] = ip_pseudonym(m.group(1), ip_key)
+                    regions[k] = norm(m.group(2)) if m.group(2) else None
+            out["ip_hash"] = pd.Series(np.take(hashes, codes), dtype="str")
+            if "ip_region" not in out:
+                out["ip_region"] = pd.Series(np.take(regions, codes), dtype="str")
+        elif c.meta in ("channel", "channel_detail", "ip_region"):
+            vals = np.array([None if u in dec._BLANK else u for u in uniq], dtype=object)
+            out[c.meta] = pd.Series(np.take(vals, codes), dtype="str")
+        elif c.meta == "finished":
+            vals = np.array([None if u in dec._BLANK else u.lower() in ("true", "1", "是") for u in uniq], dtype=object)
+            out["finished"] = pd.array(np.take(vals, codes), dtype="boolean")
+        elif c.meta == "progress":
+            vals = np.array([np.nan if u in dec._BLANK else float(u.rstrip("%")) for u in uniq])
+            out["progress"] = pd.array(np.take(vals, codes), dtype="Float64")
+    if "duration_s" not in out and "submitted_at" in out and "started_at" in out:
+        out["duration_s"] = pd.array((out["submitted_at"] - out["started_at"]).dt.total_seconds(), dtype="Float64")
+    return out
+
+
+def _parse_times(uniq: list[str], codes: np.ndarray, table: RawTable, c: Column, shown: str) -> pd.Series:
+    s = pd.Series(uniq, dtype="str")
+    result = pd.Series(pd.NaT, index=s.index, dtype="datetime64[s]")
+    todo = ~s.isin(list(dec._BLANK))
+    for fmt in _TIME_FORMATS:
+        if not todo.any():
+            break
+        parsed = pd.to_datetime(s[todo], format=fmt, errors="coerce")
+        ok = parsed.notna()
+        result.loc[parsed.index[ok]] = parsed[ok].astype("datetime64[s]")
+        todo.loc[parsed.index[ok]] = False
+    if todo.any():
+        k = int(np.flatnonzero(todo.to_numpy())[0])
+        raise InputError("date/time not understood (expected e.g. '2024/05/12 14:22:55')", file=shown,
+                         row=int(np.argmax(codes == k)) + table.first_data_row, column=c.header, value=uniq[k])
+    return pd.Series(result.to_numpy()[codes], dtype="datetime64[s]")
+
+
+def _column_map(cols: list[Column], plans: list[ItemPlan], shown: str) -> pd.DataFrame:
+    owner: dict[int, tuple[str, str]] = {}
+    for p in plans:
+        if p.main:
+            owner[p.main.index] = (p.item.id, "")
+        for code, c in p.options.items():
+            owner[c.index] = (p.item.id, f"option {code}")
+        for rid, c in p.rows.items():
+            owner[c.index] = (rid, "row")
+        if p.other:
+            owner[p.other.index] = (p.item.id + "_other", "fill-in")
+    rows = []
+    for c in cols:
+        if c.index in owner:
+            item, part = owner[c.index]
+            status = "mapped"
+        elif c.meta and not c.dropped:
+            item, part, status = c.meta, "metadata", "mapped"
+        elif c.dropped:
+            item, part, status = "", "metadata", "dropped (personal or platform data)"
+        else:
+            item, part, status = "", "", "not in the questionnaire (ignored)"
+        rows.append({"file": shown, "column_index": c.index + 1, "column": c.header, "item": item,
+                     "part": part, "status": status})
+    return pd.DataFrame(rows)
+
+
+def run(study) -> dict:
+    """Run the ingest stage for a loaded :class:`~pipeline.study.Study`."""
+    from .stage import file_hash, stage_output, write_csv, write_json
+
+    q = study.questionnaire
+    files = study.survey_files
+    hashes = [file_hash(p) for p, _ in files]
+    # key of the IP pseudonyms: derived from the raw files, so reruns agree and nobody without the
+    # raw export can reverse them
+    ip_key = hashlib.sha256(("ip-key:" + ":".join(hashes)).encode()).digest()
+    results = [read_survey(q, p, study.config.survey.format, src, ip_key, study.display(p)) for p, src in files]
+    if len(results) > 1:  # respondent ids restart in every file: prefix them with the source
+        for r, (_, src) in zip(results, files):
+            r.data["respondent"] = src + ":" + r.data["respondent"].astype(str)
+            r.missing["respondent"] = src + ":" + r.missing["respondent"].astype(str)
+    data = pd.concat([r.data for r in results], ignore_index=True)
+    missing = pd.concat([r.missing for r in results], ignore_index=True)
+    cmap = pd.concat([r.column_map for r in results], ignore_index=True)
+    log = {"files": [r.info for r in results], "rows": int(len(data)),
+           "redactions": _sum_dicts(r.info["redactions"] for r in results)}
+    with stage_output(study.stage_dir("ingest"), inputs=[p for p, _ in files], configs=study.config_files(),
+                      seed=study.config.seed, stage="ingest") as tmp:
+        data.to_parquet(tmp / "responses.parquet", index=False)
+        missing.to_parquet(tmp / "missing.parquet", index=False)
+        write_csv(cmap, tmp / "column_map.csv")
+        write_json(log, tmp / "ingest_log.json")
+    return log
+
+
+def _sum_dicts(ds) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for d in ds:
+        for k, v in d.items():
+            out[k] = out.get(k, 0) + v
+    return out

@@ -1,0 +1,200 @@
+"""Understanding export headers: which platform wrote the file, which columns are metadata,
+and for each question column its question number, stem and sub-label (option or matrix row).
+
+Header shapes handled (see ../shared/FORMATS.md):
+
+* WJX (问卷星): ``1、手机部数``, ``16 题干``, type suffixes ``(单选题 *必答)``; matrix
+  ``13、题干(矩阵单选题)—外观`` followed by bare row labels; by-code option columns
+  ``第6题(运动)`` / ``16(选项)``; other fill-ins ``25、(其他（请补充）:)``.
+* Tencent (腾讯问卷): ``1.题干``, option/row columns ``21.题干:选项``, fill-ins ``3.题干_填空1``.
+* Qualtrics: export names ``Q2_1``/``Q2_5_TEXT`` in row 1, ``stem - row label`` in row 2.
+* Plain tables and SPSS: a column named by the item id (or ``<id>__<option key>``), or by
+  ``match.column`` in the definition.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..errors import InputError
+from .tables import RawTable
+
+FORMATS = ("auto", "wjx_text", "wjx_code", "tencent", "qualtrics", "table", "spss")
+
+# export header -> canonical metadata column; None = dropped (personal or irrelevant data)
+META = {
+    "wjx": {
+        "序号": "respondent", "提交答卷时间": "submitted_at", "所用时间": "duration_s",
+        "来源": "channel", "来源详情": "channel_detail", "来自ip": "ip", "来自IP": "ip", "总分": None,
+        "开始答题时间": "started_at", "答题时长": "duration_s",
+    },
+    "tencent": {
+        "编号": "respondent", "开始答题时间": "started_at", "结束答题时间": "submitted_at",
+        "答题时长": "duration_s", "IP": "ip", "地理位置国家和地区": None, "地理位置省": "ip_region",
+        "地理位置市": None, "自定义字段": None, "用户类型": None, "用户标识": None, "昵称": None,
+        "UA": None, "Referrer": None, "语言": None, "清洗数据结果": None, "智能清洗数据无效概率": None,
+        "来源": "channel", "来源渠道": "channel",
+    },
+    "qualtrics": {
+        "ResponseId": "respondent", "StartDate": "started_at", "EndDate": "submitted_at",
+        "Duration (in seconds)": "duration_s", "IPAddress": "ip", "Finished": "finished",
+        "Progress": "progress", "DistributionChannel": "channel", "Status": None, "RecordedDate": None,
+        "RecipientLastName": None, "RecipientFirstName": None, "RecipientEmail": None,
+        "ExternalReference": None, "ExternalDataReference": None, "LocationLatitude": None,
+        "LocationLongitude": None, "UserLanguage": None, "Q_RecaptchaScore": None,
+    },
+    "table": {
+        "respondent": "respondent", "respondent_id": "respondent", "id": "respondent", "序号": "respondent",
+        "编号": "respondent", "submitted_at": "submitted_at", "提交答卷时间": "submitted_at",
+        "started_at": "started_at", "duration_s": "duration_s", "所用时间": "duration_s", "答题时长": "duration_s",
+        "ip": "ip", "来自IP": "ip", "IP": "ip", "channel": "channel", "来源": "channel",
+        "finished": "finished", "progress": "progress",
+    },
+}
+
+_TYPE_SUFFIX = re.compile(
+    r"\s*\((?:单选题|多选题|填空题|多项填空题|矩阵单选题|矩阵多选题|矩阵量表题|矩阵填空题|矩阵滑动条|量表题|排序题|"
+    r"下拉框题|比重题|滑动条|文件上传|评分题|NPS量表题|地区题|日期题)[^)]*\)\s*"
+)
+_WJX_Q = re.compile(r"^(\d+)[、.]\s*(.*)$", re.S)
+_WJX_Q_SPACE = re.compile(r"^(\d+)\s+(\S.*)$", re.S)
+_WJX_OPT = re.compile(r"^第(\d+)题\((.*)\)$", re.S)
+_WJX_OPT2 = re.compile(r"^(\d+)\((.*)\)$", re.S)
+_OTHER_FILL = re.compile(r"^\((.*?):?\)$")
+_RENAMED = re.compile(r"\.\d+$")
+_QUALTRICS_NAME = re.compile(r"^Q(\w+?)(?:_(\d+))?(_TEXT)?$")
+
+
+@dataclass
+class Column:
+    index: int
+    header: str
+    qnum: str | None = None
+    stem: str = ""
+    sub: str | None = None        # option label or matrix row label
+    other_text: bool = False      # holds the fill-in of an "other" option
+    meta: str | None = None       # canonical metadata column
+    dropped: bool = False         # metadata we deliberately do not read (personal data etc.)
+    opt_column: bool = False      # a by-code option column (第6题(运动)), never a matrix row
+
+
+def detect_format(table: RawTable, requested: str = "auto") -> str:
+    """Return one of wjx, tencent, qualtrics, table, spss (the reading family)."""
+    if requested not in FORMATS:
+        raise InputError(f"unknown survey format '{requested}'; use one of {list(FORMATS)}", file=table.path)
+    if requested in ("wjx_text", "wjx_code"):
+        return "wjx"
+    if requested != "auto":
+        return requested
+    if table.kind == "spss":
+        return "spss"
+    h = set(table.headers)
+    if "ResponseId" in h or ("StartDate" in h and "Finished" in h):
+        return "qualtrics"
+    if "序号" in h and ("提交答卷时间" in h or "所用时间" in h):
+        return "wjx"
+    if "编号" in h and ("答题时长" in h or "开始答题时间" in h):
+        return "tencent"
+    return "table"
+
+
+def parse_columns(table: RawTable, family: str) -> list[Column]:
+    meta = META.get(family if family != "spss" else "table", {})
+    cols: list[Column] = []
+    last_matrix: Column | None = None
+    for i, header in enumerate(table.headers):
+        c = Column(index=i, header=header)
+        cols.append(c)
+        if header in meta:
+            c.meta = meta[header]
+            c.dropped = c.meta is None
+            last_matrix = None
+            continue
+        if family == "qualtrics":
+            _parse_qualtrics(c, table.texts[i])
+        elif family in ("wjx", "tencent", "table", "spss"):
+            _parse_numbered(c, header, family)
+            if c.qnum is None and family == "wjx" and last_matrix is not None and header:
+                # a bare row label continuing the matrix to its left
+                c.qnum, c.stem, c.sub = last_matrix.qnum, last_matrix.stem, _RENAMED.sub("", header)
+                continue
+            if c.qnum is None and family == "spss" and table.texts[i] != header:
+                _parse_numbered(c, table.texts[i], "wjx")
+        last_matrix = c if (c.qnum is not None and c.sub is not None and not c.opt_column and not c.other_text) else None
+    _check_duplicates(table, cols)
+    return cols
+
+
+def _parse_numbered(c: Column, header: str, family: str) -> None:
+    m = _WJX_OPT.match(header) or _WJX_OPT2.match(header)
+    if m:
+        c.qnum, c.sub, c.opt_column = m.group(1), m.group(2).strip(), True
+        return
+    m = _WJX_Q.match(header) or (_WJX_Q_SPACE.match(header) if family == "wjx" else None)
+    if not m:
+        return
+    c.qnum = m.group(1)
+    rest = _TYPE_SUFFIX.sub("", m.group(2)).strip()
+    fill = _OTHER_FILL.match(rest)
+    if fill:  # 25、(其他（请补充）:)
+        c.sub, c.other_text = fill.group(1).strip(), True
+        return
+    if family == "tencent" and ":" in rest:
+        stem, sub = rest.rsplit(":", 1)
+        c.stem, c.sub = stem.strip(), sub.strip()
+        if re.search(r"_填空\d*$", c.sub):
+            c.sub, c.other_text = re.sub(r"_填空\d*$", "", c.sub), True
+        return
+    if family == "tencent" and re.search(r"_填空\d*$", rest):
+        c.stem, c.other_text = re.sub(r"_填空\d*$", "", rest), True
+        return
+    if "—" in rest:
+        stem, sub = rest.rsplit("—", 1)
+        sub = re.sub(r"^\d+\s+", "", sub.strip())
+        c.stem, c.sub = stem.strip(), sub
+        return
+    c.stem = rest
+
+
+def _parse_qualtrics(c: Column, text: str) -> None:
+    m = _QUALTRICS_NAME.match(c.header)
+    if not m:
+        return
+    c.qnum = m.group(1)
+    c.other_text = bool(m.group(3))
+    parts = [p.strip() for p in text.split(" - ")]
+    c.stem = parts[0]
+    if m.group(2) is not None or c.other_text:
+        sub = [p for p in parts[1:] if p not in ("Selected Choice", "Text")]
+        c.sub = sub[-1] if sub else m.group(2)
+    if c.other_text and m.group(2) is None:
+        c.sub = None
+
+
+def _check_duplicates(table: RawTable, cols: list[Column]) -> None:
+    seen: dict[tuple, Column] = {}
+    for c in cols:
+        if c.meta is not None:
+            key = ("meta", c.meta)
+        elif c.qnum is not None:
+            key = (c.qnum, c.sub, c.other_text)
+        elif c.header:
+            key = ("plain", c.header)
+        else:
+            continue
+        if key in seen:
+            raise InputError(
+                f"duplicated header: columns {_col_letter(seen[key].index)} and {_col_letter(c.index)} "
+                "read as the same question column", file=table.path, row=table.first_data_row - 1,
+                column=c.header, hint="rename or remove one of them")
+        seen[key] = c
+
+
+def _col_letter(i: int) -> str:
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s

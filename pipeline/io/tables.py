@@ -1,0 +1,180 @@
+"""Reading raw export files into a :class:`RawTable`: header row(s) plus columns of cell values.
+
+Nothing here interprets questions; that is :mod:`pipeline.io.headers` and
+:mod:`pipeline.io.decode`. Raw files are only ever opened for reading.
+
+* ``.xlsx``/``.xls``: python-calamine (about 10x faster than openpyxl), first sheet.
+* ``.csv``/``.txt``: pyarrow's multi-threaded CSV reader with every column as text; the
+  encoding is detected (UTF-8, UTF-8 with BOM, else GB18030, which contains GBK and GB2312).
+* ``.sav``: pyreadstat (variable names and labels, value labels).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from ..textnorm import norm
+
+_SNIFF_BYTES = 1 << 20
+
+
+@dataclass
+class RawTable:
+    path: Path
+    headers: list[str]                 # normalised header (the first header row)
+    texts: list[str]                   # question text row (Qualtrics 2nd row) or the header
+    columns: list[np.ndarray]          # object arrays of raw cell values (str, int, float or None)
+    first_data_row: int                # 1-based row number of the first data row in the file
+    n_rows: int
+    kind: str                          # excel | csv | spss
+    encoding: str | None = None
+    value_labels: dict[int, dict] = field(default_factory=dict)  # SPSS: column -> {code: label}
+
+
+def detect_encoding(path: Path, head: bytes) -> str:
+    """'utf-8-sig' for a BOM, 'utf-8' when the first MiB decodes, else 'gb18030'."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    dec = codecs.getincrementaldecoder("utf-8")("strict")
+    try:
+        dec.decode(head, final=len(head) < _SNIFF_BYTES)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        codecs.getincrementaldecoder("gb18030")("strict").decode(head, final=len(head) < _SNIFF_BYTES)
+        return "gb18030"
+    except UnicodeDecodeError as e:
+        raise InputError(
+            f"cannot tell the text encoding (not UTF-8, not GBK/GB18030; byte {e.start} is not valid)",
+            file=path, hint="save the file as UTF-8 or GBK CSV") from None
+
+
+def read_table(path: str | Path) -> RawTable:
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file not found", file=path)
+    if path.stat().st_size == 0:
+        raise InputError("the file is empty (0 bytes)", file=path)
+    ext = path.suffix.lower()
+    if ext in (".xlsx", ".xlsm", ".xls", ".ods"):
+        table = _read_excel(path)
+    elif ext in (".csv", ".txt", ".tsv"):
+        table = _read_csv(path, sep="\t" if ext == ".tsv" else ",")
+    elif ext == ".sav":
+        table = _read_sav(path)
+    else:
+        raise InputError(f"unsupported file type '{ext}'", file=path,
+                         hint="use .xlsx, .xls, .csv or .sav")
+    if not table.headers or all(h == "" for h in table.headers):
+        raise InputError("no header row found", file=path)
+    if table.n_rows == 0:
+        raise InputError("the file has a header but no data rows", file=path, row=table.first_data_row - 1)
+    return table
+
+
+def _header_rows(rows: list[list]) -> int:
+    """1, or 3 for a Qualtrics export (its third row holds {"ImportId": ...})."""
+    if len(rows) >= 3 and any(str(v).startswith('{"ImportId"') for v in rows[2] if v):
+        return 3
+    return 1
+
+
+def _cell(v):
+    return "" if v is None else v
+
+
+def _read_excel(path: Path) -> RawTable:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+        sheet = wb.get_sheet_by_index(0)
+        rows = sheet.to_python(skip_empty_area=False)
+    except Exception as e:  # calamine raises its own error types for damaged archives
+        raise InputError(f"cannot read as an Excel workbook ({type(e).__name__}: {e})", file=path,
+                         hint="the file may be truncated or not really Excel; export it again") from None
+    while rows and all(v in ("", None) for v in rows[-1]):
+        rows.pop()
+    if not rows:
+        raise InputError("the file is empty (no cells)", file=path)
+    nh = _header_rows(rows)
+    width = max(len(r) for r in rows[: nh + 1])
+    head = [[norm(_cell(v)) for v in r] + [""] * (width - len(r)) for r in rows[:nh]]
+    data = rows[nh:]
+    if data:
+        cols = [np.asarray(c, dtype=object) for c in zip(*(r + [""] * (width - len(r)) if len(r) < width else r[:width] for r in data))]
+    else:
+        cols = [np.empty(0, dtype=object) for _ in range(width)]
+    texts = head[1] if nh == 3 else head[0]
+    return RawTable(path, head[0], texts, cols, nh + 1, len(data), "excel")
+
+
+def _read_csv(path: Path, sep: str) -> RawTable:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    with open(path, "rb") as f:
+        head_bytes = f.read(_SNIFF_BYTES)
+    enc = detect_encoding(path, head_bytes)
+    text_head = head_bytes.decode(enc, errors="ignore")
+    first = list(csv.reader(io.StringIO(text_head), delimiter=sep))[:4]
+    if not first or not any(first[0]):
+        raise InputError("no header row found", file=path)
+    nh = _header_rows(first)
+    width = len(first[0])
+    names = [f"c{i}" for i in range(width)]
+    try:
+        tbl = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=nh, encoding="utf8" if enc.startswith("utf-8") else enc,
+                                           block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except pa.ArrowInvalid as e:
+        msg = str(e)
+        row = None
+        if "Expected" in msg and "columns" in msg:
+            row_hint = "a row has a different number of cells than the header"
+        elif "UTF8" in msg or "utf8" in msg or "UTF-8" in msg:
+            row_hint = "the file is not valid UTF-8 after its first MiB; save it as UTF-8 or GBK throughout"
+        else:
+            row_hint = "export the file again"
+        raise InputError(f"cannot parse the CSV ({msg.splitlines()[0][:160]})", file=path, row=row, hint=row_hint) from None
+    head = [[norm(v) for v in r] + [""] * (width - len(r)) for r in first[:nh]]
+    if enc == "utf-8-sig" or (head[0] and head[0][0].startswith("\ufeff")):
+        head[0][0] = head[0][0].lstrip("\ufeff")
+    cols = []
+    for name in names:
+        col = tbl.column(name)
+        cols.append(col)  # pyarrow ChunkedArray; decode handles it without a Python copy
+    texts = head[1] if nh == 3 else head[0]
+    return RawTable(path, head[0], texts, cols, nh + 1, tbl.num_rows, "csv", encoding=enc)
+
+
+def _read_sav(path: Path) -> RawTable:
+    import pyreadstat
+
+    try:
+        df, meta = pyreadstat.read_sav(str(path), apply_value_formats=False, user_missing=True)
+    except Exception as e:
+        raise InputError(f"cannot read as an SPSS .sav file ({e})", file=path) from None
+    headers = [norm(c) for c in df.columns]
+    labels = [norm(meta.column_names_to_labels.get(c) or c) for c in df.columns]
+    cols = [df[c].to_numpy(dtype=object) for c in df.columns]
+    vl = {}
+    for i, c in enumerate(df.columns):
+        lab = meta.variable_value_labels.get(c)
+        if lab:
+            vl[i] = {k: norm(v) for k, v in lab.items()}
+    return RawTable(path, headers, labels, cols, 2, len(df), "spss", value_labels=vl)
+

@@ -1,0 +1,393 @@
+"""Questionnaire definitions (``questionnaires/*.yaml``), validated on load.
+
+A definition describes the items of a survey independently of any platform. See
+``docs/questionnaire.md`` for every key with examples. Load with :func:`load_questionnaire`;
+every problem is an :class:`~pipeline.errors.InputError` naming the YAML file and the key.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import InputError
+from .textnorm import canon
+
+ITEM_TYPES = ("single", "multi", "likert", "matrix", "ranking", "numeric", "open", "region")
+RATING_TYPES = ("likert",)  # matrix rows become likert items
+META_COLUMNS = (
+    "respondent", "source_file", "source_row", "submitted_at", "started_at", "duration_s",
+    "ip_hash", "ip_region", "channel", "channel_detail",
+)
+RULES = (
+    "duplicate_id", "duplicate_answers", "duplicate_ip", "speeder", "straightlining",
+    "attention_check", "incomplete", "out_of_range",
+)
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+# 'construct' is the natural YAML key; it shadows pydantic's deprecated BaseModel.construct.
+warnings.filterwarnings("ignore", message='Field name "construct"', category=UserWarning)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Label(_Strict):
+    zh: str
+    en: str = ""
+
+
+class Option(_Strict):
+    """One answer option: the code a by-code export writes and the label a by-text export writes."""
+
+    code: int
+    label: str
+    en: str = ""
+    key: str | None = None  # column suffix for multi/ranking items (default: the code)
+    other: bool = False     # "other, please specify": the fill-in text is kept in <item>_other
+    exclusive: bool = False  # e.g. 都没有 / 不清楚 in a multi-select
+
+    @property
+    def col_key(self) -> str:
+        return self.key or str(self.code)
+
+
+def _options_from(value: Any) -> Any:
+    """Accept ``{label: code}`` mappings as a shorthand for a list of options."""
+    if isinstance(value, dict):
+        return [{"label": str(k), "code": v} for k, v in value.items()]
+    return value
+
+
+class Scale(_Strict):
+    """A named answer scale: ordered levels (low -> high) plus labels that mean 'no answer'."""
+
+    levels: list[Option]
+    missing: list[Option] = Field(default_factory=list)
+    aliases: dict[str, str] = Field(default_factory=dict)  # other spelling -> label
+
+    @field_validator("levels", "missing", mode="before")
+    @classmethod
+    def _shorthand(cls, v: Any) -> Any:
+        return _options_from(v)
+
+    @model_validator(mode="after")
+    def _check(self) -> "Scale":
+        codes = [o.code for o in self.levels + self.missing]
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"codes repeat: {codes}")
+        labels = [canon(o.label) for o in self.levels + self.missing]
+        if len(set(labels)) != len(labels):
+            raise ValueError("labels repeat")
+        known = {o.label for o in self.levels + self.missing}
+        for alias, target in self.aliases.items():
+            if target not in known:
+                raise ValueError(f"alias '{alias}' points to '{target}', which is not a label of this scale")
+        return self
+
+    @property
+    def min(self) -> int:
+        return min(o.code for o in self.levels)
+
+    @property
+    def max(self) -> int:
+        return max(o.code for o in self.levels)
+
+
+class MatrixRow(_Strict):
+    id: str
+    label: str
+    en: str = ""
+    construct: str | None = None
+    reverse: bool = False
+    required: bool = True
+
+
+class Match(_Strict):
+    """How to find an item's column(s) in an export (any one is enough)."""
+
+    q: int | str | None = None        # question number as printed by the platform (12 in '12、…')
+    text: str | None = None           # a piece of the question text (header contains it)
+    column: str | None = None         # exact header of a plain table / SPSS variable name
+    qualtrics: str | None = None      # Qualtrics export name, e.g. Q12
+
+
+class Item(_Strict):
+    id: str
+    type: Literal["single", "multi", "likert", "matrix", "ranking", "numeric", "open", "region"]
+    text: str = ""
+    en: str = ""
+    q: int | str | None = None
+    match: Match | None = None
+    scale: str | None = None
+    options: list[Option] | None = None
+    rows: list[MatrixRow] | None = None
+    construct: str | None = None
+    reverse: bool = False
+    required: bool = True
+    min: float | None = None
+    max: float | None = None
+    unit: str | None = None  # text after a number to accept, e.g. 年 in '12年'
+
+    @field_validator("options", mode="before")
+    @classmethod
+    def _shorthand(cls, v: Any) -> Any:
+        return _options_from(v)
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not _ID.match(v):
+            raise ValueError(f"'{v}' is not snake_case (letters, digits, underscores; starts with a letter)")
+        if v in META_COLUMNS:
+            raise ValueError(f"'{v}' is reserved for a metadata column")
+        return v
+
+    @model_validator(mode="after")
+    def _check(self) -> "Item":
+        t = self.type
+        if t in ("single", "multi", "ranking") and not (self.options or self.scale):
+            raise ValueError(f"a {t} item needs 'options' (or a 'scale')")
+        if t in ("likert", "matrix") and not (self.scale or self.options):
+            raise ValueError(f"a {t} item needs a 'scale'")
+        if t == "matrix" and not self.rows:
+            raise ValueError("a matrix item needs 'rows'")
+        if t != "matrix" and self.rows:
+            raise ValueError("'rows' is only for matrix items")
+        if t in ("numeric", "open", "region") and (self.options or self.scale):
+            raise ValueError(f"a {t} item takes no 'options' or 'scale'")
+        if self.options:
+            codes = [o.code for o in self.options]
+            if len(set(codes)) != len(codes):
+                raise ValueError(f"option codes repeat: {codes}")
+            keys = [o.col_key for o in self.options]
+            if len(set(keys)) != len(keys):
+                raise ValueError(f"option keys repeat: {keys}")
+            for k in keys:
+                if not _ID.match(k) and not k.isdigit():
+                    raise ValueError(f"option key '{k}' is not snake_case")
+            labels = [canon(o.label) for o in self.options]
+            if len(set(labels)) != len(labels):
+                raise ValueError("option labels repeat")
+        if self.q is None and self.match is None:
+            raise ValueError("give 'q' (question number) or 'match' so the item can be found in an export")
+        return self
+
+
+class Construct(_Strict):
+    id: str
+    label: Label
+    items: list[str] = Field(default_factory=list)
+    importance: str | None = None  # item id holding the stated importance (for IPA)
+
+
+class Roles(_Strict):
+    community: str | None = None
+    weight: str | None = None
+    overall: str | None = None  # overall satisfaction item
+
+
+class Duplicates(_Strict):
+    same_id: bool = True
+    identical_answers: bool = True
+    same_ip_window_minutes: float | None = 30.0  # null switches the rule off
+
+
+class Speeders(_Strict):
+    min_seconds: float | None = None
+    median_fraction: float | None = None
+
+
+class Straightlining(_Strict):
+    blocks: list[str] | None = None  # matrix item ids; default: every matrix with >= min_items rows
+    min_items: int = 4
+    min_blocks: int = 2  # flagged when straight in at least this many blocks (or in all answered)
+
+
+class AttentionCheck(_Strict):
+    item: str
+    passes: list[int]  # codes that pass
+    missing_fails: bool = True
+
+
+class Completeness(_Strict):
+    min_share: float = 1.0  # share of required items answered (logic skips excused)
+
+
+class Quality(_Strict):
+    order: list[str] = Field(default_factory=lambda: list(RULES))
+    duplicates: Duplicates = Field(default_factory=Duplicates)
+    speeders: Speeders = Field(default_factory=Speeders)
+    straightlining: Straightlining | None = Field(default_factory=Straightlining)
+    attention: list[AttentionCheck] = Field(default_factory=list)
+    completeness: Completeness | None = Field(default_factory=Completeness)
+    ranges: bool = True
+
+    @field_validator("order")
+    @classmethod
+    def _order(cls, v: list[str]) -> list[str]:
+        bad = [r for r in v if r not in RULES]
+        if bad:
+            raise ValueError(f"unknown rule(s) {bad}; rules are {list(RULES)}")
+        return v + [r for r in RULES if r not in v]
+
+
+class Questionnaire(_Strict):
+    id: str
+    title: Label
+    version: str | int = 1
+    scales: dict[str, Scale] = Field(default_factory=dict)
+    items: list[Item]
+    constructs: list[Construct] = Field(default_factory=list)
+    roles: Roles = Field(default_factory=Roles)
+    quality: Quality = Field(default_factory=Quality)
+    path: Path | None = Field(default=None, exclude=True)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    @model_validator(mode="after")
+    def _cross(self) -> "Questionnaire":
+        ids: list[str] = []
+        for it in self.items:
+            ids.append(it.id)
+            ids.extend(r.id for r in it.rows or [])
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise _KeyError("items", f"item ids repeat: {dup}")
+        construct_ids = {c.id for c in self.constructs}
+        for n, it in enumerate(self.items):
+            where = f"items[{n}] (id: {it.id})"
+            if it.scale and it.scale not in self.scales:
+                raise _KeyError(f"{where}.scale", f"unknown scale '{it.scale}'; scales are {sorted(self.scales)}")
+            for c in [it.construct] + [r.construct for r in it.rows or []]:
+                if c and c not in construct_ids:
+                    raise _KeyError(f"{where}.construct", f"unknown construct '{c}'; constructs are {sorted(construct_ids)}")
+        by_id = self.item_index
+        for n, c in enumerate(self.constructs):
+            for i in c.items:
+                if i not in by_id:
+                    raise _KeyError(f"constructs[{n}] (id: {c.id}).items", f"unknown item '{i}'")
+            if c.importance and c.importance not in by_id:
+                raise _KeyError(f"constructs[{n}] (id: {c.id}).importance", f"unknown item '{c.importance}'")
+        for key in ("community", "weight", "overall"):
+            v = getattr(self.roles, key)
+            if v and v not in by_id:
+                raise _KeyError(f"roles.{key}", f"unknown item '{v}'")
+        q = self.quality
+        for n, a in enumerate(q.attention):
+            if a.item not in by_id:
+                raise _KeyError(f"quality.attention[{n}].item", f"unknown item '{a.item}'")
+        if q.straightlining and q.straightlining.blocks:
+            for b in q.straightlining.blocks:
+                if b not in by_id or by_id[b].type != "matrix":
+                    raise _KeyError("quality.straightlining.blocks", f"'{b}' is not a matrix item")
+        return self
+
+    # ---- derived views -------------------------------------------------------------
+    @cached_property
+    def item_index(self) -> dict[str, Item]:
+        """Every item and matrix row by id (matrix rows as likert items of their matrix)."""
+        out: dict[str, Item] = {}
+        for it in self.items:
+            out[it.id] = it
+            for r in it.rows or []:
+                out[r.id] = Item(
+                    id=r.id, type="likert", text=f"{it.text}—{r.label}", en=r.en, q=it.q,
+                    match=it.match, scale=it.scale, options=it.options,
+                    construct=r.construct if "construct" in r.model_fields_set else it.construct, reverse=r.reverse, required=r.required,
+                )
+        return out
+
+    def options_of(self, item: Item) -> list[Option]:
+        if item.options:
+            return list(item.options)
+        return list(self.scales[item.scale].levels) if item.scale else []
+
+    def missing_of(self, item: Item) -> list[Option]:
+        return list(self.scales[item.scale].missing) if item.scale else []
+
+    def construct_items(self, construct_id: str) -> list[str]:
+        c = next(c for c in self.constructs if c.id == construct_id)
+        listed = list(c.items)
+        listed += [i for i, it in self.item_index.items() if it.construct == construct_id and it.type == "likert" and i not in listed]
+        return listed
+
+
+class _KeyError(ValueError):
+    def __init__(self, key: str, message: str) -> None:
+        self.key = key
+        self.message = message
+        super().__init__(message)
+
+
+def _loc_to_key(loc: tuple, data: Any) -> str:
+    parts: list[str] = []
+    node = data
+    for p in loc:
+        if isinstance(p, int):
+            label = f"[{p}]"
+            try:
+                node = node[p]
+                if isinstance(node, dict) and "id" in node:
+                    label += f" (id: {node['id']})"
+            except Exception:
+                node = None
+            parts.append(label)
+        else:
+            parts.append(("." if parts else "") + str(p))
+            try:
+                node = node[p]
+            except Exception:
+                node = None
+    return "".join(parts)
+
+
+def read_yaml(path: Path) -> Any:
+    import yaml
+
+    if not path.exists():
+        raise InputError("file not found", file=path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        text = path.read_text(encoding="gb18030")
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        raise InputError(f"not valid YAML: {getattr(e, 'problem', e)}", file=path,
+                         row=(mark.line + 1) if mark else None) from None
+
+
+def validate_model(model: type[BaseModel], data: Any, path: Path) -> Any:
+    if not isinstance(data, dict):
+        raise InputError("expected a mapping of keys at the top level", file=path)
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        err = e.errors()[0]
+        ctx_err = (err.get("ctx") or {}).get("error")
+        if isinstance(ctx_err, _KeyError):
+            raise InputError(ctx_err.message, file=path, key=ctx_err.key) from None
+        key = _loc_to_key(tuple(err["loc"]), data)
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling; see docs/questionnaire.md)"
+        elif err["type"] == "missing":
+            msg = "required key is missing"
+        more = f" (and {len(e.errors()) - 1} more problem(s))" if len(e.errors()) > 1 else ""
+        raise InputError(msg + more, file=path, key=key or None) from None
+
+
+def load_questionnaire(path: str | Path) -> Questionnaire:
+    path = Path(path)
+    data = read_yaml(path)
+    q = validate_model(Questionnaire, data, path)
+    return q.model_copy(update={"path": path})

@@ -1,0 +1,87 @@
+"""Writing a stage's folder atomically, with its manifest.
+
+A stage writes into ``<stage>.tmp/`` and, only when everything is written, replaces
+``<stage>/`` with it; a failed run leaves the previous results untouched. ``manifest.json``
+records input and config hashes, package versions, the seed and the time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import sys
+import time
+from contextlib import contextmanager
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+PACKAGES = ("pandas", "numpy", "pyarrow", "python-calamine", "pyreadstat", "pydantic", "PyYAML",
+            "scipy", "statsmodels", "scikit-learn", "pingouin", "jieba", "rjieba")
+
+
+def file_hash(path: Path, chunk: int = 1 << 22) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while b := f.read(chunk):
+            h.update(b)
+    return h.hexdigest()
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for p in PACKAGES:
+        try:
+            out[p] = metadata.version(p)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> None:
+    """UTF-8 with BOM (Excel in China opens it), '\\n' line ends, fixed float format."""
+    df.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+
+
+def write_json(obj, path: Path) -> None:
+    path.write_text(json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+@contextmanager
+def stage_output(out_dir: Path, *, inputs: list[Path], configs: list[Path], seed: int | None, stage: str):
+    """Yield a temporary folder; on success it becomes ``out_dir`` with a manifest."""
+    out_dir = Path(out_dir)
+    tmp = out_dir.with_name(out_dir.name + ".tmp")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    started = time.time()
+    try:
+        yield tmp
+        manifest = {
+            "stage": stage,
+            "inputs": {str(p): file_hash(p) for p in inputs},
+            "configs": {str(p): file_hash(p) for p in configs},
+            "seed": seed,
+            "versions": versions(),
+            "command": " ".join([Path(sys.argv[0]).name] + sys.argv[1:]),
+            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "seconds": round(time.time() - started, 3),
+            "outputs": sorted(p.name for p in tmp.iterdir()),
+        }
+        write_json(manifest, tmp / "manifest.json")
+        old = out_dir.with_name(out_dir.name + ".old")
+        if old.exists():
+            shutil.rmtree(old)
+        if out_dir.exists():
+            os.replace(out_dir, old)
+        os.replace(tmp, out_dir)
+        if old.exists():
+            shutil.rmtree(old)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

@@ -1,0 +1,122 @@
+"""The study file: one YAML per study; every path in it is relative to the file itself."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .errors import InputError
+from .questionnaire import Questionnaire, load_questionnaire, read_yaml, validate_model
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SurveyFile(_Strict):
+    path: str
+    source: str | None = None  # label for the stacked `source` column (wave, community...)
+
+
+class Survey(_Strict):
+    files: list[SurveyFile]
+    format: str = "auto"
+    population: str | None = None
+
+    @field_validator("files", mode="before")
+    @classmethod
+    def _files(cls, v):
+        if isinstance(v, (str, dict)):
+            v = [v]
+        return [{"path": f} if isinstance(f, str) else f for f in v]
+
+    @field_validator("format")
+    @classmethod
+    def _format(cls, v: str) -> str:
+        from .io.headers import FORMATS
+
+        if v not in FORMATS:
+            raise ValueError(f"must be one of {list(FORMATS)}; got '{v}'")
+        return v
+
+
+class Interviews(_Strict):
+    dir: str
+    roster: str | None = None
+    gold: str | None = None
+    names: str | None = None
+
+
+class StudyConfig(_Strict):
+    name: str
+    questionnaire: str
+    survey: Survey
+    interviews: Interviews | None = None
+    coding_scheme: str | None = None
+    problems: str | None = None
+    seed: int = 20240501
+    outputs: str | None = None  # default: outputs/<name> under the working directory
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not v or any(ch in v for ch in '/\\:*?"<>| '):
+            raise ValueError("must be a plain folder name (no spaces or slashes)")
+        return v
+
+
+class Study:
+    """A loaded, validated study: resolved paths and the questionnaire."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        data = read_yaml(self.path)
+        self.config: StudyConfig = validate_model(StudyConfig, data, self.path)
+        self.dir = self.path.parent
+        qpath = self.resolve(self.config.questionnaire)
+        if not qpath.exists():
+            raise InputError(f"questionnaire file not found: {qpath}", file=self.path, key="questionnaire")
+        for i, f in enumerate(self.config.survey.files):
+            p = self.resolve(f.path)
+            if not p.exists():
+                raise InputError(f"survey file not found: {p}", file=self.path, key=f"survey.files[{i}]")
+        if self.config.survey.population and not self.resolve(self.config.survey.population).exists():
+            raise InputError(f"population file not found: {self.resolve(self.config.survey.population)}",
+                             file=self.path, key="survey.population")
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    def resolve(self, rel: str) -> Path:
+        return (self.dir / rel).resolve() if not Path(rel).is_absolute() else Path(rel)
+
+    def display(self, p: Path) -> str:
+        """A path as the user wrote it relative to the study (for messages and tables)."""
+        try:
+            return str(p.relative_to(self.dir.resolve()))
+        except ValueError:
+            return str(p)
+
+    @cached_property
+    def questionnaire(self) -> Questionnaire:
+        return load_questionnaire(self.resolve(self.config.questionnaire))
+
+    @property
+    def out(self) -> Path:
+        if self.config.outputs:
+            return self.resolve(self.config.outputs)
+        return Path("outputs") / self.name
+
+    def stage_dir(self, stage: str) -> Path:
+        return self.out / stage
+
+    @property
+    def survey_files(self) -> list[tuple[Path, str]]:
+        files = self.config.survey.files
+        return [(self.resolve(f.path), f.source or Path(f.path).stem) for f in files]
+
+    def config_files(self) -> list[Path]:
+        return [self.path, self.resolve(self.config.questionnaire)]

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "external"
+QUESTIONNAIRE = ROOT / "questionnaires" / "renewal_satisfaction.yaml"
+
+
+def load_generator():
+    spec = importlib.util.spec_from_file_location("demo_generate", ROOT / "examples" / "demo" / "generate.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["demo_generate"] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="session")
+def generator():
+    return load_generator()
+
+
+@pytest.fixture(scope="session")
+def demo(generator):
+    """The demo data as the generator makes it (DataFrames, not files)."""
+    return generator.generate()
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory, generator):
+    """A copy of the demo study with freshly generated raw files, outputs inside it."""
+    d = tmp_path_factory.mktemp("demo")
+    raw = d / "raw"
+    raw.mkdir()
+    demo = generator.generate()
+    generator.write_xlsx(demo.by_text, raw / "survey_by_text.xlsx")
+    generator.write_xlsx(demo.by_code, raw / "survey_by_code.xlsx")
+    demo.planted.to_csv(raw / "planted_bad_rows.csv", index=False, encoding="utf-8-sig")
+    return d, demo
+
+
+def write_study(dirpath: Path, files: list[str], name: str = "t", fmt: str = "auto",
+                questionnaire: Path = QUESTIONNAIRE, extra: str = "") -> Path:
+    """A study file in dirpath whose outputs go to dirpath/out."""
+    lines = [f"name: {name}", f"questionnaire: {questionnaire}", "survey:",
+             "  files: [" + ", ".join(files) + "]", f"  format: {fmt}", f"outputs: out/{name}", extra]
+    p = dirpath / f"{name}.yaml"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return p
