@@ -37,7 +37,10 @@ class InputError(Exception):
         self.value = value
         self.key = key
         self.hint = hint
-        super().__init__(self.format())
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return self.format()
 
     def format(self) -> str:
         where = []

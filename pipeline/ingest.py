@@ -43,12 +43,20 @@ class FileResult:
 def read_survey(q: Questionnaire, path: Path, fmt: str = "auto", source: str | None = None,
                 ip_key: bytes = b"", display: str | None = None) -> FileResult:
     """Read one export file into typed columns. Raises InputError on anything unexpected."""
+    try:
+        return _read_survey(q, path, fmt, source, ip_key, display or str(path))
+    except InputError as e:
+        if e.file in (str(path), str(Path(path).resolve())):
+            e.file = display or str(path)
+        raise
+
+
+def _read_survey(q: Questionnaire, path: Path, fmt: str, source: str | None, ip_key: bytes, shown: str) -> FileResult:
     table = read_table(path)
     family = detect_format(table, fmt)
     cols = parse_columns(table, family)
     plans = plan_items(q, table, cols, family)
     mode = _mode(q, table, plans, family, fmt)
-    shown = display or str(path)
     n = table.n_rows
     out: dict[str, object] = {}
     miss_parts: list[pd.DataFrame] = []

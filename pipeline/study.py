@@ -93,10 +93,11 @@ class Study:
     def resolve(self, rel: str) -> Path:
         return (self.dir / rel).resolve() if not Path(rel).is_absolute() else Path(rel)
 
-    def display(self, p: Path) -> str:
-        """A path as the user wrote it relative to the study (for messages and tables)."""
+    @staticmethod
+    def display(p: Path) -> str:
+        """A path for messages and tables: relative to the working directory when inside it."""
         try:
-            return str(p.relative_to(self.dir.resolve()))
+            return str(Path(p).resolve().relative_to(Path.cwd().resolve()))
         except ValueError:
             return str(p)
 

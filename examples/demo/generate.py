@@ -27,7 +27,7 @@ Importance
     Means 4.45 (infrastructure), 4.35 (management), 3.9 (environment), 3.55 + 0.15 (age - 3)
     (ageing), 3.5 (process), plus a personal tendency and noise, rounded to 1..5.
 Participation
-    ``z = -0.5 + 1.2 owner - 1.0 renter + 0.04 (years - 15) + 0.2 [age >= 60]``;
+    ``z = -1.0 + 1.2 owner - 1.0 renter + 0.04 (years - 15) + 0.2 [age >= 60]``;
     P(participated) = logistic(z); stages, channels and meetings attended rise with z.
     Willingness to participate rises with participation and process satisfaction.
 Willingness to pay
@@ -48,7 +48,6 @@ Run ``python examples/demo/generate.py --out examples/demo/raw`` (``make demo`` 
 from __future__ import annotations
 
 import argparse
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,6 +73,7 @@ FIELD_START = np.datetime64("2024-05-06T00:00:00", "s")
 FIELD_DAYS = 21
 HOUR_WEIGHTS = np.array([0, 0, 0, 0, 0, 0, 0, 2, 4, 6, 7, 6, 4, 3, 4, 5, 6, 6, 5, 7, 9, 8, 5, 2], float)
 MEDIAN_SECONDS = 420
+LOGNORMAL_MEDIAN = 405  # redrawing the shortest durations lifts the median to about 420 s
 DURATION_SIGMA = 0.45
 IP_FIRST_OCTETS = (27, 36, 39, 42, 49, 58, 59, 60, 61, 101, 106, 110, 111, 112, 113, 114, 115, 116,
                    117, 118, 119, 120, 121, 122, 123, 124, 125, 139, 171, 175, 180, 182, 183, 202,
@@ -102,7 +102,7 @@ ROW_OFFSET = {"sat_water": .2, "sat_greening": .2, "sat_parking": -.4, "sat_elev
 SAT_CUTS = (-1.5, -.6, .4, 1.5)
 DONT_KNOW_RATE = {"default": .01, "ageing": .06, "sat_elevator": .11}  # construct or row id
 DRIVERS = {"infrastructure": .15, "environment": .10, "ageing": .10, "management": .40, "process": .32}
-OVERALL_CUTS = (-1.0, -.4, .35, 1.1)
+OVERALL_CUTS = (-1.25, -.6, .2, 1.0)
 IMPORTANCE_MEAN = {"infrastructure": 4.45, "environment": 3.9, "ageing": 3.55, "management": 4.35, "process": 3.5}
 STAGE_RATE = {"consultation": .7, "design": .25, "supervision": .3, "acceptance": .25, "management": .2}
 CHANNEL_RATE = {"council": .35, "survey": .5, "visit": .35, "online": .45, "noticeboard": .25, "other": .04}
@@ -129,7 +129,12 @@ SUGGESTIONS = (
 )
 SUGGESTION_BLANK = .6
 PHONE_TEXT = "有问题可以打我电话"
+PHONE_PREFIXES = ("138", "139", "158", "186", "135")
 N_PHONES = 3
+RANK_TOP = 3  # everyone ranks three priorities
+OTHER_FILLS = {"part_channels": CHANNEL_OTHER, "problems": PROBLEM_OTHER}
+SKIPS = (("part_stages", "participated", "否"), ("part_channels", "participated", "否"),
+         ("pay_amount", "willing_pay", "不愿意"))  # (item, asked unless this item, has this label)
 
 # ---- planted bad rows ----------------------------------------------------------------------
 PLANTED_RATES = {"speeder": .05, "duplicate_answers": .02, "duplicate_ip": .01, "straightlining": .03,
@@ -230,3 +235,470 @@ def _numbers(rng: np.random.Generator, values: np.ndarray, unit: str) -> np.ndar
         number, form = divmod(k, 3)
         forms.append((str(number), f"{number}{unit}", str(number).translate(FULL_WIDTH))[form])
     return np.array(forms, dtype=object)[inv]
+
+
+def _multi(rng: np.random.Generator, spec: _Spec, item_id: str, prob: np.ndarray) -> Answers:
+    """0/1 answers of a multi item drawn with per-option probabilities ``prob`` (n, options).
+
+    An exclusive option, when drawn, is the only one kept; a row choosing nothing gets its most
+    probable non-exclusive option. The other-option fill-in (if any) goes to ``"<item>:other"``.
+    """
+    opts = spec.item[item_id]["options"]
+    n = len(prob)
+    chosen = rng.random(prob.shape) < prob
+    exclusive = np.array([bool(o.get("exclusive")) for o in opts])
+    if exclusive.any():
+        chosen = np.where(chosen[:, exclusive].any(1)[:, None], exclusive[None, :], chosen)
+    none = np.flatnonzero(~chosen.any(1))
+    chosen[none, np.argmax(np.where(exclusive, -1, prob[none]), 1)] = True
+    out = {item_id: chosen.astype(np.int64)}
+    other = [j for j, o in enumerate(opts) if o.get("other")]
+    if other:
+        fill = np.full(n, "", dtype=object)
+        has = chosen[:, other[0]]
+        fill[has] = np.array(OTHER_FILLS[item_id], dtype=object)[rng.integers(0, len(OTHER_FILLS[item_id]), has.sum())]
+        out[f"{item_id}:other"] = fill
+    return out
+
+
+def _ranking(rng: np.random.Generator, weights: np.ndarray) -> np.ndarray:
+    """Ranks 1..RANK_TOP (others UNRANKED_CODE) drawn without replacement by Gumbel-max."""
+    n, k = weights.shape
+    top = np.argsort(-(np.log(weights) + rng.gumbel(size=(n, k))), axis=1)[:, :RANK_TOP]
+    ranks = np.full((n, k), UNRANKED_CODE, dtype=np.int64)
+    np.put_along_axis(ranks, top, np.broadcast_to(np.arange(1, RANK_TOP + 1), top.shape), axis=1)
+    return ranks
+
+
+def _suggestions(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Open answers: 60% left blank, the rest one or two sentences from SUGGESTIONS."""
+    pool = np.array(SUGGESTIONS, dtype=object)
+    first = rng.integers(0, len(pool), n)
+    second = (first + rng.integers(1, len(pool), n)) % len(pool)
+    sep = np.array(["，", "；", "。"], dtype=object)[rng.integers(0, 3, n)]
+    text = np.where(rng.random(n) < .35, pool[first] + sep + pool[second], pool[first])
+    return np.where(rng.random(n) < SUGGESTION_BLANK, BLANK_TEXT, text).astype(object)
+
+
+def _add_phone_numbers(rng: np.random.Generator, text: np.ndarray) -> None:
+    """Write a fictional mobile number into N_PHONES open answers (for the redaction step)."""
+    for i in rng.choice(len(text), min(N_PHONES, len(text)), replace=False):
+        number = f"{PHONE_TEXT}{rng.choice(PHONE_PREFIXES)}{rng.integers(0, 10 ** 8):08d}"
+        text[i] = number if text[i] == BLANK_TEXT else f"{text[i]}，{number}"
+
+
+def _apply_skips(spec: _Spec, a: Answers) -> None:
+    """WJX logic skips: the skipped item is -3 (every option column of a multi)."""
+    for item_id, condition, label in SKIPS:
+        skip = a[condition] == spec.code(condition, label)
+        a[item_id][skip] = SKIPPED_CODE
+        if f"{item_id}:other" in a:
+            a[f"{item_id}:other"][skip] = ""
+
+
+# ---- respondents -----------------------------------------------------------------------------
+def _genuine(rng: np.random.Generator, spec: _Spec, n: int) -> Answers:
+    """Answers of n genuine respondents under the model of the module docstring."""
+    a: Answers = {}
+    params = np.array([COMMUNITY[k] for k in spec.keys("community")])
+    ci = rng.choice(len(params), n, p=params[:, 0] / params[:, 0].sum())
+    a["community"] = spec.codes("community")[ci]
+    mgmt, other = params[ci, 2], params[ci, 3]
+    a["gender"] = spec.codes("gender")[(rng.random(n) < .55).astype(int)]
+    age = rng.choice(len(AGE_SHARE), n, p=AGE_SHARE)  # 0 = youngest band
+    old = age >= 3  # 60 and over
+    a["age_band"] = spec.codes("age_band")[age]
+    u, p_own = rng.random(n), np.array(OWNER_BY_AGE)[age]
+    tenure = (u >= p_own).astype(int) + (u >= p_own + .8 * (1 - p_own))  # owner, renter, other
+    owner, renter = tenure == 0, tenure == 1
+    a["tenure"] = spec.codes("tenure")[tenure]
+    years = np.select(
+        [owner, renter],
+        [1 + np.round(np.array(OWNER_YEARS_CAP)[age] * rng.beta(2.2, 1.6, n)), np.minimum(rng.geometric(.3, n) - 1, 15)],
+        np.minimum(rng.geometric(.15, n), 30)).astype(np.int64)
+    a["years_lived"] = _numbers(rng, years, spec.item["years_lived"]["unit"])
+    size_p = np.where(old[:, None], [.18, .42, .18, .12, .06, .03, .01], [.08, .2, .32, .22, .12, .05, .01])
+    size = 1 + np.minimum((rng.random(n)[:, None] > np.cumsum(size_p, 1)).sum(1), size_p.shape[1] - 1)
+    a["household_size"] = _numbers(rng, size, spec.item["household_size"]["unit"])
+    income_cuts = (-.9, 0, .75, 1.45)
+    income = np.searchsorted(income_cuts, rng.normal(0, 1, n) - .35 * old + .3 * owner - .2 * renter)  # 0..4
+    refused = rng.random(n) < .07
+    stated = spec.codes("income_band")[spec.codes("income_band") != spec.code("income_band", "不愿透露")]
+    a["income_band"] = np.where(refused, spec.code("income_band", "不愿透露"), stated[income])
+    income = np.where(refused, 2, income)
+    a["hukou_region"] = _choice(rng, HUKOU, n)
+
+    halo = rng.normal(0, .6, n)
+    latent = {}
+    for c in spec.constructs:
+        k = c["id"]
+        effect = mgmt if k == "management" else .4 * mgmt if k == "process" else other
+        latent[k] = LATENT_MEAN[k] + effect + halo + .1 * (age - 2) + rng.normal(0, .8, n)
+    importance_of = {c["importance"]: c["id"] for c in spec.constructs}
+    tendency = rng.normal(0, .35, n)
+    for m in spec.matrices:
+        scale = spec.scales[m["scale"]]
+        levels = spec.levels(m["scale"])
+        for r in m["rows"]:
+            if r["id"] == spec.attention_row:
+                a[r["id"]] = np.full(n, spec.attention_pass)
+            elif m.get("construct"):
+                k = r.get("construct", m["construct"])
+                cell = _cut(latent[k] + ROW_OFFSET.get(r["id"], 0) + rng.normal(0, .9, n), SAT_CUTS, levels)
+                rate = DONT_KNOW_RATE.get(r["id"], DONT_KNOW_RATE.get(k, DONT_KNOW_RATE["default"]))
+                a[r["id"]] = np.where(rng.random(n) < rate, scale["missing"][0]["code"], cell)
+            else:
+                k = importance_of[r["id"]]
+                mean = IMPORTANCE_MEAN[k] + (.15 * (age - 2) if k == "ageing" else 0)
+                a[r["id"]] = np.clip(np.round(mean + tendency + rng.normal(0, .55, n)), levels.min(), levels.max()).astype(np.int64)
+    overall = sum(w * latent[k] for k, w in DRIVERS.items()) + rng.normal(0, .35, n)
+    a["overall_sat"] = _cut(overall, OVERALL_CUTS, spec.levels(spec.item["overall_sat"]["scale"]))
+
+    z = -1.0 + 1.2 * owner - 1.0 * renter + .04 * (years - 15) + .2 * old
+    took_part = rng.random(n) < _logistic(z)
+    a["participated"] = np.where(took_part, spec.code("participated", "是"), spec.code("participated", "否"))
+    for item_id, rates in (("part_stages", STAGE_RATE), ("part_channels", CHANNEL_RATE)):
+        base = np.array([_logit(rates[k]) for k in spec.keys(item_id)])
+        slope = .5 if item_id == "part_stages" else .3
+        a |= _multi(rng, spec, item_id, _logistic(base + slope * z[:, None]))
+    frequency = spec.codes("part_frequency")
+    a["part_frequency"] = np.where(took_part, _cut(.8 * z + rng.normal(0, 1, n), (-.8, .6, 1.8), frequency), frequency[0])
+    process = latent["process"] - LATENT_MEAN["process"]
+    a["willing_participate"] = _cut(.9 * took_part + .3 * process + .2 * owner + rng.normal(0, .9, n),
+                                    (-1.2, -.5, .4, 1.4), spec.levels(spec.item["willing_participate"]["scale"]))
+    pay = .9 - .35 * age - .9 * renter + .25 * (income - 2) + .15 * latent["management"] + rng.normal(0, 1, n)
+    willing = spec.code("willing_pay", "愿意")
+    pay_codes = np.array([spec.code("willing_pay", lab) for lab in ("不愿意", "视情况而定", "愿意")])
+    a["willing_pay"] = _cut(pay, (-.6, .5), pay_codes)
+    a["pay_amount"] = _cut(.55 * (income - 2) + .4 * (a["willing_pay"] == willing) + rng.normal(0, .8, n),
+                           (-.6, .5, 1.4), spec.codes("pay_amount"))
+
+    shift = {"coordination": -.9 * process, "information": -.6 * process, "participation": -.4 * process,
+             "management": -.9 * mgmt, "facilities": -.4 * (latent["ageing"] - LATENT_MEAN["ageing"])}
+    opts = spec.item["problems"]["options"]
+    prob = np.stack([_logistic(-3.2 + 1.2 * (a["overall_sat"] - 3)) if o.get("exclusive")
+                     else _logistic(_logit(PROBLEM_RATE[o["key"]]) + shift.get(o["key"], 0) + np.zeros(n))
+                     for o in opts], 1)
+    a |= _multi(rng, spec, "problems", prob)
+    weight = {k: np.full(n, w) for k, w in PRIORITY_WEIGHT.items()}
+    weight["elevator"] += .8 * old + .3 * (latent["ageing"] < LATENT_MEAN["ageing"])
+    weight["parking"] += .4 * (age <= 1)
+    weight["drainage"] += .3 * (latent["infrastructure"] < LATENT_MEAN["infrastructure"])
+    weight["ageing"] += .5 * old
+    weight["property"] += 1.2 * np.clip(-mgmt, 0, None)
+    a["priorities"] = _ranking(rng, np.stack([weight[k] for k in spec.keys("priorities")], 1))
+    a["suggestions"] = _suggestions(rng, n)
+    _apply_skips(spec, a)
+    return a
+
+
+def _random(rng: np.random.Generator, spec: _Spec, n: int) -> Answers:
+    """Answers clicked at random (speeders), respecting skips and passing the attention check."""
+    a: Answers = {}
+    for it in spec.items:
+        i, t = it["id"], it["type"]
+        if t in ("single", "likert"):
+            a[i] = rng.choice(spec.codes(i) if "options" in it else spec.levels(it["scale"]), n)
+        elif t == "numeric":
+            a[i] = _numbers(rng, rng.integers(it["min"], it["max"], n, endpoint=True), it["unit"])
+        elif t == "region":
+            a[i] = _choice(rng, HUKOU, n)
+        elif t == "open":
+            a[i] = np.full(n, BLANK_TEXT, dtype=object)
+        elif t == "matrix":
+            for r in it["rows"]:
+                a[r["id"]] = rng.choice(spec.levels(it["scale"]), n)
+        elif t == "multi":
+            a |= _multi(rng, spec, i, np.full((n, len(it["options"])), .3))
+        elif t == "ranking":
+            a[i] = _ranking(rng, np.ones((n, len(it["options"]))))
+    a[spec.attention_row] = np.full(n, spec.attention_pass)
+    _apply_skips(spec, a)
+    return a
+
+
+def _straight_blocks(spec: _Spec, a: Answers) -> np.ndarray:
+    """(n, blocks): True where the answered (not 不清楚) rows of a block all carry one code."""
+    out = []
+    for rows in spec.blocks:
+        v = np.stack([a[r] for r in rows], 1)
+        missing = np.isin(v, spec.missing)
+        out.append(np.where(missing, 99, v).min(1) == np.where(missing, -99, v).max(1))
+    return np.stack(out, 1)
+
+
+def _break_straight_lines(rng: np.random.Generator, spec: _Spec, a: Answers, who: np.ndarray) -> None:
+    """Move one cell of a straight block one level down (up from the lowest) until no row in
+    ``who`` is straight in quality.straightlining.min_blocks blocks or more."""
+    while True:
+        straight = _straight_blocks(spec, a)
+        idx = np.flatnonzero(who & (straight.sum(1) >= spec.min_blocks))
+        if not idx.size:
+            return
+        block = np.argmax(rng.random((idx.size, len(spec.blocks))) * straight[idx], 1)
+        for b, rows in enumerate(spec.blocks):
+            sel = idx[block == b]
+            cell = rng.integers(0, len(rows), sel.size)
+            for j, r in enumerate(rows):
+                i = sel[cell == j]
+                a[r][i] = np.where(a[r][i] <= 1, 2, a[r][i] - 1)
+
+
+def _take(a: Answers, idx: np.ndarray) -> Answers:
+    return {k: v[idx] for k, v in a.items()}
+
+
+def _concat(parts: list[Answers]) -> Answers:
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+# ---- metadata ----------------------------------------------------------------------------------
+def _submit_seconds(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Seconds after FIELD_START: fewer answers as the weeks go by, mostly daytime and evening."""
+    day_w = .92 ** np.arange(FIELD_DAYS)
+    day = rng.choice(FIELD_DAYS, n, p=day_w / day_w.sum())
+    hour = rng.choice(24, n, p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
+    return day * 86400 + hour * 3600 + rng.integers(0, 3600, n)
+
+
+def _durations(rng: np.random.Generator, n: int, floor: float) -> np.ndarray:
+    d = rng.lognormal(np.log(LOGNORMAL_MEDIAN), DURATION_SIGMA, n)
+    while (low := d < floor).any():
+        d[low] = rng.lognormal(np.log(LOGNORMAL_MEDIAN), DURATION_SIGMA, low.sum())
+    return np.round(d).astype(np.int64)
+
+
+def _ips(rng: np.random.Generator, n: int) -> np.ndarray:
+    """n distinct public-looking IPv4 addresses with WJX's '(省-市)' suffix."""
+    first = np.array(IP_FIRST_OCTETS, dtype=np.int64)
+    ints = np.empty(0, dtype=np.int64)
+    while ints.size < n:
+        m = n - ints.size
+        draw = first[rng.integers(0, first.size, m)] << 24 | rng.integers(0, 1 << 16, m) << 8 | rng.integers(1, 255, m)
+        ints = np.concatenate([ints, draw])
+        ints = ints[np.sort(np.unique(ints, return_index=True)[1])]
+    octets = [pd.Series(ints >> s & 255).astype(str) for s in (24, 16, 8, 0)]
+    ip = octets[0] + "." + octets[1] + "." + octets[2] + "." + octets[3] + "(" + _choice(rng, IP_LOCATIONS, n) + ")"
+    return ip.to_numpy(dtype=object)
+
+
+def _metadata(ids: np.ndarray, seconds: np.ndarray, duration: np.ndarray, ip: np.ndarray,
+              rng: np.random.Generator) -> dict[str, np.ndarray]:
+    stamp = np.datetime_as_string(FIELD_START + seconds.astype("timedelta64[s]"), unit="s")
+    n = len(ids)
+    mobile = rng.random(n) < .9
+    detail = np.where(rng.random(n) < np.where(mobile, .9, .3), "微信", "直接访问")
+    return {
+        "序号": ids,
+        "提交答卷时间": pd.Series(stamp).str.replace("-", "/").str.replace("T", " ").to_numpy(dtype=object),
+        "所用时间": (pd.Series(duration).astype(str) + "秒").to_numpy(dtype=object),
+        "来源": np.where(mobile, "手机提交", "链接").astype(object),
+        "来源详情": detail.astype(object),
+        "来自IP": ip,
+    }
+
+
+# ---- WJX rendering -------------------------------------------------------------------------
+def _join_multi(codes: np.ndarray, opts: list[dict], fill: np.ndarray | None) -> np.ndarray:
+    """By-text cell of a multi item: chosen labels joined with ┋, 其他【请注明】〖fill-in〗 last."""
+    labels = [o["label"] for o in opts]
+    other = [j for j, o in enumerate(opts) if o.get("other")]
+    if other and other != [len(opts) - 1]:
+        raise ValueError(f"the other option must be the last option (as WJX lists it); got {labels}")
+    plain = len(opts) - len(other)
+    table = np.array([MULTI_SEP.join(lab for j, lab in enumerate(labels[:plain]) if b >> j & 1)
+                      for b in range(1 << plain)], dtype=object)
+    out = table[(codes[:, :plain] == 1) @ (1 << np.arange(plain))]
+    if other:
+        has = codes[:, other[0]] == 1
+        sep = np.where(out[has] == "", "", MULTI_SEP).astype(object)
+        out[has] = out[has] + sep + labels[other[0]] + "〖" + fill[has] + "〗"
+    out[codes[:, 0] == SKIPPED_CODE] = SKIPPED_TEXT
+    return out
+
+
+def _join_ranking(ranks: np.ndarray, labels: list[str]) -> np.ndarray:
+    """By-text cell of a ranking item: labels in rank order joined with →."""
+    k = len(labels)
+    key = np.zeros(len(ranks), dtype=np.int64)
+    for r in range(1, RANK_TOP + 1):
+        at = ranks == r
+        key = key * (k + 1) + np.where(at.any(1), at.argmax(1), k)
+    names = labels + [""]
+    table = []
+    for code in range((k + 1) ** RANK_TOP):
+        digits = [code // (k + 1) ** p % (k + 1) for p in reversed(range(RANK_TOP))]
+        table.append(RANK_SEP.join(names[d] for d in digits if d < k) or BLANK_TEXT)
+    return np.array(table, dtype=object)[key]
+
+
+def _render(spec: _Spec, a: Answers, meta: dict[str, np.ndarray]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The by-text and by-code exports, with WJX's headers."""
+    text, code = dict(meta), dict(meta)
+
+    def put(target: dict, header: str, values: np.ndarray) -> None:
+        if header in target:
+            raise ValueError(f"two columns would be headed '{header}'")
+        target[header] = values
+
+    for it in spec.items:
+        i, t, q = it["id"], it["type"], it["q"]
+        head = f"{q}、{it['text']}" + (" " if q in TRAILING_SPACE_Q else "")
+        if t in ("single", "likert"):
+            opts = it.get("options") or spec.scales[it["scale"]]["levels"] + spec.scales[it["scale"]].get("missing", [])
+            put(text, head, _lookup(a[i], {**{o["code"]: o["label"] for o in opts}, SKIPPED_CODE: SKIPPED_TEXT}))
+            put(code, head, a[i])
+        elif t in ("numeric", "region", "open"):
+            put(text, head, a[i])
+            put(code, head, a[i])
+        elif t == "matrix":
+            scale = spec.scales[it["scale"]]
+            points = it["scale"] in POINT_SCALES
+            labels = {o["code"]: f"{o['code']}分" if points else o["label"]
+                      for o in scale["levels"] + scale.get("missing", [])}
+            for n_row, r in enumerate(it["rows"]):
+                header = f"{q}、{it['text']}—{r['label']}" if n_row == 0 else r["label"]
+                put(text, header, _lookup(a[r["id"]], labels))
+                put(code, header, a[r["id"]])
+        elif t in ("multi", "ranking"):
+            opts = it["options"]
+            joined = (_join_multi(a[i], opts, a.get(f"{i}:other")) if t == "multi"
+                      else _join_ranking(a[i], [o["label"] for o in opts]))
+            put(text, head, joined)
+            for j, o in enumerate(opts):
+                put(code, f"第{q}题({o['label']})", a[i][:, j])
+            if i in OTHER_TEXT_COLUMN:
+                other = next(o for o in opts if o.get("other"))
+                put(code, f"{q}、({other['label']}:)", a[f"{i}:other"])
+    return pd.DataFrame(text), pd.DataFrame(code)
+
+
+# ---- the demo ----------------------------------------------------------------------------------
+def generate(n_genuine: int = 600, seed: int = 20240501, bad_rows: bool = True) -> Demo:
+    """Twin WJX exports of ``n_genuine`` genuine respondents plus (``bad_rows``) planted bad rows.
+
+    Bad rows are interleaved by submission time; 序号 runs 1..N over all rows in that order.
+    ``planted`` lists every bad row with all the rules it was planted to fail.
+    """
+    spec = _Spec(QUESTIONNAIRE)
+    rng = np.random.default_rng(seed)
+    count = {rule: round(rate * n_genuine) if bad_rows else 0 for rule, rate in PLANTED_RATES.items()}
+    n_range = len(OUT_OF_RANGE) if bad_rows else 0
+
+    # pool: genuine | speeders | same-IP | straight-liners | attention failures | out of range
+    genuine = _genuine(rng, spec, n_genuine)
+    _add_phone_numbers(rng, genuine["suggestions"])
+    fresh = ("duplicate_ip", "straightlining", "attention_check")
+    pool = _concat([genuine, _random(rng, spec, count["speeder"]),
+                    _genuine(rng, spec, sum(count[r] for r in fresh) + n_range)])
+    segments = [("", n_genuine), ("speeder", count["speeder"])] + [(r, count[r]) for r in fresh] + [("out_of_range", n_range)]
+    rules = np.repeat(np.array([r for r, _ in segments], dtype=object), [k for _, k in segments])
+    start = dict(zip([r for r, _ in segments], np.cumsum([0] + [k for _, k in segments])))
+    at = {r: np.arange(start[r], start[r] + k) for r, k in segments}
+
+    levels = spec.levels(next(m for m in spec.matrices if any(r["id"] == spec.attention_row for r in m["rows"]))["scale"])
+    wrong = levels[levels != spec.attention_pass]
+    pool[spec.attention_row][at["attention_check"]] = rng.choice(wrong, count["attention_check"])
+    for i, (item_id, value) in zip(at["out_of_range"], OUT_OF_RANGE):
+        pool[item_id][i] = str(value)
+        if item_id == "years_lived":
+            pool["age_band"][i] = spec.codes("age_band")[-1]
+    _break_straight_lines(rng, spec, pool, rules != "straightlining")
+    liners = at["straightlining"]
+    flat = np.where(np.arange(liners.size) < liners.size // 2, spec.attention_pass, levels.max())
+    for m in spec.matrices:
+        for r in m["rows"]:
+            pool[r["id"]][liners] = flat
+    rules[liners[flat != spec.attention_pass]] = ";".join(
+        r for r in spec.order if r in ("attention_check", "straightlining"))
+
+    # same-IP rows answer for a genuine neighbour of the same community
+    ip_of = np.array([rng.choice(np.flatnonzero(genuine["community"] == c)) for c in pool["community"][at["duplicate_ip"]]],
+                     dtype=np.int64)
+    copy_of = rng.choice(n_genuine, count["duplicate_answers"], replace=False)
+    answers = _concat([pool, _take(genuine, copy_of)])
+    rules = np.concatenate([rules, np.full(copy_of.size, "duplicate_answers", dtype=object)])
+    copies = np.arange(len(rules) - copy_of.size, len(rules))
+    n = len(rules)
+
+    seconds = _submit_seconds(rng, n)
+    seconds[at["duplicate_ip"]] = seconds[ip_of] + rng.integers(*SAME_IP_DELAY, ip_of.size, endpoint=True)
+    seconds[copies] = seconds[copy_of] + rng.integers(*DUPLICATE_DELAY, copy_of.size)
+    duration = _durations(rng, n, 1.25 * spec.speed_limit)
+    duration[at["speeder"]] = rng.integers(*SPEEDER_SECONDS, count["speeder"], endpoint=True)
+    ip = _ips(rng, n)
+    ip[at["duplicate_ip"]] = ip[ip_of]
+
+    order = np.lexsort((np.arange(n), seconds))
+    answers, rules = _take(answers, order), rules[order]
+    meta = _metadata(np.arange(1, n + 1), seconds[order], duration[order], ip[order], rng)
+    by_text, by_code = _render(spec, answers, meta)
+    _verify(spec, answers, by_code, duration[order], rules)
+    bad = np.flatnonzero(rules != "")
+    planted = pd.DataFrame({"respondent": bad + 1, "rules": rules[bad].astype(str),
+                            "first_rule": [r.split(";")[0] for r in rules[bad]]})
+    return Demo(by_text, by_code, planted)
+
+
+def _verify(spec: _Spec, a: Answers, by_code: pd.DataFrame, duration: np.ndarray, rules: np.ndarray) -> None:
+    """Every row fails exactly the rules it was planted for (and genuine rows none)."""
+    def planted(rule: str) -> np.ndarray:
+        return np.array([rule in r.split(";") for r in rules]) if rules.size else np.zeros(0, bool)
+
+    questions = by_code.columns[6:]
+    assert (by_code[questions].duplicated().to_numpy() == planted("duplicate_answers")).all()
+    assert (by_code["来自IP"].duplicated().to_numpy() == planted("duplicate_ip")).all()
+    sp = spec.quality["speeders"]
+    limit = max(sp.get("min_seconds") or 0, (sp.get("median_fraction") or 0) * np.median(duration))
+    assert ((duration < limit) == planted("speeder")).all()
+    assert ((a[spec.attention_row] != spec.attention_pass) == planted("attention_check")).all()
+    assert ((_straight_blocks(spec, a).sum(1) >= spec.min_blocks) == planted("straightlining")).all()
+    out = np.zeros(len(rules), bool)
+    for it in spec.items:
+        if it["type"] == "numeric":
+            value = pd.Series(a[it["id"]]).str.normalize("NFKC").str.removesuffix(it["unit"]).astype(int)
+            out |= ((value < it["min"]) | (value > it["max"])).to_numpy()
+    assert (out == planted("out_of_range")).all()
+
+
+def households(path: Path = QUESTIONNAIRE) -> pd.DataFrame:
+    """Fixed household counts of the six communities (the population for weights)."""
+    spec = _Spec(path)
+    opts = spec.item["community"]["options"]
+    return pd.DataFrame({"community": [o["label"] for o in opts],
+                         "households": [COMMUNITY[o["key"]][1] for o in opts]})
+
+
+def write_xlsx(df: pd.DataFrame, path: str | Path) -> None:
+    """One sheet, written in openpyxl's write-only mode: strings as strings, integers as
+    integers; empty strings become empty cells."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Sheet1")
+    ws.append([str(c) for c in df.columns])
+    columns = []
+    for c in df.columns:
+        values = df[c].tolist()
+        if df[c].dtype.kind not in "iuf":
+            values = [None if v == "" else v for v in values]
+        columns.append(values)
+    for row in zip(*columns):
+        ws.append(row)
+    wb.save(path)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description="Write the fictional demo survey (twin WJX exports).")
+    ap.add_argument("--out", type=Path, required=True, help="output folder, e.g. examples/demo/raw")
+    ap.add_argument("--n", type=int, default=600, help="genuine respondents (default 600)")
+    ap.add_argument("--seed", type=int, default=20240501)
+    args = ap.parse_args(argv)
+    demo = generate(args.n, args.seed)
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_xlsx(demo.by_text, args.out / "survey_by_text.xlsx")
+    write_xlsx(demo.by_code, args.out / "survey_by_code.xlsx")
+    demo.planted.to_csv(args.out / "planted_bad_rows.csv", index=False, encoding="utf-8-sig")
+    households().to_csv(args.out / "households.csv", index=False, encoding="utf-8-sig")
+
+
+if __name__ == "__main__":
+    main()

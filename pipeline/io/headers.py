@@ -173,21 +173,17 @@ def _parse_qualtrics(c: Column, text: str) -> None:
 
 
 def _check_duplicates(table: RawTable, cols: list[Column]) -> None:
+    """The same header twice is an error, except bare row labels of two different matrices."""
     seen: dict[tuple, Column] = {}
     for c in cols:
-        if c.meta is not None:
-            key = ("meta", c.meta)
-        elif c.qnum is not None:
-            key = (c.qnum, c.sub, c.other_text)
-        elif c.header:
-            key = ("plain", c.header)
-        else:
+        if not c.header:
             continue
+        bare = c.qnum is not None and not c.header.startswith(c.qnum)
+        key = (c.header, c.qnum if bare else None)
         if key in seen:
             raise InputError(
-                f"duplicated header: columns {_col_letter(seen[key].index)} and {_col_letter(c.index)} "
-                "read as the same question column", file=table.path, row=table.first_data_row - 1,
-                column=c.header, hint="rename or remove one of them")
+                f"duplicated header: columns {_col_letter(seen[key].index)} and {_col_letter(c.index)} have the same name",
+                file=table.path, row=table.first_data_row - 1, column=c.header, hint="rename or remove one of them")
         seen[key] = c
 
 
