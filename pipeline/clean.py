@@ -156,21 +156,20 @@ def required_units(q: Questionnaire) -> list[str]:
     return out
 
 
+def missing_positions(df: pd.DataFrame, missing: pd.DataFrame) -> np.ndarray:
+    """Row position in ``df`` of each missing-answer record, by (source, source_row)."""
+    key = pd.MultiIndex.from_arrays([df["source"].to_numpy(), df["source_row"].to_numpy()])
+    return key.get_indexer(pd.MultiIndex.from_arrays([missing["source"].to_numpy(), missing["source_row"].to_numpy()]))
+
+
 def rule_incomplete(df: pd.DataFrame, missing: pd.DataFrame, q: Questionnaire) -> pd.Series:
     cfg = q.quality.completeness
     units = required_units(q)
     n = len(df)
-    pos = pd.Series(np.arange(n), index=df["respondent"].to_numpy())
-    pos = pos[~pos.index.duplicated()]
     m = missing[missing["item"].isin(units)]
-    blanks = np.zeros(n, int)
-    skips = np.zeros(n, int)
-    for kind, arr in (("blank", blanks), ("skipped", skips)):
-        sub = m[m["kind"] == kind]
-        if len(sub):
-            counts = sub.groupby("respondent", observed=True).size()
-            idx = pos.reindex(counts.index).dropna().astype(int)
-            np.add.at(arr, idx.to_numpy(), counts.loc[idx.index].to_numpy())
+    pos = missing_positions(df, m)
+    blanks = np.bincount(pos[(m["kind"] == "blank").to_numpy()], minlength=n)
+    skips = np.bincount(pos[(m["kind"] == "skipped").to_numpy()], minlength=n)
     denom = np.maximum(len(units) - skips, 1)
     share = 1 - blanks / denom
     mask = share < cfg.min_share - 1e-12
@@ -197,7 +196,9 @@ def rule_out_of_range(df: pd.DataFrame, q: Questionnaire) -> pd.Series:
         if it.max is not None:
             bad |= v > it.max
         for i in np.flatnonzero(bad):
-            detail[i] = (detail[i] + "; " if detail[i] else "") + f"{it.id} = {v[i]:g} outside [{it.min:g}, {it.max:g}]"
+            lo = "-∞" if it.min is None else f"{it.min:g}"
+            hi = "∞" if it.max is None else f"{it.max:g}"
+            detail[i] = (detail[i] + "; " if detail[i] else "") + f"{it.id} = {v[i]:g} outside [{lo}, {hi}]"
         mask |= bad
     return _series(mask, detail)
 
@@ -261,7 +262,7 @@ def run(study) -> dict:
     exclusions = (exclusions.assign(_r=exclusions["rule"].map(rule_rank))
                   .sort_values(["_o", "_r"], kind="stable").drop(columns=["_o", "_r"]).reset_index(drop=True))
     kept = df.loc[~excluded].drop(columns=[c for c in ("ip_hash",) if c in df]).reset_index(drop=True)
-    kept_missing = missing[missing["respondent"].isin(set(kept["respondent"]))].reset_index(drop=True)
+    kept_missing = missing[~excluded[missing_positions(df, missing)]].reset_index(drop=True)
     all_rules = list(q.quality.order)
     log = {
         "read": int(n),
@@ -281,7 +282,7 @@ def run(study) -> dict:
     }
     assert log["read"] == log["kept"] + sum(r["excluded"] for r in log["rules"])
     with stage_output(study.stage_dir("clean"), inputs=[src / "responses.parquet", src / "missing.parquet"],
-                      configs=study.config_files(), seed=study.config.seed, stage="clean") as tmp:
+                      configs=study.config_files(), seed=study.config.seed, stage="clean", base=study.dir) as tmp:
         kept.to_parquet(tmp / "responses.parquet", index=False)
         kept_missing.to_parquet(tmp / "missing.parquet", index=False)
         write_csv(exclusions, tmp / "exclusions.csv")
@@ -293,10 +294,8 @@ def run(study) -> dict:
 def codebook(q: Questionnaire, df: pd.DataFrame) -> pd.DataFrame:
     """Variable and value labels of the clean table (like SPSS's variable view)."""
     rows = []
-    idx = q.item_index
     for col in df.columns:
-        base = col.split("__")[0]
-        it = idx.get(col) or idx.get(base)
+        it = q.column_item(col)
         if it is None:
             rows.append({"column": col, "item": "", "type": "metadata", "construct": "", "code": "", "label_zh": "", "label_en": ""})
             continue
@@ -306,7 +305,11 @@ def codebook(q: Questionnaire, df: pd.DataFrame) -> pd.DataFrame:
             o = next(o for o in q.options_of(it) if o.col_key == key)
             rows.append({**common, "code": o.code, "label_zh": o.label, "label_en": o.en,
                          "note": "rank (1 = first)" if it.type == "ranking" else "1 = chosen, 0 = not chosen"})
-        elif it.type in ("single", "likert") and col == it.id:
+        elif col != it.id:
+            part = {"_other": "text of the 'other' option", "_province": "province", "_city": "city"}
+            suffix = next((s for s in part if col == it.id + s), "")
+            rows.append({**common, "code": "", "label_zh": it.text, "label_en": it.en, "note": part.get(suffix, "")})
+        elif it.type in ("single", "likert"):
             for o in q.options_of(it):
                 rows.append({**common, "code": o.code, "label_zh": o.label, "label_en": o.en})
         else:

@@ -22,7 +22,7 @@ from .io import decode as dec
 from .io.headers import Column, detect_format, parse_columns
 from .io.mapping import ItemPlan, plan_items
 from .io.tables import RawTable, read_table
-from .privacy import ip_pseudonym
+from .privacy import ip_pseudonym, redact
 from .questionnaire import Questionnaire
 from .textnorm import norm
 
@@ -41,17 +41,23 @@ class FileResult:
 
 
 def read_survey(q: Questionnaire, path: Path, fmt: str = "auto", source: str | None = None,
-                ip_key: bytes = b"", display: str | None = None) -> FileResult:
-    """Read one export file into typed columns. Raises InputError on anything unexpected."""
+                ip_key: bytes = b"", display: str | None = None, label: str | None = None) -> FileResult:
+    """Read one export file into typed columns. Raises InputError on anything unexpected.
+
+    ``display`` is how messages name the file; ``label`` is what the ``source_file`` column
+    records (the path relative to the study file, so that tables do not depend on the folder
+    the pipeline runs from).
+    """
     try:
-        return _read_survey(q, path, fmt, source, ip_key, display or str(path))
+        return _read_survey(q, path, fmt, source, ip_key, display or str(path), label or path.name)
     except InputError as e:
         if e.file in (str(path), str(Path(path).resolve())):
             e.file = display or str(path)
         raise
 
 
-def _read_survey(q: Questionnaire, path: Path, fmt: str, source: str | None, ip_key: bytes, shown: str) -> FileResult:
+def _read_survey(q: Questionnaire, path: Path, fmt: str, source: str | None, ip_key: bytes, shown: str,
+                 label: str) -> FileResult:
     table = read_table(path)
     family = detect_format(table, fmt)
     cols = parse_columns(table, family)
@@ -65,7 +71,7 @@ def _read_survey(q: Questionnaire, path: Path, fmt: str, source: str | None, ip_
     meta = _read_meta(table, cols, ip_key, shown)
     row_numbers = np.arange(table.first_data_row, table.first_data_row + n)
     out["respondent"] = meta.pop("respondent", pd.Series(row_numbers.astype(str)))
-    out["source_file"] = pd.Series(np.full(n, shown, dtype=object), dtype="str")
+    out["source_file"] = pd.Series(np.full(n, label, dtype=object), dtype="str")
     out["source"] = pd.Series(np.full(n, source or path.stem, dtype=object), dtype="str")
     out["source_row"] = row_numbers.astype(np.int64)
     out.update(meta)
@@ -83,43 +89,59 @@ def _read_survey(q: Questionnaire, path: Path, fmt: str, source: str | None, ip_
         item = plan.item
         t = item.type
         if t in ("single", "likert"):
-            _choice(q, item, item.id, plan.main, plan, table, mode, shown, out, add_missing)
+            _choice(q, item, item.id, plan.main, plan, table, mode, shown, out, add_missing, redactions)
         elif t == "matrix":
             for r in item.rows or []:
-                _choice(q, q.item_index[r.id], r.id, plan.rows[r.id], plan, table, mode, shown, out, add_missing)
+                _choice(q, q.item_index[r.id], r.id, plan.rows[r.id], plan, table, mode, shown, out, add_missing, redactions)
         elif t in ("multi", "ranking"):
-            _multi(q, item, plan, table, mode, shown, out, add_missing, family)
+            _multi(q, item, plan, table, mode, shown, out, add_missing, family, redactions)
         elif t == "numeric":
             cell, uniq = _fact(table, plan.main, shown)
-            vals, kinds = dec.decode_numeric(item, cell, uniq)
+            vals, kinds = dec.decode_numeric(item, cell, uniq, mode)
             out[item.id] = pd.array(np.take(vals, cell.codes), dtype="Float64")
             add_missing(item.id, np.take(kinds, cell.codes))
         elif t in ("open", "region"):
-            cell, uniq = _fact(table, plan.main, shown)
-            vals, kinds, per = dec.decode_text(uniq, redactions)
-            rows_vals = np.take(vals, cell.codes)
+            rows_vals, kind_rows = _text_column(table, plan.main, shown, mode, redactions)
             out[item.id] = pd.Series(rows_vals, dtype="str")
-            counts = np.bincount(cell.codes, minlength=len(uniq))
-            for k, c in enumerate(per):
-                for kind, m in c.items():
-                    redactions[kind] = redactions.get(kind, 0) + m * int(counts[k])
             if t == "region":
                 parts = pd.Series(rows_vals, dtype="str").str.split("-", n=1, expand=True)
                 out[f"{item.id}_province"] = parts[0] if 0 in parts else pd.Series([None] * n, dtype="str")
                 out[f"{item.id}_city"] = parts[1] if 1 in parts else pd.Series([None] * n, dtype="str")
-            add_missing(item.id, np.take(kinds, cell.codes))
+            add_missing(item.id, kind_rows)
     data = pd.DataFrame({k: (v.reset_index(drop=True) if isinstance(v, pd.Series) else v) for k, v in out.items()})
     missing = (pd.concat(miss_parts, ignore_index=True) if miss_parts
                else pd.DataFrame({"row": pd.Series(dtype=np.int64), "item": pd.Series(dtype="str"),
                                   "kind": pd.Categorical([], ["skipped", "blank", "scale_missing"]),
                                   "label": pd.Series(dtype="str")}))
-    missing.insert(0, "respondent", data["respondent"].to_numpy()[missing["row"].to_numpy()])
+    rows_idx = missing["row"].to_numpy()
+    missing.insert(0, "respondent", data["respondent"].to_numpy()[rows_idx])
+    missing.insert(1, "source", data["source"].to_numpy()[rows_idx])
+    missing.insert(2, "source_row", data["source_row"].to_numpy()[rows_idx])
     missing = missing.drop(columns="row")
-    cmap = _column_map(cols, plans, shown)
-    info = {"file": shown, "format": family, "mode": mode, "rows": n, "columns": len(cols),
+    cmap = _column_map(cols, plans, label)
+    info = {"file": label, "format": family, "mode": mode, "rows": n, "columns": len(cols),
             "encoding": table.encoding, "redactions": redactions,
             "ignored_columns": int((cmap["status"] != "mapped").sum())}
     return FileResult(data, missing, cmap, info)
+
+
+def _redact_rows(values: np.ndarray, codes: np.ndarray | None, redactions: dict[str, int]) -> np.ndarray:
+    """Redact personal data in distinct texts; count replacements per row that carries them."""
+    out = values.copy()
+    counts = np.bincount(codes, minlength=len(values)) if codes is not None else np.ones(len(values), int)
+    for k, v in enumerate(values):
+        if isinstance(v, str) and v:
+            out[k], found = redact(v)
+            for kind, m in found.items():
+                redactions[kind] = redactions.get(kind, 0) + m * int(counts[k])
+    return out
+
+
+def _text_column(table: RawTable, col: Column, shown: str, mode: str, redactions: dict[str, int]):
+    cell, uniq = _fact(table, col, shown)
+    vals, kinds = dec.decode_text(uniq, mode)
+    vals = _redact_rows(vals, cell.codes, redactions)
+    return np.take(vals, cell.codes), np.take(kinds, cell.codes)
 
 
 def _fact(table: RawTable, c: Column, shown: str) -> tuple[dec.Cell, list[str]]:
@@ -127,9 +149,10 @@ def _fact(table: RawTable, c: Column, shown: str) -> tuple[dec.Cell, list[str]]:
     return dec.Cell(shown, c.header, table.first_data_row, codes), uniq
 
 
-def _choice(q, item, col_id, column, plan, table, mode, shown, out, add_missing) -> None:
+def _choice(q, item, col_id, column, plan, table, mode, shown, out, add_missing, redactions) -> None:
     cell, uniq = _fact(table, column, shown)
     vals, kinds, others = dec.decode_choice(q, item, mode, cell, uniq)
+    others = _redact_rows(others, cell.codes, redactions)
     rows = np.take(vals, cell.codes)
     out[col_id] = dec.to_int_array(rows)
     kind_rows = np.take(kinds, cell.codes)
@@ -141,7 +164,7 @@ def _choice(q, item, col_id, column, plan, table, mode, shown, out, add_missing)
     if any(o.other for o in q.options_of(item)) and item.type == "single":
         other_rows = np.take(others, cell.codes)
         if plan.other is not None:
-            other_rows = _merge_other(other_rows, table, plan.other, shown)
+            other_rows = _merge_other(other_rows, table, plan.other, shown, mode, redactions)
         out[f"{col_id}_other"] = pd.Series(other_rows, dtype="str")
 
 
@@ -159,14 +182,13 @@ def _missing_label(q, item, u: str) -> str:
     return u
 
 
-def _merge_other(rows: np.ndarray, table: RawTable, col: Column, shown: str) -> np.ndarray:
-    cell, uniq = _fact(table, col, shown)
-    vals, _, _ = dec.decode_text(uniq, {})
-    extra = np.take(vals, cell.codes)
+def _merge_other(rows: np.ndarray, table: RawTable, col: Column, shown: str, mode: str,
+                 redactions: dict[str, int]) -> np.ndarray:
+    extra, _ = _text_column(table, col, shown, mode, redactions)
     return np.where(pd.isna(rows), extra, rows)
 
 
-def _multi(q, item, plan: ItemPlan, table, mode, shown, out, add_missing, family) -> None:
+def _multi(q, item, plan: ItemPlan, table, mode, shown, out, add_missing, family, redactions) -> None:
     opts = q.options_of(item)
     n = table.n_rows
     is_rank = item.type == "ranking"
@@ -234,6 +256,7 @@ def _multi(q, item, plan: ItemPlan, table, mode, shown, out, add_missing, family
                 umat[k, pos[code]] = rank if is_rank else 1
                 if other is not None:
                     uother[k] = other
+        uother = _redact_rows(uother, cell.codes, redactions)
         mat = umat[cell.codes]
         kinds = ukinds[cell.codes]
         other_rows = uother[cell.codes]
@@ -242,7 +265,7 @@ def _multi(q, item, plan: ItemPlan, table, mode, shown, out, add_missing, family
         out[f"{item.id}__{o.col_key}"] = dec.to_int_array(col)
     if has_other:
         if plan.other is not None:
-            other_rows = _merge_other(other_rows, table, plan.other, shown)
+            other_rows = _merge_other(other_rows, table, plan.other, shown, mode, redactions)
         out[f"{item.id}_other"] = pd.Series(other_rows, dtype="str")
     add_missing(item.id, kinds)
 
@@ -309,10 +332,25 @@ def _read_meta(table: RawTable, cols: list[Column], ip_key: bytes, shown: str) -
             vals = np.array([None if u in dec._BLANK else u for u in uniq], dtype=object)
             out[c.meta] = pd.Series(np.take(vals, codes), dtype="str")
         elif c.meta == "finished":
-            vals = np.array([None if u in dec._BLANK else u.lower() in ("true", "1", "是") for u in uniq], dtype=object)
+            truth = {"true": True, "1": True, "是": True, "yes": True, "false": False, "0": False, "否": False, "no": False}
+            vals = np.full(len(uniq), None, dtype=object)
+            for k, u in enumerate(uniq):
+                if u in dec._BLANK:
+                    continue
+                if u.lower() not in truth:
+                    raise InputError("expected True/False (or 1/0, 是/否)", file=shown, column=c.header, value=u,
+                                     row=int(np.argmax(codes == k)) + table.first_data_row)
+                vals[k] = truth[u.lower()]
             out["finished"] = pd.array(np.take(vals, codes), dtype="boolean")
         elif c.meta == "progress":
-            vals = np.array([np.nan if u in dec._BLANK else float(u.rstrip("%")) for u in uniq])
+            vals = np.full(len(uniq), np.nan)
+            for k, u in enumerate(uniq):
+                if u in dec._BLANK:
+                    continue
+                if not dec._NUM.match(u.rstrip("%")):
+                    raise InputError("progress must be a number (percent)", file=shown, column=c.header, value=u,
+                                     row=int(np.argmax(codes == k)) + table.first_data_row)
+                vals[k] = float(u.rstrip("%"))
             out["progress"] = pd.array(np.take(vals, codes), dtype="Float64")
     if "duration_s" not in out and "submitted_at" in out and "started_at" in out:
         out["duration_s"] = pd.array((out["submitted_at"] - out["started_at"]).dt.total_seconds(), dtype="Float64")
@@ -374,7 +412,8 @@ def run(study) -> dict:
     # key of the IP pseudonyms: derived from the raw files, so reruns agree and nobody without the
     # raw export can reverse them
     ip_key = hashlib.sha256(("ip-key:" + ":".join(hashes)).encode()).digest()
-    results = [read_survey(q, p, study.config.survey.format, src, ip_key, study.display(p)) for p, src in files]
+    results = [read_survey(q, p, study.config.survey.format, src, ip_key, study.display(p), study.rel(p))
+               for p, src in files]
     if len(results) > 1:  # respondent ids restart in every file: prefix them with the source
         for r, (_, src) in zip(results, files):
             r.data["respondent"] = src + ":" + r.data["respondent"].astype(str)
@@ -385,7 +424,7 @@ def run(study) -> dict:
     log = {"files": [r.info for r in results], "rows": int(len(data)),
            "redactions": _sum_dicts(r.info["redactions"] for r in results)}
     with stage_output(study.stage_dir("ingest"), inputs=[p for p, _ in files], configs=study.config_files(),
-                      seed=study.config.seed, stage="ingest") as tmp:
+                      seed=study.config.seed, stage="ingest", base=study.dir) as tmp:
         data.to_parquet(tmp / "responses.parquet", index=False)
         missing.to_parquet(tmp / "missing.parquet", index=False)
         write_csv(cmap, tmp / "column_map.csv")

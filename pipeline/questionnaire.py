@@ -24,6 +24,7 @@ META_COLUMNS = (
     "respondent", "source_file", "source_row", "submitted_at", "started_at", "duration_s",
     "ip_hash", "ip_region", "channel", "channel_detail",
 )
+RESERVED = set(META_COLUMNS) | {"source", "finished", "progress"}
 RULES = (
     "duplicate_id", "duplicate_answers", "duplicate_ip", "speeder", "straightlining",
     "attention_check", "incomplete", "out_of_range",
@@ -101,6 +102,14 @@ class Scale(_Strict):
         return max(o.code for o in self.levels)
 
 
+def _check_id(v: str) -> str:
+    if not _ID.match(v):
+        raise ValueError(f"'{v}' is not snake_case (letters, digits, underscores; starts with a letter)")
+    if v in RESERVED:
+        raise ValueError(f"'{v}' is reserved for a metadata column")
+    return v
+
+
 class MatrixRow(_Strict):
     id: str
     label: str
@@ -109,14 +118,23 @@ class MatrixRow(_Strict):
     reverse: bool = False
     required: bool = True
 
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        return _check_id(v)
+
 
 class Match(_Strict):
-    """How to find an item's column(s) in an export (any one is enough)."""
+    """How to find an item's column(s) besides its question number ``q``.
 
-    q: int | str | None = None        # question number as printed by the platform (12 in '12、…')
-    text: str | None = None           # a piece of the question text (header contains it)
-    column: str | None = None         # exact header of a plain table / SPSS variable name
-    qualtrics: str | None = None      # Qualtrics export name, e.g. Q12
+    ``column`` (an exact header) wins when such a header exists; otherwise the item's ``q`` and
+    ``text`` (a piece of the question text) both have to fit. ``qualtrics`` names the Qualtrics
+    export name (``Q12``) when it is not ``Q<q>``.
+    """
+
+    text: str | None = None
+    column: str | None = None
+    qualtrics: str | None = None
 
 
 class Item(_Strict):
@@ -144,11 +162,7 @@ class Item(_Strict):
     @field_validator("id")
     @classmethod
     def _id(cls, v: str) -> str:
-        if not _ID.match(v):
-            raise ValueError(f"'{v}' is not snake_case (letters, digits, underscores; starts with a letter)")
-        if v in META_COLUMNS:
-            raise ValueError(f"'{v}' is reserved for a metadata column")
-        return v
+        return _check_id(v)
 
     @model_validator(mode="after")
     def _check(self) -> "Item":
@@ -261,6 +275,10 @@ class Questionnaire(_Strict):
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
             raise _KeyError("items", f"item ids repeat: {dup}")
+        cols = [c for it in self.items for c in self.output_columns(it)]
+        clash = sorted({c for c in cols if cols.count(c) > 1})
+        if clash:
+            raise _KeyError("items", f"two items would write the same column(s) {clash}; rename one of them")
         construct_ids = {c.id for c in self.constructs}
         for n, it in enumerate(self.items):
             where = f"items[{n}] (id: {it.id})"
@@ -304,6 +322,25 @@ class Questionnaire(_Strict):
                     construct=r.construct if "construct" in r.model_fields_set else it.construct, reverse=r.reverse, required=r.required,
                 )
         return out
+
+    def output_columns(self, item: Item) -> list[str]:
+        """The columns an item becomes in responses.parquet."""
+        opts = self.options_of(item) if (item.options or item.scale in self.scales) else []
+        has_other = any(o.other for o in opts)
+        if item.type == "matrix":
+            return [r.id for r in item.rows or []]
+        if item.type in ("multi", "ranking"):
+            return [f"{item.id}__{o.col_key}" for o in opts] + ([f"{item.id}_other"] if has_other else [])
+        if item.type == "region":
+            return [item.id, f"{item.id}_province", f"{item.id}_city"]
+        return [item.id] + ([f"{item.id}_other"] if has_other and item.type == "single" else [])
+
+    def column_item(self, column: str) -> Item | None:
+        """The item (or matrix row) a responses.parquet column belongs to."""
+        for it in self.items:
+            if column in self.output_columns(it):
+                return self.item_index.get(column) or it
+        return None
 
     def options_of(self, item: Item) -> list[Option]:
         if item.options:

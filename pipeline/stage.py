@@ -51,8 +51,15 @@ def write_json(obj, path: Path) -> None:
     path.write_text(json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
 
 
+def _rel(p: Path, base: Path | None) -> str:
+    if base is None:
+        return str(p)
+    return os.path.relpath(Path(p).resolve(), Path(base).resolve())
+
+
 @contextmanager
-def stage_output(out_dir: Path, *, inputs: list[Path], configs: list[Path], seed: int | None, stage: str):
+def stage_output(out_dir: Path, *, inputs: list[Path], configs: list[Path], seed: int | None, stage: str,
+                 base: Path | None = None):
     """Yield a temporary folder; on success it becomes ``out_dir`` with a manifest."""
     out_dir = Path(out_dir)
     tmp = out_dir.with_name(out_dir.name + ".tmp")
@@ -64,8 +71,8 @@ def stage_output(out_dir: Path, *, inputs: list[Path], configs: list[Path], seed
         yield tmp
         manifest = {
             "stage": stage,
-            "inputs": {str(p): file_hash(p) for p in inputs},
-            "configs": {str(p): file_hash(p) for p in configs},
+            "inputs": {_rel(p, base): file_hash(p) for p in inputs},
+            "configs": {_rel(p, base): file_hash(p) for p in configs},
             "seed": seed,
             "versions": versions(),
             "command": " ".join([Path(sys.argv[0]).name] + sys.argv[1:]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
 
@@ -82,9 +83,18 @@ class Study:
             p = self.resolve(f.path)
             if not p.exists():
                 raise InputError(f"survey file not found: {p}", file=self.path, key=f"survey.files[{i}]")
-        if self.config.survey.population and not self.resolve(self.config.survey.population).exists():
-            raise InputError(f"population file not found: {self.resolve(self.config.survey.population)}",
-                             file=self.path, key="survey.population")
+        labels = [s for _, s in self.survey_files]
+        if len(set(labels)) != len(labels):
+            raise InputError(f"two survey files have the same source label {labels}; give each a 'source'",
+                             file=self.path, key="survey.files")
+        optional = {"survey.population": self.config.survey.population,
+                    "coding_scheme": self.config.coding_scheme, "problems": self.config.problems}
+        if self.config.interviews:
+            optional.update({"interviews.dir": self.config.interviews.dir, "interviews.roster": self.config.interviews.roster,
+                             "interviews.gold": self.config.interviews.gold, "interviews.names": self.config.interviews.names})
+        for key, rel in optional.items():
+            if rel and not self.resolve(rel).exists():
+                raise InputError(f"file not found: {self.resolve(rel)}", file=self.path, key=key)
 
     @property
     def name(self) -> str:
@@ -92,6 +102,10 @@ class Study:
 
     def resolve(self, rel: str) -> Path:
         return (self.dir / rel).resolve() if not Path(rel).is_absolute() else Path(rel)
+
+    def rel(self, p: Path) -> str:
+        """A path relative to the study file's folder (stable whatever the working directory)."""
+        return os.path.relpath(Path(p).resolve(), self.dir.resolve())
 
     @staticmethod
     def display(p: Path) -> str:

@@ -21,14 +21,13 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..privacy import redact
 from ..questionnaire import Item, Questionnaire
 from ..textnorm import canon, norm
 
 ANSWERED, SKIPPED, BLANK, SCALE_MISSING = 0, 1, 2, 3
 KIND_NAMES = {SKIPPED: "skipped", BLANK: "blank", SCALE_MISSING: "scale_missing"}
 _SKIP = {"(跳过)", "跳过"}
-_BLANK = {"", "(空)", "空", "NULL", "null", "nan", "NaN"}
+_BLANK = {"", "(空)", "NULL"}
 _SCORE = re.compile(r"^(-?\d+)分$")
 _INT = re.compile(r"^-?\d+$")
 _NUM = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")
@@ -113,7 +112,7 @@ def decode_choice(q: Questionnaire, item: Item, mode: str, cell: Cell, uniq: lis
             code = by_label.get(canon(label))
             if code is None:
                 m = _SCORE.match(label)
-                if m and int(m.group(1)) in by_code:
+                if m and int(m.group(1)) in by_code and int(m.group(1)) not in missing_codes:
                     code = int(m.group(1))
         if code is None and mode != "text" and _INT.match(label) and int(label) in by_code:
             code = int(label)
@@ -181,16 +180,16 @@ def split_multi(u: str, item: Item, q: Questionnaire, cell: Cell, k: int, seps: 
     return out
 
 
-def decode_numeric(item: Item, cell: Cell, uniq: list[str]):
+def decode_numeric(item: Item, cell: Cell, uniq: list[str], mode: str = "text"):
     n = len(uniq)
     vals = np.full(n, np.nan)
     kinds = np.zeros(n, dtype=np.int8)
     unit = norm(item.unit) if item.unit else None
     for k, u in enumerate(uniq):
-        if u in _BLANK:
+        if u in _BLANK or (mode == "code" and u == "-2"):
             kinds[k] = BLANK
             continue
-        if u in _SKIP or u == "-3":
+        if u in _SKIP or (mode == "code" and u == "-3"):
             kinds[k] = SKIPPED
             continue
         s = u.replace(",", "").replace(" ", "")
@@ -203,26 +202,19 @@ def decode_numeric(item: Item, cell: Cell, uniq: list[str]):
     return vals, kinds
 
 
-def decode_text(uniq: list[str], counts: dict[str, int]):
-    """Open text: normalised, personal data redacted (counted by kind, weighted by rows later)."""
+def decode_text(uniq: list[str], mode: str = "text"):
+    """Open text: normalised values (None when missing) and missing kinds. Redaction is the caller's."""
     n = len(uniq)
     vals = np.full(n, None, dtype=object)
     kinds = np.zeros(n, dtype=np.int8)
-    per_unique: list[dict[str, int]] = []
     for k, u in enumerate(uniq):
-        c: dict[str, int] = {}
-        if u in _BLANK:
+        if u in _BLANK or (mode == "code" and u == "-2"):
             kinds[k] = BLANK
-        elif u in _SKIP:
+        elif u in _SKIP or (mode == "code" and u == "-3"):
             kinds[k] = SKIPPED
         else:
-            vals[k], c = redact(u)
-        per_unique.append(c)
-    return vals, kinds, per_unique
-
-
-def spread(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    return np.take(values, codes)
+            vals[k] = u
+    return vals, kinds
 
 
 def to_int_array(v: np.ndarray) -> pd.arrays.IntegerArray:

@@ -77,6 +77,7 @@ class Column:
     meta: str | None = None       # canonical metadata column
     dropped: bool = False         # metadata we deliberately do not read (personal data etc.)
     opt_column: bool = False      # a by-code option column (第6题(运动)), never a matrix row
+    bare: bool = False            # an unnumbered header read as the next row of the matrix to its left
 
 
 def detect_format(table: RawTable, requested: str = "auto") -> str:
@@ -118,6 +119,7 @@ def parse_columns(table: RawTable, family: str) -> list[Column]:
             if c.qnum is None and family == "wjx" and last_matrix is not None and header:
                 # a bare row label continuing the matrix to its left
                 c.qnum, c.stem, c.sub = last_matrix.qnum, last_matrix.stem, _RENAMED.sub("", header)
+                c.bare = True
                 continue
             if c.qnum is None and family == "spss" and table.texts[i] != header:
                 _parse_numbered(c, table.texts[i], "wjx")
@@ -140,8 +142,8 @@ def _parse_numbered(c: Column, header: str, family: str) -> None:
     if fill:  # 25、(其他（请补充）:)
         c.sub, c.other_text = fill.group(1).strip(), True
         return
-    if family == "tencent" and ":" in rest:
-        stem, sub = rest.rsplit(":", 1)
+    if family == "tencent" and ":" in rest.rstrip(":"):
+        stem, sub = rest.rstrip(":").rsplit(":", 1)
         c.stem, c.sub = stem.strip(), sub.strip()
         if re.search(r"_填空\d*$", c.sub):
             c.sub, c.other_text = re.sub(r"_填空\d*$", "", c.sub), True
@@ -178,8 +180,7 @@ def _check_duplicates(table: RawTable, cols: list[Column]) -> None:
     for c in cols:
         if not c.header:
             continue
-        bare = c.qnum is not None and not c.header.startswith(c.qnum)
-        key = (c.header, c.qnum if bare else None)
+        key = (c.header, c.qnum if c.bare else None)
         if key in seen:
             raise InputError(
                 f"duplicated header: columns {_col_letter(seen[key].index)} and {_col_letter(c.index)} have the same name",

@@ -48,14 +48,19 @@ def _candidates(item: Item, cols: list[Column], family: str) -> list[Column]:
         if name:
             qn = name[1:] if name.startswith("Q") else name
             return [c for c in cols if c.qnum == qn]
+    if m and m.column:
+        exact = [c for c in cols if c.meta is None and c.header == norm(m.column)]
+        if exact:
+            return exact
     out = [c for c in cols if c.meta is None and c.qnum is not None]
     if item.q is not None:
         out = [c for c in out if c.qnum == str(item.q)]
     if m and m.text:
         t = canon(m.text)
-        out = [c for c in out if t in canon(c.stem) or t in canon(c.header)]
-    if m and m.column:
-        out = out or [c for c in cols if c.header == norm(m.column)]
+        qnums = {c.qnum for c in out if t in canon(c.stem) or t in canon(c.header)}
+        out = [c for c in out if c.qnum in qnums]  # with the by-code option columns of those questions
+    elif item.q is None:
+        return []
     return out
 
 
@@ -121,6 +126,8 @@ def _plan_numbered(q: Questionnaire, plan: ItemPlan, cands: list[Column], table:
         rows = {canon(r.label): r for r in item.rows or []}
         for c in subs:
             r = rows.get(canon(c.sub))
+            if r is None and c.bare:
+                continue  # an unrelated unnumbered column after the matrix: left unmapped
             if r is None:
                 raise InputError(f"column is not one of the rows of matrix {where} "
                                  f"(rows: {', '.join(x.label for x in item.rows or [])})", file=table.path, column=c.header)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +35,6 @@ class RawTable:
     n_rows: int
     kind: str                          # excel | csv | spss
     encoding: str | None = None
-    value_labels: dict[int, dict] = field(default_factory=dict)  # SPSS: column -> {code: label}
 
 
 def detect_encoding(path: Path, head: bytes) -> str:
@@ -171,10 +170,5 @@ def _read_sav(path: Path) -> RawTable:
     headers = [norm(c) for c in df.columns]
     labels = [norm(meta.column_names_to_labels.get(c) or c) for c in df.columns]
     cols = [df[c].to_numpy(dtype=object) for c in df.columns]
-    vl = {}
-    for i, c in enumerate(df.columns):
-        lab = meta.variable_value_labels.get(c)
-        if lab:
-            vl[i] = {k: norm(v) for k, v in lab.items()}
-    return RawTable(path, headers, labels, cols, 2, len(df), "spss", value_labels=vl)
+    return RawTable(path, headers, labels, cols, 2, len(df), "spss")
 
