@@ -31,7 +31,7 @@ Participation
     P(participated) = logistic(z); stages, channels and meetings attended rise with z.
     Willingness to participate rises with participation and process satisfaction.
 Willingness to pay
-    Ordered score falling 0.35 per age band, -0.9 for renters, rising with income; the amount
+    Ordered score falling 0.45 per age band, -0.7 for renters, rising with income; the amount
     (asked unless 不愿意) rises with income.
 Problems and priorities
     改造资金不足 (55%) and 改造后缺乏长效管理 (more where management is poor) are named most;
@@ -41,7 +41,13 @@ Durations
     Lognormal with median about 420 s, redrawn below 1.25 x the speeder threshold of the YAML
     (``max(min_seconds, median_fraction x 420)``), so no genuine respondent is near it.
 
-Planted bad rows (``bad_rows=True``) follow ``PLANTED_RATES``; see ``README.md`` for the table.
+Planted bad rows (``bad_rows=True``, shares of ``n_genuine`` in ``PLANTED_RATES``)
+------------------------------------------------------------------------------------
+5% speeders (30-90 s, random answers), 2% exact copies of an earlier genuine row, 1% fresh
+respondents sharing a genuine row's IP 1-9 minutes later, 3% straight-liners (half all 4s, half
+all 5s, which also fail the attention check), 2% failed attention checks and three out-of-range
+numbers. Each fails only the rules it is planted for; ``_verify`` asserts it on every call.
+See ``README.md`` for the table.
 Run ``python examples/demo/generate.py --out examples/demo/raw`` (``make demo`` does).
 """
 
@@ -53,6 +59,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import yaml
 from openpyxl import Workbook
 
@@ -95,7 +102,7 @@ COMMUNITY = {
 }
 AGE_SHARE = (.07, .16, .26, .28, .23)
 OWNER_BY_AGE = (.35, .55, .75, .85, .88)
-OWNER_YEARS_CAP = (8, 20, 35, 45, 55)
+YEARS_CAP = (8, 20, 35, 45, 55)  # by age band; owners 1..cap+1 years, renters and others fewer
 LATENT_MEAN = {"infrastructure": .35, "environment": .25, "ageing": -.25, "management": 0., "process": -.15}
 ROW_OFFSET = {"sat_water": .2, "sat_greening": .2, "sat_parking": -.4, "sat_elevator": -.5,
               "sat_elderly_care": -.2, "sat_fee_disclosure": -.3}
@@ -167,12 +174,15 @@ class _Spec:
         self.matrices = [it for it in self.items if it["type"] == "matrix"]
         att = self.quality["attention"][0]
         self.attention_row, self.attention_pass = att["item"], att["passes"][0]
+        self.attention_scale = next(m["scale"] for m in self.matrices
+                                    if any(r["id"] == self.attention_row for r in m["rows"]))
         sl = self.quality["straightlining"]
-        self.min_blocks = sl["min_blocks"]
-        names = sl.get("blocks") or [m["id"] for m in self.matrices if len(m["rows"]) >= sl["min_items"]]
+        self.min_blocks, self.min_items = sl["min_blocks"], sl["min_items"]
         # rows compared for straight-lining; attention rows left out, which only makes more
         # blocks count as straight (a row straight with them is straight without them)
-        self.blocks = [[r["id"] for r in self.item[b]["rows"] if r["id"] != self.attention_row] for b in names]
+        blocks = [[r["id"] for r in m["rows"] if r["id"] != self.attention_row]
+                  for m in self.matrices if m["id"] in (sl.get("blocks") or [m["id"]])]
+        self.blocks = [rows for rows in blocks if len(rows) >= self.min_items]
         self.missing = [o["code"] for s in self.scales.values() for o in s.get("missing", [])]
         sp = self.quality["speeders"]
         self.speed_limit = max(sp.get("min_seconds") or 0, (sp.get("median_fraction") or 0) * MEDIAN_SECONDS)
@@ -214,16 +224,19 @@ def _choice(rng: np.random.Generator, weights: dict, n: int) -> np.ndarray:
     return keys[rng.choice(len(keys), n, p=p / p.sum())]
 
 
-def _lookup(values: np.ndarray, mapping: dict[int, object]) -> np.ndarray:
-    """Map small integer codes through a dict with one table lookup (KeyError on unknown codes)."""
-    lo = min(mapping)
-    table = np.full(max(mapping) - lo + 1, None, dtype=object)
-    for k, v in mapping.items():
-        table[k - lo] = v
-    out = table[values - lo]
-    if (out == None).any():  # noqa: E711 - elementwise comparison
-        raise KeyError(f"codes without a label: {sorted(set(values[out == None].tolist()))}")  # noqa: E711
-    return out
+def _strings(table: list[str], idx: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """``table[idx]`` as a pandas string array, built by one Arrow take (fast at 1M rows)."""
+    return pd.array(pa.array(table, type=pa.large_string()).take(pa.array(idx)), dtype="str")
+
+
+def _lookup(values: np.ndarray, mapping: dict[int, str]) -> pd.api.extensions.ExtensionArray:
+    """Labels of small integer codes (KeyError on a code without one)."""
+    lo, hi = min(mapping), max(mapping)
+    known = np.array([k in mapping for k in range(lo, hi + 2)])  # the last slot: out of range
+    idx = np.where((values < lo) | (values > hi), hi + 1 - lo, values - lo)
+    if not known[idx].all():
+        raise KeyError(f"codes without a label: {sorted(set(values[~known[idx]].tolist()))}")
+    return _strings([mapping.get(k, "") for k in range(lo, hi + 1)], idx)
 
 
 def _numbers(rng: np.random.Generator, values: np.ndarray, unit: str) -> np.ndarray:
@@ -256,7 +269,8 @@ def _multi(rng: np.random.Generator, spec: _Spec, item_id: str, prob: np.ndarray
     if other:
         fill = np.full(n, "", dtype=object)
         has = chosen[:, other[0]]
-        fill[has] = np.array(OTHER_FILLS[item_id], dtype=object)[rng.integers(0, len(OTHER_FILLS[item_id]), has.sum())]
+        texts = np.array(OTHER_FILLS[item_id], dtype=object)
+        fill[has] = texts[rng.integers(0, texts.size, has.sum())]
         out[f"{item_id}:other"] = fill
     return out
 
@@ -312,10 +326,9 @@ def _genuine(rng: np.random.Generator, spec: _Spec, n: int) -> Answers:
     tenure = (u >= p_own).astype(int) + (u >= p_own + .8 * (1 - p_own))  # owner, renter, other
     owner, renter = tenure == 0, tenure == 1
     a["tenure"] = spec.codes("tenure")[tenure]
-    years = np.select(
-        [owner, renter],
-        [1 + np.round(np.array(OWNER_YEARS_CAP)[age] * rng.beta(2.2, 1.6, n)), np.minimum(rng.geometric(.3, n) - 1, 15)],
-        np.minimum(rng.geometric(.15, n), 30)).astype(np.int64)
+    cap = np.array(YEARS_CAP)[age]
+    short = np.minimum(np.where(renter, rng.geometric(.3, n) - 1, rng.geometric(.15, n)), cap)
+    years = np.where(owner, 1 + np.round(cap * rng.beta(2.2, 1.6, n)), short).astype(np.int64)
     a["years_lived"] = _numbers(rng, years, spec.item["years_lived"]["unit"])
     size_p = np.where(old[:, None], [.18, .42, .18, .12, .06, .03, .01], [.08, .2, .32, .22, .12, .05, .01])
     size = 1 + np.minimum((rng.random(n)[:, None] > np.cumsum(size_p, 1)).sum(1), size_p.shape[1] - 1)
@@ -350,7 +363,8 @@ def _genuine(rng: np.random.Generator, spec: _Spec, n: int) -> Answers:
             else:
                 k = importance_of[r["id"]]
                 mean = IMPORTANCE_MEAN[k] + (.15 * (age - 2) if k == "ageing" else 0)
-                a[r["id"]] = np.clip(np.round(mean + tendency + rng.normal(0, .55, n)), levels.min(), levels.max()).astype(np.int64)
+                value = np.round(mean + tendency + rng.normal(0, .55, n))
+                a[r["id"]] = np.clip(value, levels.min(), levels.max()).astype(np.int64)
     overall = sum(w * latent[k] for k, w in DRIVERS.items()) + rng.normal(0, .35, n)
     a["overall_sat"] = _cut(overall, OVERALL_CUTS, spec.levels(spec.item["overall_sat"]["scale"]))
 
@@ -362,11 +376,12 @@ def _genuine(rng: np.random.Generator, spec: _Spec, n: int) -> Answers:
         slope = .5 if item_id == "part_stages" else .3
         a |= _multi(rng, spec, item_id, _logistic(base + slope * z[:, None]))
     frequency = spec.codes("part_frequency")
-    a["part_frequency"] = np.where(took_part, _cut(.8 * z + rng.normal(0, 1, n), (-.8, .6, 1.8), frequency), frequency[0])
+    meetings = _cut(.8 * z + rng.normal(0, 1, n), (-.8, .6, 1.8), frequency)
+    a["part_frequency"] = np.where(took_part, meetings, frequency[0])  # non-participants: 从未参加
     process = latent["process"] - LATENT_MEAN["process"]
     a["willing_participate"] = _cut(.9 * took_part + .3 * process + .2 * owner + rng.normal(0, .9, n),
                                     (-1.2, -.5, .4, 1.4), spec.levels(spec.item["willing_participate"]["scale"]))
-    pay = .9 - .35 * age - .9 * renter + .25 * (income - 2) + .15 * latent["management"] + rng.normal(0, 1, n)
+    pay = 1.0 - .45 * age - .7 * renter + .25 * (income - 2) + .15 * latent["management"] + rng.normal(0, 1, n)
     willing = spec.code("willing_pay", "愿意")
     pay_codes = np.array([spec.code("willing_pay", lab) for lab in ("不愿意", "视情况而定", "愿意")])
     a["willing_pay"] = _cut(pay, (-.6, .5), pay_codes)
@@ -417,25 +432,34 @@ def _random(rng: np.random.Generator, spec: _Spec, n: int) -> Answers:
     return a
 
 
-def _straight_blocks(spec: _Spec, a: Answers) -> np.ndarray:
-    """(n, blocks): True where the answered (not 不清楚) rows of a block all carry one code."""
-    out = []
+def _straight_lines(spec: _Spec, a: Answers, idx: np.ndarray | slice = slice(None)) -> tuple[np.ndarray, np.ndarray]:
+    """Straight-lining of rows ``idx``: (flagged, straight blocks).
+
+    A block is straight when its answered (not 不清楚) rows all carry one code; a row is
+    flagged when straight in ``min_blocks`` blocks, or in every eligible block (at least
+    ``min_items`` answered) when fewer are eligible. This errs towards flagging, so a row not
+    flagged here is not flagged by a stricter reader either.
+    """
+    straight, eligible = [], []
     for rows in spec.blocks:
-        v = np.stack([a[r] for r in rows], 1)
+        v = np.stack([a[r][idx] for r in rows], 1)
         missing = np.isin(v, spec.missing)
-        out.append(np.where(missing, 99, v).min(1) == np.where(missing, -99, v).max(1))
-    return np.stack(out, 1)
+        straight.append(np.where(missing, 99, v).min(1) == np.where(missing, -99, v).max(1))
+        eligible.append((~missing).sum(1) >= spec.min_items)
+    straight = np.stack(straight, 1)
+    n_straight = straight.sum(1)
+    flagged = (n_straight >= np.minimum(spec.min_blocks, np.stack(eligible, 1).sum(1))) & (n_straight >= 1)
+    return flagged, straight
 
 
 def _break_straight_lines(rng: np.random.Generator, spec: _Spec, a: Answers, who: np.ndarray) -> None:
     """Move one cell of a straight block one level down (up from the lowest) until no row in
-    ``who`` is straight in quality.straightlining.min_blocks blocks or more."""
-    while True:
-        straight = _straight_blocks(spec, a)
-        idx = np.flatnonzero(who & (straight.sum(1) >= spec.min_blocks))
-        if not idx.size:
-            return
-        block = np.argmax(rng.random((idx.size, len(spec.blocks))) * straight[idx], 1)
+    ``who`` is flagged for straight-lining."""
+    idx = np.flatnonzero(who)
+    while idx.size:
+        flagged, straight = _straight_lines(spec, a, idx)
+        idx, straight = idx[flagged], straight[flagged]
+        block = np.argmax(rng.random((idx.size, len(spec.blocks))) * straight, 1)
         for b, rows in enumerate(spec.blocks):
             sel = idx[block == b]
             cell = rng.integers(0, len(rows), sel.size)
@@ -474,7 +498,8 @@ def _ips(rng: np.random.Generator, n: int) -> np.ndarray:
     ints = np.empty(0, dtype=np.int64)
     while ints.size < n:
         m = n - ints.size
-        draw = first[rng.integers(0, first.size, m)] << 24 | rng.integers(0, 1 << 16, m) << 8 | rng.integers(1, 255, m)
+        draw = (first[rng.integers(0, first.size, m)] << 24 | rng.integers(0, 1 << 16, m) << 8
+                | rng.integers(1, 255, m))
         ints = np.concatenate([ints, draw])
         ints = ints[np.sort(np.unique(ints, return_index=True)[1])]
     octets = [pd.Series(ints >> s & 255).astype(str) for s in (24, 16, 8, 0)]
@@ -483,41 +508,42 @@ def _ips(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def _metadata(ids: np.ndarray, seconds: np.ndarray, duration: np.ndarray, ip: np.ndarray,
-              rng: np.random.Generator) -> dict[str, np.ndarray]:
+              rng: np.random.Generator) -> dict[str, object]:
+    """WJX's metadata columns; submission times are seconds after FIELD_START."""
     stamp = np.datetime_as_string(FIELD_START + seconds.astype("timedelta64[s]"), unit="s")
     n = len(ids)
     mobile = rng.random(n) < .9
-    detail = np.where(rng.random(n) < np.where(mobile, .9, .3), "微信", "直接访问")
+    wechat = rng.random(n) < np.where(mobile, .9, .3)
     return {
         "序号": ids,
-        "提交答卷时间": pd.Series(stamp).str.replace("-", "/").str.replace("T", " ").to_numpy(dtype=object),
-        "所用时间": (pd.Series(duration).astype(str) + "秒").to_numpy(dtype=object),
-        "来源": np.where(mobile, "手机提交", "链接").astype(object),
-        "来源详情": detail.astype(object),
+        "提交答卷时间": pd.Series(stamp).str.replace("-", "/").str.replace("T", " ").array,
+        "所用时间": (pd.Series(duration).astype(str) + "秒").array,
+        "来源": _strings(["链接", "手机提交"], mobile.astype(np.int64)),
+        "来源详情": _strings(["直接访问", "微信"], wechat.astype(np.int64)),
         "来自IP": ip,
     }
 
 
 # ---- WJX rendering -------------------------------------------------------------------------
-def _join_multi(codes: np.ndarray, opts: list[dict], fill: np.ndarray | None) -> np.ndarray:
+def _join_multi(codes: np.ndarray, opts: list[dict], fill: np.ndarray | None) -> pd.api.extensions.ExtensionArray:
     """By-text cell of a multi item: chosen labels joined with ┋, 其他【请注明】〖fill-in〗 last."""
     labels = [o["label"] for o in opts]
     other = [j for j, o in enumerate(opts) if o.get("other")]
     if other and other != [len(opts) - 1]:
         raise ValueError(f"the other option must be the last option (as WJX lists it); got {labels}")
     plain = len(opts) - len(other)
-    table = np.array([MULTI_SEP.join(lab for j, lab in enumerate(labels[:plain]) if b >> j & 1)
-                      for b in range(1 << plain)], dtype=object)
-    out = table[(codes[:, :plain] == 1) @ (1 << np.arange(plain))]
-    if other:
-        has = codes[:, other[0]] == 1
-        sep = np.where(out[has] == "", "", MULTI_SEP).astype(object)
-        out[has] = out[has] + sep + labels[other[0]] + "〖" + fill[has] + "〗"
-    out[codes[:, 0] == SKIPPED_CODE] = SKIPPED_TEXT
-    return out
+    table = [MULTI_SEP.join(lab for j, lab in enumerate(labels[:plain]) if b >> j & 1) for b in range(1 << plain)]
+    idx = (codes[:, :plain] == 1) @ (1 << np.arange(plain))
+    if other:  # rows with a fill-in point past the table, to their own strings
+        has = np.flatnonzero(codes[:, other[0]] == 1)
+        table += [f"{table[b]}{MULTI_SEP if b else ''}{labels[other[0]]}〖{f}〗" for b, f in zip(idx[has], fill[has])]
+        idx[has] = (1 << plain) + np.arange(has.size)
+    table.append(SKIPPED_TEXT)
+    idx[codes[:, 0] == SKIPPED_CODE] = len(table) - 1
+    return _strings(table, idx)
 
 
-def _join_ranking(ranks: np.ndarray, labels: list[str]) -> np.ndarray:
+def _join_ranking(ranks: np.ndarray, labels: list[str]) -> pd.api.extensions.ExtensionArray:
     """By-text cell of a ranking item: labels in rank order joined with →."""
     k = len(labels)
     key = np.zeros(len(ranks), dtype=np.int64)
@@ -529,10 +555,10 @@ def _join_ranking(ranks: np.ndarray, labels: list[str]) -> np.ndarray:
     for code in range((k + 1) ** RANK_TOP):
         digits = [code // (k + 1) ** p % (k + 1) for p in reversed(range(RANK_TOP))]
         table.append(RANK_SEP.join(names[d] for d in digits if d < k) or BLANK_TEXT)
-    return np.array(table, dtype=object)[key]
+    return _strings(table, key)
 
 
-def _render(spec: _Spec, a: Answers, meta: dict[str, np.ndarray]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _render(spec: _Spec, a: Answers, meta: dict[str, object]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The by-text and by-code exports, with WJX's headers."""
     text, code = dict(meta), dict(meta)
 
@@ -545,7 +571,8 @@ def _render(spec: _Spec, a: Answers, meta: dict[str, np.ndarray]) -> tuple[pd.Da
         i, t, q = it["id"], it["type"], it["q"]
         head = f"{q}、{it['text']}" + (" " if q in TRAILING_SPACE_Q else "")
         if t in ("single", "likert"):
-            opts = it.get("options") or spec.scales[it["scale"]]["levels"] + spec.scales[it["scale"]].get("missing", [])
+            scale = spec.scales.get(it.get("scale"), {})
+            opts = it.get("options") or scale["levels"] + scale.get("missing", [])
             put(text, head, _lookup(a[i], {**{o["code"]: o["label"] for o in opts}, SKIPPED_CODE: SKIPPED_TEXT}))
             put(code, head, a[i])
         elif t in ("numeric", "region", "open"):
@@ -591,12 +618,12 @@ def generate(n_genuine: int = 600, seed: int = 20240501, bad_rows: bool = True) 
     fresh = ("duplicate_ip", "straightlining", "attention_check")
     pool = _concat([genuine, _random(rng, spec, count["speeder"]),
                     _genuine(rng, spec, sum(count[r] for r in fresh) + n_range)])
-    segments = [("", n_genuine), ("speeder", count["speeder"])] + [(r, count[r]) for r in fresh] + [("out_of_range", n_range)]
-    rules = np.repeat(np.array([r for r, _ in segments], dtype=object), [k for _, k in segments])
-    start = dict(zip([r for r, _ in segments], np.cumsum([0] + [k for _, k in segments])))
-    at = {r: np.arange(start[r], start[r] + k) for r, k in segments}
+    segments = {"": n_genuine, "speeder": count["speeder"], **{r: count[r] for r in fresh}, "out_of_range": n_range}
+    rules = np.repeat(np.array(list(segments), dtype=object), list(segments.values()))
+    start = dict(zip(segments, np.cumsum([0, *segments.values()])))
+    at = {r: np.arange(start[r], start[r] + k) for r, k in segments.items()}
 
-    levels = spec.levels(next(m for m in spec.matrices if any(r["id"] == spec.attention_row for r in m["rows"]))["scale"])
+    levels = spec.levels(spec.attention_scale)
     wrong = levels[levels != spec.attention_pass]
     pool[spec.attention_row][at["attention_check"]] = rng.choice(wrong, count["attention_check"])
     for i, (item_id, value) in zip(at["out_of_range"], OUT_OF_RANGE):
@@ -612,11 +639,12 @@ def generate(n_genuine: int = 600, seed: int = 20240501, bad_rows: bool = True) 
     rules[liners[flat != spec.attention_pass]] = ";".join(
         r for r in spec.order if r in ("attention_check", "straightlining"))
 
-    # same-IP rows answer for a genuine neighbour of the same community
-    ip_of = np.array([rng.choice(np.flatnonzero(genuine["community"] == c)) for c in pool["community"][at["duplicate_ip"]]],
-                     dtype=np.int64)
+    # a same-IP row shares the IP of a genuine neighbour (same community when there is one)
+    community = pool["community"][:n_genuine]
+    ip_of = np.array([rng.choice(np.flatnonzero(community == c) if (community == c).any() else n_genuine)
+                      for c in pool["community"][at["duplicate_ip"]]], dtype=np.int64)
     copy_of = rng.choice(n_genuine, count["duplicate_answers"], replace=False)
-    answers = _concat([pool, _take(genuine, copy_of)])
+    answers = _concat([pool, _take(pool, copy_of)])
     rules = np.concatenate([rules, np.full(copy_of.size, "duplicate_answers", dtype=object)])
     copies = np.arange(len(rules) - copy_of.size, len(rules))
     n = len(rules)
@@ -642,23 +670,28 @@ def generate(n_genuine: int = 600, seed: int = 20240501, bad_rows: bool = True) 
 
 def _verify(spec: _Spec, a: Answers, by_code: pd.DataFrame, duration: np.ndarray, rules: np.ndarray) -> None:
     """Every row fails exactly the rules it was planted for (and genuine rows none)."""
-    def planted(rule: str) -> np.ndarray:
-        return np.array([rule in r.split(";") for r in rules]) if rules.size else np.zeros(0, bool)
+    codes, uniques = pd.factorize(rules)
 
-    questions = by_code.columns[6:]
-    assert (by_code[questions].duplicated().to_numpy() == planted("duplicate_answers")).all()
+    def planted(rule: str) -> np.ndarray:
+        return np.array([rule in u.split(";") for u in uniques], dtype=bool)[codes]
+
+    answers = by_code.iloc[:, 6:].copy()  # answers as a reader sees them: fill-in numbers parsed
+    out = np.zeros(len(rules), bool)
+    for it in spec.items:
+        if it["type"] == "numeric":
+            codes_i, texts = pd.factorize(a[it["id"]])
+            parsed = pd.Series(texts).str.normalize("NFKC").str.removesuffix(it["unit"]).astype(int)
+            value = parsed.to_numpy()[codes_i]
+            out |= (value < it["min"]) | (value > it["max"])
+            answers[next(c for c in answers.columns if c.startswith(f"{it['q']}、"))] = value
+    assert (out == planted("out_of_range")).all()
+    assert (answers.duplicated().to_numpy() == planted("duplicate_answers")).all()
     assert (by_code["来自IP"].duplicated().to_numpy() == planted("duplicate_ip")).all()
     sp = spec.quality["speeders"]
     limit = max(sp.get("min_seconds") or 0, (sp.get("median_fraction") or 0) * np.median(duration))
     assert ((duration < limit) == planted("speeder")).all()
     assert ((a[spec.attention_row] != spec.attention_pass) == planted("attention_check")).all()
-    assert ((_straight_blocks(spec, a).sum(1) >= spec.min_blocks) == planted("straightlining")).all()
-    out = np.zeros(len(rules), bool)
-    for it in spec.items:
-        if it["type"] == "numeric":
-            value = pd.Series(a[it["id"]]).str.normalize("NFKC").str.removesuffix(it["unit"]).astype(int)
-            out |= ((value < it["min"]) | (value > it["max"])).to_numpy()
-    assert (out == planted("out_of_range")).all()
+    assert (_straight_lines(spec, a)[0] == planted("straightlining")).all()
 
 
 def households(path: Path = QUESTIONNAIRE) -> pd.DataFrame:
