@@ -22,11 +22,10 @@ from .io import decode as dec
 from .io.headers import Column, detect_format, parse_columns
 from .io.mapping import ItemPlan, plan_items
 from .io.tables import RawTable, read_table
-from .privacy import ip_pseudonym, redact
+from .privacy import redact
 from .questionnaire import Questionnaire
 from .textnorm import norm
 
-_IP = re.compile(r"^\s*([0-9a-fA-F:.]+)\s*(?:\((.*)\))?\s*$")
 _DUR = re.compile(r"^(?:(\d+)(?:小时|时))?(?:(\d+)分)?(?:(\d+(?:\.\d+)?)秒?)?$")
 _TIME_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M",
                  "%d-%b-%Y %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S")
@@ -41,13 +40,18 @@ class FileResult:
 
 
 def read_survey(q: Questionnaire, path: Path, fmt: str = "auto", source: str | None = None,
-                ip_key: bytes = b"", display: str | None = None, label: str | None = None) -> FileResult:
+                ip_key: bytes | None = None, display: str | None = None, label: str | None = None) -> FileResult:
     """Read one export file into typed columns. Raises InputError on anything unexpected.
 
     ``display`` is how messages name the file; ``label`` is what the ``source_file`` column
     records (the path relative to the study file, so that tables do not depend on the folder
-    the pipeline runs from).
+    the pipeline runs from). ``ip_key`` keys the IP pseudonyms (SipHash); by default it is
+    derived from the file's own bytes, so nobody without the raw export can reverse them.
     """
+    if ip_key is None:
+        from .stage import file_hash
+
+        ip_key = bytes.fromhex(file_hash(path))
     try:
         return _read_survey(q, path, fmt, source, ip_key, display or str(path), label or path.name)
     except InputError as e:
@@ -70,9 +74,12 @@ def _read_survey(q: Questionnaire, path: Path, fmt: str, source: str | None, ip_
 
     meta = _read_meta(table, cols, ip_key, shown)
     row_numbers = np.arange(table.first_data_row, table.first_data_row + n)
-    out["respondent"] = meta.pop("respondent", pd.Series(row_numbers.astype(str)))
-    out["source_file"] = pd.Series(np.full(n, label, dtype=object), dtype="str")
-    out["source"] = pd.Series(np.full(n, source or path.stem, dtype=object), dtype="str")
+    out["respondent"] = meta.pop("respondent", None)
+    if out["respondent"] is None:
+        out["respondent"] = pd.Series(row_numbers.astype(str), dtype="str")
+    zeros = np.zeros(n, dtype=np.int64)
+    out["source_file"] = dec.str_series(dec.take_text(np.array([label], dtype=object), zeros))
+    out["source"] = dec.str_series(dec.take_text(np.array([source or path.stem], dtype=object), zeros))
     out["source_row"] = row_numbers.astype(np.int64)
     out.update(meta)
 
@@ -101,12 +108,14 @@ def _read_survey(q: Questionnaire, path: Path, fmt: str, source: str | None, ip_
             out[item.id] = pd.array(np.take(vals, cell.codes), dtype="Float64")
             add_missing(item.id, np.take(kinds, cell.codes))
         elif t in ("open", "region"):
-            rows_vals, kind_rows = _text_column(table, plan.main, shown, mode, redactions)
-            out[item.id] = pd.Series(rows_vals, dtype="str")
-            if t == "region":
-                parts = pd.Series(rows_vals, dtype="str").str.split("-", n=1, expand=True)
-                out[f"{item.id}_province"] = parts[0] if 0 in parts else pd.Series([None] * n, dtype="str")
-                out[f"{item.id}_city"] = parts[1] if 1 in parts else pd.Series([None] * n, dtype="str")
+            uvals, codes, kind_rows = _text_column(table, plan.main, shown, mode, redactions)
+            out[item.id] = dec.str_series(dec.take_text(uvals, codes))
+            if t == "region":  # 山西-晋城 -> province 山西, city 晋城
+                split = [v.split("-", 1) if v else [None, None] for v in uvals]
+                province = np.array([p[0] for p in split], dtype=object)
+                city = np.array([p[1] if len(p) > 1 else None for p in split], dtype=object)
+                out[f"{item.id}_province"] = dec.str_series(dec.take_text(province, codes))
+                out[f"{item.id}_city"] = dec.str_series(dec.take_text(city, codes))
             add_missing(item.id, kind_rows)
     data = pd.DataFrame({k: (v.reset_index(drop=True) if isinstance(v, pd.Series) else v) for k, v in out.items()})
     missing = (pd.concat(miss_parts, ignore_index=True) if miss_parts
@@ -138,14 +147,15 @@ def _redact_rows(values: np.ndarray, codes: np.ndarray | None, redactions: dict[
 
 
 def _text_column(table: RawTable, col: Column, shown: str, mode: str, redactions: dict[str, int]):
+    """(distinct redacted texts, row codes, row missing kinds) of a free-text column."""
     cell, uniq = _fact(table, col, shown)
     vals, kinds = dec.decode_text(uniq, mode)
     vals = _redact_rows(vals, cell.codes, redactions)
-    return np.take(vals, cell.codes), np.take(kinds, cell.codes)
+    return vals, cell.codes, np.take(kinds, cell.codes)
 
 
 def _fact(table: RawTable, c: Column, shown: str) -> tuple[dec.Cell, list[str]]:
-    codes, uniq = dec.factorize(table.columns[c.index])
+    codes, uniq = table.factorize(c.index)
     return dec.Cell(shown, c.header, table.first_data_row, codes), uniq
 
 
@@ -162,10 +172,10 @@ def _choice(q, item, col_id, column, plan, table, mode, shown, out, add_missing,
         labels = np.take(lab, cell.codes)
     add_missing(col_id, kind_rows, labels)
     if any(o.other for o in q.options_of(item)) and item.type == "single":
-        other_rows = np.take(others, cell.codes)
+        other_rows = dec.take_text(others, cell.codes)
         if plan.other is not None:
             other_rows = _merge_other(other_rows, table, plan.other, shown, mode, redactions)
-        out[f"{col_id}_other"] = pd.Series(other_rows, dtype="str")
+        out[f"{col_id}_other"] = dec.str_series(other_rows)
 
 
 def _missing_label(q, item, u: str) -> str:
@@ -182,10 +192,12 @@ def _missing_label(q, item, u: str) -> str:
     return u
 
 
-def _merge_other(rows: np.ndarray, table: RawTable, col: Column, shown: str, mode: str,
-                 redactions: dict[str, int]) -> np.ndarray:
-    extra, _ = _text_column(table, col, shown, mode, redactions)
-    return np.where(pd.isna(rows), extra, rows)
+def _merge_other(rows, table: RawTable, col: Column, shown: str, mode: str, redactions: dict[str, int]):
+    """The fill-in text from 〖…〗 in the answer cell or, failing that, from its own column."""
+    import pyarrow.compute as pc
+
+    uvals, codes, _ = _text_column(table, col, shown, mode, redactions)
+    return pc.coalesce(rows, dec.take_text(uvals, codes))
 
 
 def _multi(q, item, plan: ItemPlan, table, mode, shown, out, add_missing, family, redactions) -> None:
@@ -230,7 +242,7 @@ def _multi(q, item, plan: ItemPlan, table, mode, shown, out, add_missing, family
             mat = np.where(kmat == dec.BLANK, np.where(blank_all[:, None], np.nan, 0.0), mat)
         mat[skipped | none] = np.nan
         kinds = np.where(skipped, dec.SKIPPED, np.where(none, dec.BLANK, dec.ANSWERED)).astype(np.int8)
-        other_rows = np.full(n, None, dtype=object)
+        other_rows = dec.take_text(np.array([None], dtype=object), np.zeros(n, dtype=np.int64))
     else:
         cell, uniq = _fact(table, plan.main, shown)
         nu = len(uniq)
@@ -259,14 +271,14 @@ def _multi(q, item, plan: ItemPlan, table, mode, shown, out, add_missing, family
         uother = _redact_rows(uother, cell.codes, redactions)
         mat = umat[cell.codes]
         kinds = ukinds[cell.codes]
-        other_rows = uother[cell.codes]
+        other_rows = dec.take_text(uother, cell.codes)
     for j, o in enumerate(opts):
         col = mat[:, j]
         out[f"{item.id}__{o.col_key}"] = dec.to_int_array(col)
     if has_other:
         if plan.other is not None:
             other_rows = _merge_other(other_rows, table, plan.other, shown, mode, redactions)
-        out[f"{item.id}_other"] = pd.Series(other_rows, dtype="str")
+        out[f"{item.id}_other"] = dec.str_series(other_rows)
     add_missing(item.id, kinds)
 
 
@@ -286,7 +298,7 @@ def _mode(q: Questionnaire, table: RawTable, plans: list[ItemPlan], family: str,
     for p in plans:
         if p.item.type in ("single", "likert", "matrix"):
             for c in ([p.main] if p.main else list(p.rows.values())):
-                _, uniq = dec.factorize(table.columns[c.index])
+                _, uniq = table.factorize(c.index)
                 for u in uniq:
                     if u and u not in dec._BLANK and u not in dec._SKIP:
                         total += 1
@@ -294,85 +306,101 @@ def _mode(q: Questionnaire, table: RawTable, plans: list[ItemPlan], family: str,
     return "code" if total and numeric / total > 0.95 else "text"
 
 
+def _meta_text(table: RawTable, i: int):
+    """Column i as a pyarrow string array, NFKC-normalised and trimmed (vectorised: ids, times
+    and IPs have as many distinct values as rows)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    col = table.columns[i]
+    if hasattr(col, "combine_chunks"):
+        arr = col.combine_chunks()
+    else:
+        arr = pa.array([dec.cell_text(v) for v in col], type=pa.string())
+    return pc.utf8_trim_whitespace(pc.utf8_normalize(pc.fill_null(arr, ""), "NFKC"))
+
+
+def _first_bad(mask, table: RawTable) -> int:
+    return int(np.flatnonzero(np.asarray(mask))[0]) + table.first_data_row
+
+
 def _read_meta(table: RawTable, cols: list[Column], ip_key: bytes, shown: str) -> dict[str, object]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     out: dict[str, object] = {}
     for c in cols:
         if c.meta is None or c.dropped:
             continue
-        raw = table.columns[c.index]
-        codes, uniq = dec.factorize(raw)
         if c.meta == "respondent":
-            out["respondent"] = pd.Series(np.take(np.array(uniq, dtype=object), codes), dtype="str")
+            out["respondent"] = dec.str_series(_meta_text(table, c.index))
         elif c.meta in ("submitted_at", "started_at"):
-            out[c.meta] = _parse_times(uniq, codes, table, c, shown)
-        elif c.meta == "duration_s":
-            vals = np.full(len(uniq), np.nan)
-            for k, u in enumerate(uniq):
-                if u in dec._BLANK:
-                    continue
-                m = _DUR.match(u.replace(" ", ""))
-                if not m or not any(m.groups()):
-                    raise InputError("duration not understood (expected seconds such as '136秒' or '136')", file=shown,
-                                     row=int(np.argmax(codes == k)) + table.first_data_row, column=c.header, value=u)
-                h, mi, s = m.groups()
-                vals[k] = int(h or 0) * 3600 + int(mi or 0) * 60 + float(s or 0)
-            out["duration_s"] = pd.array(np.take(vals, codes), dtype="Float64")
+            text = _meta_text(table, c.index)
+            blank = pc.is_in(text, pa.array(sorted(dec._BLANK))).to_numpy(zero_copy_only=False)
+            parsed = [pc.strptime(text, format=f, unit="s", error_is_null=True) for f in _TIME_FORMATS]
+            ts = pc.coalesce(*parsed)
+            bad = ts.is_null().to_numpy(zero_copy_only=False) & ~blank
+            if bad.any():
+                raise InputError("date/time not understood (expected e.g. '2024/05/12 14:22:55')", file=shown,
+                                 row=_first_bad(bad, table), column=c.header, value=text[int(np.flatnonzero(bad)[0])].as_py())
+            out[c.meta] = pd.Series(ts.to_numpy(zero_copy_only=False), dtype="datetime64[s]")
         elif c.meta == "ip":
-            hashes = np.full(len(uniq), None, dtype=object)
-            regions = np.full(len(uniq), None, dtype=object)
-            for k, u in enumerate(uniq):
-                m = _IP.match(u) if u not in dec._BLANK else None
-                if m:
-                    hashes[k] = ip_pseudonym(m.group(1), ip_key)
-                    regions[k] = norm(m.group(2)) if m.group(2) else None
-            out["ip_hash"] = pd.Series(np.take(hashes, codes), dtype="str")
+            text = _meta_text(table, c.index)
+            parts = pc.extract_regex(text, r"^(?P<ip>[0-9a-fA-F:.]+)\s*(?:\((?P<region>.*)\))?$")
+            ip = parts.field("ip") if parts.null_count < len(parts) else None
+            if ip is None:
+                continue
+            ips = ip.to_numpy(zero_copy_only=False)
+            has = pd.notna(ips)
+            hashed = np.zeros(len(ips), dtype=np.uint64)
+            if has.any():
+                hashed[has] = pd.util.hash_array(ips[has].astype(str), hash_key=ip_key.hex()[:16])
+            out["ip_hash"] = pd.array(np.where(has, hashed, 0), dtype="UInt64")
+            out["ip_hash"][~has] = pd.NA
             if "ip_region" not in out:
-                out["ip_region"] = pd.Series(np.take(regions, codes), dtype="str")
-        elif c.meta in ("channel", "channel_detail", "ip_region"):
-            vals = np.array([None if u in dec._BLANK else u for u in uniq], dtype=object)
-            out[c.meta] = pd.Series(np.take(vals, codes), dtype="str")
-        elif c.meta == "finished":
-            truth = {"true": True, "1": True, "是": True, "yes": True, "false": False, "0": False, "否": False, "no": False}
-            vals = np.full(len(uniq), None, dtype=object)
-            for k, u in enumerate(uniq):
-                if u in dec._BLANK:
-                    continue
-                if u.lower() not in truth:
-                    raise InputError("expected True/False (or 1/0, 是/否)", file=shown, column=c.header, value=u,
-                                     row=int(np.argmax(codes == k)) + table.first_data_row)
-                vals[k] = truth[u.lower()]
-            out["finished"] = pd.array(np.take(vals, codes), dtype="boolean")
-        elif c.meta == "progress":
-            vals = np.full(len(uniq), np.nan)
-            for k, u in enumerate(uniq):
-                if u in dec._BLANK:
-                    continue
-                if not dec._NUM.match(u.rstrip("%")):
-                    raise InputError("progress must be a number (percent)", file=shown, column=c.header, value=u,
-                                     row=int(np.argmax(codes == k)) + table.first_data_row)
-                vals[k] = float(u.rstrip("%"))
-            out["progress"] = pd.array(np.take(vals, codes), dtype="Float64")
+                region = pc.if_else(pc.equal(parts.field("region"), ""), None, parts.field("region"))
+                out["ip_region"] = dec.str_series(region)
+        else:
+            codes, uniq = table.factorize(c.index)
+            if c.meta == "duration_s":
+                vals = np.full(len(uniq), np.nan)
+                for k, u in enumerate(uniq):
+                    if u in dec._BLANK:
+                        continue
+                    m = _DUR.match(u.replace(" ", ""))
+                    if not m or not any(m.groups()):
+                        raise InputError("duration not understood (expected seconds such as '136秒' or '136')", file=shown,
+                                         row=_first_bad(codes == k, table), column=c.header, value=u)
+                    h, mi, sec = m.groups()
+                    vals[k] = int(h or 0) * 3600 + int(mi or 0) * 60 + float(sec or 0)
+                out["duration_s"] = pd.array(np.take(vals, codes), dtype="Float64")
+            elif c.meta in ("channel", "channel_detail", "ip_region"):
+                vals = np.array([None if u in dec._BLANK else u for u in uniq], dtype=object)
+                out[c.meta] = dec.str_series(dec.take_text(vals, codes))
+            elif c.meta == "finished":
+                truth = {"true": True, "1": True, "是": True, "yes": True, "false": False, "0": False, "否": False, "no": False}
+                vals = np.full(len(uniq), None, dtype=object)
+                for k, u in enumerate(uniq):
+                    if u in dec._BLANK:
+                        continue
+                    if u.lower() not in truth:
+                        raise InputError("expected True/False (or 1/0, 是/否)", file=shown, column=c.header, value=u,
+                                         row=_first_bad(codes == k, table))
+                    vals[k] = truth[u.lower()]
+                out["finished"] = pd.array(np.take(vals, codes), dtype="boolean")
+            elif c.meta == "progress":
+                vals = np.full(len(uniq), np.nan)
+                for k, u in enumerate(uniq):
+                    if u in dec._BLANK:
+                        continue
+                    if not dec._NUM.match(u.rstrip("%")):
+                        raise InputError("progress must be a number (percent)", file=shown, column=c.header, value=u,
+                                         row=_first_bad(codes == k, table))
+                    vals[k] = float(u.rstrip("%"))
+                out["progress"] = pd.array(np.take(vals, codes), dtype="Float64")
     if "duration_s" not in out and "submitted_at" in out and "started_at" in out:
         out["duration_s"] = pd.array((out["submitted_at"] - out["started_at"]).dt.total_seconds(), dtype="Float64")
     return out
-
-
-def _parse_times(uniq: list[str], codes: np.ndarray, table: RawTable, c: Column, shown: str) -> pd.Series:
-    s = pd.Series(uniq, dtype="str")
-    result = pd.Series(pd.NaT, index=s.index, dtype="datetime64[s]")
-    todo = ~s.isin(list(dec._BLANK))
-    for fmt in _TIME_FORMATS:
-        if not todo.any():
-            break
-        parsed = pd.to_datetime(s[todo], format=fmt, errors="coerce")
-        ok = parsed.notna()
-        result.loc[parsed.index[ok]] = parsed[ok].astype("datetime64[s]")
-        todo.loc[parsed.index[ok]] = False
-    if todo.any():
-        k = int(np.flatnonzero(todo.to_numpy())[0])
-        raise InputError("date/time not understood (expected e.g. '2024/05/12 14:22:55')", file=shown,
-                         row=int(np.argmax(codes == k)) + table.first_data_row, column=c.header, value=uniq[k])
-    return pd.Series(result.to_numpy()[codes], dtype="datetime64[s]")
 
 
 def _column_map(cols: list[Column], plans: list[ItemPlan], shown: str) -> pd.DataFrame:

@@ -1,14 +1,13 @@
 """Personal data in free text: find and replace phone numbers, ID numbers, e-mail and IP addresses.
 
 Placeholders keep the kind (``[电话]``, ``[身份证号]``, ``[邮箱]``, ``[IP]``) and never the value;
-callers count what was replaced by kind. IP addresses in metadata columns are not kept at all:
-:func:`ip_pseudonym` turns them into a keyed hash that only serves duplicate detection.
+callers count what was replaced by kind. IP addresses in metadata columns are not kept at all: ingest turns them into a keyed hash
+(SipHash, key derived from the raw files) that only serves duplicate detection and is dropped
+by clean.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -45,7 +44,3 @@ def redact(text: str) -> tuple[str, dict[str, int]]:
         text = pat.sub(_sub, text)
     return text, counts
 
-
-def ip_pseudonym(ip: str, key: bytes) -> str:
-    """Keyed hash of an IP address (16 hex digits); equal IPs give equal pseudonyms."""
-    return hmac.new(key, ip.encode(), hashlib.sha256).hexdigest()[:16]

@@ -24,7 +24,19 @@ PACKAGES = ("pandas", "numpy", "pyarrow", "python-calamine", "pyreadstat", "pyda
             "scipy", "statsmodels", "scikit-learn", "pingouin", "jieba", "rjieba")
 
 
+_HASHES: dict[tuple, str] = {}
+
+
 def file_hash(path: Path, chunk: int = 1 << 22) -> str:
+    """SHA-256 of a file (memoised by path, size and modification time within a run)."""
+    st = Path(path).stat()
+    key = (str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _HASHES:
+        _HASHES[key] = _sha256(path, chunk)
+    return _HASHES[key]
+
+
+def _sha256(path: Path, chunk: int) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         while b := f.read(chunk):

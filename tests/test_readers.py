@@ -136,7 +136,7 @@ def test_wjx_text_and_code(q, tmp_path, ext):
         assert r.data["duration_s"].tolist() == [136.0, 301.0, 250.0]
         assert r.data["ip_region"].tolist() == ["上海-上海", "山东-济南", "上海-上海"]
         ip = r.data["ip_hash"]
-        assert ip[0] == ip[2] != ip[1] and "183.192" not in "".join(ip)
+        assert ip[0] == ip[2] != ip[1] and str(ip.dtype) == "UInt64"  # a keyed hash, never the address
         assert str(r.data["submitted_at"][0]) == "2024-05-12 14:22:55"
         assert r.info["redactions"] == {"mobile": 1}
 

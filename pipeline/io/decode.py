@@ -217,6 +217,25 @@ def decode_text(uniq: list[str], mode: str = "text"):
     return vals, kinds
 
 
+def take_text(values: np.ndarray, codes: np.ndarray):
+    """Row-level pyarrow strings from distinct values (object array, None = missing) and codes."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.take(pa.array(values, type=pa.string()), pa.array(codes))
+
+
+def str_series(arr) -> pd.Series:
+    """A pandas ``str`` column straight from a pyarrow string array (no Python objects)."""
+    import pyarrow as pa
+
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if arr.type != pa.string():
+        arr = arr.cast(pa.string())
+    return pd.Series(arr.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow", na_value=np.nan)}.get))
+
+
 def to_int_array(v: np.ndarray) -> pd.arrays.IntegerArray:
     mask = np.isnan(v)
     return pd.arrays.IntegerArray(np.where(mask, 0, v).astype(np.int64), mask)

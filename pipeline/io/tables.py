@@ -14,7 +14,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +35,15 @@ class RawTable:
     n_rows: int
     kind: str                          # excel | csv | spss
     encoding: str | None = None
+    _factorized: dict = field(default_factory=dict, repr=False)
+
+    def factorize(self, i: int):
+        """(row -> distinct-value index, distinct values as normalised text) of column i, memoised."""
+        if i not in self._factorized:
+            from .decode import factorize
+
+            self._factorized[i] = factorize(self.columns[i])
+        return self._factorized[i]
 
 
 def detect_encoding(path: Path, head: bytes) -> str:
