@@ -158,8 +158,14 @@ def required_units(q: Questionnaire) -> list[str]:
 
 def missing_positions(df: pd.DataFrame, missing: pd.DataFrame) -> np.ndarray:
     """Row position in ``df`` of each missing-answer record, by (source, source_row)."""
-    key = pd.MultiIndex.from_arrays([df["source"].to_numpy(), df["source_row"].to_numpy()])
-    return key.get_indexer(pd.MultiIndex.from_arrays([missing["source"].to_numpy(), missing["source_row"].to_numpy()]))
+    sources = {s: i for i, s in enumerate(pd.unique(df["source"]))}
+    stride = int(df["source_row"].max()) + 1 if len(df) else 1
+
+    def key(frame: pd.DataFrame) -> np.ndarray:
+        src = frame["source"].map(sources).fillna(-1).astype(np.int64).to_numpy()
+        return src * stride + frame["source_row"].to_numpy(np.int64)
+
+    return pd.Index(key(df)).get_indexer(key(missing))
 
 
 def rule_incomplete(df: pd.DataFrame, missing: pd.DataFrame, q: Questionnaire) -> pd.Series:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,7 +41,8 @@ class FileResult:
 
 
 def read_survey(q: Questionnaire, path: Path, fmt: str = "auto", source: str | None = None,
-                ip_key: bytes | None = None, display: str | None = None, label: str | None = None) -> FileResult:
+                ip_key: bytes | Callable[[], bytes] | None = None, display: str | None = None,
+                label: str | None = None) -> FileResult:
     """Read one export file into typed columns. Raises InputError on anything unexpected.
 
     ``display`` is how messages name the file; ``label`` is what the ``source_file`` column
@@ -51,7 +53,7 @@ def read_survey(q: Questionnaire, path: Path, fmt: str = "auto", source: str | N
     if ip_key is None:
         from .stage import file_hash
 
-        ip_key = bytes.fromhex(file_hash(path))
+        ip_key = lambda: bytes.fromhex(file_hash(path))  # noqa: E731
     try:
         return _read_survey(q, path, fmt, source, ip_key, display or str(path), label or path.name)
     except InputError as e:
@@ -123,10 +125,12 @@ def _read_survey(q: Questionnaire, path: Path, fmt: str, source: str | None, ip_
                                   "kind": pd.Categorical([], ["skipped", "blank", "scale_missing"]),
                                   "label": pd.Series(dtype="str")}))
     rows_idx = missing["row"].to_numpy()
-    missing.insert(0, "respondent", data["respondent"].to_numpy()[rows_idx])
-    missing.insert(1, "source", data["source"].to_numpy()[rows_idx])
-    missing.insert(2, "source_row", data["source_row"].to_numpy()[rows_idx])
-    missing = missing.drop(columns="row")
+    missing = pd.DataFrame({
+        "respondent": data["respondent"].take(rows_idx).reset_index(drop=True),
+        "source": data["source"].take(rows_idx).reset_index(drop=True),
+        "source_row": data["source_row"].to_numpy()[rows_idx],
+        "item": missing["item"].astype("str"), "kind": missing["kind"], "label": missing["label"].astype("str"),
+    })
     cmap = _column_map(cols, plans, label)
     info = {"file": label, "format": family, "mode": mode, "rows": n, "columns": len(cols),
             "encoding": table.encoding, "redactions": redactions,
@@ -324,7 +328,7 @@ def _first_bad(mask, table: RawTable) -> int:
     return int(np.flatnonzero(np.asarray(mask))[0]) + table.first_data_row
 
 
-def _read_meta(table: RawTable, cols: list[Column], ip_key: bytes, shown: str) -> dict[str, object]:
+def _read_meta(table: RawTable, cols: list[Column], ip_key, shown: str) -> dict[str, object]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -337,8 +341,13 @@ def _read_meta(table: RawTable, cols: list[Column], ip_key: bytes, shown: str) -
         elif c.meta in ("submitted_at", "started_at"):
             text = _meta_text(table, c.index)
             blank = pc.is_in(text, pa.array(sorted(dec._BLANK))).to_numpy(zero_copy_only=False)
-            parsed = [pc.strptime(text, format=f, unit="s", error_is_null=True) for f in _TIME_FORMATS]
-            ts = pc.coalesce(*parsed)
+            ts = None
+            for f in _TIME_FORMATS:  # each format only where the previous ones failed
+                parsed = pc.strptime(text, format=f, unit="s", error_is_null=True)
+                ts = parsed if ts is None else pc.coalesce(ts, parsed)
+                bad = ts.is_null().to_numpy(zero_copy_only=False) & ~blank
+                if not bad.any():
+                    break
             bad = ts.is_null().to_numpy(zero_copy_only=False) & ~blank
             if bad.any():
                 raise InputError("date/time not understood (expected e.g. '2024/05/12 14:22:55')", file=shown,
@@ -354,7 +363,8 @@ def _read_meta(table: RawTable, cols: list[Column], ip_key: bytes, shown: str) -
             has = pd.notna(ips)
             hashed = np.zeros(len(ips), dtype=np.uint64)
             if has.any():
-                hashed[has] = pd.util.hash_array(ips[has].astype(str), hash_key=ip_key.hex()[:16])
+                key = ip_key() if callable(ip_key) else ip_key
+                hashed[has] = pd.util.hash_array(ips[has], hash_key=key.hex()[:16])
             out["ip_hash"] = pd.array(np.where(has, hashed, 0), dtype="UInt64")
             out["ip_hash"][~has] = pd.NA
             if "ip_region" not in out:
@@ -434,12 +444,19 @@ def run(study) -> dict:
     """Run the ingest stage for a loaded :class:`~pipeline.study.Study`."""
     from .stage import file_hash, stage_output, write_csv, write_json
 
+    from concurrent.futures import ThreadPoolExecutor
+
     q = study.questionnaire
     files = study.survey_files
-    hashes = [file_hash(p) for p, _ in files]
-    # key of the IP pseudonyms: derived from the raw files, so reruns agree and nobody without the
-    # raw export can reverse them
-    ip_key = hashlib.sha256(("ip-key:" + ":".join(hashes)).encode()).digest()
+    # hash the raw files (for the manifest) while they are read; the hashes also key the IP
+    # pseudonyms, so reruns agree and nobody without the raw export can reverse them
+    pool = ThreadPoolExecutor(max_workers=1)
+    hashes = [pool.submit(file_hash, p) for p, _ in files]
+    pool.shutdown(wait=False)
+
+    def ip_key() -> bytes:
+        return hashlib.sha256(("ip-key:" + ":".join(h.result() for h in hashes)).encode()).digest()
+
     results = [read_survey(q, p, study.config.survey.format, src, ip_key, study.display(p), study.rel(p))
                for p, src in files]
     if len(results) > 1:  # respondent ids restart in every file: prefix them with the source

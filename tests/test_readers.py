@@ -146,7 +146,7 @@ def test_missing_kinds_stay_distinguishable(q, tmp_path):
         p = tmp_path / f"{name}.xlsx"
         frame.to_excel(p, index=False)
         m = read_survey(q, p).missing
-        got = {(r.respondent, r.item): (r.kind, r.label) for r in m.itertuples()}
+        got = {(r.respondent, r.item): (r.kind, None if pd.isna(r.label) else r.label) for r in m.itertuples()}
         assert got[("2", "problems")] == ("skipped", None)
         assert got[("2", "rank")] == ("skipped", None)
         assert got[("2", "env_green")] == ("scale_missing", "不清楚")

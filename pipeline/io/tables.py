@@ -139,15 +139,22 @@ def _read_csv(path: Path, sep: str) -> RawTable:
     nh = _header_rows(first)
     width = len(first[0])
     names = [f"c{i}" for i in range(width)]
-    try:
-        tbl = pacsv.read_csv(
+    def parse(newlines_in_values: bool):
+        return pacsv.read_csv(
             path,
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=nh, encoding="utf8" if enc.startswith("utf-8") else enc,
                                            block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
+            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=newlines_in_values),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
+
+    try:
+        try:
+            # parallel parsing; a quoted cell with a line break makes a row short and lands below
+            tbl = parse(False)
+        except pa.ArrowInvalid:
+            tbl = parse(True)
     except pa.ArrowInvalid as e:
         msg = str(e)
         row = None
