@@ -156,24 +156,12 @@ def required_units(q: Questionnaire) -> list[str]:
     return out
 
 
-def missing_positions(df: pd.DataFrame, missing: pd.DataFrame) -> np.ndarray:
-    """Row position in ``df`` of each missing-answer record, by (source, source_row)."""
-    sources = {s: i for i, s in enumerate(pd.unique(df["source"]))}
-    stride = int(df["source_row"].max()) + 1 if len(df) else 1
-
-    def key(frame: pd.DataFrame) -> np.ndarray:
-        src = frame["source"].map(sources).fillna(-1).astype(np.int64).to_numpy()
-        return src * stride + frame["source_row"].to_numpy(np.int64)
-
-    return pd.Index(key(df)).get_indexer(key(missing))
-
-
 def rule_incomplete(df: pd.DataFrame, missing: pd.DataFrame, q: Questionnaire) -> pd.Series:
     cfg = q.quality.completeness
     units = required_units(q)
     n = len(df)
     m = missing[missing["item"].isin(units)]
-    pos = missing_positions(df, m)
+    pos = m["row"].to_numpy()
     blanks = np.bincount(pos[(m["kind"] == "blank").to_numpy()], minlength=n)
     skips = np.bincount(pos[(m["kind"] == "skipped").to_numpy()], minlength=n)
     denom = np.maximum(len(units) - skips, 1)
@@ -268,7 +256,10 @@ def run(study) -> dict:
     exclusions = (exclusions.assign(_r=exclusions["rule"].map(rule_rank))
                   .sort_values(["_o", "_r"], kind="stable").drop(columns=["_o", "_r"]).reset_index(drop=True))
     kept = df.loc[~excluded].drop(columns=[c for c in ("ip_hash",) if c in df]).reset_index(drop=True)
-    kept_missing = missing[~excluded[missing_positions(df, missing)]].reset_index(drop=True)
+    keep_missing = ~excluded[missing["row"].to_numpy()]
+    new_pos = np.cumsum(~excluded) - 1  # position among the kept rows
+    kept_missing = missing[keep_missing].reset_index(drop=True)
+    kept_missing["row"] = new_pos[kept_missing["row"].to_numpy()]
     all_rules = list(q.quality.order)
     log = {
         "read": int(n),

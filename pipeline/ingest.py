@@ -68,6 +68,7 @@ def _read_survey(q: Questionnaire, path: Path, fmt: str, source: str | None, ip_
     family = detect_format(table, fmt)
     cols = parse_columns(table, family)
     plans = plan_items(q, table, cols, family)
+    table.prefactorize([c.index for p in plans for c in p.columns()])
     mode = _mode(q, table, plans, family, fmt)
     n = table.n_rows
     out: dict[str, object] = {}
@@ -126,6 +127,7 @@ def _read_survey(q: Questionnaire, path: Path, fmt: str, source: str | None, ip_
                                   "label": pd.Series(dtype="str")}))
     rows_idx = missing["row"].to_numpy()
     missing = pd.DataFrame({
+        "row": rows_idx.astype(np.int64),
         "respondent": data["respondent"].take(rows_idx).reset_index(drop=True),
         "source": data["source"].take(rows_idx).reset_index(drop=True),
         "source_row": data["source_row"].to_numpy()[rows_idx],
@@ -278,7 +280,7 @@ def _multi(q, item, plan: ItemPlan, table, mode, shown, out, add_missing, family
         other_rows = dec.take_text(uother, cell.codes)
     for j, o in enumerate(opts):
         col = mat[:, j]
-        out[f"{item.id}__{o.col_key}"] = dec.to_int_array(col)
+        out[f"{item.id}__{o.col_key}"] = dec.to_int_array(col, np.int8)
     if has_other:
         if plan.other is not None:
             other_rows = _merge_other(other_rows, table, plan.other, shown, mode, redactions)
@@ -463,6 +465,9 @@ def run(study) -> dict:
         for r, (_, src) in zip(results, files):
             r.data["respondent"] = src + ":" + r.data["respondent"].astype(str)
             r.missing["respondent"] = src + ":" + r.missing["respondent"].astype(str)
+    offsets = np.cumsum([0] + [len(r.data) for r in results[:-1]])
+    for r, off in zip(results, offsets):
+        r.missing["row"] += off  # position in the stacked responses.parquet
     data = pd.concat([r.data for r in results], ignore_index=True)
     missing = pd.concat([r.missing for r in results], ignore_index=True)
     cmap = pd.concat([r.column_map for r in results], ignore_index=True)

@@ -48,7 +48,7 @@ class Label(_Strict):
 class Option(_Strict):
     """One answer option: the code a by-code export writes and the label a by-text export writes."""
 
-    code: int
+    code: int = Field(ge=0, le=32767)  # stored as Int16; WJX's -2/-3 mean blank/skipped
     label: str
     en: str = ""
     key: str | None = None  # column suffix for multi/ranking items (default: the code)

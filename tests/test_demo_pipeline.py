@@ -71,6 +71,8 @@ def test_counts_reconcile(runs):
     assert (straight["flagged"], straight["excluded"]) == (18, 9)  # 9 also failed the attention check first
     kept = pd.read_parquet(st.stage_dir("clean") / "responses.parquet")
     assert not set(kept["respondent"]) & set(ex["respondent"].astype(str))
+    miss = pd.read_parquet(st.stage_dir("clean") / "missing.parquet")
+    assert (kept["respondent"].to_numpy()[miss["row"].to_numpy()] == miss["respondent"].to_numpy()).all()
     assert "ip_hash" not in kept.columns
 
 
@@ -115,7 +117,7 @@ def test_same_inputs_give_byte_identical_tables(runs, tmp_path):
 def test_clean_values_are_typed_and_labelled(runs):
     _, _, (st, _), _ = runs
     df = pd.read_parquet(st.stage_dir("clean") / "responses.parquet")
-    assert str(df["sat_water"].dtype) == "Int64" and set(df["sat_water"].dropna()) <= {1, 2, 3, 4, 5}
+    assert str(df["sat_water"].dtype) == "Int16" and set(df["sat_water"].dropna()) <= {1, 2, 3, 4, 5}
     assert str(df["years_lived"].dtype) == "Float64"
     assert set(df["problems__funding"].dropna()) <= {0, 1}
     # a skipped multi-select is missing, not "not chosen"

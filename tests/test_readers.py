@@ -223,6 +223,7 @@ def test_stacked_files_get_source_column(tmp_path):
     assert df["respondent"].tolist() == ["wave1:1", "wave1:2", "wave1:3", "w2:1", "w2:2", "w2:3"]
     miss = pd.read_parquet(study.stage_dir("ingest") / "missing.parquet")
     assert set(miss["respondent"]) == {"wave1:2", "w2:2"}
+    assert (df["respondent"].to_numpy()[miss["row"].to_numpy()] == miss["respondent"].to_numpy()).all()
     assert df.loc[:2, "gender"].tolist() == df.loc[3:, "gender"].tolist()
 
 

@@ -236,6 +236,7 @@ def str_series(arr) -> pd.Series:
     return pd.Series(arr.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow", na_value=np.nan)}.get))
 
 
-def to_int_array(v: np.ndarray) -> pd.arrays.IntegerArray:
+def to_int_array(v: np.ndarray, dtype=np.int16) -> pd.arrays.IntegerArray:
+    """Nullable integers (codes fit in Int16, 0/1 and ranks in Int8: an eighth of Int64's memory)."""
     mask = np.isnan(v)
-    return pd.arrays.IntegerArray(np.where(mask, 0, v).astype(np.int64), mask)
+    return pd.arrays.IntegerArray(np.where(mask, 0, v).astype(dtype), mask)

@@ -37,6 +37,19 @@ class RawTable:
     encoding: str | None = None
     _factorized: dict = field(default_factory=dict, repr=False)
 
+    def prefactorize(self, indices: list[int]) -> None:
+        """Factorise many columns on two threads (Arrow's dictionary encoding releases the GIL)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from .decode import factorize
+
+        todo = [i for i in dict.fromkeys(indices) if i not in self._factorized]
+        if len(todo) < 8 or self.n_rows < 100_000:
+            return
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for i, res in zip(todo, pool.map(lambda j: factorize(self.columns[j]), todo)):
+                self._factorized[i] = res
+
     def factorize(self, i: int):
         """(row -> distinct-value index, distinct values as normalised text) of column i, memoised."""
         if i not in self._factorized:
