@@ -312,18 +312,18 @@ def _mode(q: Questionnaire, table: RawTable, plans: list[ItemPlan], family: str,
     return "code" if total and numeric / total > 0.95 else "text"
 
 
-def _meta_text(table: RawTable, i: int):
-    """Column i as a pyarrow string array, NFKC-normalised and trimmed (vectorised: ids, times
-    and IPs have as many distinct values as rows)."""
+def _meta_text(table: RawTable, i: int, normalise: bool = True):
+    """Column i as a pyarrow string array, trimmed and (unless told not to) NFKC-normalised;
+    vectorised, because ids, times and IPs have as many distinct values as rows."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     col = table.columns[i]
     if hasattr(col, "combine_chunks"):
-        arr = col.combine_chunks()
+        arr = pc.fill_null(col.combine_chunks(), "")
     else:
         arr = pa.array([dec.cell_text(v) for v in col], type=pa.string())
-    return pc.utf8_trim_whitespace(pc.utf8_normalize(pc.fill_null(arr, ""), "NFKC"))
+    return pc.utf8_trim_whitespace(pc.utf8_normalize(arr, "NFKC") if normalise else arr)
 
 
 def _first_bad(mask, table: RawTable) -> int:
@@ -356,22 +356,23 @@ def _read_meta(table: RawTable, cols: list[Column], ip_key, shown: str) -> dict[
                                  row=_first_bad(bad, table), column=c.header, value=text[int(np.flatnonzero(bad)[0])].as_py())
             out[c.meta] = pd.Series(ts.to_numpy(zero_copy_only=False), dtype="datetime64[s]")
         elif c.meta == "ip":
-            text = _meta_text(table, c.index)
-            parts = pc.extract_regex(text, r"^(?P<ip>[0-9a-fA-F:.]+)\s*(?:\((?P<region>.*)\))?$")
-            ip = parts.field("ip") if parts.null_count < len(parts) else None
-            if ip is None:
-                continue
+            # '183.192.16.69(上海-上海)': the address before '(', the region inside (WJX)
+            parts = pc.split_pattern(_meta_text(table, c.index, normalise=False), "(", max_splits=1)
+            ip = pc.utf8_trim_whitespace(pc.list_element(parts, 0))
             ips = ip.to_numpy(zero_copy_only=False)
-            has = pd.notna(ips)
+            has = (ips != "") & pd.notna(ips)
             hashed = np.zeros(len(ips), dtype=np.uint64)
             if has.any():
                 key = ip_key() if callable(ip_key) else ip_key
-                hashed[has] = pd.util.hash_array(ips[has], hash_key=key.hex()[:16])
+                hashed[has] = pd.util.hash_array(ips[has], hash_key=key.hex()[:16], categorize=False)
             out["ip_hash"] = pd.array(np.where(has, hashed, 0), dtype="UInt64")
             out["ip_hash"][~has] = pd.NA
             if "ip_region" not in out:
-                region = pc.if_else(pc.equal(parts.field("region"), ""), None, parts.field("region"))
-                out["ip_region"] = dec.str_series(region)
+                raw = _meta_text(table, c.index, normalise=False)
+                inside = pc.utf8_rtrim(pc.replace_substring_regex(raw, r"^[^(]*\(?", ""), characters=")")
+                region = pc.dictionary_encode(inside)
+                names = pa.array([norm(v) or None for v in region.dictionary.to_pylist()], type=pa.string())
+                out["ip_region"] = dec.str_series(pc.take(names, region.indices))
         else:
             codes, uniq = table.factorize(c.index)
             if c.meta == "duration_s":
