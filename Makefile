@@ -8,7 +8,9 @@ STAMP := $(VENV)/.installed-stamp
 
 STUDY ?= examples/demo/study.yaml
 NAME := $(shell sed -n 's/^name:[[:space:]]*\([^[:space:]#]*\).*/\1/p' $(STUDY) 2>/dev/null)
-OUT := outputs/$(NAME)
+# where the stages write: the study's `outputs:` (relative to the study file) or outputs/<name>
+OUTPUTS := $(shell sed -n 's/^outputs:[[:space:]]*\([^[:space:]#]*\).*/\1/p' $(STUDY) 2>/dev/null)
+OUT := $(if $(OUTPUTS),$(dir $(STUDY))$(OUTPUTS),outputs/$(NAME))
 CODE := $(shell find pipeline -name '*.py' 2>/dev/null)
 QUESTIONNAIRE_FILES := $(wildcard questionnaires/*.yaml)
 
