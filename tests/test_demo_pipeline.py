@@ -5,14 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from pipeline import clean, ingest
 from pipeline.study import Study
 
-from .conftest import QUESTIONNAIRE, write_study
+from .conftest import write_study
 
 
 def _run(study_path):

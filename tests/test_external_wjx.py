@@ -1,9 +1,7 @@
 """The real 800-respondent WJX sample (../shared/external/wjx/, MIT): by-text and by-code
 exports of the same respondents must read into identical values."""
 
-from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
