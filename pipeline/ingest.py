@@ -221,11 +221,12 @@ def _multi(q, item, plan: ItemPlan, table, mode, shown, out, add_missing, family
             for k, u in enumerate(uniq):
                 if u in ("-3", "(跳过)", "跳过"):
                     kd[k] = dec.SKIPPED
-                elif u in ("-2", "(空)") or (u == "" and (is_rank or family != "tencent")):
+                elif u in ("-2", "(空)", "NULL") or (u == "" and (is_rank or family != "tencent")):
                     kd[k] = dec.BLANK
                 elif is_rank:
-                    if not dec._INT.match(u) or int(u) < 1:
-                        raise InputError(f"rank must be a whole number 1, 2, … (or -2 when not ranked) for item '{item.id}'",
+                    if not dec._INT.match(u) or not 1 <= int(u) <= len(opts):
+                        raise InputError(f"rank must be a whole number from 1 to {len(opts)} (or -2 when not ranked) "
+                                         f"for item '{item.id}'",
                                          file=shown, row=cell.row_of(k), column=cell.header, value=u)
                     v[k] = int(u)
                 elif family == "tencent":
