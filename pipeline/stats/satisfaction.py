@@ -1,0 +1,280 @@
+"""Satisfaction: construct scores, a 0–100 satisfaction index under several weightings,
+importance–performance analysis (IPA) and key-driver analysis of overall satisfaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from itertools import combinations
+from math import factorial
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ._util import check_choice, check_columns, numeric_frame, reverse_items
+
+WEIGHTINGS = ("equal", "importance", "entropy", "regression")
+QUADRANTS = {
+    (True, False): ("concentrate here", "重点改进区"),
+    (True, True): ("keep up the good work", "继续保持区"),
+    (False, False): ("low priority", "次要改进区"),
+    (False, True): ("possible overkill", "过度供给区"),
+}
+
+
+def construct_scores(data: pd.DataFrame, constructs: Mapping[str, Sequence[str]], reverse: Sequence[str] = (),
+                     min_share: float = 0.5, scale_min: float | None = None,
+                     scale_max: float | None = None) -> pd.DataFrame:
+    """Mean of each construct's items per respondent.
+
+    Parameters
+    ----------
+    constructs : dict
+        Construct name → its items.
+    reverse : list of str
+        Items scored min + max − x.
+    min_share : float
+        A score needs at least this share of the construct's items answered, else NaN.
+
+    Returns
+    -------
+    DataFrame aligned with ``data``: one column per construct (the item mean).
+    """
+    out = {}
+    for name, items in constructs.items():
+        items = check_columns(data, items, "item")
+        x = reverse_items(numeric_frame(data, items), [r for r in reverse if r in items], scale_min, scale_max)
+        answered = x.notna().mean(axis=1)
+        out[name] = x.mean(axis=1).where(answered >= min_share)
+    return pd.DataFrame(out, index=data.index)
+
+
+def _entropy_weights(x: np.ndarray) -> np.ndarray:
+    """熵权法: min–max normalise each indicator, p_ij = x_ij / Σ_i x_ij,
+    e_j = −Σ_i p_ij ln p_ij / ln n, weights ∝ 1 − e_j."""
+    n = x.shape[0]
+    lo, hi = x.min(axis=0), x.max(axis=0)
+    span = np.where(hi > lo, hi - lo, 1.0)
+    z = (x - lo) / span
+    col = z.sum(axis=0)
+    p = np.divide(z, col, out=np.zeros_like(z), where=col > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        plogp = np.where(p > 0, p * np.log(p), 0.0)
+    e = -plogp.sum(axis=0) / np.log(n)
+    d = 1 - e
+    return d / d.sum()
+
+
+def _regression_weights(scores: np.ndarray, overall: np.ndarray) -> np.ndarray:
+    """OLS coefficients of overall satisfaction on the construct scores, negatives set to 0."""
+    ok = np.isfinite(scores).all(axis=1) & np.isfinite(overall)
+    x = np.column_stack([np.ones(ok.sum()), scores[ok]])
+    beta = np.linalg.lstsq(x, overall[ok], rcond=None)[0][1:]
+    beta = np.clip(beta, 0, None)
+    if beta.sum() == 0:
+        raise ValueError("no construct has a positive regression coefficient on overall satisfaction")
+    return beta / beta.sum()
+
+
+def _mean_ci(v: np.ndarray, w: np.ndarray | None, ci: float) -> tuple[int, float, float, float, float]:
+    """n, mean, se, CI of a (weighted) mean: t interval, or linearised SE for survey weights."""
+    ok = np.isfinite(v)
+    v = v[ok]
+    n = len(v)
+    if n < 2:
+        return n, float(np.mean(v)) if n else np.nan, np.nan, np.nan, np.nan
+    if w is None:
+        m, se = float(v.mean()), float(v.std(ddof=1) / np.sqrt(n))
+    else:
+        w = w[ok]
+        m = float(np.sum(w * v) / w.sum())
+        # Taylor linearisation of the ratio mean, with-replacement sampling of respondents
+        z = w * (v - m) / w.sum()
+        se = float(np.sqrt(n / (n - 1) * np.sum(z ** 2)))
+    q = stats.t.ppf(1 - (1 - ci) / 2, n - 1)
+    return n, m, se, m - q * se, m + q * se
+
+
+def satisfaction_index(data: pd.DataFrame, constructs: Mapping[str, Sequence[str]],
+                       weighting: str = "equal", importance: Mapping[str, str] | None = None,
+                       overall: str | None = None, scale: tuple[float, float] = (1, 5),
+                       weights: str | None = None, ci: float = 0.95, reverse: Sequence[str] = ()) -> dict[str, pd.DataFrame]:
+    """A 0–100 satisfaction index from construct scores under a chosen weighting.
+
+    Parameters
+    ----------
+    constructs : dict
+        Construct → its satisfaction items (answered on ``scale``).
+    weighting : {'equal', 'importance', 'entropy', 'regression'}
+        Construct weights: equal; proportional to mean stated importance (``importance``:
+        construct → importance item); entropy weights (熵权法) of the construct scores; or
+        OLS coefficients of ``overall`` on the construct scores (negative ones set to 0).
+    weights : str, optional
+        Column of survey weights (estimates and linearised SEs then use them).
+
+    Returns
+    -------
+    dict of DataFrames:
+        index : one row: ``weighting``, ``n``, ``index``, ``se``, ``ci95_low``, ``ci95_high``
+        constructs : one row per construct: ``construct``, ``weight``, ``mean`` (on the scale),
+            ``n``, ``index``, ``se``, ``ci95_low``, ``ci95_high`` (0–100)
+
+    Notes
+    -----
+    A respondent's construct index is 100 · (score − min)/(max − min); their overall index is
+    Σ_k w_k · index_k over the constructs (respondents missing a construct are left out of the
+    overall index). The CI is Student's t interval of the mean (with survey weights: the
+    linearised SE of the weighted mean, with-replacement design).
+    """
+    check_choice("weighting", weighting, WEIGHTINGS)
+    names = list(constructs)
+    scores = construct_scores(data, constructs, reverse=reverse)
+    lo, hi = scale
+    idx = (scores - lo) / (hi - lo) * 100
+    arr = idx.to_numpy()
+    w_survey = numeric_frame(data, [weights])[weights].to_numpy() if weights else None
+    if weighting == "equal":
+        cw = np.full(len(names), 1 / len(names))
+    elif weighting == "importance":
+        if not importance or set(importance) != set(names):
+            raise ValueError(f"weighting='importance' needs an importance item for every construct {names}; got {importance}")
+        imp = numeric_frame(data, [importance[c] for c in names]).mean().to_numpy()
+        cw = imp / imp.sum()
+    elif weighting == "entropy":
+        complete = arr[np.isfinite(arr).all(axis=1)]
+        cw = _entropy_weights(complete)
+    else:
+        if overall is None:
+            raise ValueError("weighting='regression' needs the 'overall' satisfaction column")
+        cw = _regression_weights(scores.to_numpy(), numeric_frame(data, [overall])[overall].to_numpy())
+    total = arr @ cw  # NaN where any construct is missing
+    n, m, se, low, high = _mean_ci(total, w_survey, ci)
+    index = pd.DataFrame([{"weighting": weighting, "n": n, "index": m, "se": se, "ci95_low": low, "ci95_high": high}])
+    rows = []
+    for j, c in enumerate(names):
+        nn, mm, ss, ll, hh = _mean_ci(arr[:, j], w_survey, ci)
+        rows.append({"construct": c, "weight": cw[j], "mean": float(np.nanmean(scores[c])), "n": nn,
+                     "index": mm, "se": ss, "ci95_low": ll, "ci95_high": hh})
+    return {"index": index, "constructs": pd.DataFrame(rows)}
+
+
+def ipa(data: pd.DataFrame, performance: Mapping[str, str | Sequence[str]],
+        importance: Mapping[str, str] | None = None, overall: str | None = None,
+        derived: str = "correlation", cut: str = "mean") -> pd.DataFrame:
+    """Importance–performance analysis.
+
+    Parameters
+    ----------
+    performance : dict
+        Attribute → satisfaction item (or items, averaged per respondent).
+    importance : dict, optional
+        Attribute → stated-importance item. Without it, importance is derived from ``overall``.
+    derived : {'correlation', 'regression'}
+        Derived importance: Pearson r of the attribute with overall satisfaction, or its
+        standardised OLS coefficient among all attributes.
+    cut : {'mean', 'median'}
+        Cut-points: the mean (data-centred IPA) or median of the attributes' performance and
+        importance.
+
+    Returns
+    -------
+    DataFrame, one row per attribute:
+        attribute, performance, importance, importance_type ('stated' or 'derived_…'),
+        performance_cut, importance_cut, quadrant, quadrant_zh
+
+    Notes
+    -----
+    Quadrants: importance ≥ cut and performance < cut → 'concentrate here' (重点改进区);
+    both ≥ cut → 'keep up the good work' (继续保持区); both < cut → 'low priority'
+    (次要改进区); importance < cut, performance ≥ cut → 'possible overkill' (过度供给区).
+    Martilla & James (1977), Journal of Marketing 41(1), 77–79.
+    """
+    check_choice("derived", derived, ("correlation", "regression"))
+    check_choice("cut", cut, ("mean", "median"))
+    perf = construct_scores(data, {a: [v] if isinstance(v, str) else list(v) for a, v in performance.items()})
+    names = list(performance)
+    p = perf.mean().to_numpy()
+    if importance:
+        missing = [a for a in names if a not in importance]
+        if missing:
+            raise ValueError(f"no importance item for attribute(s) {missing}")
+        imp = numeric_frame(data, [importance[a] for a in names]).mean().to_numpy()
+        kind = "stated"
+    else:
+        if overall is None:
+            raise ValueError("give 'importance' (stated) or 'overall' (to derive importance)")
+        y = numeric_frame(data, [overall])[overall]
+        if derived == "correlation":
+            imp = np.array([perf[a].corr(y) for a in names])
+        else:
+            d = pd.concat([perf, y.rename("_y")], axis=1).dropna()
+            z = (d - d.mean()) / d.std(ddof=1)
+            x = np.column_stack([np.ones(len(z)), z[names].to_numpy()])
+            imp = np.linalg.lstsq(x, z["_y"].to_numpy(), rcond=None)[0][1:]
+        kind = f"derived_{derived}"
+    agg = np.mean if cut == "mean" else np.median
+    pc, ic = float(agg(p)), float(agg(imp))
+    rows = []
+    for a, pp, ii in zip(names, p, imp):
+        en, zh = QUADRANTS[(bool(ii >= ic), bool(pp >= pc))]
+        rows.append({"attribute": a, "performance": pp, "importance": ii, "importance_type": kind,
+                     "performance_cut": pc, "importance_cut": ic, "quadrant": en, "quadrant_zh": zh})
+    return pd.DataFrame(rows)
+
+
+def key_drivers(data: pd.DataFrame, drivers: Sequence[str], outcome: str) -> pd.DataFrame:
+    """Key-driver analysis: correlation, standardised beta and the LMG share of R² per driver.
+
+    Returns
+    -------
+    DataFrame, one row per driver:
+        driver, r (Pearson with the outcome), beta (standardised OLS coefficient), p_val (of
+        beta), lmg (R² share averaged over all orders of entry, Lindeman–Merenda–Gold),
+        lmg_pct (share of the model R²), rank (by lmg)
+    and ``attrs['r2']``, ``attrs['n']``.
+
+    Notes
+    -----
+    LMG is exact (all 2^k subsets), so use it for up to about 12 drivers.
+    # R: relaimpo::calc.relimp(lm(y ~ ., d), type = "lmg")
+    """
+    drivers = check_columns(data, drivers, "driver")
+    check_columns(data, [outcome], "outcome")
+    d = numeric_frame(data, drivers + [outcome]).dropna()
+    if len(drivers) > 15:
+        raise ValueError(f"LMG over {len(drivers)} drivers needs 2^{len(drivers)} regressions; use at most 15")
+    z = (d - d.mean()) / d.std(ddof=1)
+    y = z[outcome].to_numpy()
+    xz = z[drivers].to_numpy()
+    n, k = xz.shape
+
+    def r2(cols: tuple[int, ...]) -> float:
+        if not cols:
+            return 0.0
+        x = np.column_stack([np.ones(n), xz[:, cols]])
+        resid = y - x @ np.linalg.lstsq(x, y, rcond=None)[0]
+        return 1 - resid @ resid / (y @ y)
+
+    cache = {s: r2(s) for size in range(k + 1) for s in combinations(range(k), size)}
+    lmg = np.zeros(k)
+    for j in range(k):
+        others = [i for i in range(k) if i != j]
+        for size in range(k):
+            wgt = factorial(size) * factorial(k - size - 1) / factorial(k)
+            for s in combinations(others, size):
+                with_j = tuple(sorted(s + (j,)))
+                lmg[j] += wgt * (cache[with_j] - cache[s])
+    x = np.column_stack([np.ones(n), xz])
+    beta, *_ = np.linalg.lstsq(x, y, rcond=None)
+    resid = y - x @ beta
+    sigma2 = resid @ resid / (n - k - 1)
+    se = np.sqrt(np.diag(sigma2 * np.linalg.inv(x.T @ x)))
+    t = beta / se
+    p = 2 * stats.t.sf(np.abs(t), n - k - 1)
+    total = cache[tuple(range(k))]
+    out = pd.DataFrame({"driver": drivers, "r": [float(np.corrcoef(xz[:, j], y)[0, 1]) for j in range(k)],
+                        "beta": beta[1:], "p_val": p[1:], "lmg": lmg, "lmg_pct": lmg / total * 100})
+    out["rank"] = out["lmg"].rank(ascending=False, method="min").astype(int)
+    out.attrs.update(r2=total, n=n)
+    return out

@@ -1,0 +1,390 @@
+"""Construct validity: KMO and Bartlett's test, exploratory factor analysis (minres, ML, principal
+axis, principal components; varimax, promax, oblimin), the number of factors (parallel analysis,
+eigenvalue > 1) and confirmatory factor analysis through semopy.
+
+Implemented here rather than through factor_analyzer (0.5.1 breaks with scikit-learn ≥ 1.8), to
+follow ``psych::fa`` step by step: the same fitting functions and starting values, R's
+``varimax``, psych's ``Promax`` and GPArotation's ``oblimin`` (gradient projection).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from ._util import check_choice, check_columns, numeric_frame
+
+FA_METHODS = ("minres", "ml", "pa", "principal")
+ROTATIONS = ("none", "varimax", "promax", "oblimin")
+
+
+def _cor(data: pd.DataFrame, items: Sequence[str]) -> tuple[np.ndarray, int, list[str]]:
+    items = check_columns(data, items, "item")
+    x = numeric_frame(data, items)
+    r = x.corr().to_numpy()  # pairwise-complete, as psych does
+    if np.isnan(r).any():
+        i, j = np.argwhere(np.isnan(r))[0]
+        raise ValueError(f"no correlation between '{items[i]}' and '{items[j]}' (no rows answer both, or no variance)")
+    return r, len(x), items
+
+
+def kmo(data: pd.DataFrame, items: Sequence[str]) -> pd.DataFrame:
+    """Kaiser–Meyer–Olkin measure of sampling adequacy, overall and per item.
+
+    Returns
+    -------
+    DataFrame with one row per item plus a last row ``item = "overall"``:
+        item : item name or "overall"
+        msa : measure of sampling adequacy
+
+    Notes
+    -----
+    From the pairwise correlation matrix R and the partial correlations P (from R⁻¹):
+    MSA = Σr² / (Σr² + Σp²) over off-diagonal entries; per item over its column.
+    # R: psych::KMO(x)
+    """
+    r, _, items = _cor(data, items)
+    q = np.linalg.inv(r)
+    d = 1 / np.sqrt(np.diag(q))
+    p = -q * np.outer(d, d)
+    np.fill_diagonal(p, 0)
+    r0 = r.copy()
+    np.fill_diagonal(r0, 0)
+    r2, p2 = r0 ** 2, p ** 2
+    per = r2.sum(axis=0) / (r2.sum(axis=0) + p2.sum(axis=0))
+    overall = r2.sum() / (r2.sum() + p2.sum())
+    return pd.DataFrame({"item": items + ["overall"], "msa": np.append(per, overall)})
+
+
+def bartlett(data: pd.DataFrame, items: Sequence[str]) -> pd.DataFrame:
+    """Bartlett's test of sphericity on the pairwise correlation matrix with n = rows.
+
+    Returns
+    -------
+    DataFrame with one row: n, chi2, df, p_val
+
+    Notes
+    -----
+    chi² = −(n − 1 − (2p + 5)/6) · ln|R|, df = p(p − 1)/2.
+    # R: psych::cortest.bartlett(cor(x, use = "pairwise"), n = nrow(x))
+    """
+    r, n, items = _cor(data, items)
+    p = len(items)
+    sign, logdet = np.linalg.slogdet(r)
+    chi2 = -(n - 1 - (2 * p + 5) / 6) * logdet
+    df = p * (p - 1) / 2
+    return pd.DataFrame([{"n": n, "chi2": chi2, "df": df, "p_val": stats.chi2.sf(chi2, df)}])
+
+
+# ---- extraction ------------------------------------------------------------------------------
+
+def _smc(r: np.ndarray) -> np.ndarray:
+    try:
+        inv = np.linalg.inv(r)
+    except np.linalg.LinAlgError:
+        inv = np.linalg.pinv(r)
+    return 1 - 1 / np.diag(inv)
+
+
+def _loadings_from(s: np.ndarray, nf: int) -> np.ndarray:
+    vals, vecs = np.linalg.eigh(s)
+    order = np.argsort(vals)[::-1][:nf]
+    return vecs[:, order] * np.sqrt(np.maximum(vals[order], 0))
+
+
+def _minres_fit(psi: np.ndarray, r: np.ndarray, nf: int) -> tuple[float, np.ndarray]:
+    s = r.copy()
+    np.fill_diagonal(s, 1 - psi)
+    vals, vecs = np.linalg.eigh(s)
+    order = np.argsort(vals)[::-1]
+    vals, vecs = vals[order], vecs[:, order]
+    vals = np.where(vals < np.finfo(float).eps, 100 * np.finfo(float).eps, vals)
+    load = vecs[:, :nf] * np.sqrt(vals[:nf])
+    model = load @ load.T
+    resid = (s - model) ** 2
+    np.fill_diagonal(resid, 0)
+    # gradient as psych's FAgr.minres: diag(LL' + Psi - S)
+    g = np.diag(model) + psi - np.diag(r)
+    return float(resid.sum()), g
+
+
+def _ml_fit(psi: np.ndarray, r: np.ndarray, nf: int) -> tuple[float, np.ndarray]:
+    sc = 1 / np.sqrt(psi)
+    sstar = r * np.outer(sc, sc)
+    vals, vecs = np.linalg.eigh(sstar)
+    order = np.argsort(vals)[::-1]
+    vals, vecs = vals[order], vecs[:, order]
+    e = vals[nf:]
+    f = -(np.sum(np.log(e) - e) - nf + r.shape[0])
+    load = vecs[:, :nf] * np.sqrt(np.maximum(vals[:nf] - 1, 0))
+    load = load * np.sqrt(psi)[:, None]
+    g = load @ load.T + np.diag(psi) - r
+    return float(f), np.diag(g) / psi ** 2
+
+
+def _fa_extract(r: np.ndarray, nf: int, method: str) -> tuple[np.ndarray, dict]:
+    """Unrotated loadings (p × nf) and fit information, as psych::fa / psych::principal."""
+    p = r.shape[0]
+    info: dict = {}
+    if method == "principal":
+        return _loadings_from(r, nf), info
+    smc = _smc(r)
+    if method == "pa":
+        comm = smc.copy()
+        for it in range(50):  # psych: max.iter = 50, min.err = 0.001
+            s = r.copy()
+            np.fill_diagonal(s, comm)
+            load = _loadings_from(s, nf)
+            new = (load ** 2).sum(axis=1)
+            err = np.abs(new - comm).sum()
+            comm = new
+            if err < 0.001:
+                break
+        info["iterations"] = it + 1
+        return load, info
+    if method == "minres":
+        start = np.diag(r) - smc
+        upper = max(smc.max(), 1)
+        fun = _minres_fit
+    else:
+        start = (1 - 0.5 * nf / p) / np.diag(np.linalg.inv(r))
+        upper = 1
+        fun = _ml_fit
+    # psych: optim(method = "L-BFGS-B", lower = .005, parscale = .01); scipy has no parscale,
+    # so optimise in units of 0.01
+    res = optimize.minimize(lambda z: (lambda fg: (fg[0], fg[1] * 0.01))(fun(z * 0.01, r, nf)),
+                            start / 0.01, jac=True, method="L-BFGS-B",
+                            bounds=[(0.005 / 0.01, upper / 0.01)] * p,
+                            options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 10_000})
+    psi = res.x * 0.01
+    info.update(converged=bool(res.success), objective=float(res.fun))
+    if method == "minres":
+        s = r.copy()
+        np.fill_diagonal(s, 1 - psi)
+        load = _loadings_from(s, nf)
+    else:
+        sc = 1 / np.sqrt(psi)
+        vals, vecs = np.linalg.eigh(r * np.outer(sc, sc))
+        order = np.argsort(vals)[::-1][:nf]
+        load = vecs[:, order] * np.sqrt(np.maximum(vals[order] - 1, 0)) * np.sqrt(psi)[:, None]
+    return load, info
+
+
+# ---- rotation --------------------------------------------------------------------------------
+
+def varimax(x: np.ndarray, normalize: bool = True, eps: float = 1e-5) -> tuple[np.ndarray, np.ndarray]:
+    """R's stats::varimax: (rotated loadings, rotation matrix)."""
+    nc = x.shape[1]
+    if nc < 2:
+        return x, np.eye(nc)
+    sc = np.sqrt((x ** 2).sum(axis=1)) if normalize else np.ones(x.shape[0])
+    z0 = x / sc[:, None]
+    p = z0.shape[0]
+    tt = np.eye(nc)
+    d = 0.0
+    for _ in range(1000):
+        z = z0 @ tt
+        b = z0.T @ (z ** 3 - z @ np.diag((z ** 2).sum(axis=0)) / p)
+        u, sv, vt = np.linalg.svd(b)
+        tt = u @ vt
+        dpast, d = d, sv.sum()
+        if d < dpast * (1 + eps):
+            break
+    return (z0 @ tt) * sc[:, None], tt
+
+
+def promax(x: np.ndarray, m: float = 4) -> tuple[np.ndarray, np.ndarray]:
+    """psych::Promax (varimax, then a power-m target): (loadings, factor correlations)."""
+    xv, rot = varimax(x)
+    q = xv * np.abs(xv) ** (m - 1)
+    u = np.linalg.lstsq(xv, q, rcond=None)[0]
+    d = np.diag(np.linalg.inv(u.T @ u))
+    u = u @ np.diag(np.sqrt(d))
+    z = xv @ u
+    ui = np.linalg.inv(rot @ u)
+    return z, ui @ ui.T
+
+
+def _vgq_oblimin(lam: np.ndarray, gamma: float) -> tuple[float, np.ndarray]:
+    k = lam.shape[1]
+    x = (lam ** 2) @ (1 - np.eye(k))
+    if gamma != 0:
+        p = lam.shape[0]
+        x = (np.eye(p) - gamma / p * np.ones((p, p))) @ x
+    return float(np.sum(lam ** 2 * x) / 4), lam * x
+
+
+def oblimin(a: np.ndarray, gamma: float = 0.0, eps: float = 1e-5, maxit: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    """GPArotation::oblimin (GPFoblq, unnormalised): (pattern loadings, factor correlations)."""
+    k = a.shape[1]
+    t = np.eye(k)
+    al = 1.0
+    lam = a @ np.linalg.inv(t).T
+    f, gq = _vgq_oblimin(lam, gamma)
+    g = -(lam.T @ gq @ np.linalg.inv(t)).T
+    for _ in range(maxit + 1):
+        gp = g - t @ np.diag((t * g).sum(axis=0))
+        s = np.sqrt(np.sum(gp ** 2))
+        if s < eps:
+            break
+        al *= 2
+        for _ in range(11):
+            xm = t - al * gp
+            tt = xm / np.sqrt((xm ** 2).sum(axis=0))
+            lam = a @ np.linalg.inv(tt).T
+            ft, gq = _vgq_oblimin(lam, gamma)
+            if f - ft > 0.5 * s ** 2 * al:
+                break
+            al /= 2
+        t, f = tt, ft
+        g = -(lam.T @ gq @ np.linalg.inv(tt)).T
+    return lam, t.T @ t
+
+
+def efa(data: pd.DataFrame, items: Sequence[str], n_factors: int, method: str = "minres",
+        rotation: str = "oblimin") -> dict[str, pd.DataFrame]:
+    """Exploratory factor analysis on the pairwise correlation matrix.
+
+    Parameters
+    ----------
+    data : DataFrame
+    items : list of str
+    n_factors : int
+    method : {'minres', 'ml', 'pa', 'principal'}
+        Minimum residual (psych's default), maximum likelihood, principal axis, or principal
+        components (psych::principal).
+    rotation : {'oblimin', 'varimax', 'promax', 'none'}
+
+    Returns
+    -------
+    dict of DataFrames:
+        loadings : one row per item: ``item``, ``F1`` … ``Fk`` (pattern loadings), ``h2``
+            (communality), ``u2`` (uniqueness)
+        variance : one row per factor: ``factor``, ``ss_loadings``, ``prop_var``, ``cum_var``
+        phi : factor correlations (identity for orthogonal rotations)
+        fit : one row: ``method``, ``rotation``, ``n``, ``n_factors``, ``converged``
+
+    Notes
+    -----
+    Factors are reflected so that their loadings sum to a positive number and ordered by the
+    variance they explain, as psych does; the fit is that of psych's objective functions.
+    # R: psych::fa(x, nfactors = 5, fm = "minres", rotate = "oblimin")
+    """
+    check_choice("method", method, FA_METHODS)
+    check_choice("rotation", rotation, ROTATIONS)
+    r, n, items = _cor(data, items)
+    p = len(items)
+    if not 1 <= n_factors < p:
+        raise ValueError(f"n_factors must be between 1 and {p - 1} for {p} items; got {n_factors}")
+    load, info = _fa_extract(r, n_factors, method)
+    h2 = (load ** 2).sum(axis=1)
+    phi = np.eye(n_factors)
+    if n_factors > 1 and rotation == "varimax":
+        load, _ = varimax(load)
+    elif n_factors > 1 and rotation == "promax":
+        load, phi = promax(load)
+    elif n_factors > 1 and rotation == "oblimin":
+        load, phi = oblimin(load)
+    signs = np.sign(load.sum(axis=0))
+    signs[signs == 0] = 1
+    load = load * signs
+    phi = phi * np.outer(signs, signs)
+    ss = np.diag(phi @ load.T @ load)
+    order = np.argsort(-ss, kind="stable")
+    load, phi, ss = load[:, order], phi[np.ix_(order, order)], ss[order]
+    names = [f"F{i + 1}" for i in range(n_factors)]
+    loadings = pd.DataFrame(load, columns=names)
+    loadings.insert(0, "item", items)
+    loadings["h2"] = h2
+    loadings["u2"] = 1 - h2
+    variance = pd.DataFrame({"factor": names, "ss_loadings": ss, "prop_var": ss / p,
+                             "cum_var": np.cumsum(ss) / p})
+    phi_df = pd.DataFrame(phi, columns=names)
+    phi_df.insert(0, "factor", names)
+    fit = pd.DataFrame([{"method": method, "rotation": rotation, "n": n, "n_factors": n_factors,
+                         "converged": info.get("converged", True)}])
+    return {"loadings": loadings, "variance": variance, "phi": phi_df, "fit": fit}
+
+
+def n_factors(data: pd.DataFrame, items: Sequence[str], n_iter: int = 100, quantile: float = 0.95,
+              random_state: int | None = None) -> pd.DataFrame:
+    """How many factors: Kaiser's eigenvalue > 1 and Horn's parallel analysis.
+
+    Parallel analysis compares the eigenvalues of the correlation matrix (components) and of the
+    reduced matrix with squared multiple correlations on the diagonal (factors) with the
+    ``quantile`` of those of ``n_iter`` random normal data sets of the same size.
+
+    Returns
+    -------
+    DataFrame, one row per eigenvalue position:
+        position, eigen_pc, random_pc, eigen_fa, random_fa
+    and its ``attrs`` hold ``kaiser``, ``parallel_pc`` and ``parallel_fa`` (suggested numbers).
+    # R: psych::fa.parallel(x, fm = "minres")  (random: compare counts, not values)
+    """
+    r, n, items = _cor(data, items)
+    p = len(items)
+    rng = np.random.default_rng(random_state)
+    ev_pc = np.sort(np.linalg.eigvalsh(r))[::-1]
+    reduced = r.copy()
+    np.fill_diagonal(reduced, _smc(r))
+    ev_fa = np.sort(np.linalg.eigvalsh(reduced))[::-1]
+    sims_pc = np.empty((n_iter, p))
+    sims_fa = np.empty((n_iter, p))
+    for i in range(n_iter):
+        z = rng.standard_normal((n, p))
+        rz = np.corrcoef(z, rowvar=False)
+        sims_pc[i] = np.sort(np.linalg.eigvalsh(rz))[::-1]
+        np.fill_diagonal(rz, _smc(rz))
+        sims_fa[i] = np.sort(np.linalg.eigvalsh(rz))[::-1]
+    rand_pc = np.quantile(sims_pc, quantile, axis=0)
+    rand_fa = np.quantile(sims_fa, quantile, axis=0)
+
+    def leading(obs, rand):
+        above = obs > rand
+        return int(np.argmin(above)) if not above.all() else len(obs)
+
+    out = pd.DataFrame({"position": np.arange(1, p + 1), "eigen_pc": ev_pc, "random_pc": rand_pc,
+                        "eigen_fa": ev_fa, "random_fa": rand_fa})
+    out.attrs.update(kaiser=int((ev_pc > 1).sum()), parallel_pc=leading(ev_pc, rand_pc),
+                     parallel_fa=leading(ev_fa, rand_fa))
+    return out
+
+
+def cfa(data: pd.DataFrame, model: str | dict[str, Sequence[str]]) -> dict[str, pd.DataFrame]:
+    """Confirmatory factor analysis (maximum likelihood) through semopy.
+
+    Parameters
+    ----------
+    model : str or dict
+        lavaan syntax (``"visual =~ x1 + x2 + x3"``) or ``{factor: [items]}``.
+
+    Returns
+    -------
+    dict with ``fit`` (one row: chi2, df, p_val, cfi, tli, rmsea, aic, bic, n) and
+    ``loadings`` (factor, item, estimate, std_estimate, se, p_val).
+    # R: lavaan::cfa(model, data)
+    """
+    try:
+        import semopy
+    except ImportError:  # pragma: no cover - optional dependency
+        raise ImportError("cfa needs semopy: pip install semopy") from None
+    if isinstance(model, dict):
+        model = "\n".join(f"{f} =~ " + " + ".join(items) for f, items in model.items())
+    items = sorted({t.strip() for line in model.splitlines() if "=~" in line for t in line.split("=~")[1].split("+")})
+    check_columns(data, items, "item")
+    x = numeric_frame(data, items).dropna()
+    m = semopy.Model(model)
+    m.fit(x)
+    st = semopy.calc_stats(m).T.iloc[:, 0]
+    fit = pd.DataFrame([{"n": len(x), "chi2": st["chi2"], "df": st["DoF"], "p_val": st["chi2 p-value"],
+                         "cfi": st["CFI"], "tli": st["TLI"], "rmsea": st["RMSEA"], "aic": st["AIC"], "bic": st["BIC"]}])
+    est = m.inspect(std_est=True)
+    est = est[est["op"] == "~"]
+    loadings = pd.DataFrame({"factor": est["rval"].to_numpy(), "item": est["lval"].to_numpy(),
+                             "estimate": est["Estimate"].to_numpy(), "std_estimate": est["Est. Std"].to_numpy(),
+                             "se": pd.to_numeric(est["Std. Err"], errors="coerce").to_numpy(),
+                             "p_val": pd.to_numeric(est["p-value"], errors="coerce").to_numpy()})
+    return {"fit": fit, "loadings": loadings}
