@@ -17,17 +17,17 @@ from ._util import check_choice, check_columns, numeric_frame, reverse_items
 
 
 def _prepare(data, items, reverse, nan_policy, scale_min=None, scale_max=None):
+    """(all rows with an answer, the rows the covariances come from)."""
     items = check_columns(data, items, "item")
     if len(items) < 2:
         raise ValueError(f"a scale needs at least 2 items; got {items}")
     check_choice("nan_policy", nan_policy, ("pairwise", "listwise"))
     x = reverse_items(numeric_frame(data, items), reverse, scale_min, scale_max)
     x = x.dropna(how="all")
-    if nan_policy == "listwise":
-        x = x.dropna()
-    if len(x) < 3:
-        raise ValueError(f"too few observations with answers to {items}: {len(x)}")
-    return x
+    basis = x.dropna() if nan_policy == "listwise" else x
+    if len(basis) < 3:
+        raise ValueError(f"too few observations with answers to {items}: {len(basis)}")
+    return x, basis
 
 
 def _alpha_from_cov(c: np.ndarray) -> float:
@@ -63,7 +63,9 @@ def reliability(data: pd.DataFrame, items: Sequence[str], reverse: Sequence[str]
     reverse : list of str
         Items scored in reverse (min + max − x).
     nan_policy : {'pairwise', 'listwise'}
-        Covariances from pairwise-complete observations (psych's default) or complete rows only.
+        Covariances from pairwise-complete observations (psych's default) or from complete rows
+        only (psych ``use = "complete.obs"``, pingouin ``nan_policy = "listwise"``); item means
+        and the scale score use every answer in both cases.
     ci : float
         Confidence level of Feldt's interval for alpha.
     scale_min, scale_max : float, optional
@@ -73,7 +75,9 @@ def reliability(data: pd.DataFrame, items: Sequence[str], reverse: Sequence[str]
     Returns
     -------
     DataFrame with one row:
-        n : rows with at least one answer (pairwise) or complete rows (listwise)
+        n : rows with at least one answer (the n of Feldt's interval under both policies, as
+            psych's ``use = "complete.obs"`` and pingouin do)
+        n_complete : rows answering every item
         n_items : number of items
         alpha : Cronbach's alpha from the covariance matrix (psych ``raw_alpha``)
         std_alpha : alpha from the correlation matrix (psych ``std.alpha``)
@@ -99,10 +103,10 @@ def reliability(data: pd.DataFrame, items: Sequence[str], reverse: Sequence[str]
     >>> reliability(bfi, ["A1", "A2", "A3", "A4", "A5"], reverse=["A1"])  # doctest: +SKIP
     # R: psych::alpha(bfi[1:5], keys = c("A1"))  raw_alpha 0.703, std.alpha 0.713
     """
-    x = _prepare(data, items, reverse, nan_policy, scale_min, scale_max)
+    x, basis = _prepare(data, items, reverse, nan_policy, scale_min, scale_max)
     arr = x.to_numpy()
-    c = pd.DataFrame(arr).cov().to_numpy()
-    r = pd.DataFrame(arr).corr().to_numpy()
+    c = basis.cov().to_numpy()
+    r = _cov2cor(c)
     k = len(items)
     alpha = _alpha_from_cov(c)
     n = len(x)
@@ -111,12 +115,13 @@ def reliability(data: pd.DataFrame, items: Sequence[str], reverse: Sequence[str]
     score = np.nanmean(arr, axis=1)
     return pd.DataFrame([{
         "n": n,
+        "n_complete": int(x.notna().all(axis=1).sum()),
         "n_items": k,
         "alpha": alpha,
         "std_alpha": _alpha_std(r),
         "alpha_ci_low": 1 - (1 - alpha) * stats.f.ppf(hi_q, df1, df2),
         "alpha_ci_high": 1 - (1 - alpha) * stats.f.ppf(lo_q, df1, df2),
-        "omega_total": _omega_total(r),
+        "omega_total": _omega_total(basis.corr().to_numpy()),  # psych::omega works on cor(x)
         "average_r": r[np.triu_indices(k, 1)].mean(),
         "mean": float(np.mean(score)),
         "sd": float(np.std(score, ddof=1)),
@@ -145,10 +150,10 @@ def item_analysis(data: pd.DataFrame, items: Sequence[str], reverse: Sequence[st
     From the covariance matrix C: r_drop_i = (Σ_j C_ij − C_ii) / sqrt(C_ii · (ΣC − 2Σ_j C_ij + C_ii)).
     # R: psych::alpha(x, keys=...)$alpha.drop, $item.stats
     """
-    x = _prepare(data, items, reverse, nan_policy, scale_min, scale_max)
+    x, basis = _prepare(data, items, reverse, nan_policy, scale_min, scale_max)
     arr = x.to_numpy()
-    c = pd.DataFrame(arr).cov().to_numpy()
-    r = pd.DataFrame(arr).corr().to_numpy()
+    c = basis.cov().to_numpy()
+    r = _cov2cor(c)
     k = len(items)
     col = c.sum(axis=0)
     diag = np.diag(c)
@@ -174,6 +179,12 @@ def item_analysis(data: pd.DataFrame, items: Sequence[str], reverse: Sequence[st
             "std_alpha_if_deleted": _alpha_std(sub_r) if k > 2 else np.nan,
         })
     return pd.DataFrame(rows)
+
+
+def _cov2cor(c: np.ndarray) -> np.ndarray:
+    """Correlations from the pairwise covariance matrix, as psych::alpha does (R's cov2cor)."""
+    d = 1 / np.sqrt(np.diag(c))
+    return c * np.outer(d, d)
 
 
 def _smc(r: np.ndarray) -> np.ndarray:

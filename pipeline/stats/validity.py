@@ -314,8 +314,9 @@ def n_factors(data: pd.DataFrame, items: Sequence[str], n_iter: int = 100, quant
     """How many factors: Kaiser's eigenvalue > 1 and Horn's parallel analysis.
 
     Parallel analysis compares the eigenvalues of the correlation matrix (components) and of the
-    reduced matrix with squared multiple correlations on the diagonal (factors) with the
-    ``quantile`` of those of ``n_iter`` random normal data sets of the same size.
+    reduced matrix with the communalities of a one-factor minres solution on the diagonal
+    (factors, as ``psych::fa.parallel`` does) with the ``quantile`` of those of ``n_iter``
+    random normal data sets of the same size.
 
     Returns
     -------
@@ -327,18 +328,20 @@ def n_factors(data: pd.DataFrame, items: Sequence[str], n_iter: int = 100, quant
     r, n, items = _cor(data, items)
     p = len(items)
     rng = np.random.default_rng(random_state)
+    def fa_values(m: np.ndarray) -> np.ndarray:
+        load, _ = _fa_extract(m, 1, "minres")
+        reduced = m.copy()
+        np.fill_diagonal(reduced, (load ** 2).sum(axis=1))
+        return np.sort(np.linalg.eigvalsh(reduced))[::-1]
+
     ev_pc = np.sort(np.linalg.eigvalsh(r))[::-1]
-    reduced = r.copy()
-    np.fill_diagonal(reduced, _smc(r))
-    ev_fa = np.sort(np.linalg.eigvalsh(reduced))[::-1]
+    ev_fa = fa_values(r)
     sims_pc = np.empty((n_iter, p))
     sims_fa = np.empty((n_iter, p))
     for i in range(n_iter):
-        z = rng.standard_normal((n, p))
-        rz = np.corrcoef(z, rowvar=False)
+        rz = np.corrcoef(rng.standard_normal((n, p)), rowvar=False)
         sims_pc[i] = np.sort(np.linalg.eigvalsh(rz))[::-1]
-        np.fill_diagonal(rz, _smc(rz))
-        sims_fa[i] = np.sort(np.linalg.eigvalsh(rz))[::-1]
+        sims_fa[i] = fa_values(rz)
     rand_pc = np.quantile(sims_pc, quantile, axis=0)
     rand_fa = np.quantile(sims_fa, quantile, axis=0)
 
@@ -379,8 +382,11 @@ def cfa(data: pd.DataFrame, model: str | dict[str, Sequence[str]]) -> dict[str, 
     m = semopy.Model(model)
     m.fit(x)
     st = semopy.calc_stats(m).T.iloc[:, 0]
-    fit = pd.DataFrame([{"n": len(x), "chi2": st["chi2"], "df": st["DoF"], "p_val": st["chi2 p-value"],
-                         "cfi": st["CFI"], "tli": st["TLI"], "rmsea": st["RMSEA"], "aic": st["AIC"], "bic": st["BIC"]}])
+    chi2, df = float(st["chi2"]), float(st["DoF"])
+    # lavaan's RMSEA divides by N (semopy's by N − 1): sqrt(max(χ² − df, 0) / (df · N))
+    rmsea = float(np.sqrt(max(chi2 - df, 0) / (df * len(x)))) if df > 0 else np.nan
+    fit = pd.DataFrame([{"n": len(x), "chi2": chi2, "df": df, "p_val": st["chi2 p-value"],
+                         "cfi": st["CFI"], "tli": st["TLI"], "rmsea": rmsea, "aic": st["AIC"], "bic": st["BIC"]}])
     est = m.inspect(std_est=True)
     est = est[est["op"] == "~"]
     loadings = pd.DataFrame({"factor": est["rval"].to_numpy(), "item": est["lval"].to_numpy(),
