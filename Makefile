@@ -16,13 +16,13 @@ QUESTIONNAIRE_FILES := $(wildcard questionnaires/*.yaml)
 
 DEMO_RAW := examples/demo/raw/survey_by_text.xlsx examples/demo/raw/survey_by_code.xlsx
 
-.PHONY: help venv demo all test bench clean lock ingest clean-stage
+.PHONY: help venv demo all test bench clean lock ingest clean-stage stats
 
 help:  ## list the targets
 	@echo "make demo                     install (first time) and run the whole pipeline on the bundled demo study"
 	@echo "make test                     run the test suite"
 	@echo "make all STUDY=path/study.yaml  run the pipeline on your study (outputs/<name>/)"
-	@echo "make ingest|clean-stage STUDY=...  run one stage (and what it needs)"
+	@echo "make ingest|clean-stage|stats STUDY=...  run one stage (and what it needs)"
 	@echo "make bench                    benchmarks (ingest+clean at 50k rows xlsx and 1M rows csv)"
 	@echo "make lock                     re-pin requirements.lock from the current environment"
 	@echo "make clean                    delete outputs/ and generated demo exports (keeps .venv)"
@@ -48,7 +48,12 @@ $(OUT)/clean/responses.parquet: $(OUT)/ingest/responses.parquet
 ingest: $(OUT)/ingest/responses.parquet
 clean-stage: $(OUT)/clean/responses.parquet
 
-all: $(OUT)/clean/responses.parquet  ## the whole pipeline for STUDY
+$(OUT)/stats/manifest.json: $(OUT)/clean/responses.parquet
+	$(PY) -m pipeline stats --study $(STUDY)
+
+stats: $(OUT)/stats/manifest.json
+
+all: $(OUT)/stats/manifest.json  ## the whole pipeline for STUDY
 
 demo:
 	@$(MAKE) --no-print-directory all STUDY=examples/demo/study.yaml

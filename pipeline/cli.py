@@ -13,8 +13,9 @@ import time
 STAGES = {
     "ingest": "read the survey export(s) into outputs/<study>/ingest/",
     "clean": "apply the quality rules; write clean/responses.parquet, exclusions.csv, cleaning_log.json",
+    "stats": "reliability, validity, satisfaction index, IPA, participation, priorities → stats/*.csv",
 }
-ORDER = ["ingest", "clean"]
+ORDER = ["ingest", "clean", "stats"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,6 +49,14 @@ def _run_stage(name: str, study, quiet: bool) -> None:
         log = clean.run(study)
         if not quiet:
             clean.print_summary(log)
+    elif name == "stats":
+        from .stats import stage
+
+        log = stage.run(study)
+        if not quiet:
+            print(f"stats: {len(log['tables'])} tables from {log['rows']} respondents")
+            for table, why in log["skipped"].items():
+                print(f"  skipped {table}: {why}")
     if not quiet:
         print(f"{name}: done in {time.perf_counter() - t0:.2f} s → {study.stage_dir(name)}")
 

@@ -203,9 +203,18 @@ class Construct(_Strict):
 
 
 class Roles(_Strict):
-    community: str | None = None
-    weight: str | None = None
-    overall: str | None = None  # overall satisfaction item
+    """Which items play which part in the analyses (all optional)."""
+
+    community: str | None = None                 # single: the community (clusters, weights, groups)
+    weight: str | None = None                    # numeric: a survey weight given in the export
+    overall: str | None = None                   # likert: overall satisfaction
+    participated: str | None = None              # single: took part in the renovation process
+    participated_yes: int = 1                    # its code for "yes"
+    participation_stages: str | None = None      # multi: stages taken part in
+    participation_channels: str | None = None    # multi: channels used
+    problems: str | None = None                  # multi: perceived problems
+    priorities: str | None = None                # ranking: priority of renovation actions
+    groups: list[str] = Field(default_factory=list)  # single items for crosstabs and comparisons
 
 
 class Duplicates(_Strict):
@@ -294,10 +303,18 @@ class Questionnaire(_Strict):
                     raise _KeyError(f"constructs[{n}] (id: {c.id}).items", f"unknown item '{i}'")
             if c.importance and c.importance not in by_id:
                 raise _KeyError(f"constructs[{n}] (id: {c.id}).importance", f"unknown item '{c.importance}'")
-        for key in ("community", "weight", "overall"):
+        expected = {"community": ("single",), "weight": ("numeric",), "overall": ("likert", "single"),
+                    "participated": ("single",), "participation_stages": ("multi",),
+                    "participation_channels": ("multi",), "problems": ("multi",), "priorities": ("ranking",)}
+        for key, types in expected.items():
             v = getattr(self.roles, key)
             if v and v not in by_id:
                 raise _KeyError(f"roles.{key}", f"unknown item '{v}'")
+            if v and by_id[v].type not in types:
+                raise _KeyError(f"roles.{key}", f"item '{v}' is a {by_id[v].type} item; expected {' or '.join(types)}")
+        for g in self.roles.groups:
+            if g not in by_id or by_id[g].type not in ("single", "likert"):
+                raise _KeyError("roles.groups", f"'{g}' is not a single-choice item")
         q = self.quality
         for n, a in enumerate(q.attention):
             if a.item not in by_id:
