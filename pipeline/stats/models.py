@@ -1,0 +1,724 @@
+"""Regression models for survey outcomes: OLS (optionally with cluster-robust standard errors),
+binary logit, proportional-odds (cumulative logit) ordinal regression, and the random-intercept
+linear mixed model with its intraclass correlation.
+
+Every model takes a DataFrame and a formula (patsy syntax, as in statsmodels' formula API and
+R: ``overall_sat ~ C(community) + years_lived``; categorical predictors through ``C()`` or text
+columns, treatment coding with the first level as reference) and returns a dict of two tidy
+DataFrames:
+
+``coefficients``
+    one row per term: ``term``, ``estimate``, ``se``, ``statistic``, ``p_val``, ``ci95_low``,
+    ``ci95_high`` (plus ``odds_ratio``, ``or_ci95_low``, ``or_ci95_high`` for the logit models)
+``fit``
+    one row describing the fit (n, degrees of freedom, R² or pseudo R², log-likelihood, AIC, BIC…)
+
+Rows with a missing value in any variable of the model (and in the cluster or group column) are
+dropped before fitting (listwise deletion, as R's ``na.action = na.omit``); ``n`` is the number of
+rows used and ``n_dropped`` the number left out. Clean survey data can be passed as it is:
+nullable integer codes (``Int16``) become ordinary integers, so ``C(community)`` gives terms
+``C(community)[T.3]``.
+
+Each function names the R call it reproduces; the tests pin R's numbers
+(``tests/reference/ordinal_lme4.R``, ``tests/reference/models_extra.R``).
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ._util import check_columns
+
+_Z975 = stats.norm.ppf(0.975)
+
+# names a formula may use that are not columns: patsy's builtins and numpy as ``np``
+_FORMULA_FUNCTIONS = {"C", "I", "Q", "Treatment", "Sum", "Poly", "Diff", "Helmert", "center",
+                      "standardize", "scale", "bs", "cr", "cc", "te", "np", "numpy",
+                      "abs", "round", "pow", "min", "max", "float", "int", "str", "bool"}
+_OUTCOME = "_outcome_"  # the outcome's name inside the logit and ordinal models
+
+
+# --------------------------------------------------------------------------- formula helpers
+
+def _names_in(code: str) -> list[str]:
+    """Variable names used in one patsy factor (``C(community)`` → C, community; ``Q("x y")`` → x y)."""
+    try:
+        tree = ast.parse(code.strip(), mode="eval")
+    except SyntaxError:
+        raise ValueError(f"cannot parse the formula term '{code}'") from None
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            names.append(node.id)
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Q"
+              and node.args and isinstance(node.args[0], ast.Constant)
+              and isinstance(node.args[0].value, str)):
+            names.append(node.args[0].value)
+    return names
+
+
+def _formula_variables(data: pd.DataFrame, formula: str) -> tuple[list[str], list[str]]:
+    """The columns used on the left and on the right of ``formula``; a ValueError naming any name
+    that is neither a column of ``data`` nor a formula function."""
+    import patsy
+
+    if not isinstance(formula, str) or "~" not in formula:
+        raise ValueError(f"formula must be a string 'outcome ~ predictors'; got {formula!r}")
+    try:
+        desc = patsy.ModelDesc.from_formula(formula)
+    except patsy.PatsyError as e:
+        raise ValueError(f"cannot parse the formula {formula!r}: {e}") from None
+    sides = []
+    for termlist in (desc.lhs_termlist, desc.rhs_termlist):
+        names: list[str] = []
+        for term in termlist:
+            for factor in term.factors:
+                for name in _names_in(factor.code):
+                    if name not in names:
+                        names.append(name)
+        sides.append(names)
+    lhs, rhs = sides
+    if not lhs:
+        raise ValueError(f"the formula {formula!r} has no outcome (left of '~')")
+    known = set(data.columns) if isinstance(data, pd.DataFrame) else set()
+    unknown = [n for side in sides for n in side
+               if n not in known and n not in _FORMULA_FUNCTIONS]
+    if unknown:
+        check_columns(data, unknown, "column")  # raises, naming them
+    cols = [[n for n in side if n in known] for side in sides]
+    return cols[0], cols[1]
+
+
+def _plain(s: pd.Series) -> pd.Series:
+    """A column without missing values, as a dtype patsy handles: nullable integers → int64,
+    nullable floats → float64, pandas strings → object; categoricals and the rest unchanged."""
+    dt = s.dtype
+    if isinstance(dt, pd.CategoricalDtype):
+        return s
+    if isinstance(dt, pd.StringDtype):
+        return s.astype(object)
+    if pd.api.types.is_bool_dtype(dt):
+        return s.astype(bool)
+    if pd.api.types.is_integer_dtype(dt):
+        return s.astype("int64")
+    if pd.api.types.is_float_dtype(dt):
+        return s.astype("float64")
+    return s
+
+
+def _model_frame(data: pd.DataFrame, formula: str, extra: Sequence[str] = ()):
+    """(complete-case frame, outcome columns, predictor columns, rows dropped)."""
+    check_columns(data, list(extra), "column")
+    lhs, rhs = _formula_variables(data, formula)
+    cols = list(dict.fromkeys([*lhs, *rhs, *extra]))
+    frame = data[cols]
+    complete = frame.notna().all(axis=1).to_numpy()
+    sub = frame[complete]
+    if len(sub) == 0:
+        raise ValueError(f"no complete rows for the model's variables {cols}")
+    sub = pd.DataFrame({c: _plain(sub[c]) for c in cols}, index=sub.index)
+    return sub, lhs, rhs, int((~complete).sum())
+
+
+def _single_outcome(lhs: list[str], formula: str, what: str) -> str:
+    """The outcome column of a logit or ordinal model: the left of '~' must name one column."""
+    left = formula.split("~", 1)[0].strip()
+    if len(lhs) != 1 or left not in (lhs[0], f"Q({lhs[0]!r})", f'Q("{lhs[0]}")'):
+        raise ValueError(f"the outcome of a {what} must be a column name; got {left!r} on the left "
+                         f"of '~'. Create the column first, e.g. data.assign(high=data['x'] >= 4)")
+    return lhs[0]
+
+
+def _formula_with_outcome(formula: str) -> str:
+    return f"{_OUTCOME} ~ " + formula.split("~", 1)[1]
+
+
+def _coef_table(terms, est, se, dist) -> pd.DataFrame:
+    est = np.asarray(est, dtype=float)
+    se = np.asarray(se, dtype=float)
+    stat = est / se
+    if dist == "normal":
+        p = 2 * stats.norm.sf(np.abs(stat))
+        q = _Z975
+    else:  # ("t", df)
+        df = dist[1]
+        p = 2 * stats.t.sf(np.abs(stat), df)
+        q = stats.t.ppf(0.975, df)
+    return pd.DataFrame({"term": list(terms), "estimate": est, "se": se, "statistic": stat,
+                         "p_val": p, "ci95_low": est - q * se, "ci95_high": est + q * se})
+
+
+def _add_odds_ratios(coef: pd.DataFrame, mask=None) -> pd.DataFrame:
+    coef = coef.copy()
+    for src, dst in (("estimate", "odds_ratio"), ("ci95_low", "or_ci95_low"), ("ci95_high", "or_ci95_high")):
+        v = np.exp(coef[src].to_numpy())
+        if mask is not None:
+            v = np.where(mask, v, np.nan)
+        coef[dst] = v
+    return coef
+
+
+# --------------------------------------------------------------------------- OLS
+
+def _cluster_fixed_effect_terms(exog: np.ndarray, resid: np.ndarray, groups: np.ndarray,
+                                n_groups: int) -> np.ndarray:
+    """Which columns get no cluster-robust SE: when the residuals sum to zero within every
+    cluster (the cluster indicators lie in the column space of X, i.e. cluster fixed effects),
+    the scores of columns constant within clusters are zero in every cluster, so their CR1
+    variance (and that of contrasts between clusters) is zero or only an artefact of the other
+    columns. Returns a boolean mask over the columns (all False otherwise)."""
+    sums = np.bincount(groups, weights=resid, minlength=n_groups)
+    sizes = np.bincount(groups, minlength=n_groups)
+    scale = np.sqrt(np.mean(resid ** 2)) * np.sqrt(sizes)
+    if not np.all(np.abs(sums) <= 1e-8 * np.maximum(scale, np.finfo(float).tiny)):
+        return np.zeros(exog.shape[1], dtype=bool)
+    mask = np.ones(exog.shape[1], dtype=bool)
+    for g in range(n_groups):
+        block = exog[groups == g]
+        mask &= np.all(np.abs(block - block[0]) <= 1e-12 * np.maximum(np.abs(block[0]), 1.0), axis=0)
+    return mask
+
+
+def ols(data: pd.DataFrame, formula: str, cluster: str | None = None) -> dict[str, pd.DataFrame]:
+    """Ordinary least squares, with classical or cluster-robust (CR1) standard errors.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per respondent.
+    formula : str
+        patsy formula, e.g. ``"overall_sat ~ C(community) + years_lived"``.
+    cluster : str, optional
+        Column whose values define clusters (e.g. ``"community"``): standard errors robust to
+        correlation within clusters, CR1 as Stata's ``vce(cluster)`` and
+        ``sandwich::vcovCL(type = "HC1")``, with t tests on G − 1 degrees of freedom.
+
+    Returns
+    -------
+    dict with
+        coefficients : DataFrame, one row per term
+            term : patsy's name (``Intercept``, ``C(community)[T.3]``, ``temp[T.warm]``)
+            estimate : coefficient
+            se : standard error (classical, or CR1 cluster-robust)
+            statistic : t = estimate / se
+            p_val : two-sided, t distribution on ``df_inference`` degrees of freedom
+            ci95_low, ci95_high : estimate ∓ t(0.975, df_inference) · se
+        fit : DataFrame, one row
+            model : ``'ols'``
+            formula : the formula
+            cov_type : ``'nonrobust'`` or ``'cluster_cr1'``
+            cluster : the cluster column (None without one)
+            n : rows used; n_dropped : rows left out for missing values
+            n_groups : number of clusters (NaN without clustering)
+            df_model : number of slopes (k − 1 with an intercept)
+            df_resid : n − k
+            df_inference : degrees of freedom of the t tests: n − k, or G − 1 with clusters
+            r2, adj_r2 : R² and adjusted R²
+            sigma : residual standard error sqrt(RSS / (n − k))
+            loglik, aic, bic : Gaussian log-likelihood (ML), −2 loglik + 2(k + 1),
+                −2 loglik + log(n)(k + 1) (R's ``logLik``/``AIC``/``BIC`` of ``lm``)
+
+    Notes
+    -----
+    With clusters g = 1..G the covariance is
+    V = (X'X)⁻¹ (Σ_g X_g'u_g u_g'X_g) (X'X)⁻¹ · G/(G − 1) · (n − 1)/(n − k),
+    and p-values and intervals use t(G − 1), as Stata does (statsmodels
+    ``fit(cov_type="cluster", use_t=True)``, whose default ``df_correction=True`` sets
+    ``df_resid_inference = G − 1``). With few clusters (the demo has six communities) these
+    standard errors are themselves imprecise; read them as a rough check.
+
+    Cluster-robust standard errors cannot compare the clusters themselves: with fixed effects
+    of the clusters in the model (``C(community)`` with ``cluster="community"``) the residuals
+    sum to zero within every cluster and the sandwich carries no information on terms that are
+    constant within clusters. Those terms get NaN standard errors (with a RuntimeWarning);
+    compare communities with classical standard errors, ``ordinal_logit`` or ``mixed``.
+
+    References
+    ----------
+    Cameron & Miller (2015), A practitioner's guide to cluster-robust inference, Journal of
+    Human Resources 50, 317–372.
+
+    Examples
+    --------
+    >>> wine = pd.read_csv("tests/reference/data/wine.csv")  # doctest: +SKIP
+    >>> ols(wine, "response ~ temp + contact", cluster="judge")["coefficients"]  # doctest: +SKIP
+    # R: m <- lm(response ~ temp + contact, wine); CR1 by hand (tests/reference/models_extra.R)
+    #    = sandwich::vcovCL(m, cluster = ~judge, type = "HC1"); t tests on 9 − 1 df
+    """
+    import statsmodels.formula.api as smf
+
+    extra = [] if cluster is None else [cluster]
+    sub, lhs, _, dropped = _model_frame(data, formula, extra)
+    model = smf.ols(formula, data=sub, missing="raise")
+    if cluster is None:
+        res = model.fit()
+        n_groups = np.nan
+    else:
+        groups = pd.factorize(sub[cluster])[0]
+        n_groups = int(groups.max()) + 1
+        if n_groups < 2:
+            raise ValueError(f"cluster-robust standard errors need at least 2 clusters; "
+                             f"column '{cluster}' has {n_groups}")
+        res = model.fit(cov_type="cluster", cov_kwds={"groups": groups, "use_correction": True,
+                                                      "df_correction": True}, use_t=True)
+    df_inf = float(getattr(res, "df_resid_inference", res.df_resid))
+    se = np.asarray(res.bse, dtype=float).copy()
+    if cluster is not None:
+        se[_cluster_fixed_effect_terms(model.exog, res.resid.to_numpy(), groups, n_groups)] = np.nan
+        void = np.isnan(se)
+        if void.any():
+            terms = list(res.params.index[void])
+            warnings.warn(f"cluster-robust standard errors are undefined for {terms}: the model "
+                          f"contains fixed effects of the clusters (e.g. C({cluster}) with "
+                          f"cluster='{cluster}'), so the residuals sum to zero within every cluster "
+                          f"and the sandwich has no information on terms that are constant within "
+                          f"clusters. Their se, p_val and ci are NaN; compare clusters with "
+                          f"cluster=None, ordinal_logit() or mixed().", RuntimeWarning, stacklevel=2)
+    coef = _coef_table(res.params.index, res.params, se, ("t", df_inf))
+    fit = pd.DataFrame([{
+        "model": "ols",
+        "formula": formula,
+        "cov_type": "nonrobust" if cluster is None else "cluster_cr1",
+        "cluster": cluster,
+        "n": int(res.nobs),
+        "n_dropped": dropped,
+        "n_groups": n_groups,
+        "df_model": float(res.df_model),
+        "df_resid": float(res.df_resid),
+        "df_inference": df_inf,
+        "r2": float(res.rsquared),
+        "adj_r2": float(res.rsquared_adj),
+        "sigma": float(np.sqrt(res.ssr / res.df_resid)),
+        "loglik": float(res.llf),
+        "aic": float(-2 * res.llf + 2 * (res.df_model + res.k_constant + 1)),
+        "bic": float(-2 * res.llf + np.log(res.nobs) * (res.df_model + res.k_constant + 1)),
+    }])
+    return {"coefficients": coef, "fit": fit}
+
+
+# --------------------------------------------------------------------------- binary logit
+
+def _binary_outcome(y: pd.Series, name: str, event):
+    values = pd.unique(y)
+    if len(values) != 2:
+        shown = sorted(values.tolist(), key=str)[:10]
+        raise ValueError(f"the outcome '{name}' of a logit model must be binary (two distinct "
+                         f"values); got {len(values)}: {shown}. Recode it, e.g. "
+                         f"data['{name}'] >= 4, or use ordinal_logit().")
+    if event is None:
+        vals = set(values.tolist())
+        if vals == {0, 1}:  # also True/False
+            event = True if all(isinstance(v, (bool, np.bool_)) for v in values) else 1
+        else:
+            raise ValueError(f"the outcome '{name}' is coded {sorted(vals, key=str)}, not 0/1: pass "
+                             f"event= (the value counted as the event), e.g. event={sorted(vals, key=str)[0]!r}")
+    elif event not in set(values.tolist()):
+        raise ValueError(f"event={event!r} is not a value of the outcome '{name}'; "
+                         f"its values are {sorted(values.tolist(), key=str)}")
+    return (y == event).astype("float64"), event
+
+
+def logit(data: pd.DataFrame, formula: str, event=None) -> dict[str, pd.DataFrame]:
+    """Binary logistic regression with odds ratios and Wald confidence intervals.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per respondent.
+    formula : str
+        patsy formula whose outcome is one column with two distinct values,
+        e.g. ``"participated ~ C(tenure) + C(age_band) + years_lived"``.
+    event : scalar, optional
+        The outcome value modelled as the event (coded 1, the other value 0). Optional when the
+        outcome is coded 0/1 (or False/True): the event is then 1. Required otherwise — survey
+        codes such as 1 = 是, 2 = 否 are not assumed to mean anything (pass ``event=1``).
+
+    Returns
+    -------
+    dict with
+        coefficients : DataFrame, one row per term
+            term, estimate (log odds ratio), se, statistic (Wald z), p_val (normal),
+            ci95_low, ci95_high : estimate ∓ 1.959964 · se (Wald, R's ``confint.default``)
+            odds_ratio : exp(estimate)
+            or_ci95_low, or_ci95_high : exp of the Wald interval
+        fit : DataFrame, one row
+            model : ``'logit'``; formula; outcome : the outcome column
+            event : the outcome value counted as the event
+            n, n_dropped : rows used / left out for missing values
+            n_events : rows with the event
+            df_model : number of slopes; df_resid : n − number of coefficients
+            pseudo_r2 : McFadden's 1 − loglik / loglik(intercept-only model)
+            loglik, aic, bic : log-likelihood, −2 loglik + 2k, −2 loglik + log(n) k
+            converged : whether the Newton iterations converged
+
+    Notes
+    -----
+    logit P(Y = event | x) = x'β, fitted by maximum likelihood (Newton–Raphson, as R's IRLS).
+    Fitted probabilities of 0 or 1 (separation: a category with only events or only
+    non-events) raise a RuntimeWarning, as R's glm warns; the estimates are then not meaningful.
+
+    Examples
+    --------
+    >>> logit(clean, "participated ~ C(tenure) + C(age_band) + years_lived", event=1)  # doctest: +SKIP
+    # R: m <- glm(I(participated == 1) ~ factor(tenure) + factor(age_band) + years_lived,
+    #             family = binomial, data = clean); exp(cbind(coef(m), confint.default(m)))
+    """
+    import statsmodels.formula.api as smf
+
+    sub, lhs, _, dropped = _model_frame(data, formula)
+    outcome = _single_outcome(lhs, formula, "logit model")
+    y, event = _binary_outcome(sub[outcome], outcome, event)
+    sub = sub.assign(**{_OUTCOME: y})
+    model = smf.logit(_formula_with_outcome(formula), data=sub, missing="raise")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # separation is diagnosed below, in words
+        res = model.fit(method="newton", maxiter=100, tol=1e-10, disp=0)
+    converged = bool(res.mle_retvals.get("converged", True))
+    with np.errstate(over="ignore"):
+        fitted = np.asarray(res.predict(), dtype=float)
+    if not converged or np.any((fitted < 1e-8) | (fitted > 1 - 1e-8)):
+        warnings.warn(f"logit {formula!r}: fitted probabilities of 0 or 1 (complete or quasi-complete "
+                      f"separation: some predictor value has only events or only non-events)"
+                      f"{'' if converged else ' and the fit did not converge'}; the affected "
+                      f"estimates and standard errors are not meaningful. Merge sparse categories "
+                      f"or drop the separating term.", RuntimeWarning, stacklevel=2)
+    with np.errstate(over="ignore"):
+        coef = _add_odds_ratios(_coef_table(res.params.index, res.params, res.bse, "normal"))
+    k = len(res.params)
+    fit = pd.DataFrame([{
+        "model": "logit",
+        "formula": formula,
+        "outcome": outcome,
+        "event": event,
+        "n": int(res.nobs),
+        "n_dropped": dropped,
+        "n_events": int(y.sum()),
+        "df_model": float(res.df_model),
+        "df_resid": float(res.df_resid),
+        "pseudo_r2": float(1 - res.llf / res.llnull),
+        "loglik": float(res.llf),
+        "aic": float(-2 * res.llf + 2 * k),
+        "bic": float(-2 * res.llf + np.log(res.nobs) * k),
+        "converged": converged,
+    }])
+    return {"coefficients": coef, "fit": fit}
+
+
+# --------------------------------------------------------------------------- ordinal logit
+
+def ordinal_logit(data: pd.DataFrame, formula: str) -> dict[str, pd.DataFrame]:
+    """Proportional-odds (cumulative logit) model, parametrised as ``ordinal::clm``.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per respondent.
+    formula : str
+        patsy formula whose outcome is one ordered column (numeric codes such as a 1–5 Likert
+        item, or an ordered Categorical), e.g. ``"overall_sat ~ C(community)"``. The intercept
+        is absorbed by the thresholds.
+
+    Returns
+    -------
+    dict with
+        coefficients : DataFrame, the J − 1 thresholds first, then one row per slope
+            term : ``threshold_1|2``, ``threshold_2|3``, … (levels as observed), then the
+                slopes by patsy's names
+            estimate : θ_j for thresholds, β for slopes, in logit P(Y ≤ j) = θ_j − x'β, so a
+                positive β means higher categories are more likely (the sign of ``clm``)
+            se : from the inverse Hessian (thresholds by the delta method, see Notes)
+            statistic : Wald z; p_val : normal, two-sided
+            ci95_low, ci95_high : Wald interval estimate ∓ 1.959964 · se
+            odds_ratio, or_ci95_low, or_ci95_high : exp(β) and its interval for slopes — the
+                cumulative odds ratio of a higher category; NaN for thresholds
+        fit : DataFrame, one row
+            model : ``'ordinal_logit'``; formula; outcome
+            n, n_dropped : rows used / left out for missing values
+            n_levels : categories observed (J)
+            df_model : number of slopes; df_resid : n − number of parameters
+            pseudo_r2 : McFadden's 1 − loglik / loglik(thresholds-only model)
+            loglik, aic, bic : log-likelihood, −2 loglik + 2k, −2 loglik + log(n) k,
+                k = J − 1 + slopes (R's ``logLik``/``AIC``/``BIC`` of ``clm``)
+            converged : whether the optimiser reported convergence
+
+    Notes
+    -----
+    Fitted with statsmodels' ``OrderedModel(distr="logit")``, which uses the same sign
+    (P(Y ≤ j) = F(θ_j − x'β)) but estimates θ_1 and log(θ_j − θ_{j−1}) so that thresholds stay
+    ordered; the thresholds are θ_j = θ_1 + Σ_{i≤j} exp(a_i) and their covariance J V J' with
+    the Jacobian J of that map (exact at the maximum, so the standard errors equal ``clm``'s).
+    Categories never observed are not modelled (as ``clm`` drops empty levels: thresholds
+    ``1|3``…). Separation (fitted probability 1 for an observed category) or a singular
+    information matrix raise a RuntimeWarning (``clm``: "Hessian is numerically singular"); in
+    the singular case the standard errors are NaN. The proportional-odds assumption is not
+    tested here.
+
+    References
+    ----------
+    Agresti (2010), Analysis of Ordinal Categorical Data, 2nd ed., ch. 3.
+    Christensen, ordinal: Regression Models for Ordinal Data (``clm``).
+
+    Examples
+    --------
+    >>> wine = pd.read_csv("tests/reference/data/wine.csv")  # doctest: +SKIP
+    >>> ordinal_logit(wine, "rating ~ temp + contact")["coefficients"]  # doctest: +SKIP
+    # R: ordinal::clm(rating ~ temp + contact, data = wine)
+    #    tempwarm 2.5031 (0.5287), contactyes 1.5278 (0.4766), logLik −86.49
+    """
+    from statsmodels.miscmodels.ordinal_model import OrderedModel
+
+    sub, lhs, rhs, dropped = _model_frame(data, formula)
+    outcome = _single_outcome(lhs, formula, "ordinal model")
+    y = sub[outcome]
+    if isinstance(y.dtype, pd.CategoricalDtype):
+        if not y.dtype.ordered:
+            raise ValueError(f"the outcome '{outcome}' is an unordered Categorical; make it ordered "
+                             f"(data['{outcome}'].cat.as_ordered()) or pass its numeric codes")
+        levels = [c for c in y.cat.categories if (y == c).any()]
+    elif pd.api.types.is_numeric_dtype(y.dtype) and not pd.api.types.is_bool_dtype(y.dtype):
+        levels = sorted(pd.unique(y).tolist())
+    else:
+        raise ValueError(f"the outcome '{outcome}' of an ordinal model must be numeric codes or an "
+                         f"ordered Categorical; got dtype {y.dtype}")
+    if len(levels) < 3:
+        raise ValueError(f"the outcome '{outcome}' has {len(levels)} observed categories {levels}; "
+                         f"an ordinal model needs at least 3 (use logit() for two)")
+    labels = [str(int(v)) if isinstance(v, (float, np.floating)) and float(v).is_integer() else str(v)
+              for v in levels]
+    sub = sub.assign(**{_OUTCOME: pd.Categorical(y, categories=levels, ordered=True)})
+    f = _formula_with_outcome(formula)
+    if not rhs:
+        raise ValueError("an ordinal model needs at least one predictor; the thresholds-only "
+                         "model is the marginal distribution")
+    model = OrderedModel.from_formula(f, sub, distr="logit")
+    k_beta = model.k_vars
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # overflow while exploring; singular Hessians are checked below
+        res = model.fit(method="bfgs", maxiter=2000, gtol=1e-8, disp=0)
+        if not res.mle_retvals.get("converged", False):
+            res = model.fit(start_params=res.params, method="nm", maxiter=20000, disp=0)
+            res = model.fit(start_params=res.params, method="bfgs", maxiter=2000, gtol=1e-8, disp=0)
+    params = np.asarray(res.params, dtype=float)
+    try:
+        cov = np.asarray(res.cov_params(), dtype=float)
+    except ValueError:
+        cov = np.full((len(params), len(params)), np.nan)
+    singular = not np.all(np.isfinite(np.diag(cov))) or np.any(np.diag(cov) < 0)
+    converged = bool(res.mle_retvals.get("converged", False))
+    with np.errstate(over="ignore", invalid="ignore"):
+        probs = np.asarray(res.predict(), dtype=float)
+    p_obs = probs[np.arange(len(probs)), np.asarray(model.endog, dtype=int)]
+    if singular or not converged or np.any(p_obs > 1 - 1e-8):
+        problem = ("its information matrix is singular (standard errors are NaN)" if singular
+                   else "fitted probabilities of 1 for some observed categories"
+                   if np.any(p_obs > 1 - 1e-8) else "the optimiser did not converge")
+        warnings.warn(f"ordinal model {formula!r}: {problem} — a predictor separates the outcome "
+                      f"categories (perfect prediction) or the predictors are collinear; the "
+                      f"estimates are not meaningful. Merge sparse categories or drop the "
+                      f"offending terms.", RuntimeWarning, stacklevel=2)
+        if singular:
+            cov = np.full_like(cov, np.nan)
+    # Jacobian of (β, θ_1, a_2..a_{J-1}) → (θ_1..θ_{J-1}, β), thresholds first as in coef(clm)
+    n_th = len(levels) - 1
+    a = params[k_beta:]
+    jac = np.zeros((n_th + k_beta, k_beta + n_th))
+    for j in range(n_th):
+        jac[j, k_beta] = 1.0
+        for i in range(1, j + 1):
+            jac[j, k_beta + i] = np.exp(a[i])
+    for b in range(k_beta):
+        jac[n_th + b, b] = 1.0
+    theta = np.concatenate(([a[0]], np.exp(a[1:]))).cumsum()
+    est = np.concatenate((theta, params[:k_beta]))
+    se = np.sqrt(np.diag(jac @ cov @ jac.T))
+    terms = [f"threshold_{labels[j]}|{labels[j + 1]}" for j in range(n_th)] + list(model.exog_names[:k_beta])
+    with np.errstate(over="ignore"):
+        coef = _add_odds_ratios(_coef_table(terms, est, se, "normal"),
+                                mask=np.r_[np.zeros(n_th, bool), np.ones(k_beta, bool)])
+    counts = pd.Series(np.asarray(model.endog)).value_counts().to_numpy()
+    n = int(model.nobs)
+    ll0 = float((counts * np.log(counts / n)).sum())
+    k = n_th + k_beta
+    fit = pd.DataFrame([{
+        "model": "ordinal_logit",
+        "formula": formula,
+        "outcome": outcome,
+        "n": n,
+        "n_dropped": dropped,
+        "n_levels": len(levels),
+        "df_model": float(k_beta),
+        "df_resid": float(n - k),
+        "pseudo_r2": 1 - float(res.llf) / ll0,
+        "loglik": float(res.llf),
+        "aic": float(-2 * res.llf + 2 * k),
+        "bic": float(-2 * res.llf + np.log(n) * k),
+        "converged": converged,
+    }])
+    return {"coefficients": coef, "fit": fit}
+
+
+# --------------------------------------------------------------------------- mixed model
+
+def _fit_mixedlm(model, reml: bool):
+    """REML/ML fit that reaches lme4's optimum: BFGS with a tight gradient tolerance (the
+    statsmodels default, L-BFGS, stops ~4e-5 short on the variance components); L-BFGS and
+    Powell as fall-backs."""
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    last = None
+    for method, kw in (("bfgs", {"gtol": 1e-10, "maxiter": 1000}), ("lbfgs", {}), ("powell", {})):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                res = model.fit(reml=reml, method=method, **kw)
+            except (np.linalg.LinAlgError, ValueError) as e:
+                last = e
+                continue
+        if res.converged:
+            return res
+        last = res
+    if isinstance(last, Exception):
+        raise ValueError(f"the mixed model could not be fitted: {last}") from last
+    warnings.warn("the mixed model did not converge; estimates may be unreliable", ConvergenceWarning,
+                  stacklevel=3)
+    return last
+
+
+def mixed(data: pd.DataFrame, formula: str, group: str, reml: bool = True) -> dict[str, pd.DataFrame]:
+    """Linear mixed model with a random intercept per group, like ``lme4::lmer(y ~ x + (1 | g))``.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per respondent.
+    formula : str
+        patsy formula of the fixed part, e.g. ``"overall_sat ~ years_lived"``.
+    group : str
+        Column of the grouping factor (e.g. ``"community"``): one random intercept per value.
+    reml : bool
+        Restricted maximum likelihood (default, as ``lmer``) or maximum likelihood
+        (``REML = FALSE``, for comparing fixed parts by likelihood).
+
+    Returns
+    -------
+    dict with
+        coefficients : DataFrame, one row per fixed effect
+            term, estimate, se (from the (RE)ML fit, as ``vcov(lmer)``),
+            statistic : Wald z = estimate / se (lme4's "t value"),
+            p_val : normal, two-sided (lmer gives none; Satterthwaite/Kenward–Roger df are not
+                computed, so with few groups these p-values are somewhat optimistic),
+            ci95_low, ci95_high : Wald interval estimate ∓ 1.959964 · se
+        fit : DataFrame, one row
+            model : ``'mixed_reml'`` or ``'mixed_ml'``; formula; group
+            n, n_dropped : rows used / left out for missing values
+            n_groups : number of groups
+            df_model : number of fixed effects
+            var_group : variance of the random intercepts (τ²)
+            var_resid : residual variance (σ²)
+            icc : τ² / (τ² + σ²), the share of the remaining variance between groups
+            loglik : REML (or ML) log-likelihood, as ``logLik(lmer)``
+            aic, bic : −2 loglik + 2k, −2 loglik + log(n) k with k = fixed effects + 2
+                (R's ``AIC``/``BIC`` of the lmer fit)
+            converged : whether the optimiser converged
+
+    Notes
+    -----
+    y_ij = x_ij'β + u_j + e_ij, u_j ~ N(0, τ²), e_ij ~ N(0, σ²), fitted with statsmodels'
+    ``MixedLM``. With few groups (the demo has six communities) τ² is poorly determined.
+
+    Examples
+    --------
+    >>> sleep = pd.read_csv("tests/reference/data/sleepstudy.csv")  # doctest: +SKIP
+    >>> mixed(sleep, "Reaction ~ Days", group="Subject")["fit"]  # doctest: +SKIP
+    # R: lme4::lmer(Reaction ~ Days + (1 | Subject), data = sleepstudy)
+    #    Subject var 1378.18, residual 960.46, logLik −893.23 (REML)
+    """
+    import statsmodels.formula.api as smf
+
+    sub, _, _, dropped = _model_frame(data, formula, [group])
+    groups = pd.factorize(sub[group])[0]
+    n_groups = int(groups.max()) + 1
+    if n_groups < 2:
+        raise ValueError(f"a random-intercept model needs at least 2 groups; column '{group}' has {n_groups}")
+    model = smf.mixedlm(formula, data=sub, groups=groups, missing="raise")
+    res = _fit_mixedlm(model, reml)
+    k_fe = len(res.fe_params)
+    coef = _coef_table(res.fe_params.index, res.fe_params, np.asarray(res.bse)[:k_fe], "normal")
+    var_group = float(np.asarray(res.cov_re)[0, 0])
+    var_resid = float(res.scale)
+    k = k_fe + 2
+    n = int(res.nobs)
+    fit = pd.DataFrame([{
+        "model": "mixed_reml" if reml else "mixed_ml",
+        "formula": formula,
+        "group": group,
+        "n": n,
+        "n_dropped": dropped,
+        "n_groups": n_groups,
+        "df_model": float(k_fe),
+        "var_group": var_group,
+        "var_resid": var_resid,
+        "icc": var_group / (var_group + var_resid),
+        "loglik": float(res.llf),
+        "aic": float(-2 * res.llf + 2 * k),
+        "bic": float(-2 * res.llf + np.log(n) * k),
+        "converged": bool(res.converged),
+    }])
+    return {"coefficients": coef, "fit": fit}
+
+
+def icc(data: pd.DataFrame, dv: str, group: str, reml: bool = True) -> pd.DataFrame:
+    """Intraclass correlation ICC(1) of one variable by group, from the null mixed model.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per respondent.
+    dv : str
+        The variable (e.g. ``"overall_sat"``).
+    group : str
+        The grouping column (e.g. ``"community"``).
+    reml : bool
+        REML (default, as ``lmer``) or ML variance components.
+
+    Returns
+    -------
+    DataFrame with one row:
+        dv, group : the columns
+        n : rows with both values; n_groups : number of groups
+        mean : the fixed intercept (grand mean weighted by the model)
+        var_group : between-group variance τ² of the intercept-only model
+        var_resid : within-group variance σ²
+        icc : τ² / (τ² + σ²)
+
+    Notes
+    -----
+    ICC(1) as the share of variance between groups in y_ij = μ + u_j + e_ij. Unlike the ANOVA
+    estimator (MS_b − MS_w) / (MS_b + (k − 1) MS_w) it is never negative and handles unequal
+    group sizes.
+
+    Examples
+    --------
+    >>> icc(clean, "overall_sat", "community")  # doctest: +SKIP
+    # R: m <- lme4::lmer(overall_sat ~ 1 + (1 | community), data = clean)
+    #    v <- as.data.frame(VarCorr(m))$vcov; v[1] / sum(v)
+    """
+    check_columns(data, [dv, group])
+    out = mixed(data, f"Q({dv!r}) ~ 1", group, reml=reml)
+    f = out["fit"].iloc[0]
+    return pd.DataFrame([{
+        "dv": dv,
+        "group": group,
+        "n": int(f["n"]),
+        "n_groups": int(f["n_groups"]),
+        "mean": float(out["coefficients"]["estimate"].iloc[0]),
+        "var_group": float(f["var_group"]),
+        "var_resid": float(f["var_resid"]),
+        "icc": float(f["icc"]),
+    }])
