@@ -40,14 +40,18 @@ def demo_dir(tmp_path_factory, generator):
     generator.write_xlsx(demo.by_text, raw / "survey_by_text.xlsx")
     generator.write_xlsx(demo.by_code, raw / "survey_by_code.xlsx")
     demo.planted.to_csv(raw / "planted_bad_rows.csv", index=False, encoding="utf-8-sig")
+    generator.households().to_csv(raw / "households.csv", index=False, encoding="utf-8-sig")
     return d, demo
 
 
 def write_study(dirpath: Path, files: list[str], name: str = "t", fmt: str = "auto",
-                questionnaire: Path = QUESTIONNAIRE, extra: str = "") -> Path:
+                questionnaire: Path = QUESTIONNAIRE, extra: str = "", population: str | None = None) -> Path:
     """A study file in dirpath whose outputs go to dirpath/out."""
     lines = [f"name: {name}", f"questionnaire: {questionnaire}", "survey:",
-             "  files: [" + ", ".join(files) + "]", f"  format: {fmt}", f"outputs: out/{name}", extra]
+             "  files: [" + ", ".join(files) + "]", f"  format: {fmt}"]
+    if population:
+        lines.append(f"  population: {population}")
+    lines += [f"outputs: out/{name}", extra]
     p = dirpath / f"{name}.yaml"
     p.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return p

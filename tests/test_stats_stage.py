@@ -20,7 +20,7 @@ from .conftest import write_study
 @pytest.fixture(scope="module")
 def stats_run(demo_dir):
     d, _ = demo_dir
-    st = Study(write_study(d, ["raw/survey_by_text.xlsx"], name="stage_demo"))
+    st = Study(write_study(d, ["raw/survey_by_text.xlsx"], name="stage_demo", population="raw/households.csv"))
     ingest.run(st)
     clean.run(st)
     log = stats_stage.run(st)
@@ -67,6 +67,36 @@ def test_planted_community_effect(stats_run):
     ipa = read(st, "ipa")
     stated = ipa[ipa["importance_type"] == "stated"].set_index("attribute")
     assert stated.loc["management", "quadrant_zh"] == "重点改进区"
+
+
+def test_models_recover_planted_effects(stats_run):
+    st, log = stats_run
+    ordinal = read(st, "model_overall_ordinal").set_index("term")
+    for code in (3, 6):  # 纺织厂宿舍, 铁路新村 against 梧桐里小区
+        row = ordinal.loc[f"C(community)[T.{code}]"]
+        assert row["estimate"] < 0 and row["p_val"] < 0.001
+    part = read(st, "model_participation").set_index("term")
+    assert part.loc["C(tenure)[T.2]", "odds_ratio"] < 0.5 and part.loc["C(tenure)[T.2]", "p_val"] < 0.001
+    assert part.loc["years_lived", "estimate"] > 0 and part.loc["years_lived", "p_val"] < 0.001
+    drivers = read(st, "model_overall_drivers").set_index("term")
+    assert drivers.loc["score_management", "estimate"] > drivers.loc["score_ageing", "estimate"]
+    assert 0.05 < read(st, "icc")["icc"].item() < 0.5
+
+
+def test_weights_to_household_counts(stats_run):
+    st, _ = stats_run
+    w = read(st, "weights").set_index("community")
+    df = pd.read_parquet(st.stage_dir("clean") / "responses.parquet")
+    counts = df["community"].value_counts()
+    # post-stratified weights reproduce the households of each community
+    weighted = (w.set_index("code")["weight"] * counts).to_numpy()
+    shares = weighted / weighted.sum()
+    hh = w["households"].to_numpy()
+    assert shares == pytest.approx(hh / hh.sum(), rel=1e-9)
+    est = read(st, "weighted_estimates").set_index("variable")
+    # well-managed communities are the large ones: weighting raises the management index
+    assert est.loc["index_management", "mean"] > est.loc["index_management", "mean_unweighted"] + 2
+    assert (est["deff"] > 1).all() and (est["se"] > 0).all()
 
 
 def test_stats_tables_are_byte_identical_across_runs(stats_run):

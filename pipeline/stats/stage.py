@@ -12,11 +12,15 @@ import numpy as np
 import pandas as pd
 
 from ..questionnaire import Questionnaire
+import warnings
+
+from . import models
 from . import satisfaction as sat
 from .participation import participation
 from .priorities import consensus, kendall_w, ranking_summary
 from .reliability import item_analysis, reliability
 from .validity import bartlett, efa, kmo, n_factors
+from .weights import community_weights, poststratify, weighted_mean
 
 
 def _labels(q: Questionnaire, construct: str) -> tuple[str, str]:
@@ -29,7 +33,19 @@ def _opt_columns(q: Questionnaire, item_id: str) -> dict[str, str]:
     return {o.col_key: f"{it.id}__{o.col_key}" for o in q.options_of(it)}
 
 
-def build_tables(q: Questionnaire, df: pd.DataFrame, seed: int, log: dict) -> dict[str, pd.DataFrame]:
+def _model_table(res: dict[str, pd.DataFrame], name: str) -> pd.DataFrame:
+    """One tidy table per model: coefficient rows with the fit statistics alongside."""
+    coef = res["coefficients"].copy()
+    fit = res["fit"].iloc[0]
+    coef.insert(0, "model", name)
+    for key in ("n", "n_groups", "r2", "adj_r2", "pseudo_r2", "loglik", "aic", "bic", "icc", "cov_type", "event"):
+        if key in fit.index:
+            coef[f"fit_{key}"] = fit[key]
+    return coef
+
+
+def build_tables(q: Questionnaire, df: pd.DataFrame, seed: int, log: dict,
+                 population: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """Every table of the stage, by file name (without .csv)."""
     tables: dict[str, pd.DataFrame] = {}
 
@@ -148,6 +164,54 @@ def build_tables(q: Questionnaire, df: pd.DataFrame, seed: int, log: dict) -> di
             tables["priorities_consensus_between"] = cons["between"]
             tables["priorities_mean_ranks"] = cons["mean_ranks"]
 
+    r = q.roles
+    numeric_background = [it.id for it in q.items if it.type == "numeric"]
+    background = [f"C({g})" for g in r.groups if g != r.community] + numeric_background
+
+    def model_tables() -> None:
+        scores = sat.construct_scores(df, constructs, reverse=reverse)
+        data = pd.concat([df, scores.add_prefix("score_")], axis=1)
+        terms = " + ".join(f"score_{c}" for c in constructs)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            if r.overall:
+                rhs = " + ".join(([f"C({r.community})"] if r.community else []) + background) or "1"
+                tables["model_overall_ordinal"] = _model_table(
+                    models.ordinal_logit(data, f"{r.overall} ~ {rhs}"), "ordinal_logit")
+                tables["model_overall_drivers"] = _model_table(
+                    models.ols(data, f"{r.overall} ~ {terms}", cluster=r.community), "ols_cluster_cr1"
+                    if r.community else "ols")
+                if r.community:
+                    tables["model_overall_mixed"] = _model_table(
+                        models.mixed(data, f"{r.overall} ~ {terms}", group=r.community), "random_intercept")
+                    tables["icc"] = models.icc(data, r.overall, r.community)
+            if r.participated:
+                tables["model_participation"] = _model_table(
+                    models.logit(data, f"{r.participated} ~ {' + '.join(background) or '1'}", event=r.participated_yes),
+                    "logit")
+        for w in caught:
+            log.setdefault("warnings", []).append(str(w.message))
+
+    def weight_tables() -> None:
+        comm = q.item_index[r.community]
+        labels = {o.code: o.label for o in q.options_of(comm)}
+        _, table = community_weights(df, r.community, population, labels)
+        tables["weights"] = table
+        totals = dict(zip(table["code"], table["households"]))
+        w = poststratify(df, r.community, totals)
+        scores = sat.construct_scores(df, constructs, reverse=reverse)
+        est = pd.DataFrame({f"index_{c}": (scores[c] - 1) / 4 * 100 for c in constructs}, index=df.index)
+        if r.overall:
+            est[r.overall] = pd.to_numeric(df[r.overall]).astype(float)
+        if r.participated:
+            est["participation_rate"] = (pd.to_numeric(df[r.participated]) == r.participated_yes).astype(float) \
+                .where(df[r.participated].notna())
+        est[r.community] = df[r.community]
+        cols = [c for c in est.columns if c != r.community]
+        wm = weighted_mean(est, cols, weights=w.to_numpy(), poststrata=r.community, population=totals)
+        wm.insert(2, "mean_unweighted", [float(est[c].mean()) for c in cols])
+        tables["weighted_estimates"] = wm
+
     if constructs:
         attempt("reliability", reliability_tables)
         attempt("validity", validity_tables)
@@ -156,6 +220,12 @@ def build_tables(q: Questionnaire, df: pd.DataFrame, seed: int, log: dict) -> di
         attempt("participation", participation_tables)
     if q.roles.priorities:
         attempt("priorities", priority_tables)
+    if constructs or r.participated:
+        attempt("models", model_tables)
+    if population is not None and r.community:
+        attempt("weights", weight_tables)
+    elif population is not None:
+        log["skipped"]["weights"] = "the study gives a population but the questionnaire names no roles.community"
     return tables
 
 
@@ -166,9 +236,15 @@ def run(study) -> dict:
     src = study.stage_dir("clean") / "responses.parquet"
     df = pd.read_parquet(src)
     log: dict = {"rows": int(len(df)), "computed": [], "skipped": {}}
-    tables = build_tables(q, df, study.config.seed, log)
+    inputs = [src]
+    population = None
+    if study.config.survey.population:
+        pop_path = study.resolve(study.config.survey.population)
+        population = pd.read_csv(pop_path, encoding="utf-8-sig")
+        inputs.append(pop_path)
+    tables = build_tables(q, df, study.config.seed, log, population)
     log["tables"] = sorted(tables)
-    with stage_output(study.stage_dir("stats"), inputs=[src], configs=study.config_files(),
+    with stage_output(study.stage_dir("stats"), inputs=inputs, configs=study.config_files(),
                       seed=study.config.seed, stage="stats", base=study.dir) as tmp:
         for name, t in tables.items():
             write_csv(t, tmp / f"{name}.csv")
