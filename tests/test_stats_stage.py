@@ -37,7 +37,10 @@ def test_every_table_is_made(stats_run):
     for name in ["reliability", "item_analysis", "kmo", "bartlett", "efa_loadings", "satisfaction_index",
                  "satisfaction_constructs", "satisfaction_by_community", "ipa", "key_drivers",
                  "participation_overall", "participation_stages", "participation_channels", "participation_depth",
-                 "priorities", "priorities_concordance", "priorities_consensus_within"]:
+                 "priorities", "priorities_concordance", "priorities_consensus_within", "frequencies",
+                 "multi_response", "descriptives", "crosstab_tests", "crosstab_counts", "comparisons",
+                 "posthoc_overall_by_community", "model_overall_ordinal", "model_overall_drivers",
+                 "model_overall_mixed", "icc", "model_participation", "weights", "weighted_estimates"]:
         assert (st.stage_dir("stats") / f"{name}.csv").exists(), name
     on_disk = json.loads((st.stage_dir("stats") / "stats_log.json").read_text(encoding="utf-8"))
     assert on_disk["rows"] == 600
@@ -53,6 +56,23 @@ def test_tables_agree_with_the_api(stats_run):
         assert rel.loc[c.id, "alpha"] == pytest.approx(expected, rel=1e-12)
         assert 0.7 < rel.loc[c.id, "alpha"] < 0.95  # the generator's constructs hang together
     assert set(read(st, "satisfaction_index")["weighting"]) == {"equal", "importance", "entropy", "regression"}
+
+
+def test_descriptive_tables(stats_run):
+    st, _ = stats_run
+    freq = read(st, "frequencies")
+    overall = freq[freq["item"] == "overall_sat"]
+    assert overall["n"].sum() == 600 and overall["valid_percent"].dropna().sum() == pytest.approx(100)
+    multi = read(st, "multi_response")
+    problems = multi[(multi["item"] == "problems") & (multi["option"] != "total")].set_index("label")
+    # funding and long-term management are the problems most often named (planted)
+    assert set(problems["n_responses"].nlargest(2).index) == {"改造资金不足", "改造后缺乏长效管理"}
+    tests = read(st, "crosstab_tests")
+    tenure = tests[(tests["row_variable"] == "participated") & (tests["col_variable"] == "tenure")]
+    assert tenure["p_adj"].item() < 0.001 and tenure["cramers_v"].item() > 0.3
+    comp = read(st, "comparisons")
+    comm = comp[(comp["group"] == "community") & (comp["dv"] == "score_management") & (comp["test"] == "welch_anova")]
+    assert comm["p_adj"].item() < 1e-10
 
 
 def test_planted_community_effect(stats_run):

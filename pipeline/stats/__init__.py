@@ -1,17 +1,25 @@
-"""Survey statistics that agree with R (psych, lavaan, survey, ordinal, lme4).
+"""Survey statistics that agree with R (psych, lavaan, survey, ordinal, lme4) and SPSS.
 
 pingouin-style functions: a DataFrame and column names in, a tidy DataFrame (or a dict of them)
 out, with identifier-safe column names. Each function's docstring names the R call it follows.
 """
 
+from .compare import compare_groups, compare_many, compare_two, p_adjust, posthoc
+from .descriptives import crosstab, describe, frequencies, multi_response
+from .models import icc, logit, mixed, ols, ordinal_logit
 from .participation import participation, wilson_ci
 from .priorities import consensus, kendall_w, ranking_summary
 from .reliability import item_analysis, reliability
 from .satisfaction import construct_scores, ipa, key_drivers, satisfaction_index
 from .validity import bartlett, cfa, efa, kmo, n_factors
+from .weights import community_weights, poststratify, rake, weighted_mean, weighted_proportions
 
 __all__ = [
+    "frequencies", "multi_response", "crosstab", "describe",
     "reliability", "item_analysis", "kmo", "bartlett", "efa", "n_factors", "cfa",
     "construct_scores", "satisfaction_index", "ipa", "key_drivers",
     "participation", "wilson_ci", "ranking_summary", "kendall_w", "consensus",
+    "compare_two", "compare_groups", "posthoc", "p_adjust", "compare_many",
+    "ols", "logit", "ordinal_logit", "mixed", "icc",
+    "poststratify", "rake", "weighted_mean", "weighted_proportions", "community_weights",
 ]

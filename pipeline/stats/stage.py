@@ -14,7 +14,7 @@ import pandas as pd
 from ..questionnaire import Questionnaire
 import warnings
 
-from . import models
+from . import compare, descriptives, models
 from . import satisfaction as sat
 from .participation import participation
 from .priorities import consensus, kendall_w, ranking_summary
@@ -168,6 +168,69 @@ def build_tables(q: Questionnaire, df: pd.DataFrame, seed: int, log: dict,
     numeric_background = [it.id for it in q.items if it.type == "numeric"]
     background = [f"C({g})" for g in r.groups if g != r.community] + numeric_background
 
+    def descriptive_tables() -> None:
+        freq, multi, desc_items = [], [], []
+        for it in q.items:
+            cols = [r.id for r in it.rows or []] if it.type == "matrix" else [it.id]
+            if it.type in ("single", "likert", "matrix"):
+                labels = {o.code: o.label for o in q.options_of(it)}
+                for c in cols:
+                    f = descriptives.frequencies(df, c, labels=labels)
+                    f.insert(0, "item", c)
+                    freq.append(f)
+                if it.type in ("likert", "matrix"):
+                    desc_items += cols
+            elif it.type == "multi":
+                opts = q.options_of(it)
+                m = descriptives.multi_response(df, [f"{it.id}__{o.col_key}" for o in opts],
+                                                labels={f"{it.id}__{o.col_key}": o.label for o in opts})
+                m.insert(0, "item", it.id)
+                multi.append(m)
+        tables["frequencies"] = pd.concat(freq, ignore_index=True)
+        if multi:
+            tables["multi_response"] = pd.concat(multi, ignore_index=True)
+        parts = []
+        if desc_items:
+            parts.append(descriptives.describe(df, desc_items, top_box=(4, 5)))
+        if numeric_background:
+            parts.append(descriptives.describe(df, numeric_background, top_box=None))
+        if parts:
+            tables["descriptives"] = pd.concat(parts, ignore_index=True)
+
+    def crosstab_tables() -> None:
+        pairs = [(g, r.community) for g in r.groups if g != r.community] if r.community else []
+        if r.participated:
+            pairs += [(r.participated, g) for g in r.groups]
+        counts, tests = [], []
+        for a, b in pairs:
+            res = descriptives.crosstab(df, a, b, random_state=seed)
+            counts.append(res["counts"].assign(row_variable=a, col_variable=b))
+            tests.append(res["test"].assign(row_variable=a, col_variable=b))
+        if tests:
+            t = pd.concat(tests, ignore_index=True)
+            t["p_adj"] = compare.p_adjust(t["p_val"].to_numpy(), "fdr_bh")
+            tables["crosstab_tests"] = t
+            tables["crosstab_counts"] = pd.concat(counts, ignore_index=True)
+
+    def comparison_tables() -> None:
+        scores = sat.construct_scores(df, constructs, reverse=reverse) if constructs else pd.DataFrame(index=df.index)
+        data = pd.concat([df, scores.add_prefix("score_")], axis=1)
+        dvs = [f"score_{c}" for c in constructs] + ([r.overall] if r.overall else [])
+        out = []
+        for g in r.groups:
+            res = compare.compare_many(data, dvs, g)
+            res.insert(0, "group", g)
+            out.append(res)
+        if out:
+            tables["comparisons"] = pd.concat(out, ignore_index=True)
+        if r.community and r.overall:
+            ph = []
+            for method in ("tukey", "games-howell", "dunn"):
+                p = compare.posthoc(data, r.overall, r.community, method=method)
+                p.insert(0, "method", method)
+                ph.append(p)
+            tables["posthoc_overall_by_community"] = pd.concat(ph, ignore_index=True)
+
     def model_tables() -> None:
         scores = sat.construct_scores(df, constructs, reverse=reverse)
         data = pd.concat([df, scores.add_prefix("score_")], axis=1)
@@ -212,6 +275,10 @@ def build_tables(q: Questionnaire, df: pd.DataFrame, seed: int, log: dict,
         wm.insert(2, "mean_unweighted", [float(est[c].mean()) for c in cols])
         tables["weighted_estimates"] = wm
 
+    attempt("descriptives", descriptive_tables)
+    if r.groups:
+        attempt("crosstabs", crosstab_tables)
+        attempt("comparisons", comparison_tables)
     if constructs:
         attempt("reliability", reliability_tables)
         attempt("validity", validity_tables)
