@@ -219,6 +219,7 @@ def _multi(q, item, plan: ItemPlan, table, mode, shown, out, add_missing, family
             v = np.full(len(uniq), np.nan)
             kd = np.zeros(len(uniq), dtype=np.int8)
             for k, u in enumerate(uniq):
+                u = dec.int_text(u)
                 if u in ("-3", "(跳过)", "跳过"):
                     kd[k] = dec.SKIPPED
                 elif u in ("-2", "(空)", "NULL") or (u == "" and (is_rank or family != "tencent")):

@@ -30,7 +30,14 @@ _SKIP = {"(跳过)", "跳过"}
 _BLANK = {"", "(空)", "NULL"}
 _SCORE = re.compile(r"^(-?\d+)分$")
 _INT = re.compile(r"^-?\d+$")
+_INT_FLOAT = re.compile(r"^(-?\d+)\.0+$")  # '2.0': a code written by a program that made it a float
 _NUM = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")
+
+
+def int_text(u: str) -> str:
+    """'2.0' -> '2' (codes that went through a float column); anything else unchanged."""
+    m = _INT_FLOAT.match(u)
+    return m.group(1) if m else u
 
 
 def cell_text(v: object) -> str:
@@ -97,6 +104,8 @@ def decode_choice(q: Questionnaire, item: Item, mode: str, cell: Cell, uniq: lis
     others = np.full(n, None, dtype=object)
     other_codes = {o.code for o in q.options_of(item) if o.other}
     for k, u in enumerate(uniq):
+        if mode != "text":
+            u = int_text(u)
         if u in _BLANK or (mode != "text" and u == "-2"):
             kinds[k] = BLANK
             continue
