@@ -115,3 +115,27 @@ def test_errors(bfi):
         efa(bfi, ITEMS, 5, rotation="varimx")
     with pytest.raises(ValueError, match=r"n_factors must be between 1 and 4"):
         efa(bfi, ITEMS[:5], 5)
+
+
+EXTRA = json.loads((ROOT / "tests" / "reference" / "psych_validity_extra.json").read_text())
+
+
+@pytest.mark.parametrize("key, method, rotation", [
+    ("minres_promax", "minres", "promax"),
+    ("principal_varimax", "principal", "varimax"),
+    ("principal_none", "principal", "none"),
+])
+def test_efa_promax_and_principal_equal_psych(bfi, key, method, rotation):
+    ref = EXTRA[key]
+    names = ref["factor_order"]
+    theirs = np.array([[ref["loadings"][i][f] for f in names] for i in ITEMS])
+    res = efa(bfi, ITEMS, 5, method=method, rotation=rotation)
+    ours = res["loadings"][[f"F{i}" for i in range(1, 6)]].to_numpy()
+    # R: psych::fa(x, 5, fm = "minres", rotate = "promax"); psych::principal(x, 5, rotate = ...)
+    np.testing.assert_allclose(_match(ours, theirs), theirs, atol=1e-3)
+    np.testing.assert_allclose(res["loadings"]["h2"], [ref["h2"][i] for i in ITEMS], atol=1e-3)
+    if ref["Phi"] is not None and rotation == "promax":
+        phi = np.array([[ref["Phi"][a][b] for b in names] for a in names])
+        order = [int(np.argmax([abs(np.corrcoef(ours[:, i], theirs[:, j])[0, 1]) for i in range(5)])) for j in range(5)]
+        ours_phi = res["phi"][[f"F{i}" for i in range(1, 6)]].to_numpy()[np.ix_(order, order)]
+        np.testing.assert_allclose(np.abs(ours_phi), np.abs(phi), atol=1e-3)

@@ -285,7 +285,10 @@ def efa(data: pd.DataFrame, items: Sequence[str], n_factors: int, method: str = 
     if n_factors > 1 and rotation == "varimax":
         load, _ = varimax(load)
     elif n_factors > 1 and rotation == "promax":
-        load, phi = promax(load)
+        # psych::fa: kaiser(loadings, rotate = "Promax"): rows scaled to unit communality first
+        h = np.sqrt(h2)
+        z, phi = promax(load / h[:, None])
+        load = z * h[:, None]
     elif n_factors > 1 and rotation == "oblimin":
         load, phi = oblimin(load)
     signs = np.sign(load.sum(axis=0))
