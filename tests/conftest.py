@@ -44,6 +44,22 @@ def demo_dir(tmp_path_factory, generator):
     return d, demo
 
 
+@pytest.fixture(scope="session")
+def demo_clean(demo_dir):
+    """The demo's by-text export through ingest and clean (with the household population):
+    (study, clean responses). Shared by the statistics tests."""
+    import pandas as pd
+
+    from pipeline import clean, ingest
+    from pipeline.study import Study
+
+    d, _ = demo_dir
+    st = Study(write_study(d, ["raw/survey_by_text.xlsx"], name="demo_clean", population="raw/households.csv"))
+    ingest.run(st)
+    clean.run(st)
+    return st, pd.read_parquet(st.stage_dir("clean") / "responses.parquet")
+
+
 def write_study(dirpath: Path, files: list[str], name: str = "t", fmt: str = "auto",
                 questionnaire: Path = QUESTIONNAIRE, extra: str = "", population: str | None = None) -> Path:
     """A study file in dirpath whose outputs go to dirpath/out."""

@@ -10,11 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline import clean, ingest
 from pipeline.stats.models import icc, logit, mixed, ols, ordinal_logit
-from pipeline.study import Study
 
-from .conftest import ROOT, write_study
+from .conftest import ROOT
 
 REF_DIR = ROOT / "tests" / "reference"
 EXTRA = json.loads((REF_DIR / "models_extra.json").read_text())
@@ -324,13 +322,9 @@ def test_bad_formula_and_data(wine):
 # ------------------------------------------------------------------------------------ demo survey
 
 @pytest.fixture(scope="module")
-def clean_demo(demo_dir):
-    """The demo's by-code export through ingest and clean: 600 genuine respondents, typed."""
-    d, _ = demo_dir
-    study = Study(write_study(d, ["raw/survey_by_code.xlsx"], name="models"))
-    ingest.run(study)
-    clean.run(study)
-    df = pd.read_parquet(study.stage_dir("clean") / "responses.parquet")
+def clean_demo(demo_clean):
+    """The demo through ingest and clean: 600 genuine respondents, typed (conftest)."""
+    df = demo_clean[1]
     assert len(df) == 600 and str(df["overall_sat"].dtype) == "Int16"
     return df
 

@@ -117,17 +117,8 @@ def test_errors_name_the_problem(bfi):
 # ---- the demo study's planted effects -------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def clean_demo(demo_dir):
-    from pipeline import clean, ingest
-    from pipeline.study import Study
-
-    from .conftest import write_study
-
-    d, _ = demo_dir
-    st = Study(write_study(d, ["raw/survey_by_text.xlsx"], name="stats_demo"))
-    ingest.run(st)
-    clean.run(st)
-    return st, pd.read_parquet(st.stage_dir("clean") / "responses.parquet")
+def clean_demo(demo_clean):
+    return demo_clean
 
 
 def test_demo_management_and_process_drive_overall_satisfaction(clean_demo):

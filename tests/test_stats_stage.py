@@ -9,20 +9,14 @@ import json
 import pandas as pd
 import pytest
 
-from pipeline import clean, ingest
 from pipeline.stats import reliability
 from pipeline.stats import stage as stats_stage
-from pipeline.study import Study
 
-from .conftest import write_study
 
 
 @pytest.fixture(scope="module")
-def stats_run(demo_dir):
-    d, _ = demo_dir
-    st = Study(write_study(d, ["raw/survey_by_text.xlsx"], name="stage_demo", population="raw/households.csv"))
-    ingest.run(st)
-    clean.run(st)
+def stats_run(demo_clean):
+    st, _ = demo_clean
     log = stats_stage.run(st)
     return st, log
 

@@ -89,7 +89,7 @@ def test_number_of_factors(bfi):
 
 
 def test_cfa_holzinger_swineford_equals_lavaan():
-    semopy = pytest.importorskip("semopy")
+    pytest.importorskip("semopy")
     from semopy.examples import holzinger39
 
     data = holzinger39.get_data()

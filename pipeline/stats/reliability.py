@@ -160,6 +160,8 @@ def item_analysis(data: pd.DataFrame, items: Sequence[str], reverse: Sequence[st
     r_drop = (col - diag) / np.sqrt(diag * (c.sum() - 2 * col + diag))
     # psych's r.cor: item-whole correlation corrected for overlap, from the correlation matrix
     rsum = r.sum(axis=0)
+    from .validity import _smc
+
     smc = _smc(r)
     r_cor = (rsum - 1 + smc) / np.sqrt(r.sum() - k + smc.sum())
     rows = []
@@ -187,10 +189,3 @@ def _cov2cor(c: np.ndarray) -> np.ndarray:
     return c * np.outer(d, d)
 
 
-def _smc(r: np.ndarray) -> np.ndarray:
-    """Squared multiple correlations: 1 − 1/diag(R⁻¹) (pseudo-inverse for singular R)."""
-    try:
-        inv = np.linalg.inv(r)
-    except np.linalg.LinAlgError:
-        inv = np.linalg.pinv(r)
-    return 1 - 1 / np.diag(inv)

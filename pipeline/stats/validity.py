@@ -82,6 +82,7 @@ def bartlett(data: pd.DataFrame, items: Sequence[str]) -> pd.DataFrame:
 # ---- extraction ------------------------------------------------------------------------------
 
 def _smc(r: np.ndarray) -> np.ndarray:
+    """Squared multiple correlations: 1 − 1/diag(R⁻¹) (pseudo-inverse for singular R)."""
     try:
         inv = np.linalg.inv(r)
     except np.linalg.LinAlgError:
