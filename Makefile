@@ -16,13 +16,13 @@ QUESTIONNAIRE_FILES := $(wildcard questionnaires/*.yaml)
 
 DEMO_RAW := examples/demo/raw/survey_by_text.xlsx examples/demo/raw/survey_by_code.xlsx
 
-.PHONY: help venv demo all test bench clean lock ingest clean-stage stats
+.PHONY: help venv demo all test bench clean lock ingest clean-stage stats interviews
 
 help:  ## list the targets
 	@echo "make demo                     install (first time) and run the whole pipeline on the bundled demo study"
 	@echo "make test                     run the test suite"
 	@echo "make all STUDY=path/study.yaml  run the pipeline on your study (outputs/<name>/)"
-	@echo "make ingest|clean-stage|stats STUDY=...  run one stage (and what it needs)"
+	@echo "make ingest|clean-stage|stats|interviews STUDY=...  run one stage (and what it needs)"
 	@echo "make bench                    benchmarks (ingest+clean at 50k rows xlsx and 1M rows csv)"
 	@echo "make lock                     re-pin requirements.lock from the current environment"
 	@echo "make clean                    delete outputs/ and generated demo exports (keeps .venv)"
@@ -51,9 +51,16 @@ clean-stage: $(OUT)/clean/responses.parquet
 $(OUT)/stats/manifest.json: $(OUT)/clean/responses.parquet
 	$(PY) -m pipeline stats --study $(STUDY)
 
-stats: $(OUT)/stats/manifest.json
+# interviews: only for studies with an `interviews:` section (block style, `  dir:` under it)
+INTERVIEW_DIR := $(shell sed -n 's/^  dir:[[:space:]]*\([^[:space:]#]*\).*/\1/p' $(STUDY) 2>/dev/null)
+TRANSCRIPTS := $(if $(INTERVIEW_DIR),$(wildcard $(dir $(STUDY))$(INTERVIEW_DIR)*))
+$(OUT)/interviews/segments.parquet: $(STUDY) $(CODE) $(TRANSCRIPTS) $(wildcard coding_schemes/*.txt) $(STAMP)
+	$(PY) -m pipeline interviews --study $(STUDY)
 
-all: $(OUT)/stats/manifest.json  ## the whole pipeline for STUDY
+stats: $(OUT)/stats/manifest.json
+interviews: $(OUT)/interviews/segments.parquet
+
+all: $(OUT)/stats/manifest.json $(if $(INTERVIEW_DIR),$(OUT)/interviews/segments.parquet)  ## the whole pipeline for STUDY
 
 demo:
 	@$(MAKE) --no-print-directory all STUDY=examples/demo/study.yaml

@@ -14,8 +14,9 @@ STAGES = {
     "ingest": "read the survey export(s) into outputs/<study>/ingest/",
     "clean": "apply the quality rules; write clean/responses.parquet, exclusions.csv, cleaning_log.json",
     "stats": "reliability, validity, satisfaction index, IPA, participation, priorities → stats/*.csv",
+    "interviews": "read, redact and segment the transcripts → interviews/segments.parquet",
 }
-ORDER = ["ingest", "clean", "stats"]
+ORDER = ["ingest", "clean", "stats", "interviews"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,6 +50,13 @@ def _run_stage(name: str, study, quiet: bool) -> None:
         log = clean.run(study)
         if not quiet:
             clean.print_summary(log)
+    elif name == "interviews":
+        from . import interviews
+
+        log = interviews.run(study)
+        if not quiet:
+            print(f"interviews: {log['documents']} transcripts, {log['informants']} informants, {log['segments']} segments "
+                  f"({log['interviewer_segments']} by the interviewer); redacted: {log['redactions'] or 'nothing'}")
     elif name == "stats":
         from .stats import stage
 
@@ -70,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
 
         study = Study(args.study)
         stages = ORDER if args.stage == "run" else [args.stage]
+        if args.stage == "run" and study.config.interviews is None:
+            stages = [s for s in stages if s != "interviews"]
         for s in stages:
             _run_stage(s, study, args.quiet)
     except InputError as e:

@@ -1,0 +1,284 @@
+"""Stage 4, interviews: transcripts → redacted, segmented, tokenised text.
+
+* Reads ``.txt``/``.md`` (UTF-8, UTF-8 with BOM, GBK/GB18030) and ``.docx``; optional YAML front
+  matter (``informant:``, ``date:``…); text is NFKC-normalised (full-width → half-width,
+  ``：`` → ``:``) and line ends unified.
+* The informant is the front matter's ``informant`` or the file name's stem, and must be in the
+  roster (``informant`` column), whose columns join as case attributes.
+* Personal data are redacted before anything is written: phone, ID (checksum), e-mail and IP
+  (:mod:`pipeline.privacy`) and the names of the roster's ``name`` column and an optional names
+  list → ``[姓名:R03]`` / ``[姓名]``. Offsets refer to the redacted normalised text, which is
+  the text every later stage (coding, REFI-QDA export) uses.
+* Speaker turns by labels at the start of a line (访谈者/受访者, 问/答, Q/A, informant codes such
+  as G1 or R03, roster names); ``[00:12:31]`` timestamps are stripped; a line without a label
+  continues the turn; a text with no labels at all is one turn of the informant. Interviewer
+  turns are kept and flagged. Turns are split into sentences (。！？；… and line breaks).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import InputError
+from .privacy import PATTERNS, id_checksum_ok
+
+INTERVIEWER_LABELS = {"访谈者", "访谈员", "采访者", "调研者", "调研员", "主持人", "访问员", "问", "Q", "I", "记者"}
+RESPONDENT_LABELS = {"受访者", "被访者", "答", "A", "回答"}
+TEXT_SUFFIXES = (".txt", ".md", ".docx")
+_TIMESTAMP = re.compile(r"[\[(]?\d{1,2}:\d{2}(?::\d{2})?[\])]?\s*")
+_SENTENCE_END = "。！？；!?;…"
+
+
+@dataclass
+class Transcript:
+    document: str
+    informant: str
+    text: str                       # normalised, redacted
+    meta: dict = field(default_factory=dict)
+    encoding: str | None = None
+    redactions: list[tuple[str, int, int]] = field(default_factory=list)  # kind, start, end in text
+
+
+def _decode(path: Path) -> tuple[str, str | None]:
+    if path.suffix.lower() == ".docx":
+        try:
+            import docx
+        except ImportError:  # pragma: no cover
+            raise ImportError("reading .docx needs python-docx: pip install python-docx") from None
+        try:
+            d = docx.Document(str(path))
+        except Exception as e:
+            raise InputError(f"cannot read as a Word document ({e})", file=path) from None
+        return "\n".join(p.text for p in d.paragraphs), None
+    data = path.read_bytes()
+    if not data.strip():
+        raise InputError("the transcript is empty", file=path)
+    from .io.tables import detect_encoding
+
+    enc = detect_encoding(path, data[: 1 << 20])
+    try:
+        return data.decode(enc), enc
+    except UnicodeDecodeError as e:
+        raise InputError(f"not valid {enc} at byte {e.start}", file=path, hint="save it as UTF-8") from None
+
+
+def _front_matter(text: str, path: Path) -> tuple[dict, str]:
+    if not text.startswith("---\n"):
+        return {}, text
+    end = text.find("\n---", 4)
+    if end < 0:
+        raise InputError("front matter opened with '---' is never closed", file=path, row=1)
+    import yaml
+
+    try:
+        meta = yaml.safe_load(text[4:end]) or {}
+    except yaml.YAMLError as e:
+        raise InputError(f"front matter is not valid YAML ({e})", file=path) from None
+    if not isinstance(meta, dict):
+        raise InputError("front matter must be a mapping of keys", file=path)
+    rest = text[end + 4:]
+    return meta, rest[1:] if rest.startswith("\n") else rest
+
+
+def normalise(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return text.replace("\u3000", " ").replace("\xa0", " ")
+
+
+def redact_text(text: str, names: dict[str, str]) -> tuple[str, list[tuple[str, int, int]]]:
+    """Replace personal data; return the new text and (kind, start, end) of each placeholder."""
+    spans: list[tuple[int, int, str, str]] = []  # start, end, kind, placeholder in the input text
+    for kind, placeholder, pat in PATTERNS:
+        for m in pat.finditer(text):
+            if kind == "id_number" and not id_checksum_ok(m.group(0)):
+                continue
+            spans.append((m.start(), m.end(), kind, placeholder))
+    for name, code in sorted(names.items(), key=lambda kv: -len(kv[0])):
+        for m in re.finditer(re.escape(name), text):
+            spans.append((m.start(), m.end(), "name", f"[姓名:{code}]" if code else "[姓名]"))
+    spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
+    out, placed, pos, shift = [], [], 0, 0
+    for start, end, kind, ph in spans:
+        if start < pos:  # overlaps a longer span already replaced
+            continue
+        out.append(text[pos:start])
+        new_start = start + shift
+        out.append(ph)
+        placed.append((kind, new_start, new_start + len(ph)))
+        shift += len(ph) - (end - start)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out), placed
+
+
+def read_transcript(path: str | Path, roster: pd.DataFrame, names: dict[str, str] | None = None) -> Transcript:
+    """Read, normalise and redact one transcript; the informant must be in the roster."""
+    path = Path(path)
+    raw, enc = _decode(path)
+    meta, body = _front_matter(normalise(raw), path)
+    informant = str(meta.get("informant") or path.stem).strip()
+    if informant not in set(roster["informant"]):
+        raise InputError(f"informant '{informant}' is not in the roster", file=path,
+                         hint="name the file by the informant code or give 'informant:' in front matter")
+    text, placed = redact_text(body, names or {})
+    return Transcript(path.name, informant, text, meta, enc, placed)
+
+
+def _label_pattern(roster: pd.DataFrame) -> re.Pattern:
+    labels = sorted(INTERVIEWER_LABELS | RESPONDENT_LABELS | set(roster["informant"].astype(str)), key=len, reverse=True)
+    alt = "|".join(re.escape(x) for x in labels)
+    return re.compile(rf"^(?:{_TIMESTAMP.pattern})?\s*(?P<label>{alt}|[A-Z]{{1,2}}\d{{1,3}}|\[姓名:[^\]]+\])\s*:\s*")
+
+
+def turns(text: str, label_re: re.Pattern) -> list[dict]:
+    """Speaker turns: label, start, end (offsets in text, label and timestamp excluded)."""
+    out: list[dict] = []
+    pos = 0
+    any_label = False
+    for line in text.split("\n"):
+        start = pos
+        pos += len(line) + 1
+        m = label_re.match(line)
+        if m:
+            any_label = True
+            out.append({"speaker": m.group("label"), "start": start + m.end(), "end": start + len(line)})
+            continue
+        ts = _TIMESTAMP.match(line)
+        body_start = start + (ts.end() if ts and ts.start() == 0 else 0)
+        if not line[body_start - start:].strip():
+            continue
+        if out:
+            out[-1]["end"] = start + len(line)
+        else:
+            out.append({"speaker": None, "start": body_start, "end": start + len(line)})
+    if not any_label:
+        return [{"speaker": None, "start": t["start"], "end": t["end"]} for t in out[:1]] if out else []
+    return out
+
+
+def sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Sentence spans within [start, end): split after 。！？；… and at line breaks; timestamps
+    at line starts and surrounding white space are left out."""
+    spans = []
+    s = start
+    i = start
+    while i < end:
+        ch = text[i]
+        if ch in _SENTENCE_END or ch == "\n":
+            j = i + 1
+            while j < end and text[j] in _SENTENCE_END + "\"'”’)）":
+                j += 1
+            spans.append((s, j if ch != "\n" else i))
+            s = j
+            i = j
+            continue
+        i += 1
+    spans.append((s, end))
+    out = []
+    for a, b in spans:
+        seg = text[a:b]
+        ts = _TIMESTAMP.match(seg.lstrip())
+        lead = len(seg) - len(seg.lstrip())
+        if ts:
+            lead += ts.end()
+        trail = len(seg) - len(seg.rstrip())
+        a2, b2 = a + lead, b - trail
+        if b2 > a2 and text[a2:b2].strip(_SENTENCE_END + " "):
+            out.append((a2, b2))
+    return out
+
+
+def segment(tr: Transcript, roster: pd.DataFrame, seg) -> pd.DataFrame:
+    """One row per sentence of every turn, with the roster's case attributes."""
+    label_re = _label_pattern(roster)
+    rows = []
+    case = roster.set_index("informant").loc[tr.informant]
+    for t_i, t in enumerate(turns(tr.text, label_re)):
+        speaker = t["speaker"] or tr.informant
+        interviewer = speaker in INTERVIEWER_LABELS
+        for s_i, (a, b) in enumerate(sentences(tr.text, t["start"], t["end"])):
+            text = tr.text[a:b]
+            rows.append({"segment_id": f"{tr.informant}-{t_i + 1:03d}-{s_i + 1:02d}", "document": tr.document,
+                         "informant": tr.informant, "role": case.get("role"), "community": case.get("community"),
+                         "speaker": speaker, "is_interviewer": interviewer, "turn": t_i + 1, "start": a, "end": b,
+                         "text": text, "tokens": seg.tokens(text) if seg else []})
+    return pd.DataFrame(rows)
+
+
+def read_roster(path: Path) -> pd.DataFrame:
+    from .io.tables import read_table
+
+    t = read_table(path)
+    from .io.decode import cell_text
+
+    df = pd.DataFrame({h: [cell_text(v) for v in (c.to_pylist() if hasattr(c, "to_pylist") else c)]
+                       for h, c in zip(t.headers, t.columns)})
+    if "informant" not in df.columns:
+        raise InputError("the roster needs an 'informant' column", file=path, row=1, hint=f"columns: {list(df.columns)}")
+    dup = df["informant"][df["informant"].duplicated()]
+    if len(dup):
+        raise InputError("informant code appears twice in the roster", file=path, column="informant", value=dup.iloc[0],
+                         row=int(dup.index[0]) + 2)
+    return df
+
+
+def transcript_files(folder: Path) -> list[Path]:
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in TEXT_SUFFIXES and p.name.lower() != "readme.md")
+    if not files:
+        raise InputError("no transcripts (.txt, .md, .docx) in the folder", file=folder)
+    return files
+
+
+def run(study) -> dict:
+    """Run the interviews stage for a loaded :class:`~pipeline.study.Study`."""
+    from .stage import stage_output, write_csv, write_json
+    from .text import DEFAULT_STOPWORDS, DEFAULT_USER_DICT, Segmenter
+
+    cfg = study.config.interviews
+    if cfg is None:
+        raise InputError("the study has no 'interviews' section", file=study.path, key="interviews")
+    folder = study.resolve(cfg.dir)
+    roster_path = study.resolve(cfg.roster) if cfg.roster else None
+    if roster_path is None:
+        raise InputError("interviews need a roster (informant, role, …)", file=study.path, key="interviews.roster")
+    roster = read_roster(roster_path)
+    names = {}
+    if "name" in roster.columns:
+        names.update({n: code for n, code in zip(roster["name"], roster["informant"]) if n})
+    if cfg.names:
+        for line in study.resolve(cfg.names).read_text(encoding="utf-8-sig").splitlines():
+            if line.strip():
+                names.setdefault(normalise(line.strip()), "")
+    seg = Segmenter(user_dict=DEFAULT_USER_DICT if DEFAULT_USER_DICT.exists() else None,
+                    stopwords=DEFAULT_STOPWORDS if DEFAULT_STOPWORDS.exists() else None)
+    files = transcript_files(folder)
+    parts, red_rows, docs = [], [], []
+    for p in files:
+        tr = read_transcript(p, roster, names)
+        parts.append(segment(tr, roster, seg))
+        red_rows += [{"document": tr.document, "informant": tr.informant, "kind": k, "start": a, "end": b}
+                     for k, a, b in tr.redactions]
+        docs.append({"document": tr.document, "informant": tr.informant, "encoding": tr.encoding,
+                     "characters": len(tr.text), "text": tr.text})
+    segments = pd.concat(parts, ignore_index=True)
+    redactions = pd.DataFrame(red_rows, columns=["document", "informant", "kind", "start", "end"])
+    attrs = [c for c in roster.columns if c not in ("name", "informant")]
+    cases = roster.drop(columns=[c for c in ("name",) if c in roster.columns])
+    log = {"documents": len(files), "segments": int(len(segments)),
+           "interviewer_segments": int(segments["is_interviewer"].sum()),
+           "informants": int(segments["informant"].nunique()),
+           "redactions": {k: int(v) for k, v in redactions["kind"].value_counts().sort_index().items()},
+           "case_attributes": attrs}
+    with stage_output(study.stage_dir("interviews"), inputs=files + [roster_path], configs=study.config_files(),
+                      seed=study.config.seed, stage="interviews", base=study.dir) as tmp:
+        segments.to_parquet(tmp / "segments.parquet", index=False)
+        pd.DataFrame(docs).to_parquet(tmp / "documents.parquet", index=False)
+        write_csv(redactions, tmp / "redactions.csv")
+        write_csv(cases, tmp / "cases.csv")
+        write_json(log, tmp / "interviews_log.json")
+    return log

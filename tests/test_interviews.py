@@ -1,0 +1,126 @@
+"""Transcripts: reading (encodings, front matter, .docx), speaker turns, sentences, redaction."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from pipeline import interviews
+from pipeline.errors import InputError
+from pipeline.privacy import _ID_CHECK, _ID_WEIGHTS
+from pipeline.study import Study
+from pipeline.text import Segmenter
+
+from .conftest import QUESTIONNAIRE
+
+
+def valid_id(first17: str) -> str:
+    return first17 + _ID_CHECK[sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS)) % 11]
+
+
+ID = valid_id("11010519491231002")
+
+ROSTER = pd.DataFrame({
+    "informant": ["R03", "G1", "S01", "J02"],
+    "role": ["resident", "street_office", "social_organisation", "residents_committee"],
+    "community": ["纺织厂宿舍", "全区", "铁路新村", "建设新村"],
+    "name": ["王秀英", "李建国", "赵敏", "陈丽"],
+})
+
+R03 = (
+    "[00:00:05] 访谈者：您好，请问您在小区住了多久？\n"
+    "[00:00:12] 受访者: 二十多年了。改造完以后没人管，垃圾也没人清。\n"
+    "楼道灯坏了也没人修！李建国来看过一次。\n"
+    "访谈者：您有什么建议？\n"
+    "受访者：希望有物业。我电话是13812345678，身份证" + ID + "，邮箱wang@example.com。\n"
+)
+G1 = "---\ninformant: G1\ndate: 2024-05-20\n---\n问：资金怎么解决？\n答：财政补贴不够，居民出资难；还得靠社会资本。\n"
+S01 = "今天在铁路新村开了楼道议事会，来了十几个老人。\n赵敏主持，大家对加装电梯意见不一。"
+J02 = "J02：我们居委会人手少。\n访谈员：那怎么办？\nJ02：只能靠志愿者。"
+
+
+@pytest.fixture()
+def folder(tmp_path):
+    d = tmp_path / "transcripts"
+    d.mkdir()
+    (d / "R03.txt").write_text(R03, encoding="utf-8")
+    (d / "g1.md").write_text(G1, encoding="utf-8-sig")
+    (d / "S01.txt").write_text(S01, encoding="gbk")
+    import docx
+
+    doc = docx.Document()
+    for line in J02.split("\n"):
+        doc.add_paragraph(line)
+    doc.save(d / "J02.docx")
+    ROSTER.to_csv(d / "informants.csv", index=False, encoding="utf-8-sig")
+    return d
+
+
+def test_turns_sentences_and_offsets(folder):
+    names = dict(zip(ROSTER["name"], ROSTER["informant"]))
+    tr = interviews.read_transcript(folder / "R03.txt", ROSTER, names)
+    seg = interviews.segment(tr, ROSTER, Segmenter())
+    assert list(seg["speaker"].unique()) == ["访谈者", "受访者"]
+    assert seg["is_interviewer"].tolist() == [True, False, False, False, False, True, False, False]
+    # offsets point into the redacted, normalised text; timestamps and labels are not in segments
+    for r in seg.itertuples():
+        assert tr.text[r.start:r.end] == r.text
+        assert "00:00" not in r.text and not r.text.startswith(("访谈者", "受访者"))
+    assert seg.loc[1, "text"] == "二十多年了。"
+    assert "楼道灯坏了也没人修!" in seg["text"].tolist()  # continuation line belongs to the turn; ！ normalised
+    assert seg["turn"].tolist()[:4] == [1, 2, 2, 2]
+    assert seg.loc[2, "tokens"] and all(isinstance(t, str) for t in seg.loc[2, "tokens"])
+
+
+def test_redaction_replaces_personal_data_and_counts_it(folder):
+    names = dict(zip(ROSTER["name"], ROSTER["informant"]))
+    tr = interviews.read_transcript(folder / "R03.txt", ROSTER, names)
+    for secret in ("13812345678", ID, "wang@example.com", "李建国"):
+        assert secret not in tr.text
+    assert "[电话]" in tr.text and "[身份证号]" in tr.text and "[邮箱]" in tr.text and "[姓名:G1]" in tr.text
+    kinds = sorted(k for k, _, _ in tr.redactions)
+    assert kinds == ["email", "id_number", "mobile", "name"]
+    for kind, a, b in tr.redactions:  # positions point at the placeholders in the text
+        assert tr.text[a:b].startswith("[")
+    # an 18-digit number with a wrong check digit is not an ID number
+    wrong = ID[:-1] + ("0" if ID[-1] != "0" else "1")
+    text, placed = interviews.redact_text("编号" + wrong, {})
+    assert wrong in text and not placed
+
+
+def test_front_matter_gbk_docx_and_field_note(folder):
+    g1 = interviews.read_transcript(folder / "g1.md", ROSTER)
+    assert g1.informant == "G1" and g1.meta["date"].isoformat() == "2024-05-20" and g1.text.startswith("问:")
+    s01 = interviews.read_transcript(folder / "S01.txt", ROSTER, {"赵敏": "S01"})
+    assert s01.encoding == "gb18030" and "[姓名:S01]主持" in s01.text
+    seg = interviews.segment(s01, ROSTER, None)
+    assert set(seg["speaker"]) == {"S01"} and not seg["is_interviewer"].any() and len(seg) == 2
+    j02 = interviews.read_transcript(folder / "J02.docx", ROSTER)
+    seg = interviews.segment(j02, ROSTER, None)
+    assert seg["speaker"].tolist() == ["J02", "访谈员", "J02"] and seg["is_interviewer"].tolist() == [False, True, False]
+
+
+def test_unknown_informant_is_an_error(folder):
+    (folder / "X9.txt").write_text("受访者：你好", encoding="utf-8")
+    with pytest.raises(InputError, match=r"X9.txt.*informant 'X9' is not in the roster"):
+        interviews.read_transcript(folder / "X9.txt", ROSTER)
+
+
+def test_stage_writes_no_personal_data(folder, tmp_path):
+    study = tmp_path / "s.yaml"
+    (tmp_path / "raw.csv").write_text("序号,提交答卷时间,所用时间\n", encoding="utf-8")
+    study.write_text(f"name: iv\nquestionnaire: {QUESTIONNAIRE}\nsurvey: {{files: [raw.csv]}}\n"
+                     "interviews: {dir: transcripts, roster: transcripts/informants.csv}\noutputs: out/iv\n",
+                     encoding="utf-8")
+    log = interviews.run(Study(study))
+    assert log["documents"] == 4 and log["informants"] == 4
+    assert log["redactions"] == {"email": 1, "id_number": 1, "mobile": 1, "name": 2}
+    out = tmp_path / "out" / "iv" / "interviews"
+    seg = pd.read_parquet(out / "segments.parquet")
+    assert {"segment_id", "informant", "role", "speaker", "is_interviewer", "start", "end", "text", "tokens"} <= set(seg.columns)
+    assert seg["segment_id"].is_unique
+    blob = b"".join(p.read_bytes() for p in out.iterdir())
+    for secret in ["13812345678", ID, "wang@example.com"] + ROSTER["name"].tolist():
+        assert secret.encode() not in blob, secret
+    red = pd.read_csv(out / "redactions.csv", encoding="utf-8-sig")
+    assert list(red.columns) == ["document", "informant", "kind", "start", "end"]
