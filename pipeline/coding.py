@@ -1,0 +1,164 @@
+"""Codebooks (``coding_schemes/*.yaml``) and rule-based coding of interview segments.
+
+A codebook is hierarchical (theme → code) with zh/en labels, a definition, inclusion and
+exclusion notes and rules: literal ``keywords``, ``regex`` patterns, ``exclude_patterns`` that
+veto a segment, and a negation window (``不``, ``没有``, ``不存在``… within N characters before a
+match cancel it). Every coding keeps its evidence: which rule matched which characters.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .questionnaire import Label, _check_id, read_yaml, validate_model
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Negation(_Strict):
+    window: int = Field(default=6, ge=0, le=50)
+    cues: list[str] = Field(default_factory=lambda: ["不", "没", "没有", "并不", "不是", "不存在", "倒不是", "谈不上"])
+    # cues after a match that deny it ("资金倒不是问题"), looked for up to `window` characters after
+    post_cues: list[str] = Field(default_factory=lambda: ["倒不是问题", "不是问题", "没问题", "不成问题", "不是主要"])
+
+
+class Code(_Strict):
+    id: str
+    label: Label
+    definition: str = ""
+    include: str = ""
+    exclude: str = ""
+    keywords: list[str] = Field(default_factory=list)
+    regex: list[str] = Field(default_factory=list)
+    exclude_patterns: list[str] = Field(default_factory=list)
+    negation: bool = True
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        return _check_id(v)
+
+    @field_validator("regex", "exclude_patterns")
+    @classmethod
+    def _compiles(cls, v: list[str]) -> list[str]:
+        for p in v:
+            try:
+                re.compile(p)
+            except re.error as e:
+                raise ValueError(f"pattern '{p}' is not a valid regular expression ({e})") from None
+        return v
+
+
+class Theme(_Strict):
+    id: str
+    label: Label
+    codes: list[Code]
+
+
+class Codebook(_Strict):
+    id: str
+    title: Label
+    version: str | int = 1
+    negation: Negation = Field(default_factory=Negation)
+    themes: list[Theme]
+
+    @model_validator(mode="after")
+    def _unique(self) -> "Codebook":
+        ids = [c.id for t in self.themes for c in t.codes]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"code ids repeat: {dup}")
+        return self
+
+    @cached_property
+    def codes(self) -> dict[str, tuple[Theme, Code]]:
+        return {c.id: (t, c) for t in self.themes for c in t.codes}
+
+    def table(self) -> pd.DataFrame:
+        """The codebook as a table: theme, code, labels, definition, rule counts."""
+        return pd.DataFrame([{"theme": t.id, "theme_zh": t.label.zh, "code": c.id, "label_zh": c.label.zh,
+                              "label_en": c.label.en, "definition": c.definition, "n_keywords": len(c.keywords),
+                              "n_regex": len(c.regex)} for t in self.themes for c in t.codes])
+
+
+def load_codebook(path: str | Path) -> Codebook:
+    path = Path(path)
+    return validate_model(Codebook, read_yaml(path), path)
+
+
+def _nfkc(s: str) -> str:
+    return unicodedata.normalize("NFKC", s)
+
+
+class Coder:
+    """Applies a codebook's rules to text; compiled once."""
+
+    def __init__(self, codebook: Codebook) -> None:
+        self.codebook = codebook
+        neg = codebook.negation
+        self._neg = re.compile("|".join(re.escape(_nfkc(c)) for c in sorted(neg.cues, key=len, reverse=True))) \
+            if neg.cues else None
+        self._window = neg.window
+        self._post = re.compile("|".join(re.escape(_nfkc(c)) for c in sorted(neg.post_cues, key=len, reverse=True))) \
+            if neg.post_cues else None
+        self._rules: list[tuple[str, list[tuple[str, re.Pattern]], list[re.Pattern], bool]] = []
+        for _, code in codebook.codes.values():
+            rules = [(f"keyword:{k}", re.compile(re.escape(_nfkc(k)))) for k in code.keywords]
+            rules += [(f"regex:{p}", re.compile(_nfkc(p))) for p in code.regex]
+            excl = [re.compile(_nfkc(p)) for p in code.exclude_patterns]
+            self._rules.append((code.id, rules, excl, code.negation))
+
+    def _negated(self, text: str, start: int, end: int) -> bool:
+        if self._window == 0:
+            return False
+        # a clause break between the cue and the match ends the negation
+        before = re.split(r"[,，。;；!?！？]", text[max(0, start - self._window):start])[-1]
+        if self._neg is not None and self._neg.search(before):
+            return True
+        after = re.split(r"[,，。;；!?！？]", text[end:end + self._window + 2])[0]
+        return bool(self._post is not None and self._post.search(after))
+
+    def code_text(self, text: str) -> list[dict]:
+        """Codings of one text: code, start, end (of the first match), rule, evidence."""
+        out = []
+        for code_id, rules, excl, use_neg in self._rules:
+            if any(p.search(text) for p in excl):
+                continue
+            hits = []
+            for name, pat in rules:
+                for m in pat.finditer(text):
+                    if m.end() == m.start():
+                        continue
+                    if use_neg and self._negated(text, m.start(), m.end()):
+                        continue
+                    hits.append((m.start(), m.end(), name, m.group(0)))
+            if hits:
+                hits.sort(key=lambda h: (h[0], h[0] - h[1]))  # earliest, then longest
+                out.append({"code": code_id, "match_start": hits[0][0], "match_end": hits[0][1],
+                            "rule": hits[0][2], "evidence": "; ".join(sorted({h[3] for h in hits})),
+                            "n_matches": len(hits)})
+        return out
+
+    def code_segments(self, segments: pd.DataFrame) -> pd.DataFrame:
+        """One row per (segment, code), interviewer segments left out. Offsets are the segment's
+        (``start``, ``end``) in the document; ``match_start``/``match_end`` locate the evidence."""
+        rows = []
+        for s in segments.itertuples(index=False):
+            if s.is_interviewer:
+                continue
+            for c in self.code_text(s.text):
+                rows.append({"segment_id": s.segment_id, "document": s.document, "informant": s.informant,
+                             "role": s.role, "code": c["code"], "start": s.start, "end": s.end,
+                             "match_start": s.start + c["match_start"], "match_end": s.start + c["match_end"],
+                             "rule": c["rule"], "evidence": c["evidence"], "n_matches": c["n_matches"]})
+        cols = ["segment_id", "document", "informant", "role", "code", "start", "end", "match_start", "match_end",
+                "rule", "evidence", "n_matches"]
+        return pd.DataFrame(rows, columns=cols)

@@ -1,0 +1,70 @@
+"""Codebook validation and rule-based coding with evidence, exclusions and negation."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import yaml
+
+from pipeline.coding import Coder, load_codebook
+from pipeline.errors import InputError
+
+BOOK = {
+    "id": "t", "title": {"zh": "测试"},
+    "negation": {"window": 6, "cues": ["不", "没有", "倒不是", "不存在"]},
+    "themes": [{"id": "problems", "label": {"zh": "问题", "en": "Problems"}, "codes": [
+        {"id": "funding_pressure", "label": {"zh": "资金压力", "en": "Funding pressure"},
+         "keywords": ["资金缺口", "资金"], "regex": ["财政.{0,4}补贴.{0,4}(不够|不足)"],
+         "exclude_patterns": ["资金.{0,3}(到位|充足)"]},
+        {"id": "weak_coordination", "label": {"zh": "协调不畅", "en": "Weak coordination"},
+         "keywords": ["推诿", "协调难"], "negation": False},
+    ]}],
+}
+
+
+def book(tmp_path, data=BOOK):
+    p = tmp_path / "book.yaml"
+    p.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return load_codebook(p)
+
+
+def test_codes_with_evidence(tmp_path):
+    c = Coder(book(tmp_path))
+    got = {r["code"]: r for r in c.code_text("财政补贴远远不够，还有资金缺口；部门之间互相推诿。")}
+    assert set(got) == {"funding_pressure", "weak_coordination"}
+    assert got["funding_pressure"]["rule"].startswith("regex:") and got["funding_pressure"]["match_start"] == 0
+    assert got["funding_pressure"]["evidence"] == "财政补贴远远不够; 资金; 资金缺口"
+    assert got["weak_coordination"]["evidence"] == "推诿"
+
+
+@pytest.mark.parametrize("text, codes", [
+    ("资金倒不是问题。", set()),                       # a denial after the match ("X 倒不是问题")
+    ("倒不是资金的事，主要是协调难。", {"weak_coordination"}),  # cue before the keyword: negated
+    ("资金已经到位了。", set()),                       # exclusion pattern vetoes the segment
+    ("没有推诿。", {"weak_coordination"}),              # negation switched off for this code
+    ("不存在推诿，但资金紧张。", {"funding_pressure", "weak_coordination"}),
+    ("不是说不行，资金缺口很大。", {"funding_pressure"}),  # a clause break ends the negation
+])
+def test_negation_and_exclusions(tmp_path, text, codes):
+    c = Coder(book(tmp_path))
+    assert {r["code"] for r in c.code_text(text)} == codes
+
+
+def test_segments_skip_the_interviewer(tmp_path):
+    segs = pd.DataFrame({"segment_id": ["a", "b"], "document": ["d", "d"], "informant": ["R1", "R1"],
+                         "role": ["resident", "resident"], "is_interviewer": [True, False],
+                         "start": [0, 10], "end": [8, 18], "text": ["资金缺口大吗", "资金缺口很大"]})
+    out = Coder(book(tmp_path)).code_segments(segs)
+    assert out["segment_id"].tolist() == ["b"]
+    assert (out["match_start"].item(), out["match_end"].item()) == (10, 14)
+
+
+def test_codebook_errors_name_the_key(tmp_path):
+    bad = yaml.safe_load(yaml.safe_dump(BOOK))
+    bad["themes"][0]["codes"][0]["regex"] = ["财政(补贴"]
+    with pytest.raises(InputError, match=r"themes\[0\] \(id: problems\)\.codes\[0\] \(id: funding_pressure\)\.regex.*not a valid regular expression"):
+        book(tmp_path, bad)
+    bad = yaml.safe_load(yaml.safe_dump(BOOK))
+    bad["themes"][0]["codes"][1]["id"] = "funding_pressure"
+    with pytest.raises(InputError, match="code ids repeat"):
+        book(tmp_path, bad)
