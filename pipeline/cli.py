@@ -15,8 +15,9 @@ STAGES = {
     "clean": "apply the quality rules; write clean/responses.parquet, exclusions.csv, cleaning_log.json",
     "stats": "reliability, validity, satisfaction index, IPA, participation, priorities → stats/*.csv",
     "interviews": "read, redact and segment the transcripts → interviews/segments.parquet",
+    "code": "apply the codebook to the segments → coding/codings.parquet, frequencies, quotes",
 }
-ORDER = ["ingest", "clean", "stats", "interviews"]
+ORDER = ["ingest", "clean", "stats", "interviews", "code"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,6 +58,13 @@ def _run_stage(name: str, study, quiet: bool) -> None:
         if not quiet:
             print(f"interviews: {log['documents']} transcripts, {log['informants']} informants, {log['segments']} segments "
                   f"({log['interviewer_segments']} by the interviewer); redacted: {log['redactions'] or 'nothing'}")
+    elif name == "code":
+        from . import coding
+
+        log = coding.run(study)
+        if not quiet:
+            print(f"code: {log['codings']} codings on {log['coded_segments']} of {log['segments']} segments; "
+                  f"{log['codes_used']} of {log['codes_in_codebook']} codes used")
     elif name == "stats":
         from .stats import stage
 
@@ -79,7 +87,9 @@ def main(argv: list[str] | None = None) -> int:
         study = Study(args.study)
         stages = ORDER if args.stage == "run" else [args.stage]
         if args.stage == "run" and study.config.interviews is None:
-            stages = [s for s in stages if s != "interviews"]
+            stages = [s for s in stages if s not in ("interviews", "code")]
+        elif args.stage == "run" and not study.config.coding_scheme:
+            stages = [s for s in stages if s != "code"]
         for s in stages:
             _run_stage(s, study, args.quiet)
     except InputError as e:

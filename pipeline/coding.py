@@ -162,3 +162,71 @@ class Coder:
         cols = ["segment_id", "document", "informant", "role", "code", "start", "end", "match_start", "match_end",
                 "rule", "evidence", "n_matches"]
         return pd.DataFrame(rows, columns=cols)
+
+
+# ---- the coding stage ------------------------------------------------------------------------
+
+def _quote_rank(df: pd.DataFrame) -> pd.DataFrame:
+    """Order candidate quotes: more rule matches first, then a readable length (15–80 characters
+    preferred), then document order — deterministic."""
+    length = (df["end"] - df["start"]).astype(int)
+    penalty = (length < 15) * (15 - length) + (length > 80) * (length - 80)
+    return df.assign(_pen=penalty).sort_values(["n_matches", "_pen", "document", "start"],
+                                               ascending=[False, True, True, True], kind="stable")
+
+
+def summarise(codings: pd.DataFrame, segments: pd.DataFrame, book: Codebook) -> dict[str, pd.DataFrame]:
+    """Frequencies by role and informant, co-occurrence, framework matrix and exemplar quotes."""
+    labels = {cid: c.label.zh for cid, (_, c) in book.codes.items()}
+    speaking = segments[~segments["is_interviewer"]]
+    informants_by_role = speaking.groupby("role")["informant"].nunique()
+    by_role = (codings.groupby(["code", "role"])
+               .agg(segments=("segment_id", "nunique"), informants=("informant", "nunique")).reset_index())
+    by_role["informants_in_role"] = by_role["role"].map(informants_by_role).astype(int)
+    by_role["pct_informants"] = 100 * by_role["informants"] / by_role["informants_in_role"]
+    by_role.insert(1, "label_zh", by_role["code"].map(labels))
+    by_informant = (codings.groupby(["informant", "role", "code"])
+                    .agg(segments=("segment_id", "nunique")).reset_index())
+    seg_codes = codings[["segment_id", "code"]].drop_duplicates()
+    pairs = seg_codes.merge(seg_codes, on="segment_id")
+    pairs = pairs[pairs["code_x"] < pairs["code_y"]]
+    co = (pairs.groupby(["code_x", "code_y"]).size().rename("segments").reset_index()
+          .rename(columns={"code_x": "code_a", "code_y": "code_b"}))
+    text = segments.set_index("segment_id")["text"]
+    ranked = _quote_rank(codings)
+    best = ranked.drop_duplicates(["informant", "code"])
+    framework = best.assign(quote=best["segment_id"].map(text))[["informant", "role", "code", "segment_id", "quote"]]
+    framework = framework.sort_values(["informant", "code"], kind="stable").reset_index(drop=True)
+    exemplars = (ranked.drop_duplicates(["code", "informant"]).groupby("code", sort=True).head(5)
+                 .assign(quote=lambda d: d["segment_id"].map(text)))
+    exemplars["rank"] = exemplars.groupby("code").cumcount() + 1
+    exemplars = exemplars[["code", "rank", "informant", "role", "segment_id", "quote", "evidence"]]
+    exemplars.insert(1, "label_zh", exemplars["code"].map(labels))
+    return {"code_by_role": by_role, "code_by_informant": by_informant, "cooccurrence": co,
+            "framework_matrix": framework, "exemplar_quotes": exemplars.reset_index(drop=True)}
+
+
+def run(study) -> dict:
+    """The coding stage: codebook rules over interviews/segments.parquet → coding/."""
+    from .errors import InputError
+    from .stage import stage_output, write_csv, write_json
+
+    if not study.config.coding_scheme:
+        raise InputError("the study names no coding_scheme", file=study.path, key="coding_scheme")
+    book_path = study.resolve(study.config.coding_scheme)
+    book = load_codebook(book_path)
+    src = study.stage_dir("interviews") / "segments.parquet"
+    segments = pd.read_parquet(src)
+    codings = Coder(book).code_segments(segments)
+    tables = summarise(codings, segments, book)
+    log = {"segments": int((~segments["is_interviewer"]).sum()), "codings": int(len(codings)),
+           "coded_segments": int(codings["segment_id"].nunique()), "codes_used": int(codings["code"].nunique()),
+           "codes_in_codebook": len(book.codes)}
+    with stage_output(study.stage_dir("coding"), inputs=[src], configs=study.config_files() + [book_path],
+                      seed=study.config.seed, stage="coding", base=study.dir) as tmp:
+        codings.to_parquet(tmp / "codings.parquet", index=False)
+        write_csv(book.table(), tmp / "codebook.csv")
+        for name, t in tables.items():
+            write_csv(t, tmp / f"{name}.csv")
+        write_json(log, tmp / "coding_log.json")
+    return log

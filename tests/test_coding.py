@@ -68,3 +68,28 @@ def test_codebook_errors_name_the_key(tmp_path):
     bad["themes"][0]["codes"][1]["id"] = "funding_pressure"
     with pytest.raises(InputError, match="code ids repeat"):
         book(tmp_path, bad)
+
+
+def test_summaries_count_segments_and_informants(tmp_path):
+    from pipeline.coding import summarise
+
+    segs = pd.DataFrame({
+        "segment_id": ["a1", "a2", "b1", "b2", "c1"], "document": ["A", "A", "B", "B", "C"],
+        "informant": ["R1", "R1", "R2", "R2", "G1"], "role": ["resident", "resident", "resident", "resident", "street_office"],
+        "is_interviewer": [False, False, False, True, False], "start": [0, 20, 0, 30, 0], "end": [18, 40, 25, 50, 30],
+        "text": ["资金缺口很大，互相推诿", "还是资金缺口", "资金缺口大", "资金缺口大吗", "协调难，资金缺口也大"]})
+    b = book(tmp_path)
+    codings = Coder(b).code_segments(segs)
+    t = summarise(codings, segs, b)
+    by_role = t["code_by_role"].set_index(["code", "role"])
+    assert by_role.loc[("funding_pressure", "resident"), ["segments", "informants", "informants_in_role"]].tolist() == [3, 2, 2]
+    assert by_role.loc[("funding_pressure", "resident"), "pct_informants"] == 100
+    assert by_role.loc[("weak_coordination", "street_office"), "informants"] == 1
+    co = t["cooccurrence"].set_index(["code_a", "code_b"])["segments"]
+    assert co[("funding_pressure", "weak_coordination")] == 2  # a1 and c1
+    fm = t["framework_matrix"].set_index(["informant", "code"])["quote"]
+    assert fm[("R1", "funding_pressure")] == "资金缺口很大，互相推诿"  # two matches beat one
+    ex = t["exemplar_quotes"]
+    # one quote per informant; equal matches and readable lengths: document order
+    assert ex[ex["code"] == "funding_pressure"]["informant"].tolist() == ["R1", "R2", "G1"]
+    assert ex[ex["code"] == "funding_pressure"]["rank"].tolist() == [1, 2, 3]
