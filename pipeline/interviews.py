@@ -129,8 +129,15 @@ def read_transcript(path: str | Path, roster: pd.DataFrame, names: dict[str, str
     return Transcript(path.name, informant, text, meta, enc, placed)
 
 
+def interviewer_labels(roster: pd.DataFrame) -> set[str]:
+    """Generic interviewer labels plus the roster's ``interviewer`` column (e.g. initials LXW)."""
+    extra = set(roster["interviewer"].dropna().astype(str)) - {""} if "interviewer" in roster.columns else set()
+    return INTERVIEWER_LABELS | extra
+
+
 def _label_pattern(roster: pd.DataFrame) -> re.Pattern:
-    labels = sorted(INTERVIEWER_LABELS | RESPONDENT_LABELS | set(roster["informant"].astype(str)), key=len, reverse=True)
+    labels = sorted(interviewer_labels(roster) | RESPONDENT_LABELS | set(roster["informant"].astype(str)),
+                    key=len, reverse=True)
     alt = "|".join(re.escape(x) for x in labels)
     return re.compile(rf"^(?:{_TIMESTAMP.pattern})?\s*(?P<label>{alt}|[A-Z]{{1,2}}\d{{1,3}}|\[姓名:[^\]]+\])\s*:\s*")
 
@@ -196,11 +203,12 @@ def sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
 def segment(tr: Transcript, roster: pd.DataFrame, seg) -> pd.DataFrame:
     """One row per sentence of every turn, with the roster's case attributes."""
     label_re = _label_pattern(roster)
+    asking = interviewer_labels(roster)
     rows = []
     case = roster.set_index("informant").loc[tr.informant]
     for t_i, t in enumerate(turns(tr.text, label_re)):
         speaker = t["speaker"] or tr.informant
-        interviewer = speaker in INTERVIEWER_LABELS
+        interviewer = speaker in asking
         for s_i, (a, b) in enumerate(sentences(tr.text, t["start"], t["end"])):
             text = tr.text[a:b]
             rows.append({"segment_id": f"{tr.informant}-{t_i + 1:03d}-{s_i + 1:02d}", "document": tr.document,

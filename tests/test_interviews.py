@@ -124,3 +124,28 @@ def test_stage_writes_no_personal_data(folder, tmp_path):
         assert secret.encode() not in blob, secret
     red = pd.read_csv(out / "redactions.csv", encoding="utf-8-sig")
     assert list(red.columns) == ["document", "informant", "kind", "start", "end"]
+
+
+def test_demo_transcripts(tmp_path):
+    from .conftest import ROOT
+
+    demo = ROOT / "examples" / "demo"
+    roster = interviews.read_roster(demo / "transcripts" / "informants.csv")
+    study = tmp_path / "s.yaml"
+    study.write_text(f"name: iv\nquestionnaire: {QUESTIONNAIRE}\nsurvey: {{files: [{demo / 'raw' / 'households.csv'}]}}\n"
+                     f"interviews: {{dir: {demo / 'transcripts'}, roster: {demo / 'transcripts' / 'informants.csv'}}}\n"
+                     "outputs: out/iv\n", encoding="utf-8")
+    log = interviews.run(Study(study))
+    assert log["documents"] == 24 == log["informants"]  # README.md in the folder is not a transcript
+    assert log["redactions"]["mobile"] == 4 and log["redactions"]["id_number"] == 1 and log["redactions"]["email"] == 2
+    out = tmp_path / "out" / "iv" / "interviews"
+    seg = pd.read_parquet(out / "segments.parquet")
+    per = seg.groupby("informant")["is_interviewer"].any()
+    assert not per["S01"] and per.drop("S01").all()  # the field note has no interviewer; every interview has
+    assert set(seg["role"]) == set(roster["role"])
+    blob = b"".join(p.read_bytes() for p in out.iterdir())
+    for name in roster["name"]:
+        assert name.encode() not in blob, name
+    docs = pd.read_parquet(out / "documents.parquet").set_index("document")["text"]
+    for r in seg.sample(50, random_state=0).itertuples():
+        assert docs[r.document][r.start:r.end] == r.text
