@@ -16,13 +16,13 @@ QUESTIONNAIRE_FILES := $(wildcard questionnaires/*.yaml)
 
 DEMO_RAW := examples/demo/raw/survey_by_text.xlsx examples/demo/raw/survey_by_code.xlsx
 
-.PHONY: help venv demo all test bench clean lock ingest clean-stage stats interviews
+.PHONY: help venv demo all test bench clean lock ingest clean-stage stats interviews code
 
 help:  ## list the targets
 	@echo "make demo                     install (first time) and run the whole pipeline on the bundled demo study"
 	@echo "make test                     run the test suite"
 	@echo "make all STUDY=path/study.yaml  run the pipeline on your study (outputs/<name>/)"
-	@echo "make ingest|clean-stage|stats|interviews STUDY=...  run one stage (and what it needs)"
+	@echo "make ingest|clean-stage|stats|interviews|code STUDY=...  run one stage (and what it needs)"
 	@echo "make bench                    benchmarks (ingest+clean at 50k rows xlsx and 1M rows csv)"
 	@echo "make lock                     re-pin requirements.lock from the current environment"
 	@echo "make clean                    delete outputs/ and generated demo exports (keeps .venv)"
@@ -57,10 +57,15 @@ TRANSCRIPTS := $(if $(INTERVIEW_DIR),$(wildcard $(dir $(STUDY))$(INTERVIEW_DIR)*
 $(OUT)/interviews/segments.parquet: $(STUDY) $(CODE) $(TRANSCRIPTS) $(wildcard coding_schemes/*.txt) $(STAMP)
 	$(PY) -m pipeline interviews --study $(STUDY)
 
+CODING_SCHEME := $(shell sed -n 's/^coding_scheme:[[:space:]]*\([^[:space:]#]*\).*/\1/p' $(STUDY) 2>/dev/null)
+$(OUT)/coding/codings.parquet: $(OUT)/interviews/segments.parquet $(if $(CODING_SCHEME),$(dir $(STUDY))$(CODING_SCHEME))
+	$(PY) -m pipeline code --study $(STUDY)
+
 stats: $(OUT)/stats/manifest.json
 interviews: $(OUT)/interviews/segments.parquet
+code: $(OUT)/coding/codings.parquet
 
-all: $(OUT)/stats/manifest.json $(if $(INTERVIEW_DIR),$(OUT)/interviews/segments.parquet)  ## the whole pipeline for STUDY
+all: $(OUT)/stats/manifest.json $(if $(INTERVIEW_DIR),$(OUT)/interviews/segments.parquet) $(if $(and $(INTERVIEW_DIR),$(CODING_SCHEME)),$(OUT)/coding/codings.parquet)  ## the whole pipeline for STUDY
 
 demo:
 	@$(MAKE) --no-print-directory all STUDY=examples/demo/study.yaml

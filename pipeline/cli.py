@@ -74,7 +74,8 @@ def _run_stage(name: str, study, quiet: bool) -> None:
             for table, why in log["skipped"].items():
                 print(f"  skipped {table}: {why}")
     if not quiet:
-        print(f"{name}: done in {time.perf_counter() - t0:.2f} s → {study.stage_dir(name)}")
+        folder = {"code": "coding"}.get(name, name)
+        print(f"{name}: done in {time.perf_counter() - t0:.2f} s → {study.stage_dir(folder)}")
 
 
 def main(argv: list[str] | None = None) -> int:
