@@ -7,9 +7,11 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
 STUDY ?= examples/demo/study.yaml
-NAME := $(shell sed -n 's/^name:[[:space:]]*\([^[:space:]#]*\).*/\1/p' $(STUDY) 2>/dev/null)
+# the value of a key at the start of a line of the study file (block-style YAML, unquoted values)
+study_key = $(shell sed -n 's/^$(1):[[:space:]]*\([^[:space:]#]*\).*/\1/p' $(STUDY) 2>/dev/null)
+NAME := $(call study_key,name)
 # where the stages write: the study's `outputs:` (relative to the study file) or outputs/<name>
-OUTPUTS := $(shell sed -n 's/^outputs:[[:space:]]*\([^[:space:]#]*\).*/\1/p' $(STUDY) 2>/dev/null)
+OUTPUTS := $(call study_key,outputs)
 OUT := $(if $(OUTPUTS),$(dir $(STUDY))$(OUTPUTS),outputs/$(NAME))
 CODE := $(shell find pipeline -name '*.py' 2>/dev/null)
 QUESTIONNAIRE_FILES := $(wildcard questionnaires/*.yaml)
@@ -52,12 +54,12 @@ $(OUT)/stats/manifest.json: $(OUT)/clean/responses.parquet
 	$(PY) -m pipeline stats --study $(STUDY)
 
 # interviews: only for studies with an `interviews:` section (block style, `  dir:` under it)
-INTERVIEW_DIR := $(shell sed -n 's/^  dir:[[:space:]]*\([^[:space:]#]*\).*/\1/p' $(STUDY) 2>/dev/null)
+INTERVIEW_DIR := $(call study_key,  dir)
 TRANSCRIPTS := $(if $(INTERVIEW_DIR),$(wildcard $(dir $(STUDY))$(INTERVIEW_DIR)*))
 $(OUT)/interviews/segments.parquet: $(STUDY) $(CODE) $(TRANSCRIPTS) $(wildcard coding_schemes/*.txt) $(STAMP)
 	$(PY) -m pipeline interviews --study $(STUDY)
 
-CODING_SCHEME := $(shell sed -n 's/^coding_scheme:[[:space:]]*\([^[:space:]#]*\).*/\1/p' $(STUDY) 2>/dev/null)
+CODING_SCHEME := $(call study_key,coding_scheme)
 $(OUT)/coding/codings.parquet: $(OUT)/interviews/segments.parquet $(if $(CODING_SCHEME),$(dir $(STUDY))$(CODING_SCHEME))
 	$(PY) -m pipeline code --study $(STUDY)
 

@@ -22,36 +22,32 @@ def item_columns(df: pd.DataFrame) -> list[str]:
     return [c for c in df.columns if c not in NON_ITEM]
 
 
-def _series(mask: np.ndarray | pd.Series, detail) -> pd.Series:
-    mask = np.asarray(mask, dtype=bool)
-    idx = np.flatnonzero(mask)
-    if isinstance(detail, str):
-        return pd.Series([detail] * len(idx), index=idx, dtype=object)
-    return pd.Series(np.asarray(detail, dtype=object)[idx] if len(detail) == len(mask) else detail, index=idx, dtype=object)
+def _flags(mask, detail=lambda i: "") -> pd.Series:
+    """Flagged row positions → detail text, ``detail(i)`` formatted for flagged rows only."""
+    idx = np.flatnonzero(np.asarray(mask, dtype=bool))
+    return pd.Series([detail(i) for i in idx], index=idx, dtype=object)
 
 
 def rule_duplicate_id(df: pd.DataFrame) -> pd.Series:
     ids = df["respondent"]
     dup = (ids.duplicated(keep="first") & ids.notna()).to_numpy()
     first_row = df.groupby("respondent", sort=False)["source_row"].transform("first").to_numpy()
-    return _series(dup, np.array([f"same respondent id as file row {r}" for r in first_row], dtype=object) if dup.any() else "")
+    return _flags(dup, lambda i: f"same respondent id as file row {first_row[i]}")
 
 
 def rule_duplicate_answers(df: pd.DataFrame, cols: list[str]) -> pd.Series:
     h = pd.util.hash_pandas_object(df[cols], index=False).to_numpy()
     dup = pd.Series(h).duplicated(keep="first").to_numpy()
     if not dup.any():
-        return _series(dup, "")
+        return _flags(dup)
     first = pd.Series(np.arange(len(h))).groupby(h).transform("first").to_numpy()
     resp = df["respondent"].to_numpy()
-    detail = np.array([f"identical answers to respondent {resp[first[i]]}" if dup[i] else "" for i in range(len(h))], dtype=object) \
-        if len(h) < 200_000 else np.where(dup, "identical answers to an earlier respondent", "")
-    return _series(dup, detail)
+    return _flags(dup, lambda i: f"identical answers to respondent {resp[first[i]]}")
 
 
 def rule_duplicate_ip(df: pd.DataFrame, window_min: float) -> pd.Series:
     if "ip_hash" not in df or "submitted_at" not in df:
-        return _series(np.zeros(len(df), bool), "")
+        return _flags(np.zeros(len(df), bool))
     ok = (df["ip_hash"].notna() & df["submitted_at"].notna()).to_numpy()
     d = pd.DataFrame({"ip": df["ip_hash"].to_numpy()[ok], "t": df["submitted_at"].to_numpy()[ok],
                       "pos": np.flatnonzero(ok)}).sort_values(["ip", "t", "pos"], kind="stable")
@@ -65,13 +61,13 @@ def rule_duplicate_ip(df: pd.DataFrame, window_min: float) -> pd.Series:
     mask[pos] = True
     detail[pos] = [f"same IP as respondent {p}, {g:.1f} min earlier (window {window_min:g} min)"
                    for p, g in zip(prev[hit], gap[hit])]
-    return _series(mask, detail)
+    return _flags(mask, detail.__getitem__)
 
 
 def rule_speeder(df: pd.DataFrame, min_seconds: float | None, median_fraction: float | None) -> tuple[pd.Series, dict]:
     info: dict = {}
     if "duration_s" not in df:
-        return _series(np.zeros(len(df), bool), ""), {"note": "no duration column in the export"}
+        return _flags(np.zeros(len(df), bool)), {"note": "no duration column in the export"}
     dur = df["duration_s"].astype("float64").to_numpy()
     limit = -np.inf
     parts = []
@@ -86,8 +82,7 @@ def rule_speeder(df: pd.DataFrame, min_seconds: float | None, median_fraction: f
             parts.append(f"{median_fraction:g} × median {med:g} s = {median_fraction * med:g} s")
     info["threshold_s"] = None if limit == -np.inf else limit
     mask = np.nan_to_num(dur, nan=np.inf) < limit
-    detail = np.array([f"duration {d:g} s below the limit ({'; '.join(parts)})" for d in dur], dtype=object) if mask.any() else ""
-    return _series(mask, detail), info
+    return _flags(mask, lambda i: f"duration {dur[i]:g} s below the limit ({'; '.join(parts)})"), info
 
 
 def rule_attention(df: pd.DataFrame, checks) -> pd.Series:
@@ -102,7 +97,7 @@ def rule_attention(df: pd.DataFrame, checks) -> pd.Series:
         for i in np.flatnonzero(fail):
             detail[i] = (detail[i] + "; " if detail[i] else "") + f"{a.item} = {vals[i]}, expected {'/'.join(map(str, a.passes))}"
         mask |= fail
-    return _series(mask, detail)
+    return _flags(mask, detail.__getitem__)
 
 
 def straightlining_blocks(q: Questionnaire) -> list:
@@ -122,7 +117,7 @@ def rule_straightlining(df: pd.DataFrame, q: Questionnaire) -> pd.Series:
     blocks = straightlining_blocks(q)
     n = len(df)
     if not blocks:
-        return _series(np.zeros(n, bool), "")
+        return _flags(np.zeros(n, bool))
     straight = np.zeros((n, len(blocks)), bool)
     eligible = np.zeros((n, len(blocks)), bool)
     value = np.zeros((n, len(blocks)))
@@ -137,12 +132,13 @@ def rule_straightlining(df: pd.DataFrame, q: Questionnaire) -> pd.Series:
     n_eligible = eligible.sum(axis=1)
     need = np.minimum(cfg.min_blocks, n_eligible)
     mask = (n_straight >= need) & (n_straight >= 1)
-    detail = np.full(n, "", dtype=object)
     names = [b for b, _ in blocks]
-    for i in np.flatnonzero(mask):
+
+    def detail(i: int) -> str:
         which = ", ".join(f"{names[j]}={value[i, j]:g}" for j in np.flatnonzero(straight[i]))
-        detail[i] = f"identical answers in {n_straight[i]} of {n_eligible[i]} matrix blocks ({which})"
-    return _series(mask, detail)
+        return f"identical answers in {n_straight[i]} of {n_eligible[i]} matrix blocks ({which})"
+
+    return _flags(mask, detail)
 
 
 def required_units(q: Questionnaire) -> list[str]:
@@ -167,13 +163,15 @@ def rule_incomplete(df: pd.DataFrame, missing: pd.DataFrame, q: Questionnaire) -
     denom = np.maximum(len(units) - skips, 1)
     share = 1 - blanks / denom
     mask = share < cfg.min_share - 1e-12
-    detail = np.array([f"answered {denom[i] - blanks[i]} of {denom[i]} required items ({share[i]:.0%}; minimum {cfg.min_share:.0%})"
-                       for i in range(n)], dtype=object) if mask.any() else np.full(n, "", dtype=object)
-    if "finished" in df:
-        unfinished = (df["finished"] == False).fillna(False).to_numpy(bool)  # noqa: E712
-        detail = np.where(unfinished & ~mask, "the platform marks the response as not finished", detail)
-        mask |= unfinished
-    return _series(mask, detail)
+    unfinished = ((df["finished"] == False).fillna(False).to_numpy(bool)  # noqa: E712
+                  if "finished" in df else np.zeros(n, bool))
+
+    def detail(i: int) -> str:
+        if not mask[i]:
+            return "the platform marks the response as not finished"
+        return f"answered {denom[i] - blanks[i]} of {denom[i]} required items ({share[i]:.0%}; minimum {cfg.min_share:.0%})"
+
+    return _flags(mask | unfinished, detail)
 
 
 def rule_out_of_range(df: pd.DataFrame, q: Questionnaire) -> pd.Series:
@@ -194,7 +192,7 @@ def rule_out_of_range(df: pd.DataFrame, q: Questionnaire) -> pd.Series:
             hi = "∞" if it.max is None else f"{it.max:g}"
             detail[i] = (detail[i] + "; " if detail[i] else "") + f"{it.id} = {v[i]:g} outside [{lo}, {hi}]"
         mask |= bad
-    return _series(mask, detail)
+    return _flags(mask, detail.__getitem__)
 
 
 def screen(df: pd.DataFrame, missing: pd.DataFrame, q: Questionnaire) -> tuple[dict[str, pd.Series], dict]:

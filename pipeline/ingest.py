@@ -167,35 +167,18 @@ def _fact(table: RawTable, c: Column, shown: str) -> tuple[dec.Cell, list[str]]:
 
 def _choice(q, item, col_id, column, plan, table, mode, shown, out, add_missing, redactions) -> None:
     cell, uniq = _fact(table, column, shown)
-    vals, kinds, others = dec.decode_choice(q, item, mode, cell, uniq)
+    vals, kinds, others, missing_labels = dec.decode_choice(q, item, mode, cell, uniq)
     others = _redact_rows(others, cell.codes, redactions)
     rows = np.take(vals, cell.codes)
     out[col_id] = dec.to_int_array(rows)
     kind_rows = np.take(kinds, cell.codes)
-    labels = None
-    if (kinds == dec.SCALE_MISSING).any():
-        lab = np.array([_missing_label(q, item, u) if k == dec.SCALE_MISSING else None for u, k in zip(uniq, kinds)], dtype=object)
-        labels = np.take(lab, cell.codes)
+    labels = np.take(missing_labels, cell.codes) if (kinds == dec.SCALE_MISSING).any() else None
     add_missing(col_id, kind_rows, labels)
     if any(o.other for o in q.options_of(item)) and item.type == "single":
         other_rows = dec.take_text(others, cell.codes)
         if plan.other is not None:
             other_rows = _merge_other(other_rows, table, plan.other, shown, mode, redactions)
         out[f"{col_id}_other"] = dec.str_series(other_rows)
-
-
-def _missing_label(q, item, u: str) -> str:
-    from .textnorm import canon
-
-    for o in q.missing_of(item):
-        if canon(o.label) == canon(u) or str(o.code) == u:
-            return o.label
-    sc = q.scales.get(item.scale) if item.scale else None
-    if sc:
-        for alias, target in sc.aliases.items():
-            if canon(alias) == canon(u):
-                return target
-    return u
 
 
 def _merge_other(rows, table: RawTable, col: Column, shown: str, mode: str, redactions: dict[str, int]):

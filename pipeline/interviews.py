@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import InputError
-from .privacy import PATTERNS, id_checksum_ok
+from .privacy import redact_spans
 
 INTERVIEWER_LABELS = {"访谈者", "访谈员", "采访者", "调研者", "调研员", "主持人", "访问员", "问", "Q", "I", "记者"}
 RESPONDENT_LABELS = {"受访者", "被访者", "答", "A", "回答"}
@@ -91,29 +91,8 @@ def normalise(text: str) -> str:
 
 
 def redact_text(text: str, names: dict[str, str]) -> tuple[str, list[tuple[str, int, int]]]:
-    """Replace personal data; return the new text and (kind, start, end) of each placeholder."""
-    spans: list[tuple[int, int, str, str]] = []  # start, end, kind, placeholder in the input text
-    for kind, placeholder, pat in PATTERNS:
-        for m in pat.finditer(text):
-            if kind == "id_number" and not id_checksum_ok(m.group(0)):
-                continue
-            spans.append((m.start(), m.end(), kind, placeholder))
-    for name, code in sorted(names.items(), key=lambda kv: -len(kv[0])):
-        for m in re.finditer(re.escape(name), text):
-            spans.append((m.start(), m.end(), "name", f"[姓名:{code}]" if code else "[姓名]"))
-    spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
-    out, placed, pos, shift = [], [], 0, 0
-    for start, end, kind, ph in spans:
-        if start < pos:  # overlaps a longer span already replaced
-            continue
-        out.append(text[pos:start])
-        new_start = start + shift
-        out.append(ph)
-        placed.append((kind, new_start, new_start + len(ph)))
-        shift += len(ph) - (end - start)
-        pos = end
-    out.append(text[pos:])
-    return "".join(out), placed
+    """Personal data and names replaced (:func:`pipeline.privacy.redact_spans`)."""
+    return redact_spans(text, names)
 
 
 def read_transcript(path: str | Path, roster: pd.DataFrame, names: dict[str, str] | None = None) -> Transcript:

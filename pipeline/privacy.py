@@ -30,17 +30,40 @@ def id_checksum_ok(s: str) -> bool:
     return _ID_CHECK[total % 11] == s[17].upper()
 
 
+def redact_spans(text: str, names: dict[str, str] | None = None) -> tuple[str, list[tuple[str, int, int]]]:
+    """Replace personal data, and names (name → informant code, '' for none) with ``[姓名:R03]``
+    or ``[姓名]``. Returns the new text and (kind, start, end) of each placeholder in it; where
+    two matches overlap, the earlier (then the longer) wins."""
+    spans: list[tuple[int, int, str, str]] = []  # start, end, kind, placeholder in the input text
+    for kind, placeholder, pat in PATTERNS:
+        for m in pat.finditer(text):
+            if kind == "id_number" and not id_checksum_ok(m.group(0)):
+                continue
+            spans.append((m.start(), m.end(), kind, placeholder))
+    for name, code in (names or {}).items():
+        for m in re.finditer(re.escape(name), text):
+            spans.append((m.start(), m.end(), "name", f"[姓名:{code}]" if code else "[姓名]"))
+    spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
+    out, placed, pos, shift = [], [], 0, 0
+    for start, end, kind, ph in spans:
+        if start < pos:  # overlaps a span already replaced
+            continue
+        out.append(text[pos:start])
+        out.append(ph)
+        placed.append((kind, start + shift, start + shift + len(ph)))
+        shift += len(ph) - (end - start)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out), placed
+
+
 def redact(text: str) -> tuple[str, dict[str, int]]:
     """Return the text with personal data replaced, and counts by kind."""
-    counts: dict[str, int] = {}
     if not text:
-        return text, counts
-    for kind, placeholder, pat in PATTERNS:
-        def _sub(m: re.Match, kind=kind, placeholder=placeholder) -> str:
-            if kind == "id_number" and not id_checksum_ok(m.group(0)):
-                return m.group(0)
-            counts[kind] = counts.get(kind, 0) + 1
-            return placeholder
-        text = pat.sub(_sub, text)
-    return text, counts
+        return text, {}
+    new, placed = redact_spans(text)
+    counts: dict[str, int] = {}
+    for kind, _, _ in placed:
+        counts[kind] = counts.get(kind, 0) + 1
+    return new, counts
 

@@ -96,12 +96,14 @@ def _lookup(q: Questionnaire, item: Item) -> tuple[dict[str, int], dict[int, str
 
 
 def decode_choice(q: Questionnaire, item: Item, mode: str, cell: Cell, uniq: list[str]):
-    """Single choice / likert: (codes Int64-able float array, kinds int8, other texts)."""
+    """Single choice / likert: (codes as floats, missing kinds, 'other' fill-ins, labels of
+    scale-missing answers such as 不清楚), one entry per distinct value."""
     by_label, by_code, missing_codes = _lookup(q, item)
     n = len(uniq)
     vals = np.full(n, np.nan)
     kinds = np.zeros(n, dtype=np.int8)
     others = np.full(n, None, dtype=object)
+    missing_labels = np.full(n, None, dtype=object)
     other_codes = {o.code for o in q.options_of(item) if o.other}
     for k, u in enumerate(uniq):
         if mode != "text":
@@ -132,6 +134,7 @@ def decode_choice(q: Questionnaire, item: Item, mode: str, cell: Cell, uniq: lis
                              column=cell.header, value=u)
         if code in missing_codes:
             kinds[k] = SCALE_MISSING
+            missing_labels[k] = by_code[code]
         else:
             vals[k] = code
         if other is not None:
@@ -139,7 +142,7 @@ def decode_choice(q: Questionnaire, item: Item, mode: str, cell: Cell, uniq: lis
                 raise InputError(f"fill-in text 〖…〗 given for an option of item '{item.id}' that is not an 'other' option",
                                  file=cell.file, row=cell.row_of(k), column=cell.header, value=u)
             others[k] = other
-    return vals, kinds, others
+    return vals, kinds, others, missing_labels
 
 
 def _preview(by_code: dict[int, str], mode: str) -> str:

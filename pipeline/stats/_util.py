@@ -54,11 +54,3 @@ def reverse_items(x: pd.DataFrame, reverse: Iterable[str], scale_min: float | No
     x[reverse] = lo + hi - x[reverse]
     return x
 
-
-def pairwise_cov(x: np.ndarray) -> np.ndarray:
-    """Covariance from pairwise-complete observations (R's cov(use="pairwise"))."""
-    return pd.DataFrame(x).cov().to_numpy()
-
-
-def pairwise_cor(x: np.ndarray) -> np.ndarray:
-    return pd.DataFrame(x).corr().to_numpy()
