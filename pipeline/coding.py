@@ -19,6 +19,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from .questionnaire import Label, _check_id, read_yaml, validate_model
 
 
+# Words that start with (or contain) a negation cue without negating what follows.
+PSEUDO_NEGATIONS = (
+    "不少", "不仅", "不光", "不但", "不断", "不管", "不论", "不停", "不久", "不过", "不然", "不得不", "不一定",
+    "不同", "不错", "不禁", "不只", "不外乎", "不如", "不用说", "不妨", "要不", "要不然", "差不多", "了不起",
+    "忍不住", "不知不觉", "没想到", "没准", "没多久", "没过多久", "没几天", "无论", "无障碍", "无非", "无数",
+    "毫无疑问", "无所谓", "不好意思",
+)
+_CLAUSE = r"[,，。;；!?！？:：]"
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -28,6 +38,8 @@ class Negation(_Strict):
     cues: list[str] = Field(default_factory=lambda: ["不", "没", "没有", "并不", "不是", "不存在", "倒不是", "谈不上"])
     # cues after a match that deny it ("资金倒不是问题"), looked for up to `window` characters after
     post_cues: list[str] = Field(default_factory=lambda: ["倒不是问题", "不是问题", "没问题", "不成问题", "不是主要"])
+    # words that begin with a cue but do not negate ("不少居民反映停车难"); a cue inside one is ignored
+    ignore: list[str] = Field(default_factory=lambda: list(PSEUDO_NEGATIONS))
 
 
 class Code(_Strict):
@@ -107,6 +119,8 @@ class Coder:
         self._neg = re.compile("|".join(re.escape(_nfkc(c)) for c in sorted(neg.cues, key=len, reverse=True))) \
             if neg.cues else None
         self._window = neg.window
+        self._ignore = re.compile("|".join(re.escape(_nfkc(w)) for w in sorted(neg.ignore, key=len, reverse=True))) \
+            if neg.ignore else None
         self._post = re.compile("|".join(re.escape(_nfkc(c)) for c in sorted(neg.post_cues, key=len, reverse=True))) \
             if neg.post_cues else None
         self._rules: list[tuple[str, list[tuple[str, re.Pattern]], list[re.Pattern], bool]] = []
@@ -119,11 +133,20 @@ class Coder:
     def _negated(self, text: str, start: int, end: int) -> bool:
         if self._window == 0:
             return False
+        lo = max(0, start - self._window)
         # a clause break between the cue and the match ends the negation
-        before = re.split(r"[,，。;；!?！？]", text[max(0, start - self._window):start])[-1]
-        if self._neg is not None and self._neg.search(before):
-            return True
-        after = re.split(r"[,，。;；!?！？]", text[end:end + self._window + 2])[0]
+        before = re.split(_CLAUSE, text[lo:start])[-1]
+        if self._neg is not None:
+            b0 = start - len(before)
+            masked = []
+            if self._ignore is not None:  # pseudo-negations around the window (they may overlap the match)
+                ctx0 = max(0, b0 - 4)
+                masked = [(ctx0 + m.start(), ctx0 + m.end()) for m in self._ignore.finditer(text[ctx0:end])]
+            for m in self._neg.finditer(before):
+                a, b = b0 + m.start(), b0 + m.end()
+                if not any(s <= a and b <= e for s, e in masked):
+                    return True
+        after = re.split(_CLAUSE, text[end:end + self._window + 2])[0]
         return bool(self._post is not None and self._post.search(after))
 
     def code_text(self, text: str) -> list[dict]:
@@ -222,7 +245,23 @@ def run(study) -> dict:
     log = {"segments": int((~segments["is_interviewer"]).sum()), "codings": int(len(codings)),
            "coded_segments": int(codings["segment_id"].nunique()), "codes_used": int(codings["code"].nunique()),
            "codes_in_codebook": len(book.codes)}
-    with stage_output(study.stage_dir("coding"), inputs=[src], configs=study.config_files() + [book_path],
+    gold_files = [study.resolve(g) for g in study.config.interviews.gold_files] if study.config.interviews else []
+    inputs = [src]
+    if gold_files:
+        from .agreement import evaluate, read_spans
+
+        docs = pd.read_parquet(study.stage_dir("interviews") / "documents.parquet", columns=["document", "text"])
+        reds = pd.read_csv(study.stage_dir("interviews") / "redactions.csv", encoding="utf-8-sig")
+        texts = dict(zip(docs["document"], docs["text"]))
+        gold = pd.concat([read_spans(g, texts, reds, book) for g in gold_files], ignore_index=True)
+        per_code, overall = evaluate(segments, codings, gold, list(book.codes))
+        tables["agreement_by_code"] = per_code
+        tables["agreement"] = overall
+        log["agreement"] = {r["comparison"]: {k: r[k] for k in ("documents", "units", "macro_f1", "micro_f1",
+                                                                 "mean_kappa", "alpha_masi_coded_units")}
+                            for r in overall.to_dict("records")}
+        inputs += gold_files
+    with stage_output(study.stage_dir("coding"), inputs=inputs, configs=study.config_files() + [book_path],
                       seed=study.config.seed, stage="coding", base=study.dir) as tmp:
         codings.to_parquet(tmp / "codings.parquet", index=False)
         write_csv(book.table(), tmp / "codebook.csv")

@@ -41,7 +41,8 @@ class Transcript:
     text: str                       # normalised, redacted
     meta: dict = field(default_factory=dict)
     encoding: str | None = None
-    redactions: list[tuple[str, int, int]] = field(default_factory=list)  # kind, start, end in text
+    # kind, start, end in text; source_start, source_end in the normalised text before redaction
+    redactions: list[tuple[str, int, int, int, int]] = field(default_factory=list)
 
 
 def _decode(path: Path) -> tuple[str, str | None]:
@@ -90,7 +91,7 @@ def normalise(text: str) -> str:
     return text.replace("\u3000", " ").replace("\xa0", " ")
 
 
-def redact_text(text: str, names: dict[str, str]) -> tuple[str, list[tuple[str, int, int]]]:
+def redact_text(text: str, names: dict[str, str]) -> tuple[str, list[tuple[str, int, int, int, int]]]:
     """Personal data and names replaced (:func:`pipeline.privacy.redact_spans`)."""
     return redact_spans(text, names)
 
@@ -106,6 +107,40 @@ def read_transcript(path: str | Path, roster: pd.DataFrame, names: dict[str, str
                          hint="name the file by the informant code or give 'informant:' in front matter")
     text, placed = redact_text(body, names or {})
     return Transcript(path.name, informant, text, meta, enc, placed)
+
+
+def source_to_text(positions, redactions: pd.DataFrame, side: str = "start"):
+    """Map offsets in the normalised text *before* redaction (what a coder sees in the original
+    transcript) to offsets in the redacted text the pipeline works on.
+
+    ``redactions`` are one document's rows of ``redactions.csv`` (start, end, source_start,
+    source_end). A position inside a replaced name or number moves to the placeholder's start
+    (``side='start'``) or end (``side='end'``).
+    """
+    import numpy as np
+
+    pos = np.asarray(positions, dtype=np.int64)
+    if redactions is None or len(redactions) == 0:
+        return pos
+    r = redactions.sort_values("source_start")
+    s0, s1 = r["source_start"].to_numpy(np.int64), r["source_end"].to_numpy(np.int64)
+    t0, t1 = r["start"].to_numpy(np.int64), r["end"].to_numpy(np.int64)
+    growth = np.concatenate([[0], np.cumsum((t1 - t0) - (s1 - s0))])
+    k = np.searchsorted(s1, pos, side="right")        # replacements that end at or before pos
+    out = pos + growth[k]
+    j = np.searchsorted(s0, pos, side="right") - 1     # the replacement that may contain pos
+    inside = (j >= 0) & (j < len(s0)) & (pos > s0[np.clip(j, 0, None)]) & (pos < s1[np.clip(j, 0, None)])
+    jj = np.clip(j, 0, None)
+    out = np.where(inside, t0[jj] if side == "start" else t1[jj], out)
+    return out
+
+
+def source_length(text_length: int, redactions: pd.DataFrame) -> int:
+    """Length of the text before redaction, from the redacted length and the redactions."""
+    if redactions is None or len(redactions) == 0:
+        return text_length
+    grew = ((redactions["end"] - redactions["start"]) - (redactions["source_end"] - redactions["source_start"])).sum()
+    return int(text_length - grew)
 
 
 def interviewer_labels(roster: pd.DataFrame) -> set[str]:
@@ -198,13 +233,9 @@ def segment(tr: Transcript, roster: pd.DataFrame, seg) -> pd.DataFrame:
 
 
 def read_roster(path: Path) -> pd.DataFrame:
-    from .io.tables import read_table
+    from .io.tables import read_frame
 
-    t = read_table(path)
-    from .io.decode import cell_text
-
-    df = pd.DataFrame({h: [cell_text(v) for v in (c.to_pylist() if hasattr(c, "to_pylist") else c)]
-                       for h, c in zip(t.headers, t.columns)})
+    df = read_frame(path)
     if "informant" not in df.columns:
         raise InputError("the roster needs an 'informant' column", file=path, row=1, hint=f"columns: {list(df.columns)}")
     dup = df["informant"][df["informant"].duplicated()]
@@ -248,12 +279,13 @@ def run(study) -> dict:
     for p in files:
         tr = read_transcript(p, roster, names)
         parts.append(segment(tr, roster, seg))
-        red_rows += [{"document": tr.document, "informant": tr.informant, "kind": k, "start": a, "end": b}
-                     for k, a, b in tr.redactions]
+        red_rows += [{"document": tr.document, "informant": tr.informant, "kind": k, "start": a, "end": b,
+                      "source_start": sa, "source_end": sb} for k, a, b, sa, sb in tr.redactions]
         docs.append({"document": tr.document, "informant": tr.informant, "encoding": tr.encoding,
                      "characters": len(tr.text), "text": tr.text})
     segments = pd.concat(parts, ignore_index=True)
-    redactions = pd.DataFrame(red_rows, columns=["document", "informant", "kind", "start", "end"])
+    redactions = pd.DataFrame(red_rows, columns=["document", "informant", "kind", "start", "end",
+                                                 "source_start", "source_end"])
     attrs = [c for c in roster.columns if c not in ("name", "informant")]
     cases = roster.drop(columns=[c for c in ("name",) if c in roster.columns])
     log = {"documents": len(files), "segments": int(len(segments)),

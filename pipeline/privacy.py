@@ -30,10 +30,12 @@ def id_checksum_ok(s: str) -> bool:
     return _ID_CHECK[total % 11] == s[17].upper()
 
 
-def redact_spans(text: str, names: dict[str, str] | None = None) -> tuple[str, list[tuple[str, int, int]]]:
+def redact_spans(text: str, names: dict[str, str] | None = None
+                 ) -> tuple[str, list[tuple[str, int, int, int, int]]]:
     """Replace personal data, and names (name → informant code, '' for none) with ``[姓名:R03]``
-    or ``[姓名]``. Returns the new text and (kind, start, end) of each placeholder in it; where
-    two matches overlap, the earlier (then the longer) wins."""
+    or ``[姓名]``. Returns the new text and, for each placeholder, (kind, start, end) in the new
+    text and (source_start, source_end) of what it replaced in the input; where two matches
+    overlap, the earlier (then the longer) wins."""
     spans: list[tuple[int, int, str, str]] = []  # start, end, kind, placeholder in the input text
     for kind, placeholder, pat in PATTERNS:
         for m in pat.finditer(text):
@@ -50,7 +52,7 @@ def redact_spans(text: str, names: dict[str, str] | None = None) -> tuple[str, l
             continue
         out.append(text[pos:start])
         out.append(ph)
-        placed.append((kind, start + shift, start + shift + len(ph)))
+        placed.append((kind, start + shift, start + shift + len(ph), start, end))
         shift += len(ph) - (end - start)
         pos = end
     out.append(text[pos:])
@@ -63,7 +65,7 @@ def redact(text: str) -> tuple[str, dict[str, int]]:
         return text, {}
     new, placed = redact_spans(text)
     counts: dict[str, int] = {}
-    for kind, _, _ in placed:
+    for kind, *_ in placed:
         counts[kind] = counts.get(kind, 0) + 1
     return new, counts
 

@@ -46,8 +46,12 @@ class Survey(_Strict):
 class Interviews(_Strict):
     dir: str
     roster: str | None = None
-    gold: str | None = None
+    gold: str | list[str] | None = None    # one file per coder (CSV or .qdpx)
     names: str | None = None
+
+    @property
+    def gold_files(self) -> list[str]:
+        return [self.gold] if isinstance(self.gold, str) else list(self.gold or [])
 
 
 class StudyConfig(_Strict):
@@ -90,8 +94,9 @@ class Study:
         optional = {"survey.population": self.config.survey.population,
                     "coding_scheme": self.config.coding_scheme, "problems": self.config.problems}
         if self.config.interviews:
-            optional.update({"interviews.dir": self.config.interviews.dir, "interviews.roster": self.config.interviews.roster,
-                             "interviews.gold": self.config.interviews.gold, "interviews.names": self.config.interviews.names})
+            iv = self.config.interviews
+            optional.update({"interviews.dir": iv.dir, "interviews.roster": iv.roster, "interviews.names": iv.names})
+            optional.update({f"interviews.gold[{i}]": g for i, g in enumerate(iv.gold_files)})
         for key, rel in optional.items():
             if rel and not self.resolve(rel).exists():
                 raise InputError(f"file not found: {self.resolve(rel)}", file=self.path, key=key)

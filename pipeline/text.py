@@ -11,6 +11,7 @@ Both take the same user dictionary (``word freq pos`` per line; rjieba through `
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from pathlib import Path
 
@@ -94,8 +95,13 @@ class Segmenter:
         return self._tok.lcut(text, HMM=True)
 
     def tokens(self, text: str) -> list[str]:
-        """Content tokens: no white space, punctuation or stop words."""
+        """Content tokens: no white space, punctuation, stop words or redaction placeholders
+        (``[姓名:R03]``, ``[电话]``…, which would otherwise leak informant codes into topics)."""
+        text = _PLACEHOLDER.sub(" ", unicodedata.normalize("NFKC", text))
         return [t for t in self.cut(text) if t.strip() and not _is_punct(t) and t not in self.stopwords]
+
+
+_PLACEHOLDER = re.compile(r"\[(?:姓名|电话|身份证号|邮箱|IP)(?::[^\]]*)?\]")
 
 
 def _is_punct(token: str) -> bool:

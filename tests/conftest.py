@@ -71,3 +71,31 @@ def write_study(dirpath: Path, files: list[str], name: str = "t", fmt: str = "au
     p = dirpath / f"{name}.yaml"
     p.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return p
+
+
+@pytest.fixture(scope="session")
+def demo_interviews(tmp_path_factory):
+    """The demo study's interviews and coding stages (with both gold codings) run into a temporary
+    outputs folder: the Study. Shared by the agreement, REFI-QDA and topics tests."""
+    import yaml
+
+    from pipeline import coding, interviews
+    from pipeline.study import Study
+
+    demo = ROOT / "examples" / "demo"
+    d = tmp_path_factory.mktemp("demo_iv")
+    cfg = yaml.safe_load((demo / "study.yaml").read_text(encoding="utf-8"))
+    cfg["questionnaire"] = str((demo / cfg["questionnaire"]).resolve())
+    cfg["coding_scheme"] = str((demo / cfg["coding_scheme"]).resolve())
+    cfg["survey"] = {"files": [str(demo / "raw" / "households.csv")]}
+    iv = cfg["interviews"]
+    for key in ("dir", "roster"):
+        iv[key] = str(demo / iv[key])
+    iv["gold"] = [str(demo / g) for g in iv["gold"]]
+    cfg["outputs"] = str(d / "out")
+    path = d / "study.yaml"
+    path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    st = Study(path)
+    interviews.run(st)
+    coding.run(st)
+    return st

@@ -78,9 +78,9 @@ def test_redaction_replaces_personal_data_and_counts_it(folder):
     for secret in ("13812345678", ID, "wang@example.com", "李建国"):
         assert secret not in tr.text
     assert "[电话]" in tr.text and "[身份证号]" in tr.text and "[邮箱]" in tr.text and "[姓名:G1]" in tr.text
-    kinds = sorted(k for k, _, _ in tr.redactions)
+    kinds = sorted(k for k, *_ in tr.redactions)
     assert kinds == ["email", "id_number", "mobile", "name"]
-    for kind, a, b in tr.redactions:  # positions point at the placeholders in the text
+    for kind, a, b, *_ in tr.redactions:  # positions point at the placeholders in the text
         assert tr.text[a:b].startswith("[")
     # an 18-digit number with a wrong check digit is not an ID number
     wrong = ID[:-1] + ("0" if ID[-1] != "0" else "1")
@@ -123,7 +123,18 @@ def test_stage_writes_no_personal_data(folder, tmp_path):
     for secret in ["13812345678", ID, "wang@example.com"] + ROSTER["name"].tolist():
         assert secret.encode() not in blob, secret
     red = pd.read_csv(out / "redactions.csv", encoding="utf-8-sig")
-    assert list(red.columns) == ["document", "informant", "kind", "start", "end"]
+    assert list(red.columns) == ["document", "informant", "kind", "start", "end", "source_start", "source_end"]
+    # offsets in the original (normalised, unredacted) text map onto the redacted text
+    docs = pd.read_parquet(out / "documents.parquet").set_index("document")["text"]
+    for doc, g in red.groupby("document"):
+        text = docs[doc]
+        assert interviews.source_length(len(text), g) == len(text) + int(((g.source_end - g.source_start) - (g.end - g.start)).sum())
+        first = g.sort_values("start").iloc[0]
+        after = interviews.source_to_text([first.source_end], g, "start")[0]
+        assert after == first.end
+        inside = interviews.source_to_text([first.source_start + 1, first.source_start + 1], g, "start")
+        assert list(inside) == [first.start, first.start]
+        assert interviews.source_to_text([first.source_start + 1], g, "end")[0] == first.end
 
 
 def test_demo_transcripts(tmp_path):

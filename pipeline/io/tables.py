@@ -101,6 +101,18 @@ def read_table(path: str | Path) -> RawTable:
     return table
 
 
+def read_frame(path: str | Path) -> "pd.DataFrame":
+    """A small table (roster, gold coding…) as a DataFrame of text cells ('' for empty), read
+    with the same encoding detection and normalisation as the survey exports."""
+    import pandas as pd
+
+    from .decode import cell_text
+
+    t = read_table(path)
+    return pd.DataFrame({h: [cell_text(v) for v in (c.to_pylist() if hasattr(c, "to_pylist") else c)]
+                         for h, c in zip(t.headers, t.columns)})
+
+
 def _header_rows(rows: list[list]) -> int:
     """1, or 3 for a Qualtrics export (its third row holds {"ImportId": ...})."""
     if len(rows) >= 3 and any(str(v).startswith('{"ImportId"') for v in rows[2] if v):
