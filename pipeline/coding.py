@@ -246,12 +246,15 @@ def run(study) -> dict:
            "coded_segments": int(codings["segment_id"].nunique()), "codes_used": int(codings["code"].nunique()),
            "codes_in_codebook": len(book.codes)}
     gold_files = [study.resolve(g) for g in study.config.interviews.gold_files] if study.config.interviews else []
-    inputs = [src]
+    iv_dir = study.stage_dir("interviews")
+    inputs = [src, iv_dir / "documents.parquet", iv_dir / "cases.csv"]
+    docs = pd.read_parquet(iv_dir / "documents.parquet", columns=["document", "informant", "text"])
+    cases = pd.read_csv(iv_dir / "cases.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    gold = pd.DataFrame(columns=["document", "start", "end", "code", "coder"])
     if gold_files:
         from .agreement import evaluate, read_spans
 
-        docs = pd.read_parquet(study.stage_dir("interviews") / "documents.parquet", columns=["document", "text"])
-        reds = pd.read_csv(study.stage_dir("interviews") / "redactions.csv", encoding="utf-8-sig")
+        reds = pd.read_csv(iv_dir / "redactions.csv", encoding="utf-8-sig")
         texts = dict(zip(docs["document"], docs["text"]))
         gold = pd.concat([read_spans(g, texts, reds, book) for g in gold_files], ignore_index=True)
         per_code, overall = evaluate(segments, codings, gold, list(book.codes))
@@ -267,5 +270,13 @@ def run(study) -> dict:
         write_csv(book.table(), tmp / "codebook.csv")
         for name, t in tables.items():
             write_csv(t, tmp / f"{name}.csv")
+        # the coded interviews for NVivo, ATLAS.ti, MAXQDA, QualCoder: the pipeline's codings and
+        # every gold coder's, each as a REFI-QDA user
+        from .qdpx import export_qdpx
+
+        both = pd.concat([codings[["document", "start", "end", "code"]].assign(coder="pipeline"), gold],
+                         ignore_index=True)
+        q = export_qdpx(tmp / "project.qdpx", docs, cases, book, both, project_name=study.name)
+        log["qdpx"] = {k: q[k] for k in ("sources", "codes", "cases", "selections", "codings") if k in q}
         write_json(log, tmp / "coding_log.json")
     return log
