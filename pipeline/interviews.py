@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import InputError
-from .privacy import redact_spans
+from .privacy import COMMON_SURNAMES, redact_spans, short_name_pattern, surname
 
 INTERVIEWER_LABELS = {"访谈者", "访谈员", "采访者", "调研者", "调研员", "主持人", "访问员", "问", "Q", "I", "记者"}
 RESPONDENT_LABELS = {"受访者", "被访者", "答", "A", "回答"}
@@ -91,9 +92,22 @@ def normalise(text: str) -> str:
     return text.replace("\u3000", " ").replace("\xa0", " ")
 
 
+@functools.lru_cache(maxsize=8)
+def _short_forms(names: tuple[tuple[str, str], ...]) -> tuple[re.Pattern, dict[str, str]]:
+    by_surname: dict[str, set[str]] = {}
+    for name, code in names:
+        if len(name) >= 2:
+            by_surname.setdefault(surname(name), set()).add(code)
+    codes = {s: next(iter(c)) for s, c in by_surname.items() if len(c) == 1 and "" not in c}
+    return short_name_pattern(list(COMMON_SURNAMES) + sorted(by_surname)), codes
+
+
 def redact_text(text: str, names: dict[str, str]) -> tuple[str, list[tuple[str, int, int, int, int]]]:
-    """Personal data and names replaced (:func:`pipeline.privacy.redact_spans`)."""
-    return redact_spans(text, names)
+    """Personal data, names and their short forms (杜主任, 老张) replaced
+    (:func:`pipeline.privacy.redact_spans`); a short form carries the informant code when exactly
+    one person on the roster/names list has that surname."""
+    pattern, codes = _short_forms(tuple(sorted(names.items())))
+    return redact_spans(text, names, pattern, codes)
 
 
 def read_transcript(path: str | Path, roster: pd.DataFrame, names: dict[str, str] | None = None) -> Transcript:

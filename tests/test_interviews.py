@@ -160,3 +160,16 @@ def test_demo_transcripts(tmp_path):
     docs = pd.read_parquet(out / "documents.parquet").set_index("document")["text"]
     for r in seg.sample(50, random_state=0).itertuples():
         assert docs[r.document][r.start:r.end] == r.text
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("问:杜主任,您好。", "问:[姓名:J02],您好。"),           # unique roster surname → the informant's code
+    ("隔壁楼的老刘在家摔倒了。", "隔壁楼的[姓名]在家摔倒了。"),  # not on the roster: anonymous
+    ("孔总说社会资本要算账。", "[姓名]说社会资本要算账。"),
+    ("养老金不够,至于总体来说还行,小高层和老旧小区不一样。", "养老金不够,至于总体来说还行,小高层和老旧小区不一样。"),
+    ("杜春梅主任来过。", "[姓名:J02]主任来过。"),           # the full name wins over the short form
+])
+def test_short_forms_of_names_are_redacted(text, expected):
+    got, placed = interviews.redact_text(text, {"杜春梅": "J02"})
+    assert got == expected
+    assert all(kind in ("name", "name_short") for kind, *_ in placed)
