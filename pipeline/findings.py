@@ -1,0 +1,366 @@
+"""Stage 7, findings: survey and interview evidence joined problem by problem.
+
+For each problem of the catalogue (``coding_schemes/problems.yaml``): its survey indicators
+with 95% CIs from ``clean/responses.parquet`` (and ``stats/ipa.csv``), who in the interviews
+raised it (informants and segments coded with its codes, by stakeholder role) and in what
+words (1–3 quotes from different informants, preferring different roles), a judgement of each
+source (strong / moderate / none / contradicts), their convergence (both / survey only /
+interviews only / conflict / neither) and a rank.
+
+Judgement rules (documented in the catalogue's header and docs/findings.md):
+
+* an indicator *supports* the problem when its estimate lies beyond the threshold in the
+  problem's direction, *strongly* when the whole 95% CI does, and *contradicts* it when the
+  whole CI lies on the other side; the survey's support is the strongest of its indicators,
+  and it contradicts only when every indicator does;
+* interviews are *strong* when at least ``strong_share`` of the informants from at least
+  ``strong_roles`` roles raise the problem, *moderate* with at least ``moderate_informants``;
+* rank: survey strength + interview strength (strong 2, moderate 1), then the share of
+  informants, then the catalogue order.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .errors import InputError
+from .questionnaire import Label, _check_id, read_yaml, validate_model
+
+ROLE_LABELS = {
+    "street_office": ("街道办", "Street office"), "residents_committee": ("居委会", "Residents' committee"),
+    "property_company": ("物业公司", "Property company"), "owners_committee": ("业委会", "Owners' committee"),
+    "resident": ("居民", "Residents"), "social_organisation": ("社会组织", "Social organisations"),
+    "operator": ("运营方", "Operators"),
+}
+SUPPORT_ZH = {"strong": "强", "moderate": "中", "none": "无", "contradicts": "相反"}
+CONVERGENCE = {
+    "both": ("两类证据一致支持", "Both sources support"), "survey_only": ("仅问卷支持", "Survey only"),
+    "interviews_only": ("仅访谈支持", "Interviews only"), "conflict": ("两类证据冲突", "Conflict"),
+    "neither": ("均不支持", "Neither source"),
+}
+STRENGTH = {"strong": 2, "moderate": 1, "none": 0, "contradicts": 0}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Indicator(_Strict):
+    id: str
+    type: Literal["share", "index", "ipa"]
+    label: Label
+    item: str | None = None
+    values: list[int] = Field(default_factory=list)
+    items: list[str] = Field(default_factory=list)
+    construct: str | None = None
+    constructs: list[str] = Field(default_factory=list)
+    direction: Literal["above", "below"]
+    threshold: float
+
+    @model_validator(mode="after")
+    def _inputs(self) -> "Indicator":
+        if self.type == "share" and not (self.item and self.values):
+            raise ValueError("a 'share' indicator needs 'item' and 'values'")
+        if self.type == "index" and not (self.items or self.construct or self.constructs):
+            raise ValueError("an 'index' indicator needs 'items', 'construct' or 'constructs'")
+        return self
+
+
+class InterviewRules(_Strict):
+    strong_share: float = Field(default=0.25, gt=0, le=1)
+    strong_roles: int = Field(default=3, ge=1)
+    moderate_informants: int = Field(default=2, ge=1)
+
+
+class Problem(_Strict):
+    id: str
+    label: Label
+    codes: list[str] = Field(default_factory=list)
+    segment_filter: str | None = None
+    indicators: list[Indicator] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        return _check_id(v)
+
+    @field_validator("segment_filter")
+    @classmethod
+    def _compiles(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as e:
+                raise ValueError(f"not a valid regular expression ({e})") from None
+        return v
+
+
+class Catalogue(_Strict):
+    id: str
+    version: str | int = 1
+    interview_rules: InterviewRules = Field(default_factory=InterviewRules)
+    problems: list[Problem]
+
+
+def load_catalogue(path: str | Path) -> Catalogue:
+    path = Path(path)
+    return validate_model(Catalogue, read_yaml(path), path)
+
+
+# ---- survey indicators -------------------------------------------------------------------------
+
+def wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    """Wilson score interval for k of n (as proportions)."""
+    if n == 0:
+        return math.nan, math.nan
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+def _judge(est: float, lo: float, hi: float, direction: str, threshold: float) -> str:
+    if math.isnan(est):
+        return "none"
+    beyond = (lambda v: v > threshold) if direction == "above" else (lambda v: v < threshold)
+    short = (lambda v: v <= threshold) if direction == "above" else (lambda v: v >= threshold)
+    if not math.isnan(lo) and beyond(lo) and beyond(hi):
+        return "strong"
+    if beyond(est):
+        return "moderate"
+    if not math.isnan(lo) and short(lo) and short(hi) and not (lo == hi == threshold):
+        return "contradicts"
+    return "none"
+
+
+def indicator_value(ind: Indicator, responses: pd.DataFrame, questionnaire, ipa: pd.DataFrame | None) -> dict:
+    """Estimate, 95% CI and n of one indicator."""
+    from scipy import stats
+
+    if ind.type == "share":
+        if ind.item not in responses.columns:
+            raise InputError(f"indicator '{ind.id}': no column '{ind.item}' in the clean responses", key=ind.id)
+        x = responses[ind.item].dropna()
+        n, k = int(len(x)), int(x.isin(ind.values).sum())
+        lo, hi = wilson(k, n)
+        return {"estimate": 100 * k / n if n else math.nan, "ci95_low": 100 * lo, "ci95_high": 100 * hi, "n": n,
+                "detail": f"{k}/{n}"}
+    if ind.type == "index":
+        groups = [ind.items] if ind.items else [questionnaire.construct_items(c) for c in
+                                                ([ind.construct] if ind.construct else ind.constructs)]
+        scores = []
+        for items in groups:
+            missing = [i for i in items if i not in responses.columns]
+            if missing:
+                raise InputError(f"indicator '{ind.id}': no columns {missing} in the clean responses", key=ind.id)
+            item = questionnaire.column_item(items[0])
+            scale = questionnaire.scales[item.scale]
+            scores.append((responses[items].astype("float64").mean(axis=1) - scale.min) / (scale.max - scale.min) * 100)
+        score = pd.concat(scores, axis=1).mean(axis=1).dropna()
+        n = int(len(score))
+        m = float(score.mean()) if n else math.nan
+        half = float(stats.t.ppf(0.975, n - 1) * score.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
+        return {"estimate": m, "ci95_low": m - half, "ci95_high": m + half, "n": n, "detail": ""}
+    # ipa: attributes in the "concentrate here" quadrant
+    if ipa is None:
+        return {"estimate": math.nan, "ci95_low": math.nan, "ci95_high": math.nan, "n": 0, "detail": "no stats/ipa.csv"}
+    if "importance_type" in ipa.columns:  # stated importance when asked, else derived
+        kinds = ipa["importance_type"].unique().tolist()
+        ipa = ipa[ipa["importance_type"] == ("stated" if "stated" in kinds else kinds[0])]
+    hit = ipa[ipa["quadrant"] == "concentrate here"]
+    return {"estimate": float(len(hit)), "ci95_low": math.nan, "ci95_high": math.nan, "n": int(len(ipa)),
+            "detail": "、".join(hit["label_zh"]) + ("|" + ", ".join(hit["label_en"]) if len(hit) else "")}
+
+
+def _fmt_indicator(row: dict, lang: str) -> str:
+    label = row["label_zh"] if lang == "zh" else row["label_en"]
+    if row["type"] == "ipa":
+        if math.isnan(row["estimate"]):
+            return f"{label} —"
+        names = row["detail"].split("|")
+        names = names[0] if lang == "zh" else (names[1] if len(names) > 1 else "")
+        return f"{label} {int(row['estimate'])}" + (f"（{names}）" if lang == "zh" and names else
+                                                   f" ({names})" if names else "")
+    unit = "%" if row["type"] == "share" else ""
+    ci = (f" [{row['ci95_low']:.1f}, {row['ci95_high']:.1f}]" if not math.isnan(row["ci95_low"]) else "")
+    return f"{label} {row['estimate']:.1f}{unit}{ci}"
+
+
+# ---- interview evidence ------------------------------------------------------------------------
+
+def _quotes(coded: pd.DataFrame, text: pd.Series, k: int = 3) -> pd.DataFrame:
+    """Up to k quotes from different informants, a new role first, then more rule matches and a
+    readable length (15–80 characters)."""
+    if coded.empty:
+        return coded.assign(quote=[])
+    length = (coded["end"] - coded["start"]).astype(int)
+    pen = (length < 15) * (15 - length) + (length > 80) * (length - 80)
+    ranked = (coded.assign(_pen=pen).sort_values(["n_matches", "_pen", "document", "start"],
+                                                 ascending=[False, True, True, True], kind="stable")
+              .drop_duplicates("informant"))
+    picked, roles = [], set()
+    for r in ranked.itertuples(index=False):  # first pass: one per role
+        if r.role not in roles:
+            picked.append(r.segment_id)
+            roles.add(r.role)
+        if len(picked) == k:
+            break
+    for sid in ranked["segment_id"]:
+        if len(picked) == k:
+            break
+        if sid not in picked:
+            picked.append(sid)
+    out = ranked.set_index("segment_id").loc[picked].reset_index()
+    return out.assign(quote=out["segment_id"].map(text))
+
+
+def interview_evidence(problem: Problem, codings: pd.DataFrame, segments: pd.DataFrame,
+                       rules: InterviewRules) -> dict:
+    speaking = segments[~segments["is_interviewer"]]
+    informants_in_role = speaking.groupby("role")["informant"].nunique()
+    n_inf = int(speaking["informant"].nunique())
+    coded = codings[codings["code"].isin(problem.codes)]
+    text = segments.set_index("segment_id")["text"]
+    if problem.segment_filter:
+        pat = re.compile(problem.segment_filter)
+        coded = coded[coded["segment_id"].map(text).map(lambda t: bool(pat.search(t)))]
+    coded = coded.drop_duplicates("segment_id")
+    by_role = coded.groupby("role")["informant"].nunique()
+    informants = int(coded["informant"].nunique())
+    if informants >= max(rules.moderate_informants, math.ceil(rules.strong_share * n_inf)) and \
+            len(by_role) >= rules.strong_roles:
+        support = "strong"
+    elif informants >= rules.moderate_informants:
+        support = "moderate"
+    else:
+        support = "none"
+    return {"informants": informants, "informants_total": n_inf, "segments": int(len(coded)),
+            "by_role": by_role, "informants_in_role": informants_in_role, "support": support,
+            "quotes": _quotes(coded, text)}
+
+
+def _convergence(survey: str, interviews: str) -> str:
+    s, i = STRENGTH[survey] > 0, STRENGTH[interviews] > 0
+    if s and i:
+        return "both"
+    if i and survey == "contradicts":
+        return "conflict"
+    return "survey_only" if s else "interviews_only" if i else "neither"
+
+
+# ---- the stage ---------------------------------------------------------------------------------
+
+def build(catalogue: Catalogue, responses: pd.DataFrame | None, questionnaire, ipa: pd.DataFrame | None,
+          codings: pd.DataFrame | None, segments: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
+    """All findings tables; either source may be missing (None)."""
+    rows, ind_rows, role_rows, quote_rows = [], [], [], []
+    roles_order = list(ROLE_LABELS)
+    for order, p in enumerate(catalogue.problems):
+        inds = []
+        if responses is not None:
+            for ind in p.indicators:
+                if ind.type == "ipa" and ipa is None:
+                    continue
+                v = indicator_value(ind, responses, questionnaire, ipa)
+                support = _judge(v["estimate"], v["ci95_low"], v["ci95_high"], ind.direction, ind.threshold)
+                inds.append({"problem": p.id, "indicator": ind.id, "label_zh": ind.label.zh,
+                             "label_en": ind.label.en or ind.label.zh, "type": ind.type, **v,
+                             "direction": ind.direction, "threshold": ind.threshold, "support": support})
+        ind_rows += inds
+        sups = [i["support"] for i in inds]
+        survey = ("none" if not sups else "contradicts" if all(s == "contradicts" for s in sups)
+                  else max(sups, key=lambda s: STRENGTH[s]))
+        if codings is not None and segments is not None:
+            ev = interview_evidence(p, codings, segments, catalogue.interview_rules)
+        else:
+            ev = {"informants": 0, "informants_total": 0, "segments": 0, "by_role": pd.Series(dtype=int),
+                  "informants_in_role": pd.Series(dtype=int), "support": "none", "quotes": pd.DataFrame()}
+        role_ids = sorted(ev["informants_in_role"].index, key=lambda r: (roles_order.index(r)
+                                                                          if r in roles_order else 99, r))
+        for r in role_ids:
+            k, n = int(ev["by_role"].get(r, 0)), int(ev["informants_in_role"][r])
+            role_rows.append({"problem": p.id, "label_zh": p.label.zh, "label_en": p.label.en or p.label.zh,
+                              "role": r, "role_zh": ROLE_LABELS.get(r, (r, r))[0],
+                              "role_en": ROLE_LABELS.get(r, (r, r))[1], "informants": k, "informants_in_role": n,
+                              "pct": 100 * k / n if n else math.nan})
+        raised = [r for r in role_ids if ev["by_role"].get(r, 0)]
+        quotes = ev["quotes"]
+        for rank, q in enumerate(quotes.itertuples(index=False), 1):
+            quote_rows.append({"problem": p.id, "rank": rank, "informant": q.informant, "role": q.role,
+                               "segment_id": q.segment_id, "quote": q.quote})
+        conv = _convergence(survey, ev["support"])
+        rows.append({
+            "problem": p.id, "label_zh": p.label.zh, "label_en": p.label.en or p.label.zh,
+            "survey_evidence": "；".join(_fmt_indicator(i, "zh") for i in inds),
+            "survey_evidence_en": "; ".join(_fmt_indicator(i, "en") for i in inds),
+            "survey_support": survey,
+            "interview_informants": ev["informants"], "informants_total": ev["informants_total"],
+            "interview_pct": 100 * ev["informants"] / ev["informants_total"] if ev["informants_total"] else math.nan,
+            "interview_segments": ev["segments"],
+            "roles": "；".join(f"{ROLE_LABELS.get(r, (r, r))[0]} {int(ev['by_role'][r])}/{int(ev['informants_in_role'][r])}"
+                              for r in raised),
+            "roles_en": "; ".join(f"{ROLE_LABELS.get(r, (r, r))[1]} {int(ev['by_role'][r])}/"
+                                  f"{int(ev['informants_in_role'][r])}" for r in raised),
+            "interview_support": ev["support"],
+            "quotes": " ".join(f"“{q.quote}”（{q.informant}，{ROLE_LABELS.get(q.role, (q.role,))[0]}）"
+                               for q in quotes.itertuples(index=False)),
+            "convergence": conv, "convergence_zh": CONVERGENCE[conv][0], "convergence_en": CONVERGENCE[conv][1],
+            "score": STRENGTH[survey] + STRENGTH[ev["support"]], "_order": order,
+        })
+    findings = pd.DataFrame(rows)
+    findings = findings.sort_values(["score", "interview_pct", "_order"], ascending=[False, False, True],
+                                    kind="stable", na_position="last")
+    findings["rank"] = np.arange(1, len(findings) + 1)
+    findings = findings.sort_values("_order").drop(columns="_order").reset_index(drop=True)
+    stake = pd.DataFrame(role_rows)
+    wide = (stake.pivot_table(index=["problem", "label_zh"], columns="role_zh", values="pct", sort=False)
+            .reset_index() if len(stake) else pd.DataFrame())
+    return {"findings": findings, "indicators": pd.DataFrame(ind_rows), "stakeholder_problem": stake,
+            "stakeholder_problem_wide": wide, "quotes": pd.DataFrame(quote_rows)}
+
+
+def run(study) -> dict:
+    """The findings stage: catalogue × (clean responses, stats, codings) → findings/."""
+    from .stage import stage_output, write_csv, write_json
+    from .text import CODING_SCHEMES
+
+    cat_path = study.resolve(study.config.problems) if study.config.problems else CODING_SCHEMES / "problems.yaml"
+    catalogue = load_catalogue(cat_path)
+    inputs = []
+    resp_path = study.stage_dir("clean") / "responses.parquet"
+    responses = pd.read_parquet(resp_path) if resp_path.exists() else None
+    if responses is not None:
+        inputs.append(resp_path)
+    ipa_path = study.stage_dir("stats") / "ipa.csv"
+    ipa = pd.read_csv(ipa_path, encoding="utf-8-sig") if ipa_path.exists() else None
+    if ipa is not None:
+        inputs.append(ipa_path)
+    cod_path = study.stage_dir("coding") / "codings.parquet"
+    seg_path = study.stage_dir("interviews") / "segments.parquet"
+    codings = segments = None
+    if cod_path.exists() and seg_path.exists():
+        codings = pd.read_parquet(cod_path)
+        segments = pd.read_parquet(seg_path, columns=["segment_id", "document", "informant", "role",
+                                                      "is_interviewer", "text"])
+        inputs += [cod_path, seg_path]
+    if responses is None and codings is None:
+        raise InputError("findings need the clean survey responses or the coded interviews: run the earlier "
+                         "stages first", file=study.path)
+    tables = build(catalogue, responses, study.questionnaire, ipa, codings, segments)
+    f = tables["findings"]
+    log = {"problems": int(len(f)), "survey": responses is not None, "interviews": codings is not None,
+           "convergence": {k: int(v) for k, v in f["convergence"].value_counts().sort_index().items()},
+           "ranking": f.sort_values("rank")["problem"].tolist()}
+    with stage_output(study.stage_dir("findings"), inputs=inputs, configs=study.config_files() + [cat_path],
+                      seed=study.config.seed, stage="findings", base=study.dir) as tmp:
+        for name, t in tables.items():
+            write_csv(t, tmp / f"{name}.csv")
+        write_json(log, tmp / "findings_log.json")
+    return log
