@@ -1,0 +1,1092 @@
+"""Figures of the report (PNG, zh or en), drawn from the tables the stages write.
+
+Every figure function takes DataFrames (as read from the stages' CSVs) and ``lang`` ("zh" or
+"en") and returns a :class:`matplotlib.figure.Figure`; :func:`save_png` writes one and
+:func:`render_all` writes every figure whose input tables exist under a study's output folder.
+
+**Font.** Chinese is set in Noto Sans CJK SC (SIL Open Font Licence), the copy shipped inside the
+``mplfonts`` wheel that ``make`` installs, never a font of the system: the result does not depend
+on the machine, and no glyph is missing (no tofu boxes). The file is registered with
+:meth:`matplotlib.font_manager.FontManager.addfont` on first use (nothing happens at import; mplfonts'
+own helpers, which copy fonts into matplotlib's installation and rewrite an rc file, are not used)
+and selected through :func:`matplotlib.rc_context` by its family name, so a figure built here keeps
+its font even when saved outside the context. The same font sets the English figures, so the
+two versions look alike and a Chinese term in an English figure (topic terms) still renders.
+
+**Backend.** Figures are :class:`~matplotlib.figure.Figure` objects on an Agg canvas, never pyplot,
+so nothing here touches pyplot's global figure list or backend.
+
+**Size.** 16 cm wide (a single figure on an A4 page with 2.5 cm margins), 200 dpi; text is 8–9 pt
+at that size. **Determinism.** PNGs are written without a ``Software`` tag and ``svg.hashsalt`` is
+fixed, so rendering the same tables twice gives identical bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib.util
+import json
+import re
+import shlex
+import textwrap
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
+    from ..questionnaire import Questionnaire
+
+FONT_FILE = "NotoSansCJKsc-Regular.otf"
+FONT_FAMILY = "Noto Sans CJK SC"
+CM = 1 / 2.54
+WIDTH_CM = 16.0
+DPI = 200
+LANGS = ("zh", "en")
+
+ROLE_LABELS: dict[str, tuple[str, str]] = {
+    "street_office": ("街道办", "Street office"),
+    "residents_committee": ("居委会", "Residents' committee"),
+    "property_company": ("物业公司", "Property company"),
+    "owners_committee": ("业委会", "Owners' committee"),
+    "resident": ("居民", "Residents"),
+    "social_organisation": ("社会组织", "Social organisation"),
+    "operator": ("运营方", "Operator"),
+}
+# (importance high, performance high) quadrants of IPA; the table's quadrant_zh wins when given.
+QUADRANTS: dict[str, tuple[str, str]] = {
+    "concentrate here": ("重点改进区", "Concentrate here"),
+    "keep up the good work": ("继续保持区", "Keep up the good work"),
+    "low priority": ("次要改进区", "Low priority"),
+    "possible overkill": ("过度供给区", "Possible overkill"),
+}
+_QUADRANT_CORNER = {  # x = performance, y = importance
+    "concentrate here": ("left", "top"),
+    "keep up the good work": ("right", "top"),
+    "low priority": ("left", "bottom"),
+    "possible overkill": ("right", "bottom"),
+}
+_QUADRANT_COLOUR = {
+    "concentrate here": "#b2182b",
+    "keep up the good work": "#2166ac",
+    "low priority": "#6f6f6f",
+    "possible overkill": "#d6850c",
+}
+INK = "#222222"
+GRID = "#d9d9d9"
+
+
+# ---- font and style ---------------------------------------------------------------------------
+
+class FontNotFound(RuntimeError):
+    """The bundled CJK font is not installed (the ``mplfonts`` package is missing)."""
+
+
+def font_path() -> Path:
+    """Noto Sans CJK SC inside the installed ``mplfonts`` wheel (found without importing it)."""
+    spec = importlib.util.find_spec("mplfonts")
+    for loc in (spec.submodule_search_locations or []) if spec else []:
+        p = Path(loc) / "fonts" / FONT_FILE
+        if p.is_file():
+            return p
+    raise FontNotFound(f"{FONT_FILE} not found: install the 'mplfonts' package (pip install -r requirements.lock)")
+
+
+@functools.cache
+def register_font() -> Path:
+    """Make the bundled font known to matplotlib's font manager (once per process).
+
+    Adding a font file to the process's font list is the only state this changes. Should a font
+    of the system carry the same family name, the bundled file is moved ahead of it so that
+    the name resolves to the bundled file.
+    """
+    from matplotlib import font_manager as fm
+
+    path = font_path()
+    fmgr = fm.fontManager
+    if not any(Path(e.fname) == path for e in fmgr.ttflist):
+        fmgr.addfont(str(path))
+    found = Path(fm.findfont(fm.FontProperties(family=FONT_FAMILY), fallback_to_default=False))
+    if found != path:
+        ours = [e for e in fmgr.ttflist if Path(e.fname) == path]
+        fmgr.ttflist[:] = ours + [e for e in fmgr.ttflist if Path(e.fname) != path]
+        fmgr._findfont_cached.cache_clear()
+    return path
+
+
+def rc(base_size: float = 9.0) -> dict[str, Any]:
+    """rcParams of the report's figures (registers the font)."""
+    register_font()
+    small = base_size - 1
+    return {
+        "font.family": [FONT_FAMILY],
+        "font.sans-serif": [FONT_FAMILY],
+        "font.size": base_size,
+        "axes.titlesize": base_size,
+        "axes.titleweight": "normal",  # the bundled font has one weight: no faux bold
+        "axes.labelsize": base_size,
+        "xtick.labelsize": small,
+        "ytick.labelsize": small,
+        "legend.fontsize": small,
+        "legend.title_fontsize": small,
+        "figure.titlesize": base_size + 1,
+        "axes.unicode_minus": False,
+        "text.parse_math": False,  # a '$' in a label is text, not mathtext
+        "text.color": INK,
+        "axes.labelcolor": INK,
+        "axes.edgecolor": "#555555",
+        "axes.linewidth": 0.6,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "xtick.color": "#555555",
+        "ytick.color": "#555555",
+        "xtick.labelcolor": INK,
+        "ytick.labelcolor": INK,
+        "xtick.major.width": 0.6,
+        "ytick.major.width": 0.6,
+        "xtick.major.size": 3,
+        "ytick.major.size": 3,
+        "legend.frameon": False,
+        "figure.dpi": DPI,
+        "savefig.dpi": DPI,
+        "figure.facecolor": "white",
+        "savefig.facecolor": "white",
+        "svg.hashsalt": "renewal-pipeline",
+        "svg.fonttype": "path",
+        "path.simplify": True,
+        "figure.constrained_layout.h_pad": 0.04,
+        "figure.constrained_layout.w_pad": 0.04,
+    }
+
+
+@contextlib.contextmanager
+def style() -> Iterator[None]:
+    """The report's rcParams for the duration of a ``with`` block (restored afterwards)."""
+    import matplotlib
+
+    with matplotlib.rc_context(rc()):
+        yield
+
+
+def _figure(height_cm: float, width_cm: float = WIDTH_CM) -> Figure:
+    """A Figure on its own Agg canvas (no pyplot), constrained layout."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width_cm * CM, height_cm * CM), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def save_png(fig: Figure, path: str | Path) -> Path:
+    """Write ``fig`` as a PNG at 200 dpi with no timestamp or software tag (byte-identical reruns)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with style():
+        fig.savefig(path, format="png", dpi=DPI, metadata={"Software": None})
+    return path
+
+
+def png_bytes(fig: Figure) -> bytes:
+    """The PNG :func:`save_png` would write, in memory."""
+    import io
+
+    buf = io.BytesIO()
+    with style():
+        fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    return buf.getvalue()
+
+
+# ---- small helpers ----------------------------------------------------------------------------
+
+def _check_lang(lang: str) -> str:
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
+    return lang
+
+
+def _t(lang: str, zh: str, en: str) -> str:
+    return zh if lang == "zh" else en
+
+
+def _is_cjk(s: str) -> bool:
+    return bool(re.search(r"[\u3000-\u9fff\uff00-\uffef]", s))
+
+
+def wrap_label(s: str, width: int) -> str:
+    """Wrap a label to lines of about ``width`` characters (CJK: characters; else: words)."""
+    s = str(s)
+    if len(s) <= width:
+        return s
+    if not _is_cjk(s) or " " in s.strip():
+        return "\n".join(textwrap.wrap(s, width, break_long_words=False, break_on_hyphens=False)) or s
+    lines, rest = [], s
+    while len(rest) > width:
+        cut = width
+        for k in range(width, max(width // 2, 1), -1):  # prefer a break after punctuation
+            if rest[k - 1] in "/、，,;；与和及（(":
+                cut = k if rest[k - 1] not in "（(" else k - 1
+                break
+        lines.append(rest[:cut])
+        rest = rest[cut:]
+    lines.append(rest)
+    return "\n".join(lines)
+
+
+def _label(row: Mapping[str, Any] | pd.Series, lang: str, fallback: str) -> str:
+    key = "label_zh" if lang == "zh" else "label_en"
+    v = row.get(key) if hasattr(row, "get") else None
+    if v is None or (isinstance(v, float) and np.isnan(v)) or str(v).strip() == "":
+        v = row.get("label_zh") if lang == "en" else None
+    if v is None or (isinstance(v, float) and np.isnan(v)) or str(v).strip() == "":
+        return str(fallback)
+    return str(v)
+
+
+def _text_colour(rgba: Sequence[float]) -> str:
+    r, g, b = rgba[:3]
+    return "white" if (0.299 * r + 0.587 * g + 0.114 * b) < 0.55 else INK
+
+
+def _pct_axis(ax, axis: str = "x", absolute: bool = False) -> None:
+    from matplotlib.ticker import FuncFormatter
+
+    fmt = FuncFormatter(lambda v, _: f"{abs(v) if absolute else v:.0f}%")
+    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(fmt)
+
+
+# ---- questionnaire → tables the figures take --------------------------------------------------
+
+def likert_items(questionnaire: Questionnaire, include_overall: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(items, scale) for :func:`likert_diverging` from a questionnaire.
+
+    items: one row per Likert item of each construct, in questionnaire order, with ``item``,
+    ``label_zh``, ``label_en``, ``group``, ``group_zh``, ``group_en``; the overall-satisfaction
+    item (``roles.overall``) follows as its own group when it uses the same scale.
+    scale: ``code``, ``label_zh``, ``label_en`` of that scale's levels (low → high).
+    """
+    q = questionnaire
+    idx = q.item_index
+    row_label = {r.id: r.label for it in q.items for r in it.rows or []}
+    rows, scale_name = [], None
+    for c in q.constructs:
+        for i in q.construct_items(c.id):
+            it = idx[i]
+            if it.type != "likert":
+                continue
+            scale_name = scale_name or it.scale
+            if it.scale != scale_name:
+                continue
+            label = row_label.get(i, it.text)
+            rows.append({"item": i, "label_zh": label, "label_en": it.en or i, "group": c.id,
+                         "group_zh": c.label.zh, "group_en": c.label.en or c.id})
+    ov = q.roles.overall
+    if include_overall and ov and ov in idx and (scale_name is None or idx[ov].scale == scale_name):
+        it = idx[ov]
+        scale_name = scale_name or it.scale
+        rows.append({"item": ov, "label_zh": "总体满意度", "label_en": "Overall satisfaction",
+                     "group": "overall", "group_zh": "总体评价", "group_en": "Overall"})
+    items = pd.DataFrame(rows, columns=["item", "label_zh", "label_en", "group", "group_zh", "group_en"])
+    levels = q.scales[scale_name].levels if scale_name in q.scales else []
+    scale = pd.DataFrame([{"code": o.code, "label_zh": o.label, "label_en": o.en or o.label} for o in levels],
+                         columns=["code", "label_zh", "label_en"])
+    return items, scale
+
+
+def option_labels(questionnaire: Questionnaire, item_id: str | None) -> dict[str, tuple[str, str]]:
+    """Option key (column suffix) and code → (zh, en) label of a choice item."""
+    if not questionnaire or not item_id or item_id not in questionnaire.item_index:
+        return {}
+    it = questionnaire.item_index[item_id]
+    out: dict[str, tuple[str, str]] = {}
+    for o in questionnaire.options_of(it):
+        out[o.col_key] = (o.label, o.en or o.label)
+        out[str(o.code)] = (o.label, o.en or o.label)
+    return out
+
+
+# ---- 1. Likert items: diverging stacked bars --------------------------------------------------
+
+_DIVERGING = {5: ["#b2182b", "#ef8a62", "#d9d9d9", "#67a9cf", "#2166ac"],
+              4: ["#b2182b", "#ef8a62", "#67a9cf", "#2166ac"],
+              3: ["#ef8a62", "#d9d9d9", "#67a9cf"]}
+
+
+def _diverging_colours(k: int) -> list:
+    if k in _DIVERGING:
+        return _DIVERGING[k]
+    from matplotlib import colormaps
+
+    cols = [colormaps["RdBu"](v) for v in np.linspace(0.08, 0.92, k)]
+    if k % 2:
+        cols[k // 2] = "#d9d9d9"
+    return cols
+
+
+def likert_shares(frequencies: pd.DataFrame, items: Sequence[str], codes: Sequence[int]) -> pd.DataFrame:
+    """Percent of each scale level among an item's answers on the scale (items × codes)."""
+    f = frequencies[frequencies["item"].isin(items)].copy()
+    if "is_missing" in f:
+        f = f[~f["is_missing"].astype(str).str.lower().isin(["true", "1"])]
+    f["value"] = pd.to_numeric(f["value"], errors="coerce")
+    f = f[f["value"].isin(list(codes))]
+    n = f.pivot_table(index="item", columns="value", values="n", aggfunc="sum", fill_value=0)
+    n = n.reindex(index=list(items), columns=list(codes), fill_value=0).astype(float)
+    tot = n.sum(axis=1).replace(0, np.nan)
+    return n.div(tot, axis=0).mul(100).fillna(0.0)
+
+
+def likert_diverging(frequencies: pd.DataFrame, items: pd.DataFrame, scale: pd.DataFrame | None = None,
+                     lang: str = "zh") -> Figure:
+    """Diverging stacked bars of Likert items grouped by construct.
+
+    Parameters
+    ----------
+    frequencies : stats/frequencies.csv (``item``, ``value``, ``label``, ``n``, ``is_missing``).
+    items : ``item``, ``label_zh``, ``label_en`` and optionally ``group``, ``group_zh``, ``group_en``
+        (see :func:`likert_items`); drawn in this order, one panel per group.
+    scale : ``code``, ``label_zh``, ``label_en`` (low → high). Default: the codes and labels found
+        in ``frequencies`` for these items.
+
+    Shares are of the answers on the scale (missing and "don't know" left out). The neutral level
+    (middle of an odd scale) straddles 0; levels below it go left, above it right.
+    """
+    _check_lang(lang)
+    with style():
+        items = items.reset_index(drop=True)
+        if "group" not in items:
+            items = items.assign(group="")
+        items["group"] = items["group"].fillna("").astype(str)
+        title_col = f"group_{lang}" if f"group_{lang}" in items else "group_zh" if "group_zh" in items else None
+        titles = {g: (str(items.loc[items["group"] == g, title_col].iloc[0]) if title_col else "")
+                  for g in dict.fromkeys(items["group"])}
+        titles = {g: ("" if t in ("nan", "None", "<NA>") else t) for g, t in titles.items()}
+        if scale is None or scale.empty:
+            f = frequencies[frequencies["item"].isin(items["item"])]
+            f = f[pd.to_numeric(f["value"], errors="coerce").notna()]
+            lab = f.assign(code=pd.to_numeric(f["value"]).astype(int)).drop_duplicates("code").sort_values("code")
+            scale = pd.DataFrame({"code": lab["code"], "label_zh": lab["label"], "label_en": lab["label"]})
+        codes = [int(c) for c in scale["code"]]
+        levels = [_label(r, lang, r["code"]) for _, r in scale.iterrows()]
+        k = len(codes)
+        shares = likert_shares(frequencies, items["item"].tolist(), codes)
+        colours = _diverging_colours(k)
+        mid = k // 2
+        neutral = k % 2 == 1
+        neg = shares.iloc[:, :mid].sum(axis=1)
+        left = -(neg + (shares.iloc[:, mid] / 2 if neutral else 0))
+        right = left + shares.sum(axis=1)
+        lim = max(float((-left).max()), float(right.max()), 1.0)
+        lim = min(100.0, np.ceil((lim + 2) / 10) * 10)
+
+        groups = list(dict.fromkeys(items["group"]))
+        sizes = [int((items["group"] == g).sum()) for g in groups]
+        row_cm, head_cm = 0.52, 0.75
+        has_titles = any(titles.values())
+        height = sum(sizes) * row_cm + len(groups) * (head_cm if has_titles else 0.25) + 2.6
+        fig = _figure(height)
+        axes = fig.subplots(len(groups), 1, sharex=True,
+                            gridspec_kw={"height_ratios": [s + (0.9 if has_titles else 0.3) for s in sizes]})
+        axes = np.atleast_1d(axes)
+        width = 13 if lang == "zh" else 26
+        handles = None
+        for ax, g in zip(axes, groups):
+            sub = items[items["group"] == g]
+            y = np.arange(len(sub))
+            start = left.loc[sub["item"]].to_numpy()
+            bars = []
+            for j in range(k):
+                w = shares.loc[sub["item"], codes[j]].to_numpy()
+                b = ax.barh(y, w, left=start, height=0.72, color=colours[j], edgecolor="white",
+                            linewidth=0.5, label=levels[j])
+                bars.append(b)
+                for yy, x0, ww in zip(y, start, w):
+                    if ww >= 7:
+                        ax.text(x0 + ww / 2, yy, f"{ww:.0f}", ha="center", va="center", fontsize=8,
+                                color=_text_colour(_rgba(colours[j])))
+                start = start + w
+            handles = handles or bars
+            ax.set_yticks(y, [wrap_label(_label(r, lang, r["item"]), width) for _, r in sub.iterrows()])
+            ax.set_ylim(len(sub) - 0.5, -0.5 - (0.15 if has_titles else 0))
+            ax.axvline(0, color="#555555", lw=0.7, zorder=0.5)  # hidden behind the neutral bar
+            ax.tick_params(axis="y", length=0)
+            ax.spines["left"].set_visible(False)
+            ax.set_xlim(-lim, lim)
+            ax.xaxis.grid(True, color=GRID, lw=0.5)
+            ax.set_axisbelow(True)
+            if titles[g]:
+                ax.set_title(titles[g], loc="left", pad=3)
+            if ax is not axes[-1]:
+                ax.tick_params(axis="x", length=0)
+                ax.spines["bottom"].set_visible(False)
+        _pct_axis(axes[-1], "x", absolute=True)
+        axes[-1].set_xlabel(_t(lang, "占有效回答的比例（%）；“" + levels[mid] + "”居中" if neutral else "占有效回答的比例（%）",
+                               "Share of valid answers (%)" + (f"; '{levels[mid]}' centred" if neutral else "")))
+        fig.legend(handles, levels, loc="outside upper center", ncol=k, handlelength=1.2, handleheight=0.9,
+                   columnspacing=1.0, borderaxespad=0.2)
+    return fig
+
+
+def _rgba(c) -> tuple[float, ...]:
+    from matplotlib.colors import to_rgba
+
+    return to_rgba(c)
+
+
+# ---- 2. importance–performance analysis ------------------------------------------------------
+
+def _overlap(a, b, pad: float) -> tuple[float, float]:
+    """Overlap (dx, dy) of two display boxes grown by ``pad`` (0 when apart)."""
+    dx = min(a.x1, b.x1) - max(a.x0, b.x0) + pad
+    dy = min(a.y1, b.y1) - max(a.y0, b.y0) + pad
+    return (dx, dy) if dx > 0 and dy > 0 else (0.0, 0.0)
+
+
+def declutter(fig: Figure, ax, labels: list, obstacles: Sequence = (), pad_px: float = 3.0, iters: int = 200) -> None:
+    """Move point labels (annotations in offset points) so that they overlap neither each other,
+    nor the ``obstacles`` (display-space Bboxes), nor the axes edges: a label that runs past the
+    right edge goes to the left of its point; overlapping labels are pushed apart vertically.
+    """
+    from matplotlib.transforms import Bbox
+
+    fig.draw_without_rendering()
+    r = fig.canvas.get_renderer()
+    axbox = ax.get_window_extent(r)
+    px2pt = 72.0 / fig.dpi
+    for a in labels:
+        b = a.get_window_extent(r)
+        if b.x1 > axbox.x1 - pad_px:
+            x, y = a.xyann
+            a.set_horizontalalignment("right")
+            a.xyann = (-abs(x), y)
+    obstacles = [Bbox(o) if not isinstance(o, Bbox) else o for o in obstacles]
+    for _ in range(iters):
+        boxes = [a.get_window_extent(r) for a in labels]
+        shift = np.zeros(len(labels))
+        for i in range(len(labels)):
+            for j in range(i + 1, len(labels)):
+                _, dy = _overlap(boxes[i], boxes[j], pad_px)
+                if dy:
+                    up = i if (boxes[i].y0 + boxes[i].y1, -i) >= (boxes[j].y0 + boxes[j].y1, -j) else j
+                    down = j if up == i else i
+                    shift[up] += dy / 2
+                    shift[down] -= dy / 2
+            for o in obstacles:
+                _, dy = _overlap(boxes[i], o, pad_px)
+                if dy:
+                    up_dy = o.y1 - boxes[i].y0 + pad_px
+                    down_dy = boxes[i].y1 - o.y0 + pad_px
+                    shift[i] += up_dy if up_dy <= down_dy else -down_dy
+            if boxes[i].y1 + shift[i] > axbox.y1 - pad_px:
+                shift[i] = axbox.y1 - pad_px - boxes[i].y1
+            if boxes[i].y0 + shift[i] < axbox.y0 + pad_px:
+                shift[i] = axbox.y0 + pad_px - boxes[i].y0
+        if not np.any(np.abs(shift) > 0.01):
+            break
+        for a, s in zip(labels, shift):
+            x, y = a.xyann
+            a.xyann = (x, y + 0.6 * s * px2pt)
+
+
+def ipa_plot(ipa: pd.DataFrame, lang: str = "zh", importance_type: str | None = None) -> Figure:
+    """Importance–performance quadrant plot (x: performance, y: importance).
+
+    ``ipa`` is stats/ipa.csv; with several ``importance_type`` rows the stated importance is drawn
+    unless ``importance_type`` names another. Dashed lines are the cut-points; quadrant names
+    come from ``quadrant_zh`` (zh) or ``quadrant`` (en).
+    """
+    _check_lang(lang)
+    from matplotlib.transforms import Bbox
+
+    d = ipa
+    if "importance_type" in d and d["importance_type"].nunique() > 1:
+        kinds = list(dict.fromkeys(d["importance_type"]))
+        kind = importance_type or ("stated" if "stated" in kinds else kinds[0])
+        d = d[d["importance_type"] == kind]
+    elif importance_type and "importance_type" in d:
+        d = d[d["importance_type"] == importance_type]
+    if d.empty:
+        raise ValueError(f"no IPA rows for importance_type={importance_type!r}")
+    d = d.reset_index(drop=True)
+    kind = str(d["importance_type"].iloc[0]) if "importance_type" in d else "stated"
+    pc = float(d["performance_cut"].iloc[0]) if "performance_cut" in d else float(d["performance"].mean())
+    ic = float(d["importance_cut"].iloc[0]) if "importance_cut" in d else float(d["importance"].mean())
+    names = {q: (zh if lang == "zh" else en) for q, (zh, en) in QUADRANTS.items()}
+    if lang == "zh" and "quadrant_zh" in d:
+        names.update({q: z for q, z in zip(d["quadrant"], d["quadrant_zh"]) if isinstance(z, str) and z})
+
+    with style():
+        fig = _figure(11.5)
+        ax = fig.add_subplot()
+        x, y = d["performance"].to_numpy(float), d["importance"].to_numpy(float)
+
+        def limits(v, cut):
+            lo, hi = min(v.min(), cut), max(v.max(), cut)
+            span = max(hi - lo, 1e-6)
+            return lo - 0.35 * span, hi + 0.35 * span
+
+        ax.set_xlim(*limits(x, pc))
+        ax.set_ylim(*limits(y, ic))
+        ax.axvline(pc, color="#777777", lw=0.8, ls=(0, (4, 3)), zorder=1)
+        ax.axhline(ic, color="#777777", lw=0.8, ls=(0, (4, 3)), zorder=1)
+        quad = d["quadrant"] if "quadrant" in d else [None] * len(d)
+        quad = [
+            q if q in QUADRANTS else
+            ("keep up the good work" if ii >= ic and pp >= pc else "concentrate here" if ii >= ic else
+             "possible overkill" if pp >= pc else "low priority")
+            for q, pp, ii in zip(quad, x, y)
+        ]
+        ax.scatter(x, y, s=34, c=[_QUADRANT_COLOUR[q] for q in quad], zorder=4, edgecolors="white", linewidths=0.6)
+
+        corner_texts = []
+        for q, (ha, va) in _QUADRANT_CORNER.items():
+            t = ax.text(0.015 if ha == "left" else 0.985, 0.975 if va == "top" else 0.025, names[q],
+                        transform=ax.transAxes, ha=ha, va=va, fontsize=9,
+                        color=_QUADRANT_COLOUR[q], alpha=0.85, zorder=2)
+            corner_texts.append(t)
+
+        width = 10 if lang == "zh" else 22
+        labels = []
+        for i, row in d.iterrows():
+            lab = wrap_label(_label(row, lang, row["attribute"]), width)
+            a = ax.annotate(lab, (x[i], y[i]), xytext=(6, 0), textcoords="offset points", ha="left",
+                            va="center", fontsize=8.5, color=INK, zorder=5, annotation_clip=False,
+                            bbox={"boxstyle": "square,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.8})
+            a.set_in_layout(False)
+            labels.append(a)
+
+        ax.set_xlabel(_t(lang, "表现（满意度均值，1–5）", "Performance (mean satisfaction, 1–5)"))
+        if kind == "stated":
+            ax.set_ylabel(_t(lang, "重要性（陈述重要性均值，1–5）", "Importance (mean stated importance, 1–5)"))
+        elif kind.startswith("derived_corr"):
+            ax.set_ylabel(_t(lang, "重要性（与总体满意度的相关系数 r）", "Derived importance (r with overall satisfaction)"))
+        else:
+            ax.set_ylabel(_t(lang, "重要性（总体满意度的标准化回归系数）", "Derived importance (standardised β on overall satisfaction)"))
+        ax.spines["top"].set_visible(True)
+        ax.spines["right"].set_visible(True)
+        fig.draw_without_rendering()
+        r = fig.canvas.get_renderer()
+        pts = ax.transData.transform(np.column_stack([x, y]))
+        obstacles = [t.get_window_extent(r) for t in corner_texts]
+        obstacles += [Bbox.from_extents(px - 6, py - 6, px + 6, py + 6) for px, py in pts]
+        declutter(fig, ax, labels, obstacles)
+        # a thin leader line for a label moved away from its point
+        for a, (px, py) in zip(labels, np.column_stack([x, y])):
+            ox, oy = a.xyann
+            if abs(oy) > 5:
+                b = a.get_window_extent(r)
+                tx = b.x0 if a.get_horizontalalignment() == "left" else b.x1
+                ty = (b.y0 + b.y1) / 2
+                end = ax.transData.inverted().transform((tx, ty))
+                ax.plot([px, end[0]], [py, end[1]], color="#999999", lw=0.5, zorder=3)
+    return fig
+
+
+# ---- 3. satisfaction index by community ------------------------------------------------------
+
+def satisfaction_by_community(by_community: pd.DataFrame, overall: pd.DataFrame | None = None,
+                              lang: str = "zh", weighting: str = "equal") -> Figure:
+    """Satisfaction index (0–100) of each community with its 95% CI, highest first.
+
+    ``by_community`` is stats/satisfaction_by_community.csv; ``overall`` (stats/satisfaction_index.csv)
+    adds the whole sample's index (row ``weighting``, else the first row) as a dashed line with its
+    CI as a band.
+    """
+    _check_lang(lang)
+    d = by_community.sort_values(["index", "community"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    ref = None
+    if overall is not None and not overall.empty:
+        o = overall[overall["weighting"] == weighting] if "weighting" in overall else overall
+        ref = (o if not o.empty else overall).iloc[0]
+    with style():
+        fig = _figure(len(d) * 0.75 + 3.0)
+        ax = fig.add_subplot()
+        y = np.arange(len(d))
+        idx = d["index"].to_numpy(float)
+        lo = d["ci95_low"].to_numpy(float)
+        hi = d["ci95_high"].to_numpy(float)
+        if ref is not None:
+            ax.axvspan(float(ref["ci95_low"]), float(ref["ci95_high"]), color="#e8e8e8", lw=0, zorder=0)
+            ax.axvline(float(ref["index"]), color="#555555", lw=0.9, ls=(0, (4, 3)), zorder=1)
+            ax.annotate(_t(lang, f"全样本 {float(ref['index']):.1f}", f"All respondents {float(ref['index']):.1f}"),
+                        (float(ref["index"]), 1.0), xycoords=("data", "axes fraction"), xytext=(0, 2),
+                        textcoords="offset points", ha="center", va="bottom", fontsize=8, color="#444444")
+        ax.errorbar(idx, y, xerr=[idx - lo, hi - idx], fmt="o", ms=5, color="#2166ac", ecolor="#2166ac",
+                    elinewidth=1.2, capsize=3, capthick=1.0, zorder=3)
+        for yy, v, h in zip(y, idx, hi):
+            ax.text(h, yy, f"  {v:.1f}", va="center", ha="left", fontsize=8, color=INK)
+        ticks = []
+        for _, row in d.iterrows():
+            name = _label(row, lang, row["community"])
+            n = row.get("n")
+            ticks.append(f"{name} (n={int(n)})" if n is not None and pd.notna(n) else name)
+        ax.set_yticks(y, ticks)
+        ax.set_ylim(len(d) - 0.5, -0.7)
+        vals = np.concatenate([lo, hi] + ([[float(ref["ci95_low"]), float(ref["ci95_high"])]] if ref is not None else []))
+        span = max(vals.max() - vals.min(), 5)
+        ax.set_xlim(vals.min() - 0.08 * span, vals.max() + 0.18 * span)
+        ax.xaxis.grid(True, color=GRID, lw=0.5)
+        ax.set_axisbelow(True)
+        ax.tick_params(axis="y", length=0)
+        ax.spines["left"].set_visible(False)
+        ax.set_xlabel(_t(lang, "满意度指数（0–100），点为估计值，横线为95%置信区间",
+                         "Satisfaction index (0–100): estimate and 95% confidence interval"))
+    return fig
+
+
+# ---- 4. participation by stage --------------------------------------------------------------
+
+def participation_by_stage(stages: pd.DataFrame, lang: str = "zh",
+                           labels: Mapping[str, tuple[str, str]] | None = None) -> Figure:
+    """Share of all respondents who took part in each stage, with Wilson 95% CIs.
+
+    ``stages`` is stats/participation_stages.csv (``stage``, ``n``, ``pct_of_all``, ``ci95_low``,
+    ``ci95_high``), drawn in its order (the order of the process); ``labels`` maps a stage id
+    to its (zh, en) label (see :func:`option_labels`), else the id is shown.
+    """
+    _check_lang(lang)
+    labels = labels or {}
+    d = stages.reset_index(drop=True)
+    with style():
+        fig = _figure(8.5)
+        ax = fig.add_subplot()
+        x = np.arange(len(d))
+        p = d["pct_of_all"].to_numpy(float)
+        lo, hi = d["ci95_low"].to_numpy(float), d["ci95_high"].to_numpy(float)
+        ax.bar(x, p, width=0.62, color="#67a9cf", edgecolor="#2166ac", linewidth=0.6, zorder=2)
+        ax.errorbar(x, p, yerr=[p - lo, hi - p], fmt="none", ecolor="#333333", elinewidth=0.9, capsize=3,
+                    capthick=0.9, zorder=3)
+        for xx, v, h, n in zip(x, p, hi, d["n"] if "n" in d else [None] * len(d)):
+            txt = f"{v:.1f}%" + (f"\n(n={int(n)})" if n is not None and pd.notna(n) else "")
+            ax.text(xx, h + 1.0, txt, ha="center", va="bottom", fontsize=8, linespacing=1.1)
+        width = 8 if lang == "zh" else 14
+        names = []
+        for s in d["stage"].astype(str):
+            zh_en = labels.get(s)
+            names.append(wrap_label(zh_en[0 if lang == "zh" else 1] if zh_en else s, width))
+        ax.set_xticks(x, names)
+        ax.tick_params(axis="x", length=0)
+        ax.set_ylim(0, max(float(hi.max()) * 1.25 + 4, 10))
+        _pct_axis(ax, "y")
+        ax.yaxis.grid(True, color=GRID, lw=0.5)
+        ax.set_axisbelow(True)
+        ax.set_ylabel(_t(lang, "占全部受访者的比例（%）", "Share of all respondents (%)"))
+        ax.set_xlabel(_t(lang, "改造环节（误差线为Wilson 95%置信区间）", "Stage of the renovation (error bars: Wilson 95% CI)"))
+    return fig
+
+
+# ---- 5. codes × stakeholder roles -------------------------------------------------------------
+
+def _code_order(codes: Sequence[str], codebook: pd.DataFrame | None) -> list[str]:
+    seen = list(dict.fromkeys(str(c) for c in codes))
+    if codebook is None or codebook.empty:
+        return seen
+    book = [str(c) for c in codebook["code"]]
+    return [c for c in book if c in seen] + [c for c in seen if c not in book]
+
+
+def _code_labels(codebook: pd.DataFrame | None, fallback: pd.DataFrame | None, lang: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for src in (fallback, codebook):
+        if src is None or src.empty or "code" not in src:
+            continue
+        for _, r in src.drop_duplicates("code").iterrows():
+            if any(k in r and pd.notna(r[k]) for k in ("label_zh", "label_en")):
+                out[str(r["code"])] = _label(r, lang, r["code"])
+    return out
+
+
+def _role_label(role: str, lang: str) -> str:
+    zh_en = ROLE_LABELS.get(role)
+    return (zh_en[0] if lang == "zh" else zh_en[1]) if zh_en else role
+
+
+def _heatmap(ax, m: np.ndarray, cmap: str, vmax: float, fmt, mask: np.ndarray | None = None):
+    from matplotlib import colormaps
+
+    cm = colormaps[cmap]
+    data = np.ma.masked_array(m, mask=mask if mask is not None else np.zeros_like(m, dtype=bool))
+    im = ax.imshow(data, cmap=cm, vmin=0, vmax=vmax, aspect="auto", interpolation="nearest")
+    for i in range(m.shape[0]):
+        for j in range(m.shape[1]):
+            if mask is not None and mask[i, j]:
+                continue
+            s = fmt(m[i, j])
+            if s:
+                ax.text(j, i, s, ha="center", va="center", fontsize=8,
+                        color=_text_colour(cm(min(m[i, j] / vmax, 1.0) if vmax else 0)))
+    ax.set_xticks(np.arange(m.shape[1] + 1) - 0.5, minor=True)
+    ax.set_yticks(np.arange(m.shape[0] + 1) - 0.5, minor=True)
+    ax.grid(which="minor", color="white", lw=0.8)
+    ax.tick_params(which="both", length=0)
+    for s in ax.spines.values():
+        s.set_visible(False)
+    return im
+
+
+def code_role_heatmap(code_by_role: pd.DataFrame, codebook: pd.DataFrame | None = None, lang: str = "zh",
+                      roles: Sequence[str] | None = None) -> Figure:
+    """Share of each stakeholder role's informants (columns) who mention a code (rows), in %.
+
+    ``code_by_role`` is coding/code_by_role.csv; ``codebook`` (coding/codebook.csv) gives the row
+    order, the labels and the themes (separated by lines). Every codebook code gets a row (a code
+    nobody mentioned shows 0); roles follow :data:`ROLE_LABELS`' order, others after.
+    """
+    _check_lang(lang)
+    d = code_by_role.copy()
+    d["code"], d["role"] = d["code"].astype(str), d["role"].astype(str)
+    codes = _code_order(list(codebook["code"]) if codebook is not None and not codebook.empty else d["code"], codebook)
+    codes += [c for c in _code_order(d["code"], codebook) if c not in codes]
+    present = list(dict.fromkeys(d["role"]))
+    if roles is None:
+        roles = [r for r in ROLE_LABELS if r in present] + sorted(r for r in present if r not in ROLE_LABELS)
+    m = (d.pivot_table(index="code", columns="role", values="pct_informants", aggfunc="max")
+         .reindex(index=codes, columns=list(roles)).fillna(0.0).to_numpy(float))
+    n_role = d.drop_duplicates("role").set_index("role")["informants_in_role"] if "informants_in_role" in d else {}
+    labels = _code_labels(codebook, d, lang)
+    width = 14 if lang == "zh" else 26
+    with style():
+        fig = _figure(len(codes) * (0.52 if lang == "zh" else 0.62) + 4.2)
+        ax = fig.add_subplot()
+        im = _heatmap(ax, m, "Blues", 100.0, lambda v: f"{v:.0f}" if v > 0 else "")
+        cols = []
+        for r in roles:
+            n = n_role.get(r) if hasattr(n_role, "get") else None
+            cols.append(wrap_label(_role_label(r, lang), 9 if lang == "en" else 6)
+                        + (f"\n(n={int(n)})" if n is not None and pd.notna(n) else ""))
+        ax.set_xticks(np.arange(len(roles)), cols)
+        ax.xaxis.set_ticks_position("top")
+        ax.set_yticks(np.arange(len(codes)), [wrap_label(labels.get(c, c), width) for c in codes])
+        if codebook is not None and "theme" in codebook:
+            themes = codebook.drop_duplicates("code").set_index("code")["theme"].astype(str)
+            tlab = codebook.drop_duplicates("theme").set_index("theme")
+            th = [themes.get(c, "") for c in codes]
+            starts = [i for i in range(len(th)) if i == 0 or th[i] != th[i - 1]]
+            for k, s in enumerate(starts):
+                e = starts[k + 1] if k + 1 < len(starts) else len(th)
+                if s > 0:
+                    ax.axhline(s - 0.5, color="#333333", lw=1.0)
+                t = th[s]
+                if t in tlab.index:
+                    key = "theme_zh" if lang == "zh" and "theme_zh" in tlab else None
+                    name = str(tlab.loc[t, key]) if key else t.replace("_", " ").capitalize()
+                else:
+                    name = t
+                vertical = _is_cjk(name)  # CJK: one character above the other, upright
+                ax.annotate("\n".join(name) if vertical else name, (1.0, (s + e - 1) / 2),
+                            xycoords=("axes fraction", "data"), xytext=(4, 0), textcoords="offset points",
+                            rotation=0 if vertical else -90, ha="left", va="center", fontsize=8,
+                            color="#444444", linespacing=1.0)
+        cb = fig.colorbar(im, ax=ax, location="bottom", shrink=0.5, aspect=30, pad=0.02)
+        cb.set_label(_t(lang, "提及该编码的受访者占该角色受访者的比例（%）",
+                        "Informants of the role who mention the code (%)"), fontsize=8)
+        cb.outline.set_visible(False)
+        cb.ax.tick_params(labelsize=8, length=2)
+    return fig
+
+
+# ---- 6. code co-occurrence ------------------------------------------------------------------
+
+def cooccurrence_heatmap(cooccurrence: pd.DataFrame, codebook: pd.DataFrame | None = None, lang: str = "zh") -> Figure:
+    """Segments coded with both codes of a pair: the lower triangle of the code × code matrix.
+
+    ``cooccurrence`` is coding/cooccurrence.csv (``code_a``, ``code_b``, ``segments``); codes follow
+    the codebook's order (codes in no pair are left out). Each code's name stands at the end of
+    its row, which is also the head of its column (a "staircase"), so long names need no rotated
+    axis labels. Pairs that never co-occur are light grey.
+    """
+    _check_lang(lang)
+    from matplotlib import colormaps
+    from matplotlib.patches import Rectangle
+    from matplotlib.ticker import MaxNLocator
+
+    d = cooccurrence.copy()
+    d["code_a"], d["code_b"] = d["code_a"].astype(str), d["code_b"].astype(str)
+    d = d[d["code_a"] != d["code_b"]]
+    codes = _code_order(list(d["code_a"]) + list(d["code_b"]), codebook)
+    if len(codes) < 2:
+        raise ValueError("co-occurrence needs at least two codes")
+    pos = {c: i for i, c in enumerate(codes)}
+    n = len(codes)
+    full = np.zeros((n, n))
+    for a, b, v in zip(d["code_a"], d["code_b"], pd.to_numeric(d["segments"], errors="coerce").fillna(0)):
+        i, j = pos[a], pos[b]
+        full[i, j] = full[j, i] = max(full[i, j], float(v))
+    m = full[1:, :-1]  # rows: codes 2..n; columns: codes 1..n-1
+    k = n - 1
+    lower = np.tril(np.ones((k, k), dtype=bool))
+    labels = _code_labels(codebook, None, lang)
+    vmax = max(float(m.max()), 1.0)
+    with style():
+        fig = _figure((k + 1) * (0.55 if lang == "zh" else 0.5) + (1.2 if k >= 8 else 2.4))
+        ax = fig.add_subplot()
+        cmap = colormaps["OrRd"].with_extremes(bad=(0, 0, 0, 0))
+        im = ax.imshow(np.ma.masked_array(m, mask=~lower | (m <= 0)), cmap=cmap, vmin=0, vmax=vmax,
+                       aspect="equal", interpolation="nearest", zorder=1)
+        for r in range(k):
+            for c in range(r + 1):
+                ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, facecolor="#f0f0f0", edgecolor="none", zorder=0))
+                ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, edgecolor="white", lw=0.8, zorder=2))
+                if m[r, c] > 0:
+                    ax.text(c, r, f"{m[r, c]:.0f}", ha="center", va="center", fontsize=8, zorder=3,
+                            color=_text_colour(cmap(m[r, c] / vmax)))
+        for i, code in enumerate(codes):  # name of code i: end of row i-1, head of column i
+            ax.text(i - 0.4, i - 1, labels.get(code, code), ha="left", va="center", fontsize=8, color=INK,
+                    clip_on=False, zorder=3)
+        ax.set_xlim(-0.5, k - 0.5)
+        ax.set_ylim(k - 0.5, -1.5)
+        ax.set_axis_off()
+        label = _t(lang, "同时编码两个编码的片段数", "Segments coded with both codes")
+
+        def style_cb(cb):
+            cb.outline.set_visible(False)
+            cb.ax.tick_params(labelsize=8, length=2)
+            cb.locator = MaxNLocator(integer=True, nbins=6)
+            cb.update_ticks()
+
+        placed = False
+        if k >= 8:  # the empty upper-right corner, unless the first names reach into it
+            cax = ax.inset_axes([0.62, 0.9, 0.36, 0.03])
+            cb = fig.colorbar(im, cax=cax, orientation="horizontal")
+            cb.set_label(label, fontsize=8, labelpad=2)
+            cax.xaxis.set_label_position("top")
+            style_cb(cb)
+            fig.draw_without_rendering()
+            r = fig.canvas.get_renderer()
+            cbox = cax.get_tightbbox(r)
+            placed = not any(_overlap(t.get_window_extent(r), cbox, 2.0)[1] for t in ax.texts)
+            if not placed:
+                cb.remove()
+        if not placed:
+            cb = fig.colorbar(im, ax=ax, location="bottom", shrink=0.5, aspect=25, pad=0.03,
+                              fraction=0.3 if k < 8 else 0.05)
+            cb.set_label(label, fontsize=8)
+            style_cb(cb)
+    return fig
+
+
+# ---- 7. topic terms -------------------------------------------------------------------------
+
+def topic_terms(terms: pd.DataFrame, topics: pd.DataFrame | None = None, lang: str = "zh",
+                model: str | None = None, top_n: int = 8) -> Figure:
+    """Top terms of each topic of one model (small multiples of horizontal bars).
+
+    ``terms`` is topics/topic_terms.csv (``model``, ``topic``, ``rank``, ``term``, ``weight``);
+    ``model`` defaults to NMF, else LDA, else the first; ``topics`` (topics/topics.csv) adds each
+    topic's share of the text to its panel title.
+    """
+    _check_lang(lang)
+    models = list(dict.fromkeys(terms["model"].astype(str))) if "model" in terms else [""]
+    if model is None:
+        model = "nmf" if "nmf" in models else "lda" if "lda" in models else models[0]
+    d = terms[terms["model"].astype(str) == model] if "model" in terms else terms
+    if d.empty:
+        raise ValueError(f"no topic terms for model {model!r}")
+    d = d.sort_values(["topic", "rank"], kind="stable")
+    ids = list(dict.fromkeys(d["topic"]))
+    share = {}
+    if topics is not None and not topics.empty and "share_overall" in topics:
+        t = topics[topics["model"].astype(str) == model] if "model" in topics else topics
+        share = dict(zip(t["topic"], t["share_overall"]))
+    k = len(ids)
+    ncol = 2 if k <= 4 else 3 if k <= 9 else 4
+    nrow = int(np.ceil(k / ncol))
+    vmax = float(d.groupby("topic").head(top_n)["weight"].max())
+    with style():
+        fig = _figure(nrow * (0.36 * top_n + 1.2) + 1.0)
+        axes = np.atleast_1d(fig.subplots(nrow, ncol, sharex=True)).ravel()
+        for ax, tid in zip(axes, ids):
+            sub = d[d["topic"] == tid].head(top_n)
+            y = np.arange(len(sub))
+            ax.barh(y, sub["weight"].to_numpy(float), height=0.7, color="#4c8fc0", zorder=2)
+            ax.set_yticks(y, [str(s) for s in sub["term"]])
+            ax.set_ylim(top_n - 0.5, -0.6)
+            ax.tick_params(axis="y", length=0, pad=2)
+            ax.spines["left"].set_visible(False)
+            ax.xaxis.grid(True, color=GRID, lw=0.5)
+            ax.set_axisbelow(True)
+            ax.set_xlim(0, vmax * 1.08)
+            title = _t(lang, f"主题 {tid}", f"Topic {tid}")
+            if tid in share and pd.notna(share[tid]):
+                title += _t(lang, f"（占文本 {100 * float(share[tid]):.0f}%）", f" ({100 * float(share[tid]):.0f}% of text)")
+            ax.set_title(title, loc="left", fontsize=8.5, pad=3)
+            ax.tick_params(axis="x", labelsize=8)
+        for ax in axes[k:]:
+            ax.set_visible(False)
+        for ax in axes[max(0, k - ncol):k]:
+            ax.xaxis.set_tick_params(labelbottom=True)
+        name = {"nmf": "NMF", "lda": "LDA"}.get(model, model)
+        fig.supxlabel(_t(lang, f"词在主题中的权重（{name}，主题内权重和为1）",
+                         f"Term weight in the topic ({name}; weights of a topic sum to 1)"), fontsize=9)
+    return fig
+
+
+# ---- all figures of a study -----------------------------------------------------------------
+
+def read_table(path: Path) -> pd.DataFrame | None:
+    """A stage's CSV (UTF-8 with BOM), or None when it is absent or empty."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return None
+    try:
+        d = pd.read_csv(path, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        return None
+    return None if d.empty else d
+
+
+def find_questionnaire(study_out_dir: Path) -> Questionnaire | None:
+    """The questionnaire a study's stages used, from their manifest.json (None when not found).
+
+    A manifest lists its config files relative to the study file, and its ``command`` names the
+    study file (relative to the directory the stage ran in, tried as the current one).
+    """
+    from ..questionnaire import load_questionnaire
+
+    for stage in ("stats", "clean", "ingest"):
+        mf = Path(study_out_dir) / stage / "manifest.json"
+        if not mf.is_file():
+            continue
+        try:
+            man = json.loads(mf.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        study = None
+        try:
+            argv = shlex.split(str(man.get("command", "")))
+            if "--study" in argv:
+                study = Path(argv[argv.index("--study") + 1])
+            study = study or next((Path(a.split("=", 1)[1]) for a in argv if a.startswith("--study=")), None)
+        except (ValueError, IndexError):
+            study = None
+        bases = [study.parent] if study else []
+        for rel in man.get("configs", {}):
+            if not str(rel).endswith((".yaml", ".yml")) or (study and Path(rel).name == study.name):
+                continue
+            for base in bases:
+                p = (base / rel)
+                if p.is_file():
+                    try:
+                        return load_questionnaire(p)
+                    except Exception:  # noqa: BLE001 - a stale or moved file: keep looking
+                        continue
+    return None
+
+
+CAPTIONS: dict[str, tuple[str, str]] = {
+    "likert_satisfaction": (
+        "各维度满意度题项的回答分布（占有效回答的百分比；“一般”居中，左侧为不满意，右侧为满意；“不清楚”与缺失不计）",
+        "Answers to the satisfaction items by construct (% of valid answers; neutral centred, dissatisfied "
+        "to the left, satisfied to the right; 'don't know' and missing answers left out)"),
+    "ipa_stated": (
+        "重要性—表现分析（IPA）：各维度的满意度均值与陈述重要性均值；虚线为两者的均值切分点",
+        "Importance–performance analysis: mean satisfaction and mean stated importance of each construct; "
+        "dashed lines are the cut-points (means)"),
+    "ipa_derived": (
+        "重要性—表现分析（IPA，推导重要性）：各维度的满意度均值与其和总体满意度的相关；虚线为切分点",
+        "Importance–performance analysis with derived importance (correlation with overall satisfaction); "
+        "dashed lines are the cut-points"),
+    "satisfaction_by_community": (
+        "各小区满意度指数（0–100，等权重）及95%置信区间；虚线与灰带为全样本指数及其置信区间",
+        "Satisfaction index (0–100, equal construct weights) by community with 95% confidence intervals; "
+        "the dashed line and grey band are the whole sample's index and its interval"),
+    "participation_by_stage": (
+        "参与各改造环节的受访者占全部受访者的比例（误差线为Wilson 95%置信区间）",
+        "Respondents who took part in each stage of the renovation, as a share of all respondents "
+        "(error bars: Wilson 95% confidence intervals)"),
+    "code_role_heatmap": (
+        "各类访谈对象中提及各编码的比例（%，占该类访谈对象人数）",
+        "Share of each stakeholder group's informants who mention each code (%)"),
+    "cooccurrence_heatmap": (
+        "编码共现：同一访谈片段中同时出现两个编码的次数",
+        "Code co-occurrence: interview segments coded with both codes"),
+    "topic_terms": (
+        "访谈文本主题模型：各主题权重最高的{n}个词（{model}）",
+        "Topic model of the interviews: the {n} highest-weighted terms of each topic ({model})"),
+}
+
+
+def render_all(study_out_dir: Path, dest: Path, lang: str = "zh",
+               questionnaire: Questionnaire | str | Path | None = None) -> list[dict[str, str]]:
+    """Write every figure whose input tables exist under ``study_out_dir`` as ``dest/<name>_<lang>.png``.
+
+    ``questionnaire`` (object or path) gives item, scale and stage labels; by default it is found
+    through the stages' manifests (see :func:`find_questionnaire`); without it the Likert figure is
+    left out and stage ids label the participation figure.
+
+    Returns ``[{"name", "file", "caption_zh", "caption_en"}, ...]`` in figure order, ``file`` being
+    the path written.
+    """
+    from ..questionnaire import load_questionnaire
+
+    _check_lang(lang)
+    out = Path(study_out_dir)
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    if isinstance(questionnaire, (str, Path)):
+        questionnaire = load_questionnaire(questionnaire)
+    q = questionnaire if questionnaire is not None else find_questionnaire(out)
+
+    def tab(rel: str) -> pd.DataFrame | None:
+        return read_table(out / rel)
+
+    results: list[dict[str, str]] = []
+
+    def emit(name: str, fig: Figure, caption: tuple[str, str]) -> None:
+        path = save_png(fig, dest / f"{name}_{lang}.png")
+        results.append({"name": name, "file": str(path), "caption_zh": caption[0], "caption_en": caption[1]})
+
+    freq = tab("stats/frequencies.csv")
+    if freq is not None and q is not None:
+        items, scale = likert_items(q)
+        items = items[items["item"].isin(set(freq["item"]))]
+        if not items.empty:
+            emit("likert_satisfaction", likert_diverging(freq, items, scale, lang), CAPTIONS["likert_satisfaction"])
+
+    ipa = tab("stats/ipa.csv")
+    if ipa is not None:
+        kinds = list(dict.fromkeys(ipa["importance_type"])) if "importance_type" in ipa else ["stated"]
+        for kind in kinds:
+            name = "ipa_stated" if kind == "stated" else "ipa_derived"
+            cap = CAPTIONS[name]
+            if kind not in ("stated", "derived_correlation"):
+                cap = (cap[0].replace("与其和总体满意度的相关", "与其对总体满意度的标准化回归系数"),
+                       cap[1].replace("correlation with overall satisfaction", "standardised regression coefficient"))
+                name = f"ipa_{kind}"
+            emit(name, ipa_plot(ipa, lang, importance_type=kind), cap)
+
+    comm = tab("stats/satisfaction_by_community.csv")
+    if comm is not None:
+        emit("satisfaction_by_community",
+             satisfaction_by_community(comm, tab("stats/satisfaction_index.csv"), lang),
+             CAPTIONS["satisfaction_by_community"])
+
+    stages = tab("stats/participation_stages.csv")
+    if stages is not None:
+        labels = option_labels(q, q.roles.participation_stages) if q is not None else {}
+        emit("participation_by_stage", participation_by_stage(stages, lang, labels), CAPTIONS["participation_by_stage"])
+
+    codebook = tab("coding/codebook.csv")
+    cbr = tab("coding/code_by_role.csv")
+    if cbr is not None:
+        emit("code_role_heatmap", code_role_heatmap(cbr, codebook, lang), CAPTIONS["code_role_heatmap"])
+    cooc = tab("coding/cooccurrence.csv")
+    if cooc is not None:
+        emit("cooccurrence_heatmap", cooccurrence_heatmap(cooc, codebook, lang), CAPTIONS["cooccurrence_heatmap"])
+
+    terms = tab("topics/topic_terms.csv")
+    if terms is not None:
+        topics = tab("topics/topics.csv")
+        models = list(dict.fromkeys(terms["model"].astype(str))) if "model" in terms else [""]
+        model = "nmf" if "nmf" in models else "lda" if "lda" in models else models[0]
+        top_n = 8
+        zh, en = CAPTIONS["topic_terms"]
+        mname = {"nmf": "NMF", "lda": "LDA"}.get(model, model)
+        emit("topic_terms", topic_terms(terms, topics, lang, model=model, top_n=top_n),
+             (zh.format(n=top_n, model=mname), en.format(n=top_n, model=mname)))
+
+    return results
