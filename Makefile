@@ -18,13 +18,13 @@ QUESTIONNAIRE_FILES := $(wildcard questionnaires/*.yaml)
 
 DEMO_RAW := examples/demo/raw/survey_by_text.xlsx examples/demo/raw/survey_by_code.xlsx
 
-.PHONY: help venv demo all test bench clean lock ingest clean-stage stats interviews code
+.PHONY: help venv demo all test bench clean lock ingest clean-stage stats interviews code topics
 
 help:  ## list the targets
 	@echo "make demo                     install (first time) and run the whole pipeline on the bundled demo study"
 	@echo "make test                     run the test suite"
 	@echo "make all STUDY=path/study.yaml  run the pipeline on your study (outputs/<name>/)"
-	@echo "make ingest|clean-stage|stats|interviews|code STUDY=...  run one stage (and what it needs)"
+	@echo "make ingest|clean-stage|stats|interviews|code|topics STUDY=...  run one stage (and what it needs)"
 	@echo "make bench                    benchmarks (ingest+clean at 50k rows xlsx and 1M rows csv)"
 	@echo "make lock                     re-pin requirements.lock from the current environment"
 	@echo "make clean                    delete outputs/ and generated demo exports (keeps .venv)"
@@ -67,7 +67,12 @@ stats: $(OUT)/stats/manifest.json
 interviews: $(OUT)/interviews/segments.parquet
 code: $(OUT)/coding/codings.parquet
 
-all: $(OUT)/stats/manifest.json $(if $(INTERVIEW_DIR),$(OUT)/interviews/segments.parquet) $(if $(and $(INTERVIEW_DIR),$(CODING_SCHEME)),$(OUT)/coding/codings.parquet)  ## the whole pipeline for STUDY
+$(OUT)/topics/topics.csv: $(OUT)/interviews/segments.parquet pipeline/topics.py
+	$(PY) -m pipeline topics --study $(STUDY)
+
+topics: $(OUT)/topics/topics.csv
+
+all: $(OUT)/stats/manifest.json $(if $(INTERVIEW_DIR),$(OUT)/interviews/segments.parquet) $(if $(and $(INTERVIEW_DIR),$(CODING_SCHEME)),$(OUT)/coding/codings.parquet) $(if $(INTERVIEW_DIR),$(OUT)/topics/topics.csv)  ## the whole pipeline for STUDY
 
 demo:
 	@$(MAKE) --no-print-directory all STUDY=examples/demo/study.yaml

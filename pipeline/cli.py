@@ -16,8 +16,9 @@ STAGES = {
     "stats": "reliability, validity, satisfaction index, IPA, participation, priorities → stats/*.csv",
     "interviews": "read, redact and segment the transcripts → interviews/segments.parquet",
     "code": "apply the codebook to the segments → coding/codings.parquet, frequencies, quotes",
+    "topics": "NMF and LDA topic models of the segments (k by NPMI coherence), keywords by role → topics/*.csv",
 }
-ORDER = ["ingest", "clean", "stats", "interviews", "code"]
+ORDER = ["ingest", "clean", "stats", "interviews", "code", "topics"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -65,6 +66,13 @@ def _run_stage(name: str, study, quiet: bool) -> None:
         if not quiet:
             print(f"code: {log['codings']} codings on {log['coded_segments']} of {log['segments']} segments; "
                   f"{log['codes_used']} of {log['codes_in_codebook']} codes used")
+    elif name == "topics":
+        from . import topics
+
+        log = topics.run(study)
+        if not quiet:
+            chosen = "; ".join(f"{m.upper()} k={c['k']} (NPMI {c['npmi']:.3f})" for m, c in log["chosen"].items())
+            print(f"topics: {log['units']} units from {log['segments']} segments, {log['vocabulary']} terms; {chosen}")
     elif name == "stats":
         from .stats import stage
 
@@ -88,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         study = Study(args.study)
         stages = ORDER if args.stage == "run" else [args.stage]
         if args.stage == "run" and study.config.interviews is None:
-            stages = [s for s in stages if s not in ("interviews", "code")]
+            stages = [s for s in stages if s not in ("interviews", "code", "topics")]
         elif args.stage == "run" and not study.config.coding_scheme:
             stages = [s for s in stages if s != "code"]
         for s in stages:

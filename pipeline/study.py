@@ -6,7 +6,7 @@ import os
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .errors import InputError
 from .questionnaire import Questionnaire, load_questionnaire, read_yaml, validate_model
@@ -54,6 +54,25 @@ class Interviews(_Strict):
         return [self.gold] if isinstance(self.gold, str) else list(self.gold or [])
 
 
+class Topics(_Strict):
+    """Options of the topics stage (see pipeline/topics.py and docs/study.md)."""
+    k_min: int = Field(default=4, ge=2)
+    k_max: int = Field(default=12, ge=2)
+    top_n: int = Field(default=10, ge=2)
+    min_df: int = Field(default=3, ge=1)
+    max_df: float = Field(default=0.25, gt=0, le=1)
+    unit_tokens: int = Field(default=20, ge=0)
+    stop_words: list[str] = Field(default_factory=list)
+    drop_community_names: bool = True
+    lda_max_iter: int = Field(default=10, ge=1)
+
+    @model_validator(mode="after")
+    def _k(self) -> "Topics":
+        if self.k_min > self.k_max:
+            raise ValueError(f"k_min ({self.k_min}) is larger than k_max ({self.k_max})")
+        return self
+
+
 class StudyConfig(_Strict):
     name: str
     questionnaire: str
@@ -61,6 +80,7 @@ class StudyConfig(_Strict):
     interviews: Interviews | None = None
     coding_scheme: str | None = None
     problems: str | None = None
+    topics: Topics = Field(default_factory=Topics)
     seed: int = 20240501
     outputs: str | None = None  # default: outputs/<name> under the working directory
 
