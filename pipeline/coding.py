@@ -125,7 +125,10 @@ class Coder:
             if neg.post_cues else None
         self._rules: list[tuple[str, list[tuple[str, re.Pattern]], list[re.Pattern], bool]] = []
         for _, code in codebook.codes.values():
-            rules = [(f"keyword:{k}", re.compile(re.escape(_nfkc(k)))) for k in code.keywords]
+            # all of a code's keywords in one alternation, longest first (the rule name is
+            # recovered from the matched text): one scan instead of one per keyword
+            words = sorted({_nfkc(k) for k in code.keywords}, key=lambda w: (-len(w), w))
+            rules = [("keyword:", re.compile("|".join(map(re.escape, words))))] if words else []
             rules += [(f"regex:{p}", re.compile(_nfkc(p))) for p in code.regex]
             excl = [re.compile(_nfkc(p)) for p in code.exclude_patterns]
             self._rules.append((code.id, rules, excl, code.negation))
@@ -162,7 +165,7 @@ class Coder:
                         continue
                     if use_neg and self._negated(text, m.start(), m.end()):
                         continue
-                    hits.append((m.start(), m.end(), name, m.group(0)))
+                    hits.append((m.start(), m.end(), name + m.group(0) if name == "keyword:" else name, m.group(0)))
             if hits:
                 hits.sort(key=lambda h: (h[0], h[0] - h[1]))  # earliest, then longest
                 out.append({"code": code_id, "match_start": hits[0][0], "match_end": hits[0][1],
