@@ -33,7 +33,8 @@ def test_codes_with_evidence(tmp_path):
     got = {r["code"]: r for r in c.code_text("财政补贴远远不够，还有资金缺口；部门之间互相推诿。")}
     assert set(got) == {"funding_pressure", "weak_coordination"}
     assert got["funding_pressure"]["rule"].startswith("regex:") and got["funding_pressure"]["match_start"] == 0
-    assert got["funding_pressure"]["evidence"] == "财政补贴远远不够; 资金; 资金缺口"
+    # keywords match longest first and do not overlap: 资金缺口, not also 资金 inside it
+    assert got["funding_pressure"]["evidence"] == "财政补贴远远不够; 资金缺口"
     assert got["weak_coordination"]["evidence"] == "推诿"
 
 
