@@ -17,8 +17,10 @@ STAGES = {
     "interviews": "read, redact and segment the transcripts → interviews/segments.parquet",
     "code": "apply the codebook to the segments → coding/codings.parquet, frequencies, quotes",
     "topics": "NMF and LDA topic models of the segments (k by NPMI coherence), keywords by role → topics/*.csv",
+    "findings": "survey indicators and interview evidence joined problem by problem → findings/findings.csv",
+    "report": "tables and figures → report/report.xlsx, report.docx, report.md, tables/*.tex, figures/*.png",
 }
-ORDER = ["ingest", "clean", "stats", "interviews", "code", "topics"]
+ORDER = ["ingest", "clean", "stats", "interviews", "code", "topics", "findings", "report"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -73,6 +75,20 @@ def _run_stage(name: str, study, quiet: bool) -> None:
         if not quiet:
             chosen = "; ".join(f"{m.upper()} k={c['k']} (NPMI {c['npmi']:.3f})" for m, c in log["chosen"].items())
             print(f"topics: {log['units']} units from {log['segments']} segments, {log['vocabulary']} terms; {chosen}")
+    elif name == "findings":
+        from . import findings
+
+        log = findings.run(study)
+        if not quiet:
+            conv = ", ".join(f"{k} {v}" for k, v in log["convergence"].items())
+            print(f"findings: {log['problems']} problems ({conv}); ranked: {', '.join(log['ranking'])}")
+    elif name == "report":
+        from .report import stage as report
+
+        log = report.run(study)
+        if not quiet:
+            print(f"report ({log['language']}): {len(log['tables'])} tables, {len(log['figures'])} figures → "
+                  + ", ".join(f for f in log["files"] if not f.startswith("tables/")) + ", tables/*.tex, figures/*.png")
     elif name == "stats":
         from .stats import stage
 

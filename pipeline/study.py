@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -81,6 +82,7 @@ class StudyConfig(_Strict):
     coding_scheme: str | None = None
     problems: str | None = None
     topics: Topics = Field(default_factory=Topics)
+    language: Literal["zh", "en"] = "zh"   # of the report's labels, headers and captions
     seed: int = 20240501
     outputs: str | None = None  # default: outputs/<name> under the working directory
 

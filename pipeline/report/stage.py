@@ -1,0 +1,292 @@
+"""Stage 8, report: the findings, survey and interview tables and the figures as
+``report/report.xlsx``, ``report.docx``, ``report.md``, ``tables/*.tex`` and ``figures/*.png``.
+
+The methods paragraph is written from the stage logs and manifests (sample, exclusions by rule,
+reliability, interview sample by role, coding and agreement), so it always describes the run
+that produced the tables. Every part is optional: a study without interviews gets a survey
+report, one without a survey an interview report.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from ..findings import ROLE_LABELS
+from .writers import Figure, Report, Section, Table
+
+RULES = {
+    "duplicate_id": ("重复编号", "duplicate id"), "duplicate_answers": ("重复作答", "duplicate answers"),
+    "duplicate_ip": ("同一IP短时重复提交", "same IP within the window"), "speeder": ("作答过快", "speeding"),
+    "attention_check": ("未通过注意力检测题", "failed attention check"),
+    "straightlining": ("直线作答", "straightlining"), "incomplete": ("未完成", "incomplete"),
+    "out_of_range": ("数值超出范围", "out of range"),
+}
+
+
+def _csv(path: Path) -> pd.DataFrame | None:
+    return pd.read_csv(path, encoding="utf-8-sig") if path.exists() else None
+
+
+def _json(path: Path) -> dict | None:
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def _role(r: str, lang: str) -> str:
+    zh, en = ROLE_LABELS.get(r, (r, r))
+    return zh if lang == "zh" else en
+
+
+def methods(out: Path, lang: str) -> list[str]:
+    """Methods paragraphs from the stage logs."""
+    zh = lang == "zh"
+    paras = []
+    clean = _json(out / "clean" / "cleaning_log.json")
+    if clean:
+        ex = [(r["rule"], r["excluded"]) for r in clean["rules"] if r.get("excluded")]
+        parts = ("、".join(f"{RULES.get(k, (k, k))[0]} {n} 份" for k, n in ex) if zh else
+                 ", ".join(f"{RULES.get(k, (k, k))[1]} {n}" for k, n in ex))
+        paras.append(f"问卷共回收 {clean['read']} 份，按预先设定的质量规则剔除 {clean['excluded']} 份（{parts}；每份只计入其首个"
+                     f"未通过的规则），有效问卷 {clean['kept']} 份，有效率 {100 * clean['kept'] / clean['read']:.1f}%。"
+                     if zh else
+                     f"Of {clean['read']} questionnaires returned, {clean['excluded']} were excluded by the pre-set quality "
+                     f"rules ({parts}; each counted under the first rule it failed), leaving {clean['kept']} valid "
+                     f"responses ({100 * clean['kept'] / clean['read']:.1f}%).")
+    rel = _csv(out / "stats" / "reliability.csv")
+    if rel is not None and len(rel):
+        lo, hi = rel["alpha"].min(), rel["alpha"].max()
+        paras.append(f"各满意度维度的内部一致性良好：Cronbach's α 介于 {lo:.3f} 与 {hi:.3f} 之间（{len(rel)} 个维度）。满意度指数按"
+                     f"（均值−1）/（量表点数−1）×100 换算为 0–100 分，置信区间为 95%。"
+                     if zh else
+                     f"Internal consistency of the satisfaction dimensions was good: Cronbach's α between {lo:.3f} and "
+                     f"{hi:.3f} ({len(rel)} dimensions). Satisfaction indices are (mean − 1) / (points − 1) × 100 on a "
+                     f"0–100 scale, with 95% confidence intervals.")
+    cases = _csv(out / "interviews" / "cases.csv")
+    iv = _json(out / "interviews" / "interviews_log.json")
+    if cases is not None and iv:
+        counts = cases["role"].value_counts()
+        order = [r for r in ROLE_LABELS if r in counts.index] + sorted(set(counts.index) - set(ROLE_LABELS))
+        by_role = ("、".join(f"{_role(r, lang)} {counts[r]} 人" for r in order) if zh else
+                   ", ".join(f"{_role(r, lang).lower()} {counts[r]}" for r in order))
+        red = sum(iv.get("redactions", {}).values())
+        paras.append(f"深度访谈共 {iv['documents']} 份、{iv['informants']} 位受访者（{by_role}），转写文本切分为 "
+                     f"{iv['segments'] - iv['interviewer_segments']} 个受访者语句；电话、身份证号、邮箱与人名等个人信息在分析前"
+                     f"全部替换为占位符（{red} 处）。"
+                     if zh else
+                     f"{iv['documents']} in-depth interviews with {iv['informants']} informants ({by_role}) were transcribed "
+                     f"and split into {iv['segments'] - iv['interviewer_segments']} informant sentences; phone and ID "
+                     f"numbers, e-mail addresses and personal names were replaced by placeholders before analysis "
+                     f"({red} replacements).")
+    code = _json(out / "coding" / "coding_log.json")
+    if code:
+        agree = code.get("agreement", {})
+        gold = [(k, v) for k, v in agree.items() if k.startswith("pipeline vs")]
+        extra = ""
+        if gold:
+            f1 = ", ".join(f"{v['macro_f1']:.2f}" for _, v in gold)
+            kap = ", ".join(f"{v['mean_kappa']:.2f}" for _, v in gold)
+            extra = (f"与人工编码（{len(gold)} 位编码员）相比，宏平均 F1 为 {f1}，平均 Cohen's κ 为 {kap}。" if zh else
+                     f" Against human coding ({len(gold)} coders) macro-F1 was {f1} and mean Cohen's κ {kap}.")
+        paras.append(f"访谈文本依据编码框架（{code['codes_in_codebook']} 个代码）以关键词、正则规则、否定窗口与排除模式进行编码，"
+                     f"{code['segments']} 个语句中 {code['coded_segments']} 个被编码，共 {code['codings']} 条编码。{extra}"
+                     if zh else
+                     f"Interviews were coded with the codebook ({code['codes_in_codebook']} codes) by keyword and pattern "
+                     f"rules with a negation window and exclusion patterns: {code['coded_segments']} of {code['segments']} "
+                     f"sentences received {code['codings']} codings.{extra}")
+    return paras
+
+
+def _findings_table(f: pd.DataFrame, lang: str) -> Table:
+    zh = lang == "zh"
+    df = pd.DataFrame({
+        "rank": f["rank"], "problem": f["label_zh" if zh else "label_en"],
+        "survey": f["survey_evidence" if zh else "survey_evidence_en"],
+        "informants": [f"{a}/{b}" for a, b in zip(f["interview_informants"], f["informants_total"])],
+        "roles": f["roles" if zh else "roles_en"].fillna(""),
+        "convergence": f["convergence_zh" if zh else "convergence_en"],
+    }).sort_values("rank", kind="stable")
+    return Table("findings", "问题—证据汇总表：问卷指标与访谈证据", "Findings: survey indicators and interview evidence", df,
+                 headers_zh={"rank": "排序", "problem": "问题", "survey": "问卷证据（% 或 0–100 指数 [95% CI]）",
+                             "informants": "提及的受访者", "roles": "提及者角色（人数/该角色人数）", "convergence": "一致性"},
+                 headers_en={"rank": "Rank", "problem": "Problem", "survey": "Survey evidence (% or 0–100 index [95% CI])",
+                             "informants": "Informants raising it", "roles": "Roles (n / informants in role)",
+                             "convergence": "Convergence"},
+                 formats={"rank": "int"},
+                 note_zh="一致性：问卷指标越过阈值（整个置信区间越过为强）且访谈中至少 2 位受访者提及，视为两类证据一致支持。",
+                 note_en="Convergence: a survey indicator beyond its threshold (strongly when the whole CI is) and at least "
+                         "two informants raising the problem count as both sources supporting it.")
+
+
+def _quotes_table(q: pd.DataFrame, f: pd.DataFrame, lang: str) -> Table:
+    zh = lang == "zh"
+    labels = dict(zip(f["problem"], f["label_zh" if zh else "label_en"]))
+    df = pd.DataFrame({"problem": q["problem"].map(labels), "informant": q["informant"],
+                       "role": q["role"].map(lambda r: _role(r, lang)), "quote": q["quote"]})
+    return Table("quotes", "典型引语", "Exemplar quotes", df,
+                 headers_zh={"problem": "问题", "informant": "受访者", "role": "角色", "quote": "引语"},
+                 headers_en={"problem": "Problem", "informant": "Informant", "role": "Role", "quote": "Quote"})
+
+
+def _stakeholder_table(s: pd.DataFrame, lang: str) -> Table:
+    zh = lang == "zh"
+    wide = s.pivot_table(index=["problem", "label_zh" if zh else "label_en"], columns="role", values="pct",
+                         sort=False).reset_index()
+    roles = [r for r in ROLE_LABELS if r in wide.columns]
+    wide = wide[["label_zh" if zh else "label_en"] + roles].rename(columns={"label_zh": "problem", "label_en": "problem"})
+    heads = {r: _role(r, lang) for r in roles}
+    return Table("stakeholder_problem", "各利益相关方提及各问题的受访者比例（%）",
+                 "Share of informants raising each problem, by stakeholder (%)", wide,
+                 headers_zh={"problem": "问题", **heads}, headers_en={"problem": "Problem", **heads},
+                 formats={r: "pct1" for r in roles})
+
+
+def _survey_tables(out: Path, lang: str) -> list[Table]:
+    zh = lang == "zh"
+    lab = "label_zh" if zh else "label_en"
+    tables = []
+    rel = _csv(out / "stats" / "reliability.csv")
+    if rel is not None:
+        df = rel[[lab, "n_items", "n_complete", "alpha", "alpha_ci_low", "alpha_ci_high", "omega_total", "mean", "sd"]]
+        tables.append(Table("reliability", "各维度信度", "Reliability of the dimensions", df.rename(columns={lab: "construct"}),
+                            headers_zh={"construct": "维度", "n_items": "题数", "n_complete": "完整样本", "alpha": "α",
+                                        "alpha_ci_low": "α 95%CI 下限", "alpha_ci_high": "α 95%CI 上限",
+                                        "omega_total": "ω", "mean": "均值", "sd": "标准差"},
+                            headers_en={"construct": "Dimension", "n_items": "Items", "n_complete": "Complete n",
+                                        "alpha": "α", "alpha_ci_low": "α CI low", "alpha_ci_high": "α CI high",
+                                        "omega_total": "ω total", "mean": "Mean", "sd": "SD"},
+                            formats={"n_items": "int", "n_complete": "int", "alpha": "dec3", "alpha_ci_low": "dec3",
+                                     "alpha_ci_high": "dec3", "omega_total": "dec3", "mean": "dec2", "sd": "dec2"}))
+    con = _csv(out / "stats" / "satisfaction_constructs.csv")
+    if con is not None:
+        df = con[[lab, "weight", "mean", "index", "ci95_low", "ci95_high"]].rename(columns={lab: "construct"})
+        tables.append(Table("satisfaction_constructs", "各维度满意度指数（0–100）", "Satisfaction index by dimension (0–100)", df,
+                            headers_zh={"construct": "维度", "weight": "权重", "mean": "均值（1–5）", "index": "指数",
+                                        "ci95_low": "95%CI 下限", "ci95_high": "95%CI 上限"},
+                            headers_en={"construct": "Dimension", "weight": "Weight", "mean": "Mean (1–5)",
+                                        "index": "Index", "ci95_low": "95% CI low", "ci95_high": "95% CI high"},
+                            formats={"weight": "dec2", "mean": "dec2", "index": "dec2", "ci95_low": "dec2",
+                                     "ci95_high": "dec2"}))
+    com = _csv(out / "stats" / "satisfaction_by_community.csv")
+    if com is not None:
+        df = com[[lab, "n", "index", "ci95_low", "ci95_high"]].rename(columns={lab: "community"})
+        tables.append(Table("satisfaction_by_community", "各小区满意度指数", "Satisfaction index by community", df,
+                            headers_zh={"community": "小区", "n": "样本量", "index": "指数", "ci95_low": "95%CI 下限",
+                                        "ci95_high": "95%CI 上限"},
+                            headers_en={"community": "Community", "n": "n", "index": "Index", "ci95_low": "95% CI low",
+                                        "ci95_high": "95% CI high"},
+                            formats={"n": "int", "index": "dec2", "ci95_low": "dec2", "ci95_high": "dec2"}))
+    ipa = _csv(out / "stats" / "ipa.csv")
+    if ipa is not None:
+        ipa = ipa[ipa["importance_type"] == ipa["importance_type"].iloc[0]]
+        df = ipa[[lab, "performance", "importance", "quadrant_zh" if zh else "quadrant"]]
+        df = df.rename(columns={lab: "attribute", "quadrant_zh": "quadrant"})
+        tables.append(Table("ipa", "重要性—表现分析（IPA）", "Importance–performance analysis", df,
+                            headers_zh={"attribute": "维度", "performance": "表现（满意度均值）",
+                                        "importance": "重要性均值", "quadrant": "象限"},
+                            headers_en={"attribute": "Dimension", "performance": "Performance", "importance": "Importance",
+                                        "quadrant": "Quadrant"},
+                            formats={"performance": "dec2", "importance": "dec2"}))
+    return tables
+
+
+def _interview_tables(out: Path, lang: str) -> list[Table]:
+    zh = lang == "zh"
+    tables = []
+    cbr = _csv(out / "coding" / "code_by_role.csv")
+    book = _csv(out / "coding" / "codebook.csv")
+    if cbr is not None and book is not None:
+        wide = cbr.pivot_table(index="code", columns="role", values="informants", aggfunc="sum", fill_value=0)
+        roles = [r for r in ROLE_LABELS if r in wide.columns]
+        wide = wide.reindex(book["code"]).fillna(0).astype(int)[roles].reset_index()
+        wide.insert(1, "label", wide["code"].map(dict(zip(book["code"], book["label_zh" if zh else "label_en"]))))
+        wide["total"] = wide[roles].sum(axis=1)
+        heads = {r: _role(r, lang) for r in roles}
+        tables.append(Table("code_by_role", "各代码在各类受访者中的提及人数", "Informants mentioning each code, by role",
+                            wide.drop(columns="code"),
+                            headers_zh={"label": "代码", **heads, "total": "合计"},
+                            headers_en={"label": "Code", **heads, "total": "Total"},
+                            formats={**{r: "int" for r in roles}, "total": "int"}))
+    agr = _csv(out / "coding" / "agreement.csv")
+    if agr is not None:
+        df = agr[["comparison", "documents", "units", "macro_precision", "macro_recall", "macro_f1", "mean_kappa",
+                  "alpha_masi_coded_units"]]
+        tables.append(Table("agreement", "编码一致性（以语句为单位）", "Coding agreement (sentence units)", df,
+                            headers_zh={"comparison": "比较", "documents": "文档数", "units": "语句数",
+                                        "macro_precision": "宏平均精确率", "macro_recall": "宏平均召回率",
+                                        "macro_f1": "宏平均 F1", "mean_kappa": "平均 κ", "alpha_masi_coded_units":
+                                        "Krippendorff α（MASI）"},
+                            headers_en={"comparison": "Comparison", "documents": "Documents", "units": "Sentences",
+                                        "macro_precision": "Macro precision", "macro_recall": "Macro recall",
+                                        "macro_f1": "Macro F1", "mean_kappa": "Mean κ",
+                                        "alpha_masi_coded_units": "Krippendorff's α (MASI)"},
+                            formats={"documents": "int", "units": "int", "macro_precision": "dec3",
+                                     "macro_recall": "dec3", "macro_f1": "dec3", "mean_kappa": "dec3",
+                                     "alpha_masi_coded_units": "dec3"},
+                            note_zh="α 仅计算至少一方编码过的语句，未编码文本不会抬高一致性。",
+                            note_en="α is computed on the sentences at least one side coded, so uncoded text does not "
+                                    "inflate agreement."))
+    return tables
+
+
+def build_report(out: Path, figures: list[dict], lang: str, title: str) -> Report:
+    zh = lang == "zh"
+    figs = {d["name"]: Figure(Path(d["file"]), d["caption_zh"], d["caption_en"]) for d in figures}
+    pick = lambda *names: [figs[n] for n in names if n in figs]  # noqa: E731
+    sections = [Section("研究方法", "Methods", [p for p in methods(out, "zh")], [p for p in methods(out, "en")])]
+    f = _csv(out / "findings" / "findings.csv")
+    if f is not None:
+        items: list = [_findings_table(f, lang)]
+        s = _csv(out / "findings" / "stakeholder_problem.csv")
+        if s is not None and len(s):
+            items.append(_stakeholder_table(s, lang))
+        q = _csv(out / "findings" / "quotes.csv")
+        if q is not None and len(q):
+            items.append(_quotes_table(q, f, lang))
+        top = f.sort_values("rank")
+        both = top[top["convergence"] == "both"]
+        lead_zh = (f"问卷与访谈两类证据一致指向的问题有 {len(both)} 项，按证据强度依次为："
+                   + "、".join(both["label_zh"]) + "。") if len(both) else ""
+        lead_en = (f"Both sources point to {len(both)} problems, in order of the strength of evidence: "
+                   + ", ".join(both["label_en"]) + ".") if len(both) else ""
+        sections.append(Section("主要发现", "Findings", [lead_zh] if lead_zh else [], [lead_en] if lead_en else [], items))
+    survey = _survey_tables(out, lang)
+    if survey:
+        sections.append(Section("问卷结果", "Survey results", [], [],
+                                survey + pick("likert_satisfaction", "satisfaction_by_community", "ipa_stated",
+                                              "ipa_derived", "participation_by_stage")))
+    interviews = _interview_tables(out, lang)
+    if interviews or figs:
+        iv_items = interviews + pick("code_role_heatmap", "cooccurrence_heatmap", "topic_terms")
+        if iv_items:
+            sections.append(Section("访谈结果", "Interview results", [], [], iv_items))
+    return Report(title if zh else title, title, sections)
+
+
+def run(study, lang: str | None = None) -> dict:
+    """The report stage."""
+    from ..stage import stage_output, write_json
+    from .figures import render_all
+    from .writers import write_all
+
+    lang = lang or getattr(study.config, "language", None) or "zh"
+    out = study.out
+    inputs = sorted(p for stage in ("clean", "stats", "interviews", "coding", "topics", "findings")
+                    for p in (out / stage).glob("*") if p.suffix in (".csv", ".json") and p.name != "manifest.json")
+    title_zh = f"老旧小区改造调查与访谈分析报告（{study.name}）"
+    title_en = f"Old residential community renovation: survey and interview report ({study.name})"
+    with stage_output(study.stage_dir("report"), inputs=inputs, configs=study.config_files(),
+                      seed=study.config.seed, stage="report", base=study.dir) as tmp:
+        figures = render_all(out, tmp / "figures", lang, questionnaire=study.questionnaire)
+        # the figures are written into the temporary folder; the report refers to them there and
+        # Markdown links are relative, so they stay valid after the folder is renamed
+        report = build_report(out, figures, lang, title_zh if lang == "zh" else title_en)
+        report.title_zh, report.title_en = title_zh, title_en
+        written = write_all(report, tmp, lang)
+        log = {"language": lang, "tables": [t.name for _, t in report.tables()],
+               "figures": [Path(d["file"]).name for d in figures],
+               "files": sorted(str(Path(p).relative_to(tmp)) for p in
+                               [written["xlsx"], written["docx"], written["md"], *written["tex"]])}
+        write_json(log, tmp / "report_log.json")
+    return log

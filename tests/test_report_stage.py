@@ -1,0 +1,94 @@
+"""The whole pipeline on the demo (survey and interviews) through findings and report:
+files, content, no personal data, manifests, byte-identical reruns."""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+
+import pandas as pd
+import pytest
+import yaml
+
+from .conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def full(demo_dir, tmp_path_factory):
+    from pipeline.cli import main
+    from pipeline.study import Study
+
+    d, _ = demo_dir
+    demo = ROOT / "examples" / "demo"
+    cfg = yaml.safe_load((demo / "study.yaml").read_text(encoding="utf-8"))
+    cfg.update(name="full", questionnaire=str((demo / cfg["questionnaire"]).resolve()),
+               coding_scheme=str((demo / cfg["coding_scheme"]).resolve()),
+               survey={"files": ["raw/survey_by_text.xlsx"], "population": "raw/households.csv"},
+               outputs=str(tmp_path_factory.mktemp("full") / "out"))
+    iv = cfg["interviews"]
+    iv.update(dir=str(demo / iv["dir"]), roster=str(demo / iv["roster"]), gold=[str(demo / g) for g in iv["gold"]])
+    path = d / "full.yaml"
+    path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    assert main(["run", "--study", str(path), "--quiet"]) == 0
+    return Study(path)
+
+
+def test_every_stage_has_a_manifest(full):
+    for stage in ("ingest", "clean", "stats", "interviews", "coding", "topics", "findings", "report"):
+        assert (full.stage_dir(stage) / "manifest.json").exists(), stage
+
+
+def test_report_files_and_content(full):
+    from docx import Document
+    from openpyxl import load_workbook
+
+    rep = full.stage_dir("report")
+    figures = sorted(p.name for p in (rep / "figures").glob("*.png"))
+    assert {"likert_satisfaction_zh.png", "ipa_stated_zh.png", "satisfaction_by_community_zh.png",
+            "participation_by_stage_zh.png", "code_role_heatmap_zh.png", "cooccurrence_heatmap_zh.png",
+            "topic_terms_zh.png"} <= set(figures)
+    assert (rep / "tables" / "findings.tex").read_text(encoding="utf-8").count("\\toprule") == 1
+    md = (rep / "report.md").read_text(encoding="utf-8")
+    assert "有效问卷 600 份" in md and "资金压力" in md and "](figures/ipa_stated_zh.png)" in md
+    doc = Document(str(rep / "report.docx"))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "表1" in text and "图1" in text and "研究方法" in text
+    assert len(doc.tables) >= 8 and len(doc.inline_shapes) == len(figures)
+    wb = load_workbook(rep / "report.xlsx")
+    assert "findings" in " ".join(wb.sheetnames) and len(wb.sheetnames) >= 9
+    f = pd.read_csv(full.stage_dir("findings") / "findings.csv", encoding="utf-8-sig").set_index("problem")
+    for p in ("funding_pressure", "weak_coordination", "low_participation", "long_term_management"):
+        assert f.loc[p, "convergence"] == "both" and f.loc[p, "quotes"].count("“") >= 2
+
+
+def test_no_personal_data_in_any_output(full):
+    roster = pd.read_csv(ROOT / "examples/demo/transcripts/informants.csv", encoding="utf-8-sig")
+    secrets = ["13912345678", "150-0000-1234", "186 0000 5678", "13700112233", "370999195103120425",
+               "gongwt.studio@example.com", "kongds.parking@example.org", *roster["name"]]
+    blobs = []
+    for p in sorted(full.out.rglob("*")):
+        if not p.is_file():
+            continue
+        blobs.append(p.read_bytes())
+        if p.suffix == ".parquet":
+            blobs.append(pd.read_parquet(p).to_csv().encode())
+        if p.suffix in (".qdpx", ".docx", ".xlsx"):
+            with zipfile.ZipFile(p) as z:
+                blobs += [z.read(n) for n in z.namelist()]
+    for secret in secrets:
+        assert not any(secret.encode() in b for b in blobs), secret
+
+
+def test_findings_and_report_are_byte_identical_on_rerun(full):
+    from pipeline import findings
+    from pipeline.report import stage as report
+
+    def digests(stage):
+        root = full.stage_dir(stage)
+        return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(root.rglob("*")) if p.is_file() and p.name != "manifest.json"}
+
+    before = {s: digests(s) for s in ("findings", "report")}
+    findings.run(full)
+    report.run(full)
+    assert {s: digests(s) for s in ("findings", "report")} == before
