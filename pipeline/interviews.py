@@ -268,7 +268,7 @@ def transcript_files(folder: Path) -> list[Path]:
 
 def run(study) -> dict:
     """Run the interviews stage for a loaded :class:`~pipeline.study.Study`."""
-    from .stage import stage_output, write_csv, write_json
+    from .stage import progress, stage_output, write_csv, write_json
     from .text import DEFAULT_STOPWORDS, DEFAULT_USER_DICT, Segmenter
 
     cfg = study.config.interviews
@@ -290,7 +290,7 @@ def run(study) -> dict:
                     stopwords=DEFAULT_STOPWORDS if DEFAULT_STOPWORDS.exists() else None)
     files = transcript_files(folder)
     parts, red_rows, docs = [], [], []
-    for p in files:
+    for p in progress(files, "transcripts"):
         tr = read_transcript(p, roster, names)
         parts.append(segment(tr, roster, seg))
         red_rows += [{"document": tr.document, "informant": tr.informant, "kind": k, "start": a, "end": b,

@@ -104,3 +104,19 @@ def stage_output(out_dir: Path, *, inputs: list[Path], configs: list[Path], seed
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def progress(items, label: str):
+    """Yield ``items`` and, when stderr is a terminal, show ``label i/n`` on one line (nothing
+    in logs, CI or tests). Long stages wrap their main loop in it and print a summary at the end."""
+    items = list(items)
+    tty = sys.stderr.isatty() and not os.environ.get("PIPELINE_QUIET")
+    n = len(items)
+    for i, it in enumerate(items, 1):
+        if tty:
+            sys.stderr.write(f"\r  {label} {i}/{n}")
+            sys.stderr.flush()
+        yield it
+    if tty and n:
+        sys.stderr.write("\r" + " " * (len(label) + 2 * len(str(n)) + 4) + "\r")
+        sys.stderr.flush()

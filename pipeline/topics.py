@@ -364,7 +364,11 @@ def _analyse(segments, *, seed, k_range, top_n, min_df, max_df, unit_tokens, sto
     if not tried:
         raise InputError(f"too little text for a topic model: {counts.shape[0]} units, {counts.shape[1]} terms, "
                          f"k from {min(k_range)} to {max(k_range)}", key="topics")
-    fits = {m: [fit_model(m, counts, k, seed, top_n, binary, lda_max_iter) for k in tried] for m in MODELS}
+    from .stage import progress
+
+    fits = {m: [] for m in MODELS}
+    for m, k in progress([(m, k) for m in MODELS for k in tried], "topic models"):
+        fits[m].append(fit_model(m, counts, k, seed, top_n, binary, lda_max_iter))
     chosen = {m: choose(f) for m, f in fits.items()}
 
     coherence = pd.DataFrame([{"model": m, "k": f.k, "npmi": round(f.coherence, ROUND),

@@ -29,6 +29,7 @@ import importlib.util
 import json
 import re
 import shlex
+import sys
 import textwrap
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -1037,6 +1038,9 @@ def render_all(study_out_dir: Path, dest: Path, lang: str = "zh",
     results: list[dict[str, str]] = []
 
     def emit(name: str, fig: Figure, caption: tuple[str, str]) -> None:
+        if sys.stderr.isatty():
+            sys.stderr.write(f"\r  figure {len(results) + 1}: {name:<28}")
+            sys.stderr.flush()
         path = save_png(fig, dest / f"{name}_{lang}.png")
         results.append({"name": name, "file": str(path), "caption_zh": caption[0], "caption_en": caption[1]})
 
