@@ -15,7 +15,7 @@ OUTPUTS := $(call study_key,outputs)
 OUT := $(if $(OUTPUTS),$(dir $(STUDY))$(OUTPUTS),outputs/$(NAME))
 # the code each stage runs: a change reruns that stage and (through its artifact) the later ones
 CORE := $(wildcard pipeline/*.py pipeline/io/*.py)
-STAGE_CODE := pipeline/coding.py pipeline/agreement.py pipeline/qdpx.py pipeline/topics.py pipeline/findings.py
+STAGE_CODE := pipeline/coding.py pipeline/agreement.py pipeline/qdpx.py pipeline/suggest.py pipeline/topics.py pipeline/findings.py
 CORE := $(filter-out $(STAGE_CODE),$(CORE))
 QUESTIONNAIRE_FILES := $(wildcard questionnaires/*.yaml)
 
@@ -64,7 +64,7 @@ $(OUT)/interviews/segments.parquet: $(STUDY) $(CORE) $(TRANSCRIPTS) $(wildcard c
 
 CODING_SCHEME := $(call study_key,coding_scheme)
 # (gold codings kept in the transcripts folder are among $(TRANSCRIPTS))
-$(OUT)/coding/codings.parquet: $(OUT)/interviews/segments.parquet $(if $(CODING_SCHEME),$(dir $(STUDY))$(CODING_SCHEME)) pipeline/coding.py pipeline/agreement.py pipeline/qdpx.py
+$(OUT)/coding/codings.parquet: $(OUT)/interviews/segments.parquet $(if $(CODING_SCHEME),$(dir $(STUDY))$(CODING_SCHEME)) pipeline/coding.py pipeline/agreement.py pipeline/qdpx.py pipeline/suggest.py
 	$(PY) -m pipeline code --study $(STUDY)
 
 stats: $(OUT)/stats/manifest.json

@@ -263,6 +263,20 @@ def run(study) -> dict:
         per_code, overall = evaluate(segments, codings, gold, list(book.codes))
         tables["agreement_by_code"] = per_code
         tables["agreement"] = overall
+        # a supervised suggester trained on the first gold coder, cross-validated by document
+        from .agreement import spans_to_units
+        from .suggest import train_and_suggest
+
+        first = gold[gold["coder"] == gold["coder"].iloc[0]]
+        labels, _ = spans_to_units(first, segments)
+        units = segments[segments["document"].isin(set(first["document"])) & ~segments["is_interviewer"]]
+        cv, suggestions = train_and_suggest(segments, units[["segment_id", "document"]], labels, codings,
+                                            list(book.codes), seed=study.config.seed)
+        tables["suggester_cv"] = cv
+        tables["suggestions"] = suggestions
+        log["suggester"] = {"trained_on": str(gold["coder"].iloc[0]), "suggestions": int(len(suggestions)),
+                            "codes_scored": int(cv["f1"].notna().sum()),
+                            "macro_f1_cv": float(cv["f1"].mean()) if cv["f1"].notna().any() else None}
         log["agreement"] = {r["comparison"]: {k: r[k] for k in ("documents", "units", "macro_f1", "micro_f1",
                                                                  "mean_kappa", "alpha_masi_coded_units")}
                             for r in overall.to_dict("records")}
