@@ -164,9 +164,12 @@ def interviewer_labels(roster: pd.DataFrame) -> set[str]:
 
 
 def _label_pattern(roster: pd.DataFrame) -> re.Pattern:
-    labels = sorted(interviewer_labels(roster) | RESPONDENT_LABELS | set(roster["informant"].astype(str)),
-                    key=len, reverse=True)
-    alt = "|".join(re.escape(x) for x in labels)
+    return _compiled_labels(frozenset(interviewer_labels(roster) | RESPONDENT_LABELS | set(roster["informant"].astype(str))))
+
+
+@functools.lru_cache(maxsize=8)
+def _compiled_labels(labels: frozenset[str]) -> re.Pattern:
+    alt = "|".join(re.escape(x) for x in sorted(labels, key=lambda s: (-len(s), s)))
     return re.compile(rf"^(?:{_TIMESTAMP.pattern})?\s*(?P<label>{alt}|[A-Z]{{1,2}}\d{{1,3}}|\[姓名:[^\]]+\])\s*:\s*")
 
 
@@ -228,12 +231,14 @@ def sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return out
 
 
-def segment(tr: Transcript, roster: pd.DataFrame, seg) -> pd.DataFrame:
-    """One row per sentence of every turn, with the roster's case attributes."""
-    label_re = _label_pattern(roster)
-    asking = interviewer_labels(roster)
+def segment(tr: Transcript, roster: pd.DataFrame, seg, label_re: re.Pattern | None = None,
+            asking: set[str] | None = None) -> pd.DataFrame:
+    """One row per sentence of every turn, with the roster's case attributes (``label_re`` and
+    ``asking`` may be computed once for many transcripts)."""
+    label_re = label_re or _label_pattern(roster)
+    asking = asking if asking is not None else interviewer_labels(roster)
     rows = []
-    case = roster.set_index("informant").loc[tr.informant]
+    case = roster.loc[roster["informant"] == tr.informant].iloc[0]
     for t_i, t in enumerate(turns(tr.text, label_re)):
         speaker = t["speaker"] or tr.informant
         interviewer = speaker in asking
@@ -290,9 +295,10 @@ def run(study) -> dict:
                     stopwords=DEFAULT_STOPWORDS if DEFAULT_STOPWORDS.exists() else None)
     files = transcript_files(folder)
     parts, red_rows, docs = [], [], []
+    label_re, asking = _label_pattern(roster), interviewer_labels(roster)
     for p in progress(files, "transcripts"):
         tr = read_transcript(p, roster, names)
-        parts.append(segment(tr, roster, seg))
+        parts.append(segment(tr, roster, seg, label_re, asking))
         red_rows += [{"document": tr.document, "informant": tr.informant, "kind": k, "start": a, "end": b,
                       "source_start": sa, "source_end": sb} for k, a, b, sa, sb in tr.redactions]
         docs.append({"document": tr.document, "informant": tr.informant, "encoding": tr.encoding,

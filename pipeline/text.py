@@ -11,6 +11,7 @@ Both take the same user dictionary (``word freq pos`` per line; rjieba through `
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from pathlib import Path
@@ -89,7 +90,8 @@ class Segmenter:
 
     def cut(self, text: str) -> list[str]:
         """All tokens, white space included, in order (HMM on for unknown words)."""
-        text = unicodedata.normalize("NFKC", text)
+        if not unicodedata.is_normalized("NFKC", text):  # the stages pass normalised text
+            text = unicodedata.normalize("NFKC", text)
         if self.backend == "rjieba":
             return list(self._tok.cut(text, True))
         return self._tok.lcut(text, HMM=True)
@@ -97,11 +99,21 @@ class Segmenter:
     def tokens(self, text: str) -> list[str]:
         """Content tokens: no white space, punctuation, stop words or redaction placeholders
         (``[姓名:R03]``, ``[电话]``…, which would otherwise leak informant codes into topics)."""
-        text = _PLACEHOLDER.sub(" ", unicodedata.normalize("NFKC", text))
-        return [t for t in self.cut(text) if t.strip() and not _is_punct(t) and t not in self.stopwords]
+        if not unicodedata.is_normalized("NFKC", text):
+            text = unicodedata.normalize("NFKC", text)
+        if "[" in text:
+            text = _PLACEHOLDER.sub(" ", text)
+        stop = self.stopwords
+        return [t for t in self.cut(text) if not _skip(t) and t not in stop]
 
 
 _PLACEHOLDER = re.compile(r"\[(?:姓名|电话|身份证号|邮箱|IP)(?::[^\]]*)?\]")
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _skip(token: str) -> bool:
+    """White space or punctuation only (cached: tokens repeat a lot)."""
+    return not token.strip() or _is_punct(token)
 
 
 def _is_punct(token: str) -> bool:
