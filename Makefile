@@ -28,7 +28,7 @@ help:  ## list the targets
 	@echo "make test                     run the test suite"
 	@echo "make all STUDY=path/study.yaml  run the pipeline on your study (outputs/<name>/)"
 	@echo "make ingest|clean-stage|stats|interviews|code|topics|findings|report STUDY=...  one stage (and what it needs)"
-	@echo "make bench                    benchmarks (ingest+clean at 50k rows xlsx and 1M rows csv)"
+	@echo "make bench                    benchmarks (ingest+clean at 50k xlsx and 1M csv; segmentation and interview stages)"
 	@echo "make lock                     re-pin requirements.lock from the current environment"
 	@echo "make clean                    delete outputs/ and generated demo exports (keeps .venv)"
 
@@ -97,6 +97,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/bench_ingest.py
+	$(PY) bench/bench_segment.py
 
 lock:
 	$(PY) -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock.new

@@ -238,7 +238,7 @@ def segment(tr: Transcript, roster: pd.DataFrame, seg, label_re: re.Pattern | No
     label_re = label_re or _label_pattern(roster)
     asking = asking if asking is not None else interviewer_labels(roster)
     rows = []
-    case = roster.loc[roster["informant"] == tr.informant].iloc[0]
+    case = roster.loc[roster["informant"] == tr.informant].iloc[0].to_dict()
     for t_i, t in enumerate(turns(tr.text, label_re)):
         speaker = t["speaker"] or tr.informant
         interviewer = speaker in asking

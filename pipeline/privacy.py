@@ -8,6 +8,7 @@ by clean.
 
 from __future__ import annotations
 
+import functools
 import re
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -55,6 +56,14 @@ def short_name_pattern(surnames: str | list[str] = COMMON_SURNAMES) -> re.Patter
     return re.compile(rf"(?P<s1>{alt})(?:{titles})|(?:(?<![\u4e00-\u9fff])|(?<=[的是和跟找给问叫让被对说把向同与]))[老小](?P<s2>{alt})(?!层|区|孩|人|伙)")
 
 
+@functools.lru_cache(maxsize=8)
+def _names_pattern(names: tuple[str, ...]) -> re.Pattern | None:
+    """One alternation of all names, longest first (one scan per text, not one per name)."""
+    if not names:
+        return None
+    return re.compile("|".join(re.escape(n) for n in sorted(names, key=lambda n: (-len(n), n))))
+
+
 def redact_spans(text: str, names: dict[str, str] | None = None, short_names: re.Pattern | None = None,
                  surname_codes: dict[str, str] | None = None
                  ) -> tuple[str, list[tuple[str, int, int, int, int]]]:
@@ -70,9 +79,12 @@ def redact_spans(text: str, names: dict[str, str] | None = None, short_names: re
             if kind == "id_number" and not id_checksum_ok(m.group(0)):
                 continue
             spans.append((m.start(), m.end(), kind, placeholder))
-    for name, code in (names or {}).items():
-        for m in re.finditer(re.escape(name), text):
-            spans.append((m.start(), m.end(), "name", f"[姓名:{code}]" if code else "[姓名]"))
+    if names:
+        pattern = _names_pattern(tuple(sorted(n for n in names if n)))
+        if pattern is not None:
+            for m in pattern.finditer(text):
+                code = names[m.group(0)]
+                spans.append((m.start(), m.end(), "name", f"[姓名:{code}]" if code else "[姓名]"))
     if short_names is not None:
         for m in short_names.finditer(text):
             code = (surname_codes or {}).get(m.group("s1") or m.group("s2"), "")
