@@ -83,6 +83,7 @@ class StudyConfig(_Strict):
     problems: str | None = None
     topics: Topics = Field(default_factory=Topics)
     language: Literal["zh", "en"] = "zh"   # of the report's labels, headers and captions
+    bilingual: bool = False                # report.xlsx headers as "中文 (English)"
     seed: int = 20240501
     outputs: str | None = None  # default: outputs/<name> under the working directory
 

@@ -92,3 +92,14 @@ def test_findings_and_report_are_byte_identical_on_rerun(full):
     findings.run(full)
     report.run(full)
     assert {s: digests(s) for s in ("findings", "report")} == before
+
+
+def test_english_report_from_the_same_tables(full, tmp_path):
+    from pipeline.report.stage import build_report
+    from pipeline.report.writers import write_markdown
+
+    rep = build_report(full.out, [], "en", "Demo")
+    md = write_markdown(rep, tmp_path / "report.md", "en").read_text(encoding="utf-8")
+    assert "## Methods" in md and "Of 681 questionnaires returned, 81 were excluded" in md
+    assert "Funding pressure" in md and "Both sources support" in md and "Table 1." in md
+    assert "资金压力" not in md.split("## Survey results")[0].split("Exemplar quotes")[0]

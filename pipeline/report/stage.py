@@ -283,7 +283,7 @@ def run(study, lang: str | None = None) -> dict:
         # Markdown links are relative, so they stay valid after the folder is renamed
         report = build_report(out, figures, lang, title_zh if lang == "zh" else title_en)
         report.title_zh, report.title_en = title_zh, title_en
-        written = write_all(report, tmp, lang)
+        written = write_all(report, tmp, lang, bilingual=bool(getattr(study.config, "bilingual", False)))
         log = {"language": lang, "tables": [t.name for _, t in report.tables()],
                "figures": [Path(d["file"]).name for d in figures],
                "files": sorted(str(Path(p).relative_to(tmp)) for p in
