@@ -71,7 +71,8 @@ stats: $(OUT)/stats/manifest.json
 interviews: $(OUT)/interviews/segments.parquet
 code: $(OUT)/coding/codings.parquet
 
-$(OUT)/topics/topics.csv: $(OUT)/interviews/segments.parquet pipeline/topics.py
+# topics relate their topics to the codes (topic_codes.csv), so they follow the coding stage
+$(OUT)/topics/topics.csv: $(OUT)/interviews/segments.parquet $(if $(CODING_SCHEME),$(OUT)/coding/codings.parquet) pipeline/topics.py
 	$(PY) -m pipeline topics --study $(STUDY)
 
 topics: $(OUT)/topics/topics.csv

@@ -334,19 +334,43 @@ def label(terms: list[str]) -> str:
 
 def analyse(segments: pd.DataFrame, *, seed: int, k_min: int = 4, k_max: int = 12, top_n: int = 10,
             min_df: int | float = 3, max_df: int | float = 0.25, unit_tokens: int = 20, stop_words=(),
-            drop_community_names: bool = True, lda_max_iter: int = 10, quotes: int = 5) -> tuple[dict, dict]:
+            drop_community_names: bool = True, lda_max_iter: int = 10, quotes: int = 5,
+            codings: pd.DataFrame | None = None) -> tuple[dict, dict]:
     """The whole analysis on a segments frame: (tables by name, log). Keyword arguments are the
-    ``topics:`` keys of the study file (see docs/study.md)."""
+    ``topics:`` keys of the study file (see docs/study.md); with the coding stage's ``codings``
+    the topics are also related to the codebook's codes (``topic_codes``)."""
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1):  # tiny matrices: BLAS threads only cost synchronisation
         return _analyse(segments, seed=seed, k_range=range(k_min, k_max + 1), top_n=top_n, min_df=min_df,
                         max_df=max_df, unit_tokens=unit_tokens, stop_words=stop_words,
-                        drop_community_names=drop_community_names, lda_max_iter=lda_max_iter, quotes=quotes)
+                        drop_community_names=drop_community_names, lda_max_iter=lda_max_iter, quotes=quotes,
+                        codings=codings)
+
+
+def topic_codes(units: pd.DataFrame, fits: dict, codings: pd.DataFrame) -> pd.DataFrame:
+    """Inductive topics against deductive codes: for each model, topic and code, the units that
+    contain a sentence coded with the code, their mean weight on the topic and the lift (that
+    mean over the topic's share of all units; > 1: the code is over-represented in the topic)."""
+    seg_unit = {sid: i for i, ids in enumerate(units["segment_ids"]) for sid in ids.split()}
+    pairs = {(seg_unit[s], c) for s, c in zip(codings["segment_id"], codings["code"]) if s in seg_unit}
+    by_code: dict[str, list[int]] = {}
+    for u, c in sorted(pairs):
+        by_code.setdefault(c, []).append(u)
+    rows = []
+    for m, f in fits.items():
+        overall = f.theta.mean(axis=0)
+        for c in sorted(by_code):
+            idx = np.array(by_code[c])
+            mean = f.theta[idx].mean(axis=0)
+            rows += [{"model": m, "topic": t + 1, "code": c, "units": len(idx), "mean_weight": round(float(mean[t]), ROUND),
+                      "lift": round(float(mean[t] / overall[t]), ROUND) if overall[t] > 0 else np.nan}
+                     for t in range(f.k)]
+    return pd.DataFrame(rows, columns=["model", "topic", "code", "units", "mean_weight", "lift"])
 
 
 def _analyse(segments, *, seed, k_range, top_n, min_df, max_df, unit_tokens, stop_words, drop_community_names,
-             lda_max_iter, quotes):
+             lda_max_iter, quotes, codings=None):
     from .errors import InputError
 
     stop = frozenset(unicodedata.normalize("NFKC", w).strip() for w in stop_words)
@@ -405,6 +429,8 @@ def _analyse(segments, *, seed, k_range, top_n, min_df, max_df, unit_tokens, sto
         "topic_share_by_role": pd.DataFrame(share_rows),
         "keywords_by_role": keywords_by_role(seg),
     }
+    if codings is not None and len(codings):
+        tables["topic_codes"] = topic_codes(units, {m: chosen[m] for m in MODELS}, codings)
     log = {"segments": int(len(seg)), "units": int(len(units)), "unit_tokens": unit_tokens,
            "vocabulary": int(len(vocab)), "min_df": min_df, "max_df": max_df, "top_n": top_n,
            "k_tried": tried, "lda_max_iter": lda_max_iter, "seed": seed,
@@ -423,13 +449,18 @@ def run(study) -> dict:
     if not src.exists():
         raise InputError(f"{study.display(src)} not found; run the interviews stage first", file=study.path)
     segments = pd.read_parquet(src)
+    inputs = [src]
+    cod_path = study.stage_dir("coding") / "codings.parquet"
+    codings = pd.read_parquet(cod_path, columns=["segment_id", "code"]) if cod_path.exists() else None
+    if codings is not None:
+        inputs.append(cod_path)
     cfg = study.config.topics
     try:
-        tables, log = analyse(segments, seed=study.config.seed, **cfg.model_dump())
+        tables, log = analyse(segments, seed=study.config.seed, codings=codings, **cfg.model_dump())
     except InputError as e:
         e.file = str(study.path)
         raise
-    with stage_output(study.stage_dir("topics"), inputs=[src], configs=study.config_files(),
+    with stage_output(study.stage_dir("topics"), inputs=inputs, configs=study.config_files(),
                       seed=study.config.seed, stage="topics", base=study.dir) as tmp:
         for name, t in tables.items():
             write_csv(t, tmp / f"{name}.csv")

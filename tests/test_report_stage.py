@@ -103,3 +103,12 @@ def test_english_report_from_the_same_tables(full, tmp_path):
     assert "## Methods" in md and "Of 681 questionnaires returned, 81 were excluded" in md
     assert "Funding pressure" in md and "Both sources support" in md and "Table 1." in md
     assert "资金压力" not in md.split("## Survey results")[0].split("Exemplar quotes")[0]
+
+
+def test_topics_are_related_to_codes(full):
+    t = pd.read_csv(full.stage_dir("topics") / "topic_codes.csv", encoding="utf-8-sig")
+    nmf = t[t["model"] == "nmf"]
+    # each code's mean topic weights are a distribution over the topics
+    assert (nmf.groupby("code")["mean_weight"].sum().round(4) == 1).all()
+    # the operators' parking/operation talk: market_operation is concentrated in one topic
+    assert nmf.loc[nmf["code"] == "market_operation", "lift"].max() > 2
