@@ -296,10 +296,9 @@ def evaluate(segments: pd.DataFrame, codings: pd.DataFrame, gold: pd.DataFrame,
         s = segments[segments["document"].isin(docs) & ~segments["is_interviewer"]]
         return s["segment_id"].tolist()
 
-    unit_pairs = {}
+    unit_pairs, on_interviewer = {}, {}
     for coder in coders:
-        spans = gold[gold["coder"] == coder]
-        unit_pairs[coder], unit_pairs[(coder, "interviewer_spans")] = spans_to_units(spans, segments)
+        unit_pairs[coder], on_interviewer[coder] = spans_to_units(gold[gold["coder"] == coder], segments)
     docs_of = {c: set(gold.loc[gold["coder"] == c, "document"]) for c in coders}
     comparisons = [(c, "pipeline", docs_of[c]) for c in coders]
     comparisons += [(a, b, docs_of[a] & docs_of[b]) for a, b in combinations(coders, 2)]
@@ -313,7 +312,7 @@ def evaluate(segments: pd.DataFrame, codings: pd.DataFrame, gold: pd.DataFrame,
         per_code.append(table.assign(comparison=name, reference=ref, candidate=cand))
         summaries.append({"comparison": name, "reference": ref, "candidate": cand, "documents": len(docs),
                           "reference_spans": int(((gold["coder"] == ref) & gold["document"].isin(docs)).sum()),
-                          "spans_on_interviewer_turns": unit_pairs[(ref, "interviewer_spans")], **summary})
+                          "spans_on_interviewer_turns": on_interviewer[ref], **summary})
     cols = ["comparison", "reference", "candidate"]
     per_code_df = (pd.concat(per_code, ignore_index=True) if per_code else pd.DataFrame(columns=cols + ["code"]))
     per_code_df = per_code_df[cols + [c for c in per_code_df.columns if c not in cols]]

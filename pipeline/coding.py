@@ -14,9 +14,18 @@ from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from .questionnaire import Label, _check_id, read_yaml, validate_model
+from .questionnaire import Label, _check_id, _Strict, read_yaml, validate_model
+
+
+def check_regex(pattern: str) -> str:
+    """The pattern, if it compiles; a validation error naming it otherwise."""
+    try:
+        re.compile(pattern)
+    except re.error as e:
+        raise ValueError(f"pattern '{pattern}' is not a valid regular expression ({e})") from None
+    return pattern
 
 
 # Words that start with (or contain) a negation cue without negating what follows.
@@ -27,10 +36,6 @@ PSEUDO_NEGATIONS = (
     "毫无疑问", "无所谓", "不好意思",
 )
 _CLAUSE = r"[,，。;；!?！？:：]"
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Negation(_Strict):
@@ -61,12 +66,7 @@ class Code(_Strict):
     @field_validator("regex", "exclude_patterns")
     @classmethod
     def _compiles(cls, v: list[str]) -> list[str]:
-        for p in v:
-            try:
-                re.compile(p)
-            except re.error as e:
-                raise ValueError(f"pattern '{p}' is not a valid regular expression ({e})") from None
-        return v
+        return [check_regex(p) for p in v]
 
 
 class Theme(_Strict):
@@ -235,7 +235,7 @@ def summarise(codings: pd.DataFrame, segments: pd.DataFrame, book: Codebook) -> 
 def run(study) -> dict:
     """The coding stage: codebook rules over interviews/segments.parquet → coding/."""
     from .errors import InputError
-    from .stage import stage_output, write_csv, write_json
+    from .stage import stage_output, write_tables
 
     if not study.config.coding_scheme:
         raise InputError("the study names no coding_scheme", file=study.path, key="coding_scheme")
@@ -284,9 +284,6 @@ def run(study) -> dict:
     with stage_output(study.stage_dir("coding"), inputs=inputs, configs=study.config_files() + [book_path],
                       seed=study.config.seed, stage="coding", base=study.dir) as tmp:
         codings.to_parquet(tmp / "codings.parquet", index=False)
-        write_csv(book.table(), tmp / "codebook.csv")
-        for name, t in tables.items():
-            write_csv(t, tmp / f"{name}.csv")
         # the coded interviews for NVivo, ATLAS.ti, MAXQDA, QualCoder: the pipeline's codings and
         # every gold coder's, each as a REFI-QDA user
         from .qdpx import export_qdpx
@@ -295,5 +292,5 @@ def run(study) -> dict:
                          ignore_index=True)
         q = export_qdpx(tmp / "project.qdpx", docs, cases, book, both, project_name=study.name)
         log["qdpx"] = {k: q[k] for k in ("sources", "codes", "cases", "selections", "codings") if k in q}
-        write_json(log, tmp / "coding_log.json")
+        write_tables({"codebook": book.table(), **tables}, log, tmp, "coding_log.json")
     return log

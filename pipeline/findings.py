@@ -28,17 +28,13 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from .coding import _quote_rank, check_regex
 from .errors import InputError
-from .questionnaire import Label, _check_id, read_yaml, validate_model
+from .interviews import ROLE_LABELS, role_label
+from .questionnaire import Label, _check_id, _Strict, read_yaml, validate_model
 
-ROLE_LABELS = {
-    "street_office": ("街道办", "Street office"), "residents_committee": ("居委会", "Residents' committee"),
-    "property_company": ("物业公司", "Property company"), "owners_committee": ("业委会", "Owners' committee"),
-    "resident": ("居民", "Residents"), "social_organisation": ("社会组织", "Social organisations"),
-    "operator": ("运营方", "Operators"),
-}
 SUPPORT_ZH = {"strong": "强", "moderate": "中", "none": "无", "contradicts": "相反"}
 CONVERGENCE = {
     "both": ("两类证据一致支持", "Both sources support"), "survey_only": ("仅问卷支持", "Survey only"),
@@ -46,10 +42,6 @@ CONVERGENCE = {
     "neither": ("均不支持", "Neither source"),
 }
 STRENGTH = {"strong": 2, "moderate": 1, "none": 0, "contradicts": 0}
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Indicator(_Strict):
@@ -94,12 +86,7 @@ class Problem(_Strict):
     @field_validator("segment_filter")
     @classmethod
     def _compiles(cls, v: str | None) -> str | None:
-        if v is not None:
-            try:
-                re.compile(v)
-            except re.error as e:
-                raise ValueError(f"not a valid regular expression ({e})") from None
-        return v
+        return None if v is None else check_regex(v)
 
 
 class Catalogue(_Strict):
@@ -115,16 +102,6 @@ def load_catalogue(path: str | Path) -> Catalogue:
 
 
 # ---- survey indicators -------------------------------------------------------------------------
-
-def wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
-    """Wilson score interval for k of n (as proportions)."""
-    if n == 0:
-        return math.nan, math.nan
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
-
 
 def _judge(est: float, lo: float, hi: float, direction: str, threshold: float) -> str:
     if math.isnan(est):
@@ -142,14 +119,15 @@ def _judge(est: float, lo: float, hi: float, direction: str, threshold: float) -
 
 def indicator_value(ind: Indicator, responses: pd.DataFrame, questionnaire, ipa: pd.DataFrame | None) -> dict:
     """Estimate, 95% CI and n of one indicator."""
-    from scipy import stats
+    from .stats.participation import wilson_ci
+    from .stats.satisfaction import _mean_ci, construct_scores
 
     if ind.type == "share":
         if ind.item not in responses.columns:
             raise InputError(f"indicator '{ind.id}': no column '{ind.item}' in the clean responses", key=ind.id)
         x = responses[ind.item].dropna()
         n, k = int(len(x)), int(x.isin(ind.values).sum())
-        lo, hi = wilson(k, n)
+        lo, hi = wilson_ci(k, n)
         return {"estimate": 100 * k / n if n else math.nan, "ci95_low": 100 * lo, "ci95_high": 100 * hi, "n": n,
                 "detail": f"{k}/{n}"}
     if ind.type == "index":
@@ -160,14 +138,12 @@ def indicator_value(ind: Indicator, responses: pd.DataFrame, questionnaire, ipa:
             missing = [i for i in items if i not in responses.columns]
             if missing:
                 raise InputError(f"indicator '{ind.id}': no columns {missing} in the clean responses", key=ind.id)
-            item = questionnaire.column_item(items[0])
-            scale = questionnaire.scales[item.scale]
-            scores.append((responses[items].astype("float64").mean(axis=1) - scale.min) / (scale.max - scale.min) * 100)
-        score = pd.concat(scores, axis=1).mean(axis=1).dropna()
-        n = int(len(score))
-        m = float(score.mean()) if n else math.nan
-        half = float(stats.t.ppf(0.975, n - 1) * score.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
-        return {"estimate": m, "ci95_low": m - half, "ci95_high": m + half, "n": n, "detail": ""}
+            scale = questionnaire.scales[questionnaire.column_item(items[0]).scale]
+            raw = construct_scores(responses, {"x": items}, min_share=0)["x"]  # mean of the answered items
+            scores.append((raw - scale.min) / (scale.max - scale.min) * 100)
+        score = pd.concat(scores, axis=1).mean(axis=1)
+        n, m, _, lo, hi = _mean_ci(score.to_numpy(dtype="float64"), None, 0.95)
+        return {"estimate": m, "ci95_low": lo, "ci95_high": hi, "n": n, "detail": ""}
     # ipa: attributes in the "concentrate here" quadrant
     if ipa is None:
         return {"estimate": math.nan, "ci95_low": math.nan, "ci95_high": math.nan, "n": 0, "detail": "no stats/ipa.csv"}
@@ -200,11 +176,7 @@ def _quotes(coded: pd.DataFrame, text: pd.Series, k: int = 3) -> pd.DataFrame:
     readable length (15–80 characters)."""
     if coded.empty:
         return coded.assign(quote=[])
-    length = (coded["end"] - coded["start"]).astype(int)
-    pen = (length < 15) * (15 - length) + (length > 80) * (length - 80)
-    ranked = (coded.assign(_pen=pen).sort_values(["n_matches", "_pen", "document", "start"],
-                                                 ascending=[False, True, True, True], kind="stable")
-              .drop_duplicates("informant"))
+    ranked = _quote_rank(coded).drop_duplicates("informant")
     picked, roles = [], set()
     for r in ranked.itertuples(index=False):  # first pass: one per role
         if r.role not in roles:
@@ -287,8 +259,8 @@ def build(catalogue: Catalogue, responses: pd.DataFrame | None, questionnaire, i
         for r in role_ids:
             k, n = int(ev["by_role"].get(r, 0)), int(ev["informants_in_role"][r])
             role_rows.append({"problem": p.id, "label_zh": p.label.zh, "label_en": p.label.en or p.label.zh,
-                              "role": r, "role_zh": ROLE_LABELS.get(r, (r, r))[0],
-                              "role_en": ROLE_LABELS.get(r, (r, r))[1], "informants": k, "informants_in_role": n,
+                              "role": r, "role_zh": role_label(r, "zh"),
+                              "role_en": role_label(r, "en"), "informants": k, "informants_in_role": n,
                               "pct": 100 * k / n if n else math.nan})
         raised = [r for r in role_ids if ev["by_role"].get(r, 0)]
         quotes = ev["quotes"]
@@ -304,12 +276,12 @@ def build(catalogue: Catalogue, responses: pd.DataFrame | None, questionnaire, i
             "interview_informants": ev["informants"], "informants_total": ev["informants_total"],
             "interview_pct": 100 * ev["informants"] / ev["informants_total"] if ev["informants_total"] else math.nan,
             "interview_segments": ev["segments"],
-            "roles": "；".join(f"{ROLE_LABELS.get(r, (r, r))[0]} {int(ev['by_role'][r])}/{int(ev['informants_in_role'][r])}"
+            "roles": "；".join(f"{role_label(r, 'zh')} {int(ev['by_role'][r])}/{int(ev['informants_in_role'][r])}"
                               for r in raised),
-            "roles_en": "; ".join(f"{ROLE_LABELS.get(r, (r, r))[1]} {int(ev['by_role'][r])}/"
-                                  f"{int(ev['informants_in_role'][r])}" for r in raised),
+            "roles_en": "; ".join(f"{role_label(r, 'en')} {int(ev['by_role'][r])}/{int(ev['informants_in_role'][r])}"
+                                  for r in raised),
             "interview_support": ev["support"],
-            "quotes": " ".join(f"“{q.quote}”（{q.informant}，{ROLE_LABELS.get(q.role, (q.role,))[0]}）"
+            "quotes": " ".join(f"“{q.quote}”（{q.informant}，{role_label(q.role, 'zh')}）"
                                for q in quotes.itertuples(index=False)),
             "convergence": conv, "convergence_zh": CONVERGENCE[conv][0], "convergence_en": CONVERGENCE[conv][1],
             "score": STRENGTH[survey] + STRENGTH[ev["support"]], "_order": order,
@@ -328,7 +300,7 @@ def build(catalogue: Catalogue, responses: pd.DataFrame | None, questionnaire, i
 
 def run(study) -> dict:
     """The findings stage: catalogue × (clean responses, stats, codings) → findings/."""
-    from .stage import stage_output, write_csv, write_json
+    from .stage import stage_output, write_tables
     from .text import CODING_SCHEMES
 
     cat_path = study.resolve(study.config.problems) if study.config.problems else CODING_SCHEMES / "problems.yaml"
@@ -360,7 +332,5 @@ def run(study) -> dict:
            "ranking": f.sort_values("rank")["problem"].tolist()}
     with stage_output(study.stage_dir("findings"), inputs=inputs, configs=study.config_files() + [cat_path],
                       seed=study.config.seed, stage="findings", base=study.dir) as tmp:
-        for name, t in tables.items():
-            write_csv(t, tmp / f"{name}.csv")
-        write_json(log, tmp / "findings_log.json")
+        write_tables(tables, log, tmp, "findings_log.json")
     return log

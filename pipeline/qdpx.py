@@ -30,7 +30,6 @@ Choices, so that a project comes back as it went out:
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import re
 import unicodedata
@@ -45,11 +44,11 @@ from lxml import etree
 
 from .coding import Codebook, load_codebook
 from .errors import InputError
+from .stage import fixed_zip
 
 QDA_NS = "urn:QDA-XML:project:1.0"
 # the namespace of every GUID this module derives; changing it changes every exported GUID
 GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:renewal-pipeline:refi-qda")
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 # Okabe–Ito colours, one per theme (its codes share it); readable for colour-blind coders
 PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#D55E00", "#0072B2", "#CC79A7", "#F0E442", "#999999")
 NAME_EXCERPT = 40  # characters of the selected text used as a selection's name
@@ -296,19 +295,6 @@ def build_qde(project_name: str, docs: pd.DataFrame, roster: pd.DataFrame, varia
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-def _zip(entries: dict[str, bytes]) -> bytes:
-    """A zip of the entries in sorted order with fixed dates, permissions and compression."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        for name in sorted(entries):
-            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 3  # Unix, whatever the platform, so that the permissions below hold
-            info.external_attr = 0o100644 << 16
-            z.writestr(info, entries[name], compresslevel=9)
-    return buf.getvalue()
-
-
 def export_qdpx(path: str | Path, documents: pd.DataFrame, cases: pd.DataFrame | None,
                 codebook: Codebook | str | Path, codings: pd.DataFrame | None, *, project_name: str,
                 user: str = "pipeline", created: str = "2024-01-01T00:00:00Z") -> dict:
@@ -356,7 +342,7 @@ def export_qdpx(path: str | Path, documents: pd.DataFrame, cases: pd.DataFrame |
     qde = build_qde(project_name, docs, roster, variables, book, cod, user=user, created=created, guids=guids)
     entries = {"project.qde": qde}
     entries.update({f"Sources/{guids[d]}.txt": t.encode("utf-8") for d, t in texts.items()})
-    data = _zip(entries)
+    data = fixed_zip(sorted(entries.items()))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")

@@ -63,6 +63,33 @@ def write_json(obj, path: Path) -> None:
     path.write_text(json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
 
 
+def write_tables(tables: dict[str, pd.DataFrame], log: dict, folder: Path, log_name: str) -> None:
+    """Each table as ``<name>.csv`` and the stage log as ``<log_name>`` in ``folder``."""
+    for name, t in tables.items():
+        write_csv(t, folder / f"{name}.csv")
+    write_json(log, folder / log_name)
+
+
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # every entry's date in the zip containers the stages write
+
+
+def fixed_zip(entries) -> bytes:
+    """A zip of (name, bytes) entries, in the order given, with a fixed date, permissions and
+    compression, so that the same entries always give the same bytes (.qdpx, .docx, .xlsx)."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in entries:
+            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3  # Unix, whatever the platform, so that the permissions below hold
+            info.external_attr = 0o100644 << 16
+            z.writestr(info, data, compresslevel=9)
+    return buf.getvalue()
+
+
 def _rel(p: Path, base: Path | None) -> str:
     if base is None:
         return str(p)

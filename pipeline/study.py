@@ -7,14 +7,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from .errors import InputError
-from .questionnaire import Questionnaire, load_questionnaire, read_yaml, validate_model
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from .questionnaire import Questionnaire, _Strict, load_questionnaire, read_yaml, validate_model
 
 
 class SurveyFile(_Strict):

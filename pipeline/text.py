@@ -107,7 +107,15 @@ class Segmenter:
         return [t for t in self.cut(text) if not _skip(t) and t not in stop]
 
 
-_PLACEHOLDER = re.compile(r"\[(?:姓名|电话|身份证号|邮箱|IP)(?::[^\]]*)?\]")
+def _placeholder_pattern() -> re.Pattern:
+    """The redaction placeholders of :mod:`pipeline.privacy` (``[电话]``…) and ``[姓名]``/``[姓名:R03]``."""
+    from .privacy import PATTERNS
+
+    kinds = sorted({ph.strip("[]") for _, ph, _ in PATTERNS} | {"姓名"})
+    return re.compile(r"\[(?:" + "|".join(map(re.escape, kinds)) + r")(?::[^\]]*)?\]")
+
+
+_PLACEHOLDER = _placeholder_pattern()
 
 
 @functools.lru_cache(maxsize=1 << 16)

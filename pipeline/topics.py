@@ -443,7 +443,7 @@ def _analyse(segments, *, seed, k_range, top_n, min_df, max_df, unit_tokens, sto
 def run(study) -> dict:
     """The topics stage: interviews/segments.parquet → topics/."""
     from .errors import InputError
-    from .stage import stage_output, write_csv, write_json
+    from .stage import stage_output, write_tables
 
     src = study.stage_dir("interviews") / "segments.parquet"
     if not src.exists():
@@ -462,7 +462,5 @@ def run(study) -> dict:
         raise
     with stage_output(study.stage_dir("topics"), inputs=inputs, configs=study.config_files(),
                       seed=study.config.seed, stage="topics", base=study.dir) as tmp:
-        for name, t in tables.items():
-            write_csv(t, tmp / f"{name}.csv")
-        write_json(log, tmp / "topics_log.json")
+        write_tables(tables, log, tmp, "topics_log.json")
     return log

@@ -9,12 +9,14 @@ import pytest
 from statsmodels.stats.proportion import proportion_confint
 
 from pipeline import findings as fd
+from pipeline.stats import wilson_ci
 from pipeline.text import CODING_SCHEMES
 
 
 def test_wilson_equals_statsmodels():
+    # the findings' share indicators use pipeline.stats.wilson_ci
     for k, n in [(0, 10), (3, 10), (232, 600), (600, 600)]:
-        lo, hi = fd.wilson(k, n)
+        lo, hi = wilson_ci(k, n)
         ref = proportion_confint(k, n, method="wilson")
         assert (lo, hi) == pytest.approx(ref, rel=1e-12, abs=1e-15)
 

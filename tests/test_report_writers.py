@@ -10,7 +10,6 @@ import pytest
 
 from pipeline.report.writers import (
     FIXED_TIME,
-    ZIP_DATE,
     Figure,
     Report,
     Section,
@@ -23,6 +22,7 @@ from pipeline.report.writers import (
     write_markdown,
     write_xlsx,
 )
+from pipeline.stage import ZIP_DATE
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 LONG = "a_very_long_table_name_that_exceeds_excel_limit"

@@ -19,8 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
+from typing import TYPE_CHECKING
+
 from ..errors import InputError
 from ..textnorm import norm
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _SNIFF_BYTES = 1 << 20
 
@@ -101,7 +106,7 @@ def read_table(path: str | Path) -> RawTable:
     return table
 
 
-def read_frame(path: str | Path) -> "pd.DataFrame":
+def read_frame(path: str | Path) -> pd.DataFrame:
     """A small table (roster, gold coding…) as a DataFrame of text cells ('' for empty), read
     with the same encoding detection and normalisation as the survey exports."""
     import pandas as pd

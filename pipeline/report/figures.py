@@ -38,6 +38,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..interviews import ROLE_LABELS, role_label
+
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
@@ -50,15 +52,6 @@ WIDTH_CM = 16.0
 DPI = 200
 LANGS = ("zh", "en")
 
-ROLE_LABELS: dict[str, tuple[str, str]] = {
-    "street_office": ("街道办", "Street office"),
-    "residents_committee": ("居委会", "Residents' committee"),
-    "property_company": ("物业公司", "Property company"),
-    "owners_committee": ("业委会", "Owners' committee"),
-    "resident": ("居民", "Residents"),
-    "social_organisation": ("社会组织", "Social organisation"),
-    "operator": ("运营方", "Operator"),
-}
 # (importance high, performance high) quadrants of IPA; the table's quadrant_zh wins when given.
 QUADRANTS: dict[str, tuple[str, str]] = {
     "concentrate here": ("重点改进区", "Concentrate here"),
@@ -702,11 +695,6 @@ def _code_labels(codebook: pd.DataFrame | None, fallback: pd.DataFrame | None, l
     return out
 
 
-def _role_label(role: str, lang: str) -> str:
-    zh_en = ROLE_LABELS.get(role)
-    return (zh_en[0] if lang == "zh" else zh_en[1]) if zh_en else role
-
-
 def _heatmap(ax, m: np.ndarray, cmap: str, vmax: float, fmt, mask: np.ndarray | None = None):
     from matplotlib import colormaps
 
@@ -736,7 +724,7 @@ def code_role_heatmap(code_by_role: pd.DataFrame, codebook: pd.DataFrame | None 
 
     ``code_by_role`` is coding/code_by_role.csv; ``codebook`` (coding/codebook.csv) gives the row
     order, the labels and the themes (separated by lines). Every codebook code gets a row (a code
-    nobody mentioned shows 0); roles follow :data:`ROLE_LABELS`' order, others after.
+    nobody mentioned shows 0); roles follow :data:`pipeline.interviews.ROLE_LABELS`' order, others after.
     """
     _check_lang(lang)
     d = code_by_role.copy()
@@ -758,7 +746,7 @@ def code_role_heatmap(code_by_role: pd.DataFrame, codebook: pd.DataFrame | None 
         cols = []
         for r in roles:
             n = n_role.get(r) if hasattr(n_role, "get") else None
-            cols.append(wrap_label(_role_label(r, lang), 9 if lang == "en" else 6)
+            cols.append(wrap_label(role_label(r, lang), 9 if lang == "en" else 6)
                         + (f"\n(n={int(n)})" if n is not None and pd.notna(n) else ""))
         ax.set_xticks(np.arange(len(roles)), cols)
         ax.xaxis.set_ticks_position("top")

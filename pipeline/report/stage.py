@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..findings import ROLE_LABELS
+from ..interviews import ROLE_LABELS, role_label
+from .figures import read_table
 from .writers import Figure, Report, Section, Table
 
 RULES = {
@@ -26,17 +27,8 @@ RULES = {
 }
 
 
-def _csv(path: Path) -> pd.DataFrame | None:
-    return pd.read_csv(path, encoding="utf-8-sig") if path.exists() else None
-
-
 def _json(path: Path) -> dict | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
-
-
-def _role(r: str, lang: str) -> str:
-    zh, en = ROLE_LABELS.get(r, (r, r))
-    return zh if lang == "zh" else en
 
 
 def methods(out: Path, lang: str) -> list[str]:
@@ -54,7 +46,7 @@ def methods(out: Path, lang: str) -> list[str]:
                      f"Of {clean['read']} questionnaires returned, {clean['excluded']} were excluded by the pre-set quality "
                      f"rules ({parts}; each counted under the first rule it failed), leaving {clean['kept']} valid "
                      f"responses ({100 * clean['kept'] / clean['read']:.1f}%).")
-    rel = _csv(out / "stats" / "reliability.csv")
+    rel = read_table(out / "stats" / "reliability.csv")
     if rel is not None and len(rel):
         lo, hi = rel["alpha"].min(), rel["alpha"].max()
         paras.append(f"各满意度维度的内部一致性良好：Cronbach's α 介于 {lo:.3f} 与 {hi:.3f} 之间（{len(rel)} 个维度）。满意度指数按"
@@ -63,13 +55,13 @@ def methods(out: Path, lang: str) -> list[str]:
                      f"Internal consistency of the satisfaction dimensions was good: Cronbach's α between {lo:.3f} and "
                      f"{hi:.3f} ({len(rel)} dimensions). Satisfaction indices are (mean − 1) / (points − 1) × 100 on a "
                      f"0–100 scale, with 95% confidence intervals.")
-    cases = _csv(out / "interviews" / "cases.csv")
+    cases = read_table(out / "interviews" / "cases.csv")
     iv = _json(out / "interviews" / "interviews_log.json")
     if cases is not None and iv:
         counts = cases["role"].value_counts()
         order = [r for r in ROLE_LABELS if r in counts.index] + sorted(set(counts.index) - set(ROLE_LABELS))
-        by_role = ("、".join(f"{_role(r, lang)} {counts[r]} 人" for r in order) if zh else
-                   ", ".join(f"{_role(r, lang).lower()} {counts[r]}" for r in order))
+        by_role = ("、".join(f"{role_label(r, lang)} {counts[r]} 人" for r in order) if zh else
+                   ", ".join(f"{role_label(r, lang).lower()} {counts[r]}" for r in order))
         red = sum(iv.get("redactions", {}).values())
         paras.append(f"深度访谈共 {iv['documents']} 份、{iv['informants']} 位受访者（{by_role}），转写文本切分为 "
                      f"{iv['segments'] - iv['interviewer_segments']} 个受访者语句；电话、身份证号、邮箱与人名等个人信息在分析前"
@@ -123,7 +115,7 @@ def _quotes_table(q: pd.DataFrame, f: pd.DataFrame, lang: str) -> Table:
     zh = lang == "zh"
     labels = dict(zip(f["problem"], f["label_zh" if zh else "label_en"]))
     df = pd.DataFrame({"problem": q["problem"].map(labels), "informant": q["informant"],
-                       "role": q["role"].map(lambda r: _role(r, lang)), "quote": q["quote"]})
+                       "role": q["role"].map(lambda r: role_label(r, lang)), "quote": q["quote"]})
     return Table("quotes", "典型引语", "Exemplar quotes", df,
                  headers_zh={"problem": "问题", "informant": "受访者", "role": "角色", "quote": "引语"},
                  headers_en={"problem": "Problem", "informant": "Informant", "role": "Role", "quote": "Quote"})
@@ -135,7 +127,7 @@ def _stakeholder_table(s: pd.DataFrame, lang: str) -> Table:
                          sort=False).reset_index()
     roles = [r for r in ROLE_LABELS if r in wide.columns]
     wide = wide[["label_zh" if zh else "label_en"] + roles].rename(columns={"label_zh": "problem", "label_en": "problem"})
-    heads = {r: _role(r, lang) for r in roles}
+    heads = {r: role_label(r, lang) for r in roles}
     return Table("stakeholder_problem", "各利益相关方提及各问题的受访者比例（%）",
                  "Share of informants raising each problem, by stakeholder (%)", wide,
                  headers_zh={"problem": "问题", **heads}, headers_en={"problem": "Problem", **heads},
@@ -146,7 +138,7 @@ def _survey_tables(out: Path, lang: str) -> list[Table]:
     zh = lang == "zh"
     lab = "label_zh" if zh else "label_en"
     tables = []
-    rel = _csv(out / "stats" / "reliability.csv")
+    rel = read_table(out / "stats" / "reliability.csv")
     if rel is not None:
         df = rel[[lab, "n_items", "n_complete", "alpha", "alpha_ci_low", "alpha_ci_high", "omega_total", "mean", "sd"]]
         tables.append(Table("reliability", "各维度信度", "Reliability of the dimensions", df.rename(columns={lab: "construct"}),
@@ -158,7 +150,7 @@ def _survey_tables(out: Path, lang: str) -> list[Table]:
                                         "omega_total": "ω total", "mean": "Mean", "sd": "SD"},
                             formats={"n_items": "int", "n_complete": "int", "alpha": "dec3", "alpha_ci_low": "dec3",
                                      "alpha_ci_high": "dec3", "omega_total": "dec3", "mean": "dec2", "sd": "dec2"}))
-    con = _csv(out / "stats" / "satisfaction_constructs.csv")
+    con = read_table(out / "stats" / "satisfaction_constructs.csv")
     if con is not None:
         df = con[[lab, "weight", "mean", "index", "ci95_low", "ci95_high"]].rename(columns={lab: "construct"})
         tables.append(Table("satisfaction_constructs", "各维度满意度指数（0–100）", "Satisfaction index by dimension (0–100)", df,
@@ -168,7 +160,7 @@ def _survey_tables(out: Path, lang: str) -> list[Table]:
                                         "index": "Index", "ci95_low": "95% CI low", "ci95_high": "95% CI high"},
                             formats={"weight": "dec2", "mean": "dec2", "index": "dec2", "ci95_low": "dec2",
                                      "ci95_high": "dec2"}))
-    com = _csv(out / "stats" / "satisfaction_by_community.csv")
+    com = read_table(out / "stats" / "satisfaction_by_community.csv")
     if com is not None:
         df = com[[lab, "n", "index", "ci95_low", "ci95_high"]].rename(columns={lab: "community"})
         tables.append(Table("satisfaction_by_community", "各小区满意度指数", "Satisfaction index by community", df,
@@ -177,7 +169,7 @@ def _survey_tables(out: Path, lang: str) -> list[Table]:
                             headers_en={"community": "Community", "n": "n", "index": "Index", "ci95_low": "95% CI low",
                                         "ci95_high": "95% CI high"},
                             formats={"n": "int", "index": "dec2", "ci95_low": "dec2", "ci95_high": "dec2"}))
-    ipa = _csv(out / "stats" / "ipa.csv")
+    ipa = read_table(out / "stats" / "ipa.csv")
     if ipa is not None:
         ipa = ipa[ipa["importance_type"] == ipa["importance_type"].iloc[0]]
         df = ipa[[lab, "performance", "importance", "quadrant_zh" if zh else "quadrant"]]
@@ -194,21 +186,21 @@ def _survey_tables(out: Path, lang: str) -> list[Table]:
 def _interview_tables(out: Path, lang: str) -> list[Table]:
     zh = lang == "zh"
     tables = []
-    cbr = _csv(out / "coding" / "code_by_role.csv")
-    book = _csv(out / "coding" / "codebook.csv")
+    cbr = read_table(out / "coding" / "code_by_role.csv")
+    book = read_table(out / "coding" / "codebook.csv")
     if cbr is not None and book is not None:
         wide = cbr.pivot_table(index="code", columns="role", values="informants", aggfunc="sum", fill_value=0)
         roles = [r for r in ROLE_LABELS if r in wide.columns]
         wide = wide.reindex(book["code"]).fillna(0).astype(int)[roles].reset_index()
         wide.insert(1, "label", wide["code"].map(dict(zip(book["code"], book["label_zh" if zh else "label_en"]))))
         wide["total"] = wide[roles].sum(axis=1)
-        heads = {r: _role(r, lang) for r in roles}
+        heads = {r: role_label(r, lang) for r in roles}
         tables.append(Table("code_by_role", "各代码在各类受访者中的提及人数", "Informants mentioning each code, by role",
                             wide.drop(columns="code"),
                             headers_zh={"label": "代码", **heads, "total": "合计"},
                             headers_en={"label": "Code", **heads, "total": "Total"},
                             formats={**{r: "int" for r in roles}, "total": "int"}))
-    agr = _csv(out / "coding" / "agreement.csv")
+    agr = read_table(out / "coding" / "agreement.csv")
     if agr is not None:
         df = agr[["comparison", "documents", "units", "macro_precision", "macro_recall", "macro_f1", "mean_kappa",
                   "alpha_masi_coded_units"]]
@@ -235,13 +227,13 @@ def build_report(out: Path, figures: list[dict], lang: str, title: str) -> Repor
     figs = {d["name"]: Figure(Path(d["file"]), d["caption_zh"], d["caption_en"]) for d in figures}
     pick = lambda *names: [figs[n] for n in names if n in figs]  # noqa: E731
     sections = [Section("研究方法", "Methods", [p for p in methods(out, "zh")], [p for p in methods(out, "en")])]
-    f = _csv(out / "findings" / "findings.csv")
+    f = read_table(out / "findings" / "findings.csv")
     if f is not None:
         items: list = [_findings_table(f, lang)]
-        s = _csv(out / "findings" / "stakeholder_problem.csv")
+        s = read_table(out / "findings" / "stakeholder_problem.csv")
         if s is not None and len(s):
             items.append(_stakeholder_table(s, lang))
-        q = _csv(out / "findings" / "quotes.csv")
+        q = read_table(out / "findings" / "quotes.csv")
         if q is not None and len(q):
             items.append(_quotes_table(q, f, lang))
         top = f.sort_values("rank")

@@ -43,6 +43,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..stage import fixed_zip
+
 __all__ = [
     "Table", "Figure", "Section", "Report", "FORMATS", "FIXED_TIME",
     "format_value", "display_width", "tex_escape",
@@ -55,7 +57,6 @@ LANGS = ("zh", "en")
 NA_TEXT = "—"                                 # a missing number in docx/md
 NA_TEX = "---"                                # … and in LaTeX (em dash ligature, any engine)
 FIXED_TIME = datetime(2024, 1, 1, 0, 0, 0)    # created/modified of every xlsx/docx (UTC)
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)              # every zip entry's date
 XLSX_NUMBER_FORMATS = {"int": "0", "pct1": "0.0", "dec2": "0.00", "dec3": "0.000", "p": "0.000"}
 _DECIMALS = {"int": 0, "pct1": 1, "dec2": 2, "dec3": 3}
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_]*$")
@@ -332,18 +333,10 @@ def _fix_core(blob: bytes, created: datetime) -> bytes:
 def _normalise_zip(data: bytes, created: datetime) -> bytes:
     """An OOXML package rewritten byte-reproducibly: the same entries in the order the library
     wrote them, with a fixed date, permissions and compression, and fixed core-property times."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w") as zout:
-        for item in zin.infolist():
-            blob = zin.read(item)
-            if item.filename == "docProps/core.xml":
-                blob = _fix_core(blob, created)
-            info = zipfile.ZipInfo(item.filename, date_time=ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 3
-            info.external_attr = 0o100644 << 16
-            zout.writestr(info, blob, compresslevel=9)
-    return out.getvalue()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin:
+        entries = [(i.filename, _fix_core(zin.read(i), created) if i.filename == "docProps/core.xml" else zin.read(i))
+                   for i in zin.infolist()]
+    return fixed_zip(entries)
 
 
 # --------------------------------------------------------------------------- xlsx

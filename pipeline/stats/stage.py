@@ -297,7 +297,7 @@ def build_tables(q: Questionnaire, df: pd.DataFrame, seed: int, log: dict,
 
 
 def run(study) -> dict:
-    from ..stage import stage_output, write_csv, write_json
+    from ..stage import stage_output, write_tables
 
     q = study.questionnaire
     src = study.stage_dir("clean") / "responses.parquet"
@@ -313,7 +313,5 @@ def run(study) -> dict:
     log["tables"] = sorted(tables)
     with stage_output(study.stage_dir("stats"), inputs=inputs, configs=study.config_files(),
                       seed=study.config.seed, stage="stats", base=study.dir) as tmp:
-        for name, t in tables.items():
-            write_csv(t, tmp / f"{name}.csv")
-        write_json(log, tmp / "stats_log.json")
+        write_tables(tables, log, tmp, "stats_log.json")
     return log
