@@ -115,10 +115,17 @@ def main(argv: list[str] | None = None) -> int:
             stages = [s for s in stages if s not in ("interviews", "code", "topics")]
         elif args.stage == "run" and not study.config.coding_scheme:
             stages = [s for s in stages if s != "code"]
-        for s in stages:
-            _run_stage(s, study, args.quiet)
+        from .stage import study_lock
+
+        with study_lock(study.out):
+            for s in stages:
+                _run_stage(s, study, args.quiet)
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    except OSError as e:  # a file that cannot be opened, read or written: the system's reason, no traceback
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"error: {where}{e.strerror or e}", file=sys.stderr)
         return EXIT_INPUT_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -235,7 +235,7 @@ def summarise(codings: pd.DataFrame, segments: pd.DataFrame, book: Codebook) -> 
 def run(study) -> dict:
     """The coding stage: codebook rules over interviews/segments.parquet → coding/."""
     from .errors import InputError
-    from .stage import stage_output, write_tables
+    from .stage import read_csv, stage_output, write_tables
 
     if not study.config.coding_scheme:
         raise InputError("the study names no coding_scheme", file=study.path, key="coding_scheme")
@@ -252,12 +252,12 @@ def run(study) -> dict:
     iv_dir = study.stage_dir("interviews")
     inputs = [src, iv_dir / "documents.parquet", iv_dir / "cases.csv"]
     docs = pd.read_parquet(iv_dir / "documents.parquet", columns=["document", "informant", "text"])
-    cases = pd.read_csv(iv_dir / "cases.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    cases = read_csv(iv_dir / "cases.csv", dtype=str, keep_default_na=False)
     gold = pd.DataFrame(columns=["document", "start", "end", "code", "coder"])
     if gold_files:
         from .agreement import evaluate, read_spans
 
-        reds = pd.read_csv(iv_dir / "redactions.csv", encoding="utf-8-sig")
+        reds = read_csv(iv_dir / "redactions.csv")
         texts = dict(zip(docs["document"], docs["text"]))
         gold = pd.concat([read_spans(g, texts, reds, book) for g in gold_files], ignore_index=True)
         per_code, overall = evaluate(segments, codings, gold, list(book.codes))

@@ -300,7 +300,7 @@ def build(catalogue: Catalogue, responses: pd.DataFrame | None, questionnaire, i
 
 def run(study) -> dict:
     """The findings stage: catalogue × (clean responses, stats, codings) → findings/."""
-    from .stage import stage_output, write_tables
+    from .stage import read_csv, stage_output, write_tables
     from .text import CODING_SCHEMES
 
     cat_path = study.resolve(study.config.problems) if study.config.problems else CODING_SCHEMES / "problems.yaml"
@@ -311,7 +311,7 @@ def run(study) -> dict:
     if responses is not None:
         inputs.append(resp_path)
     ipa_path = study.stage_dir("stats") / "ipa.csv"
-    ipa = pd.read_csv(ipa_path, encoding="utf-8-sig") if ipa_path.exists() else None
+    ipa = read_csv(ipa_path) if ipa_path.exists() else None
     if ipa is not None:
         inputs.append(ipa_path)
     cod_path = study.stage_dir("coding") / "codings.parquet"

@@ -90,12 +90,9 @@ def _front_matter(text: str, path: Path) -> tuple[dict, str]:
     end = text.find("\n---", 4)
     if end < 0:
         raise InputError("front matter opened with '---' is never closed", file=path, row=1)
-    import yaml
+    from .questionnaire import read_yaml_text
 
-    try:
-        meta = yaml.safe_load(text[4:end]) or {}
-    except yaml.YAMLError as e:
-        raise InputError(f"front matter is not valid YAML ({e})", file=path) from None
+    meta = read_yaml_text(text[4:end], path) or {}
     if not isinstance(meta, dict):
         raise InputError("front matter must be a mapping of keys", file=path)
     rest = text[end + 4:]
@@ -266,6 +263,40 @@ def segment(tr: Transcript, roster: pd.DataFrame, seg, label_re: re.Pattern | No
     return pd.DataFrame(rows)
 
 
+# roster column names that hold personal data (checked case-insensitively, after NFKC)
+PERSONAL_COLUMN = re.compile(
+    r"phone|mobile|^tel|telephone|e-?mail|wechat|weixin|^wx|^qq|address|addr|street_?no|house_?no|"
+    r"id_?(card|no|number)|identity|passport|bank|card_?no|plate|birth|^name|_name$|full_?name|"
+    r"电话|手机|联系|座机|邮箱|微信|身份|证件|住址|地址|门牌|户号|房号|姓名|名字|银行|卡号|车牌|出生|生日", re.I)
+
+
+def case_table(roster: pd.DataFrame, variables: list[str], path: Path, names: dict[str, str]) -> pd.DataFrame:
+    """The roster's ``informant`` column and the allowed case ``variables``, checked: a variable
+    must be a roster column, its name must not look personal (:data:`PERSONAL_COLUMN`) and no
+    value may hold personal data (a phone, ID or bank-card number, an e-mail, a roster name) —
+    any of these is an :class:`InputError` (the value itself is never printed)."""
+    for v in variables:
+        if v == "informant":
+            continue
+        if v not in roster.columns:
+            raise InputError(f"case variable '{v}' is not a roster column (columns: {list(roster.columns)})",
+                             file=path, key="interviews.case_variables")
+        if PERSONAL_COLUMN.search(unicodedata.normalize("NFKC", str(v))):
+            raise InputError(f"roster column '{v}' looks like personal data and cannot be a case variable; "
+                             "it stays out of every output", file=path, column=v, key="interviews.case_variables",
+                             hint="rename the column if it holds no personal data")
+        for i, value in enumerate(roster[v].tolist()):
+            if value is None or (isinstance(value, float) and value != value):
+                continue
+            text = normalise(str(value))
+            _, placed = redact_text(text, names)
+            if placed:
+                raise InputError(f"roster column '{v}' holds personal data ({placed[0][0]}); it cannot be a case "
+                                 "variable", file=path, row=i + 2, column=v, key="interviews.case_variables")
+    cols = ["informant"] + [v for v in dict.fromkeys(variables) if v != "informant"]
+    return roster[cols]
+
+
 def read_roster(path: Path) -> pd.DataFrame:
     from .io.tables import read_frame
 
@@ -303,7 +334,9 @@ def run(study) -> dict:
     if "name" in roster.columns:
         names.update({n: code for n, code in zip(roster["name"], roster["informant"]) if n})
     if cfg.names:
-        for line in study.resolve(cfg.names).read_text(encoding="utf-8-sig").splitlines():
+        from .questionnaire import read_text_file
+
+        for line in read_text_file(study.resolve(cfg.names), "names list (one name per line)").splitlines():
             if line.strip():
                 names.setdefault(normalise(line.strip()), "")
     seg = Segmenter(user_dict=DEFAULT_USER_DICT if DEFAULT_USER_DICT.exists() else None,
@@ -321,13 +354,15 @@ def run(study) -> dict:
     segments = pd.concat(parts, ignore_index=True)
     redactions = pd.DataFrame(red_rows, columns=["document", "informant", "kind", "start", "end",
                                                  "source_start", "source_end"])
-    attrs = [c for c in roster.columns if c not in ("name", "informant")]
-    cases = roster.drop(columns=[c for c in ("name",) if c in roster.columns])
+    cases = case_table(roster, [v for v in cfg.case_variables if v in roster.columns or v not in ("role", "community")],
+                       roster_path, names)
+    attrs = [c for c in cases.columns if c != "informant"]
     log = {"documents": len(files), "segments": int(len(segments)),
            "interviewer_segments": int(segments["is_interviewer"].sum()),
            "informants": int(segments["informant"].nunique()),
            "redactions": {k: int(v) for k, v in redactions["kind"].value_counts().sort_index().items()},
-           "case_attributes": attrs}
+           "case_attributes": attrs,
+           "roster_columns_withheld": [c for c in roster.columns if c not in cases.columns]}
     with stage_output(study.stage_dir("interviews"), inputs=files + [roster_path], configs=study.config_files(),
                       seed=study.config.seed, stage="interviews", base=study.dir) as tmp:
         segments.to_parquet(tmp / "segments.parquet", index=False)

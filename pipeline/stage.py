@@ -1,8 +1,15 @@
-"""Writing a stage's folder atomically, with its manifest.
+"""Writing a stage's folder atomically, with its manifest, and never touching what is not ours.
 
 A stage writes into ``<stage>.tmp/`` and, only when everything is written, replaces
 ``<stage>/`` with it; a failed run leaves the previous results untouched. ``manifest.json``
 records input and config hashes, package versions, the seed and the time.
+
+Safety: a folder is replaced or deleted only when it carries the pipeline's own mark (the
+``manifest.json`` of that stage, or the ``.renewal-tmp`` mark of a temporary folder); anything
+else at that place is an :class:`~pipeline.errors.InputError`, so a study whose ``outputs:``
+points at the user's data can never delete it. :func:`study_lock` keeps two runs on one study
+apart. Every text cell of every CSV is neutralised against spreadsheet formula injection
+(:func:`neutralise`), and :func:`read_csv` undoes it when a later stage reads the table back.
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
+
+from .errors import InputError
 
 PACKAGES = ("pandas", "numpy", "pyarrow", "python-calamine", "pyreadstat", "pydantic", "PyYAML",
             "scipy", "statsmodels", "scikit-learn", "pingouin", "jieba", "rjieba")
@@ -54,9 +63,59 @@ def versions() -> dict[str, str]:
     return out
 
 
+# OWASP CSV injection: a cell that starts with one of these is read as a formula (or, for tab
+# and carriage return, can shift cells) by Excel, WPS and LibreOffice.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _numeric_text(s: str) -> bool:
+    try:
+        float(s)
+    except ValueError:
+        return False
+    return True
+
+
+def neutralise(value: object) -> object:
+    """A text cell made safe for spreadsheets: a leading ``'`` before ``= + - @``, tab or CR
+    (OWASP's advice), and before a leading ``'`` itself so that :func:`unneutralise` is exact.
+    Numbers, and text that is a number (``-3``, ``+86``), are left as they are."""
+    if not isinstance(value, str) or not value:
+        return value
+    if value[0] == "'" or (value.startswith(_FORMULA_START) and not _numeric_text(value)):
+        return "'" + value
+    return value
+
+
+def unneutralise(value: object) -> object:
+    """The inverse of :func:`neutralise` (for a stage reading a table back)."""
+    if isinstance(value, str) and value.startswith("'"):
+        return value[1:]
+    return value
+
+
+def neutralise_frame(df: pd.DataFrame, fn=neutralise) -> pd.DataFrame:
+    """``fn`` applied to every text cell of the object and string columns (others unchanged)."""
+    cols = [c for c in df.columns if df[c].dtype == object or isinstance(df[c].dtype, pd.StringDtype)]
+    if not cols:
+        return df
+    out = df.copy()
+    for c in cols:
+        out[c] = out[c].map(fn, na_action="ignore")
+    if any(isinstance(c, str) and c != fn(c) for c in df.columns):
+        out.columns = [fn(c) if isinstance(c, str) else c for c in df.columns]
+    return out
+
+
 def write_csv(df: pd.DataFrame, path: Path) -> None:
-    """UTF-8 with BOM (Excel in China opens it), '\\n' line ends, fixed float format."""
-    df.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+    """UTF-8 with BOM (Excel in China opens it), '\\n' line ends; text cells neutralised
+    (:func:`neutralise`)."""
+    neutralise_frame(df).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+
+
+def read_csv(path: Path, **kwargs) -> pd.DataFrame:
+    """A table this pipeline wrote with :func:`write_csv`, with the text cells as they were."""
+    return neutralise_frame(pd.read_csv(path, encoding="utf-8-sig", **kwargs), unneutralise)
 
 
 def write_json(obj, path: Path) -> None:
@@ -96,15 +155,56 @@ def _rel(p: Path, base: Path | None) -> str:
     return os.path.relpath(Path(p).resolve(), Path(base).resolve())
 
 
+TMP_MARK = ".renewal-tmp"  # written first into every temporary stage folder
+
+
+def _manifest_stage(folder: Path) -> str | None:
+    try:
+        m = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return m.get("stage") if isinstance(m, dict) else None
+
+
+def _ours(folder: Path, stage: str) -> bool:
+    """Absent, or a real folder that is the pipeline's own: a ``stage`` folder with its manifest,
+    or a temporary folder with its mark."""
+    if not folder.exists() and not folder.is_symlink():
+        return True
+    return folder.is_dir() and not folder.is_symlink() and (
+        (folder / TMP_MARK).is_file() or _manifest_stage(folder) == stage)
+
+
+def _remove_ours(folder: Path, stage: str) -> None:
+    """Delete ``folder`` if it is the pipeline's own; refuse, naming it, if it is anything else."""
+    if not _ours(folder, stage):
+        _refuse(folder, stage)
+    if folder.exists():
+        shutil.rmtree(folder)
+
+
+def _refuse(folder: Path, stage: str):
+    raise InputError(f"'{folder}' exists and was not written by the pipeline's {stage} stage (no manifest.json "
+                     "of that stage); the pipeline never deletes what it did not make: move it away or set "
+                     "another 'outputs:' in the study file", file=folder)
+
+
 @contextmanager
 def stage_output(out_dir: Path, *, inputs: list[Path], configs: list[Path], seed: int | None, stage: str,
                  base: Path | None = None):
-    """Yield a temporary folder; on success it becomes ``out_dir`` with a manifest."""
+    """Yield a temporary folder; on success it becomes ``out_dir`` with a manifest.
+
+    ``out_dir`` is replaced only if it is absent or holds this stage's ``manifest.json``;
+    anything else there is an :class:`~pipeline.errors.InputError` and nothing is touched."""
     out_dir = Path(out_dir)
     tmp = out_dir.with_name(out_dir.name + ".tmp")
-    if tmp.exists():
-        shutil.rmtree(tmp)
+    old = out_dir.with_name(out_dir.name + ".old")
+    for folder in (out_dir, tmp, old):  # all three are checked before anything is deleted
+        if not _ours(folder, stage):
+            _refuse(folder, stage)
+    _remove_ours(tmp, stage)
     tmp.mkdir(parents=True)
+    (tmp / TMP_MARK).write_bytes(b"")
     started = time.time()
     try:
         yield tmp
@@ -117,20 +217,58 @@ def stage_output(out_dir: Path, *, inputs: list[Path], configs: list[Path], seed
             "command": " ".join([Path(sys.argv[0]).name] + sys.argv[1:]),
             "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "seconds": round(time.time() - started, 3),
-            "outputs": sorted(p.name for p in tmp.iterdir()),
+            "outputs": sorted(p.name for p in tmp.iterdir() if p.name != TMP_MARK),
         }
         write_json(manifest, tmp / "manifest.json")
-        old = out_dir.with_name(out_dir.name + ".old")
-        if old.exists():
-            shutil.rmtree(old)
+        (tmp / TMP_MARK).unlink()
+        _remove_ours(old, stage)
         if out_dir.exists():
             os.replace(out_dir, old)
         os.replace(tmp, out_dir)
-        if old.exists():
-            shutil.rmtree(old)
+        _remove_ours(old, stage)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp.exists() and _ours(tmp, stage):
+            shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+@contextmanager
+def study_lock(out_root: Path, *, wait: float | None = None):
+    """Hold the study's lock (``<outputs>/.lock``) while stages run: a second run of the same
+    study waits up to ``wait`` seconds (environment ``RENEWAL_LOCK_WAIT``, default 0) and then
+    stops with an :class:`~pipeline.errors.InputError` naming the run that holds it."""
+    import fcntl
+
+    if wait is None:
+        try:
+            wait = float(os.environ.get("RENEWAL_LOCK_WAIT", "0"))
+        except ValueError:
+            wait = 0.0
+    out_root = Path(out_root)
+    out_root.mkdir(parents=True, exist_ok=True)
+    path = out_root / ".lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + max(wait, 0.0)
+        told = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if not told and wait > 0:
+                    print(f"waiting for another run of this study ({path})", file=sys.stderr)
+                    told = True
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 400, 0).decode("utf-8", "replace").strip() or "another process"
+                    raise InputError(f"another run of this study is in progress ({holder}); wait for it to "
+                                     "finish (or set RENEWAL_LOCK_WAIT=seconds to wait)", file=path) from None
+                time.sleep(0.2)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()}, {' '.join(sys.argv[1:3])}, since {time.strftime('%H:%M:%S')}".encode(), 0)
+        yield path
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def progress(items, label: str):

@@ -28,6 +28,8 @@ class Survey(_Strict):
     def _files(cls, v):
         if isinstance(v, (str, dict)):
             v = [v]
+        if not isinstance(v, list):
+            raise ValueError(f"must be a file path or a list of file paths; got {type(v).__name__} {v!r:.40}")
         return [{"path": f} if isinstance(f, str) else f for f in v]
 
     @field_validator("format")
@@ -45,6 +47,8 @@ class Interviews(_Strict):
     roster: str | None = None
     gold: str | list[str] | None = None    # one file per coder (CSV or .qdpx)
     names: str | None = None
+    # roster columns exported as case attributes (cases.csv, project.qdpx); nothing else leaves
+    case_variables: list[str] = Field(default_factory=lambda: ["role", "community"])
 
     @property
     def gold_files(self) -> list[str]:
@@ -80,14 +84,17 @@ class StudyConfig(_Strict):
     topics: Topics = Field(default_factory=Topics)
     language: Literal["zh", "en"] = "zh"   # of the report's labels, headers and captions
     bilingual: bool = False                # report.xlsx headers as "中文 (English)"
-    seed: int = 20240501
+    # every stage passes it to numpy and scikit-learn, which take 0 … 2**32 − 1
+    seed: int = Field(default=20240501, ge=0, le=2**32 - 1)
     outputs: str | None = None  # default: outputs/<name> under the working directory
 
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        if not v or any(ch in v for ch in '/\\:*?"<>| '):
-            raise ValueError("must be a plain folder name (no spaces or slashes)")
+        if (not v or v.startswith(".") or any(ch in v for ch in '/\\:*?"<>|$#% ')
+                or any(ord(ch) < 32 or ord(ch) == 127 for ch in v)):
+            raise ValueError("must be a plain folder name (no spaces, slashes or special characters, "
+                             "not starting with '.')")
         return v
 
 
@@ -119,6 +126,32 @@ class Study:
         for key, rel in optional.items():
             if rel and not self.resolve(rel).exists():
                 raise InputError(f"file not found: {self.resolve(rel)}", file=self.path, key=key)
+        self._check_outputs()
+
+    def input_paths(self) -> dict[str, Path]:
+        """Every file or folder the study reads, by its key in the study file."""
+        c = self.config
+        paths = {"study": self.path, "questionnaire": c.questionnaire, "survey.population": c.survey.population,
+                 "coding_scheme": c.coding_scheme, "problems": c.problems}
+        paths.update({f"survey.files[{i}]": f.path for i, f in enumerate(c.survey.files)})
+        if c.interviews:
+            iv = c.interviews
+            paths.update({"interviews.dir": iv.dir, "interviews.roster": iv.roster, "interviews.names": iv.names})
+            paths.update({f"interviews.gold[{i}]": g for i, g in enumerate(iv.gold_files)})
+        return {k: (v if isinstance(v, Path) else self.resolve(v)) for k, v in paths.items() if v}
+
+    def _check_outputs(self) -> None:
+        """Refuse an output folder that is, contains or lies inside anything the study reads: the
+        stages replace folders under it, so it must never hold the user's data."""
+        out = self.out.resolve()
+        for key, p in self.input_paths().items():
+            p = p.resolve()
+            if p == out or out in p.parents or (p.is_dir() and p in out.parents):
+                where = "is" if p == out else ("contains" if out in p.parents else "lies inside")
+                raise InputError(f"the output folder {out} {where} the input {p}; the stages replace folders "
+                                 "there, so outputs must be kept apart from the data (e.g. 'outputs: out')",
+                                 file=self.path, key="outputs" if self.config.outputs else "name",
+                                 hint=f"input from key '{key}'")
 
     @property
     def name(self) -> str:

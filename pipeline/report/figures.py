@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from ..interviews import ROLE_LABELS, role_label
+from ..stage import read_csv
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -922,7 +923,7 @@ def read_table(path: Path) -> pd.DataFrame | None:
     if not path.is_file() or path.stat().st_size == 0:
         return None
     try:
-        d = pd.read_csv(path, encoding="utf-8-sig")
+        d = read_csv(path)
     except pd.errors.EmptyDataError:
         return None
     return None if d.empty else d

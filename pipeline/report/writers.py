@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..stage import fixed_zip
+from ..stage import fixed_zip, neutralise
 
 __all__ = [
     "Table", "Figure", "Section", "Report", "FORMATS", "FIXED_TIME",
@@ -379,7 +379,7 @@ def _xl_value(v, fmt: str):
         return x
     if isinstance(v, pd.Timestamp):
         return v.to_pydatetime()
-    return ILLEGAL_CHARACTERS_RE.sub("", str(v))
+    return neutralise(ILLEGAL_CHARACTERS_RE.sub("", str(v)))
 
 
 def _set_cell(ws, row: int, col: int, value):
