@@ -1,7 +1,10 @@
-"""Personal data in free text: find and replace phone numbers, ID numbers, e-mail and IP addresses.
+"""Personal data in free text: find and replace phone, ID and bank-card numbers, e-mail and IP
+addresses, WeChat and QQ ids, licence plates, house numbers, and names.
 
-Placeholders keep the kind (``[电话]``, ``[身份证号]``, ``[邮箱]``, ``[IP]``) and never the value;
-callers count what was replaced by kind. IP addresses in metadata columns are not kept at all: ingest turns them into a keyed hash
+Placeholders keep the kind (``[电话]``, ``[身份证号]``, ``[邮箱]``, ``[IP]``, ``[微信号]``, ``[QQ号]``,
+``[银行卡号]``, ``[车牌]``, ``[门牌]``, ``[姓名]``) and never the value; callers count what was
+replaced by kind. ``tests/data/pii/corpus.tsv`` holds the variants each rule must catch and the
+plain text it must leave alone (recall and false positives per kind: ``tests/test_pii.py``). IP addresses in metadata columns are not kept at all: ingest turns them into a keyed hash
 (SipHash, key derived from the raw files) that only serves duplicate detection and is dropped
 by clean.
 """
@@ -10,17 +13,112 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
+from typing import Callable
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
-PATTERNS: list[tuple[str, str, re.Pattern]] = [
-    ("email", "[邮箱]", re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")),
-    ("id_number", "[身份证号]", re.compile(r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[0-9Xx](?![0-9A-Za-z])")),
-    ("ip", "[IP]", re.compile(r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\d.])")),
-    ("mobile", "[电话]", re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)")),
-    ("landline", "[电话]", re.compile(r"(?<!\d)(?:\(?0\d{2,3}\)?[- ]?)\d{7,8}(?!\d)")),
-]
+# digits as people write them: Arabic (full-width ones are folded by NFKC before this runs) and
+# Chinese numerals read out one by one (一三八…, 幺 for 1, 〇/零 for 0)
+_CN_DIGITS = {"〇": "0", "零": "0", "幺": "1", "一": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5",
+              "六": "6", "七": "7", "八": "8", "九": "9"}
+_D = "[0-9〇零幺一二两三四五六七八九]"
+_NOT_D = r"(?<![0-9〇零幺一二两三四五六七八九])"
+_NOT_D_AFTER = r"(?![0-9〇零幺一二两三四五六七八九])"
+_HEX = "[0-9A-Fa-f]{1,4}"
+_TLD = r"(?:com|cn|net|org|edu|gov|info|io|me|co|top|xyz|hk|tw|mo|sg)"
+_AT = r"(?:\s*(?:@|\(at\)|\[at\]|\{at\}|艾特|#)\s*|\s+at\s+)"
+_DOT = r"(?:\s*(?:\.|。|\(dot\)|\[dot\]|点)\s*|\s+dot\s+)"
+_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+_N = "[0-9〇零一二两三四五六七八九十]"        # a number in a house number (三号楼, 12栋)
+_BUILDING = rf"(?:[A-Za-z甲乙丙丁]?{_N}{{1,3}}(?:号楼|号院|栋|幢|号|座)|[A-Za-z]座)"
+_ROOM_NOT_COUNT = r"(?![0-9户人名家个元万米平辆台年月日天位条层%])"
+
+
+# issuer prefixes of the cards used in China (UnionPay 62, Visa 4, Mastercard 51–55 and 2221–2720,
+# Amex 34/37, JCB 35, Discover 60): a long number with a valid Luhn digit and another prefix is
+# more likely a work-order or contract number (one in ten random numbers passes Luhn)
+_CARD_PREFIX = re.compile(r"62|60|4|5[1-5]|3[457]|222[1-9]|22[3-9]|2[3-6]|27[01]|2720")
+
+
+def digits(text: str) -> str:
+    """The digits of a number however it was written (``一三八 0013-8000`` → ``13800138000``)."""
+    return "".join(_CN_DIGITS.get(ch, ch) for ch in text if ch.isdigit() or ch in _CN_DIGITS)
+
+
+def luhn_ok(number: str) -> bool:
+    """The Luhn check of a bank card number (its digits)."""
+    total = 0
+    for i, ch in enumerate(reversed(number)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _id_date_ok(number: str) -> bool:
+    """Month 01–12 and day 01–31 where a resident ID number (18 or 15 digits) has its birth date."""
+    mmdd = number[10:14] if len(number) == 18 else number[8:12]
+    return "01" <= mmdd[:2] <= "12" and "01" <= mmdd[2:] <= "31"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One kind of personal data: the pattern, an optional check of the match, and the group
+    that is replaced (``v``: the value after a keyword such as 微信/QQ; else the whole match)."""
+    kind: str
+    placeholder: str
+    pattern: re.Pattern
+    check: Callable[[str], bool] | None = None
+
+
+def _rule(kind: str, placeholder: str, pattern: str, check=None, flags: int = 0) -> Rule:
+    return Rule(kind, placeholder, re.compile(pattern, flags), check)
+
+
+# The rules, most specific first: where two matches overlap, the longer wins, then the earlier
+# rule. Choices (see docs/interviews.md, "Redaction"): a building alone (3号楼加装了电梯) is not a
+# dwelling and stays; public service numbers (12345, 110, 95598) and work-order numbers stay; an
+# 18-digit ID number is redacted whether or not its check digit is right (a mistyped ID is still
+# someone's ID), and so is a 15-digit one with a valid birth date.
+RULES: tuple[Rule, ...] = (
+    _rule("email", "[邮箱]", r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"),
+    _rule("email", "[邮箱]", rf"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*[A-Za-z0-9]{_AT}[A-Za-z0-9-]+(?:{_DOT}[A-Za-z0-9-]+)*?"
+                            rf"{_DOT}{_TLD}(?![A-Za-z])", flags=re.I),
+    _rule("id_number", "[身份证号]", r"(?<![0-9A-Za-z])[1-9]\d{5}[ -]?(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
+                                  r"[ -]?\d{3}[0-9Xx](?![0-9A-Za-z])"),
+    _rule("id_number", "[身份证号]", r"(?<![0-9A-Za-z])[1-9]\d{7}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}(?![0-9A-Za-z])",
+          check=lambda m: _id_date_ok(m)),
+    _rule("bank_card", "[银行卡号]", r"(?<![0-9])[1-9]\d{3}(?:[ -]?\d{4}){3}(?:[ -]?\d{1,3})?(?![0-9])",
+          check=lambda m: 16 <= len(digits(m)) <= 19 and luhn_ok(digits(m)) and bool(_CARD_PREFIX.match(digits(m)))),
+    _rule("ip", "[IP]", r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?::\d{2,5})?(?![\d.])"),
+    _rule("ip", "[IP]", rf"(?:(?<=[vV]6:)|(?<![0-9A-Za-z])(?<![0-9A-Fa-f]:))(?:(?:{_HEX}:){{7}}{_HEX}|(?:{_HEX}:){{1,7}}:(?:{_HEX}(?::{_HEX}){{0,5}})?)"
+                       r"(?:%[0-9A-Za-z]+)?(?![0-9A-Za-z:])",
+          check=lambda m: any(c.isdigit() for c in m) and m.count(":") >= 2),
+    _rule("mobile", "[电话]", rf"{_NOT_D}(?:(?:\+|00)?86[- ]?|\(\+?86\)[- ]?|（\+?86）)?[1一幺]{_D}{_D}[-. ]?{_D}{{4}}[-. ]?{_D}{{4}}{_NOT_D_AFTER}",
+          check=lambda m: digits(m)[-11:-9] in {f"1{i}" for i in "3456789"}),
+    _rule("landline", "[电话]", r"(?<!\d)(?:\(0\d{2,3}\)|0\d{2,3})[-–— ]?\d{3,4}[-–— ]?\d{4}(?:\s*(?:转|-|ext\.?)\s*\d{1,5})?(?!\d)"),
+    _rule("landline", "[电话]", r"(?<!\d)[48]00(?:[-–— ]?\d){7}(?!\d)"),
+    _rule("landline", "[电话]", r"(?:电话|座机|固话|热线|号码|拨打|拨|打|tel|Tel|TEL)(?:号码|是|为)?[:：\s(（]{0,3}"
+                               r"(?P<v>\d{3,4}[- ]?\d{4}(?:\s*转\s*\d{1,5})?)(?!\d)"),
+    _rule("wechat", "[微信号]", r"wxid_[A-Za-z0-9]{6,}"),
+    _rule("wechat", "[微信号]", r"(?:微信号?|威信|[vV]信|[vV][xX]|[wW][xX]|weixin|wechat|WeChat|加我|加[vV])(?:号|我)?(?:[:：]|是|为)?\s*"
+                               r"(?P<v>[A-Za-z][-_A-Za-z0-9]{4,19}|1[3-9]\d{9})(?![-_A-Za-z0-9])"),
+    _rule("qq", "[QQ号]", r"(?:QQ|qq|Qq|扣扣|企鹅号|Q号)(?:号码|号|联系)?(?:[:：,，]|是|为)?\s*(?P<v>[1-9]\d{4,10})(?!\d)"),
+    _rule("plate", "[车牌]", rf"[{_PROVINCES}][A-HJ-NP-Z][·•・.\s]?[A-HJ-NP-Z0-9]{{5,6}}(?![A-Za-z0-9])",
+          check=lambda m: any(c.isdigit() for c in m)),
+    _rule("address", "[门牌]", rf"{_BUILDING}\s*(?:{_N}{{1,2}}|[东西南北中])\s*(?:单元|门)\s*{_N}{{1,2}}\s*(?:楼|层)\s*[东西南北中]?[户边侧]"),
+    _rule("address", "[门牌]", rf"{_BUILDING}\s*(?:{_N}{{1,2}}|[东西南北中])\s*(?:单元|门)\s*{_N}{{3,4}}\s*(?:室|号|户)?{_ROOM_NOT_COUNT}"),
+    _rule("address", "[门牌]", rf"(?:{_BUILDING}|(?<![0-9]){_N}{{1,2}}\s*单元)\s*{_N}{{3,4}}\s*(?:室|号)?{_ROOM_NOT_COUNT}"),
+    _rule("address", "[门牌]", r"(?<![\d-])\d{1,2}-\d{1,2}-\d{3,4}(?:室)?(?![\d-])"),
+    _rule("address", "[门牌]", rf"(?<![0-9〇零一二两三四五六七八九十])(?:{_N}{{3,4}}|\d{{3,4}})\s*室"),
+)
+
+# kept for callers that list the placeholders (the tokenizer drops them)
+PATTERNS: list[tuple[str, str, re.Pattern]] = [(r.kind, r.placeholder, r.pattern) for r in RULES]
+PLACEHOLDERS: tuple[str, ...] = tuple(dict.fromkeys(r.placeholder for r in RULES)) + ("[姓名]",)
 
 
 def id_checksum_ok(s: str) -> bool:
@@ -40,8 +138,13 @@ COMMON_SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗郑
 COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "令狐", "司徒")
 TITLES = ("总经理", "副主任", "副书记", "老师傅", "主任", "书记", "经理", "大爷", "大妈", "阿姨", "师傅", "老师", "主管",
           "大姐", "大哥", "科长", "所长", "站长", "队长", "组长", "楼长", "会长", "局长", "处长", "院长", "老板",
-          "教授", "医生", "律师", "支书", "社长", "奶奶", "爷爷", "婆婆", "伯伯", "叔叔", "阿婆", "老太", "工",
+          "教授", "医生", "律师", "支书", "社长", "奶奶", "爷爷", "婆婆", "伯伯", "叔叔", "阿婆", "老太", "会计",
+          "姐(?![妹])", "哥(?![们])", "嫂", "婶", "叔", "工(?![作程人资地期厂具业])",
           "总(?![体是共之结算量数计价额规理部监站归计的])")
+# 老/小 + surname is not a name before these (小程序, 老黄历, 小区, 老人…)
+_NOT_AFTER_SHORT = "层区孩人伙序历牛菜醋干库湖鼠将兵卒"
+# …and is one after a character that ends a word before a name (的老张, 听老韦说)
+_BEFORE_SHORT = "的是和跟找给问叫让被对说把向同与听请像帮替陪喊等"
 
 
 def surname(name: str) -> str:
@@ -53,47 +156,68 @@ def short_name_pattern(surnames: str | list[str] = COMMON_SURNAMES) -> re.Patter
     """Surname + title (冯书记, 孔总) or 老/小 + surname (老张), for the given surnames."""
     alt = "|".join(sorted({re.escape(s) for s in surnames}, key=len, reverse=True))
     titles = "|".join(TITLES)
-    return re.compile(rf"(?P<s1>{alt})(?:{titles})|(?:(?<![\u4e00-\u9fff])|(?<=[的是和跟找给问叫让被对说把向同与]))[老小](?P<s2>{alt})(?!层|区|孩|人|伙)")
+    return re.compile(rf"(?P<s1>{alt})(?:{titles})|(?:(?<![\u4e00-\u9fff])|(?<=[{_BEFORE_SHORT}]))[老小](?P<s2>{alt})"
+                      rf"(?![{_NOT_AFTER_SHORT}])")
 
 
 @functools.lru_cache(maxsize=8)
 def _names_pattern(names: tuple[str, ...]) -> re.Pattern | None:
-    """One alternation of all names, longest first (one scan per text, not one per name)."""
+    """One alternation of all names, longest first (one scan per text, not one per name); a
+    name of Chinese characters also matches when written with spaces between them (洪 振 邦)."""
     if not names:
         return None
-    return re.compile("|".join(re.escape(n) for n in sorted(names, key=lambda n: (-len(n), n))))
+
+    def spaced(n: str) -> str:
+        if len(n) > 1 and all("\u4e00" <= ch <= "\u9fff" for ch in n):
+            return r"[ \u3000]?".join(re.escape(ch) for ch in n)
+        return re.escape(n)
+
+    return re.compile("|".join(spaced(n) for n in sorted(names, key=lambda n: (-len(n), n))))
+
+
+def find_spans(text: str) -> list[tuple[int, int, str, str]]:
+    """(start, end, kind, placeholder) of every match of :data:`RULES` in ``text`` (overlaps kept)."""
+    spans = []
+    for rule in RULES:
+        for m in rule.pattern.finditer(text):
+            a, b = m.span("v") if "v" in rule.pattern.groupindex else m.span()
+            if rule.check is not None and not rule.check(text[a:b]):
+                continue
+            spans.append((a, b, rule.kind, rule.placeholder))
+    return spans
 
 
 def redact_spans(text: str, names: dict[str, str] | None = None, short_names: re.Pattern | None = None,
                  surname_codes: dict[str, str] | None = None
                  ) -> tuple[str, list[tuple[str, int, int, int, int]]]:
-    """Replace personal data, and names (name → informant code, '' for none) with ``[姓名:R03]``
-    or ``[姓名]``; with ``short_names`` (:func:`short_name_pattern`) also short forms, as
+    """Replace personal data (:data:`RULES`), and names (name → informant code, '' for none) with
+    ``[姓名:R03]`` or ``[姓名]``; with ``short_names`` (:func:`short_name_pattern`) also short forms, as
     ``[姓名:R03]`` when ``surname_codes`` maps the surname to one informant, else ``[姓名]``
     (kind ``name_short``). Returns the new text and, for each placeholder, (kind, start, end) in the new
-    text and (source_start, source_end) of what it replaced in the input; where two matches
-    overlap, the earlier (then the longer) wins."""
-    spans: list[tuple[int, int, str, str]] = []  # start, end, kind, placeholder in the input text
-    for kind, placeholder, pat in PATTERNS:
-        for m in pat.finditer(text):
-            if kind == "id_number" and not id_checksum_ok(m.group(0)):
-                continue
-            spans.append((m.start(), m.end(), kind, placeholder))
+    text and (source_start, source_end) of what it replaced in the input.
+
+    Where matches overlap, full names and numbers come before short forms of names (老洪振邦 is
+    ``老[姓名:R01]``, not ``[姓名:R01]振邦``), then the longer match, then the earlier."""
+    spans: list[tuple[int, int, str, str]] = find_spans(text)
+    names = {k: v for k, v in (names or {}).items() if k}
     if names:
-        pattern = _names_pattern(tuple(sorted(n for n in names if n)))
-        if pattern is not None:
-            for m in pattern.finditer(text):
-                code = names[m.group(0)]
-                spans.append((m.start(), m.end(), "name", f"[姓名:{code}]" if code else "[姓名]"))
+        pattern = _names_pattern(tuple(sorted(names)))
+        for m in pattern.finditer(text):
+            code = names.get(m.group(0)) or names.get(re.sub(r"[ \u3000]", "", m.group(0)), "")
+            spans.append((m.start(), m.end(), "name", f"[姓名:{code}]" if code else "[姓名]"))
     if short_names is not None:
         for m in short_names.finditer(text):
             code = (surname_codes or {}).get(m.group("s1") or m.group("s2"), "")
             spans.append((m.start(), m.end(), "name_short", f"[姓名:{code}]" if code else "[姓名]"))
-    spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
+    chosen: list[tuple[int, int, str, str]] = []
+    taken: list[tuple[int, int]] = []
+    for sp in sorted(spans, key=lambda s: (s[2] == "name_short", -(s[1] - s[0]), s[0])):
+        if not any(sp[0] < b and a < sp[1] for a, b in taken):
+            chosen.append(sp)
+            taken.append((sp[0], sp[1]))
+    chosen.sort()
     out, placed, pos, shift = [], [], 0, 0
-    for start, end, kind, ph in spans:
-        if start < pos:  # overlaps a span already replaced
-            continue
+    for start, end, kind, ph in chosen:
         out.append(text[pos:start])
         out.append(ph)
         placed.append((kind, start + shift, start + shift + len(ph), start, end))
@@ -103,13 +227,18 @@ def redact_spans(text: str, names: dict[str, str] | None = None, short_names: re
     return "".join(out), placed
 
 
+@functools.lru_cache(maxsize=1)
+def _common_short_names() -> re.Pattern:
+    return short_name_pattern(COMMON_SURNAMES)
+
+
 def redact(text: str) -> tuple[str, dict[str, int]]:
-    """Return the text with personal data replaced, and counts by kind."""
+    """Return the text with personal data (:data:`RULES`) and short forms of names with a common
+    surname (王主任, 老李) replaced, and counts by kind (open survey answers, which have no roster)."""
     if not text:
         return text, {}
-    new, placed = redact_spans(text)
+    new, placed = redact_spans(text, short_names=_common_short_names())
     counts: dict[str, int] = {}
     for kind, *_ in placed:
         counts[kind] = counts.get(kind, 0) + 1
     return new, counts
-

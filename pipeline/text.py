@@ -109,9 +109,9 @@ class Segmenter:
 
 def _placeholder_pattern() -> re.Pattern:
     """The redaction placeholders of :mod:`pipeline.privacy` (``[电话]``…) and ``[姓名]``/``[姓名:R03]``."""
-    from .privacy import PATTERNS
+    from .privacy import PLACEHOLDERS
 
-    kinds = sorted({ph.strip("[]") for _, ph, _ in PATTERNS} | {"姓名"})
+    kinds = sorted({ph.strip("[]") for ph in PLACEHOLDERS})
     return re.compile(r"\[(?:" + "|".join(map(re.escape, kinds)) + r")(?::[^\]]*)?\]")
 
 

@@ -82,10 +82,14 @@ def test_redaction_replaces_personal_data_and_counts_it(folder):
     assert kinds == ["email", "id_number", "mobile", "name"]
     for kind, a, b, *_ in tr.redactions:  # positions point at the placeholders in the text
         assert tr.text[a:b].startswith("[")
-    # an 18-digit number with a wrong check digit is not an ID number
+    # an 18-digit number with a wrong check digit is still someone's (mistyped) ID number ...
     wrong = ID[:-1] + ("0" if ID[-1] != "0" else "1")
     text, placed = interviews.redact_text("编号" + wrong, {})
-    assert wrong in text and not placed
+    assert wrong not in text and [k for k, *_ in placed] == ["id_number"]
+    # ... but an 18-digit work-order number with no birth date in it is not
+    order = "202313450000123456"
+    text, placed = interviews.redact_text("工单号" + order, {})
+    assert order in text and not placed
 
 
 def test_front_matter_gbk_docx_and_field_note(folder):
