@@ -58,3 +58,9 @@ class InputError(Exception):
         if self.hint:
             text += f" ({self.hint})"
         return text
+
+
+class CannotCompute(Exception):
+    """A table or figure that these data cannot give (no respondent answers both items, no
+    variance, too few respondents): the stage records the reason and goes on. Any other
+    exception is a fault and stops the stage."""

@@ -308,6 +308,9 @@ def run(study) -> dict:
     inputs = []
     resp_path = study.stage_dir("clean") / "responses.parquet"
     responses = pd.read_parquet(resp_path) if resp_path.exists() else None
+    none_kept = responses is not None and responses.empty
+    if none_kept:
+        responses = None  # no respondent kept: the survey gives no evidence (the stats stage says why)
     if responses is not None:
         inputs.append(resp_path)
     ipa_path = study.stage_dir("stats") / "ipa.csv"
@@ -322,6 +325,9 @@ def run(study) -> dict:
         segments = pd.read_parquet(seg_path, columns=["segment_id", "document", "informant", "role",
                                                       "is_interviewer", "text"])
         inputs += [cod_path, seg_path]
+    if none_kept and codings is None:
+        raise InputError("the clean stage kept no respondent and the study has no coded interviews: there is no "
+                         "evidence to join (why each respondent was excluded: clean/exclusions.csv)", file=resp_path)
     if responses is None and codings is None:
         raise InputError("findings need the clean survey responses or the coded interviews: run the earlier "
                          "stages first", file=study.path)

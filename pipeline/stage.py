@@ -267,6 +267,7 @@ def study_lock(out_root: Path, *, wait: float | None = None):
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()}, {' '.join(sys.argv[1:3])}, since {time.strftime('%H:%M:%S')}".encode(), 0)
         yield path
+        os.ftruncate(fd, 0)  # an idle study's lock file is empty (outputs stay byte-identical)
     finally:
         os.close(fd)  # releases the lock
 

@@ -163,7 +163,10 @@ def _read_csv(path: Path, sep: str) -> RawTable:
         head_bytes = f.read(_SNIFF_BYTES)
     enc = detect_encoding(path, head_bytes)
     text_head = head_bytes.decode(enc, errors="ignore")
-    first = list(csv.reader(io.StringIO(text_head), delimiter=sep))[:4]
+    # universal newlines (a CSV saved with CR-only line ends, as old Mac Excel does) and no limit
+    # on a cell's length below what the file itself holds (csv's default is 131,072 characters)
+    csv.field_size_limit(max(csv.field_size_limit(), _SNIFF_BYTES + 1))
+    first = list(csv.reader(io.StringIO(text_head, newline=None), delimiter=sep))[:4]
     if not first or not any(first[0]):
         raise InputError("no header row found", file=path)
     nh = _header_rows(first)

@@ -507,7 +507,11 @@ def ipa_plot(ipa: pd.DataFrame, lang: str = "zh", importance_type: str | None = 
         d = d[d["importance_type"] == importance_type]
     if d.empty:
         raise ValueError(f"no IPA rows for importance_type={importance_type!r}")
-    d = d.reset_index(drop=True)
+    d = d.dropna(subset=["performance", "importance"]).reset_index(drop=True)
+    if d.empty:
+        from ..errors import CannotCompute
+
+        raise CannotCompute("no attribute has both an importance and a performance score")
     kind = str(d["importance_type"].iloc[0]) if "importance_type" in d else "stated"
     pc = float(d["performance_cut"].iloc[0]) if "performance_cut" in d else float(d["performance"].mean())
     ic = float(d["importance_cut"].iloc[0]) if "importance_cut" in d else float(d["importance"].mean())
@@ -1001,7 +1005,8 @@ CAPTIONS: dict[str, tuple[str, str]] = {
 
 
 def render_all(study_out_dir: Path, dest: Path, lang: str = "zh",
-               questionnaire: Questionnaire | str | Path | None = None) -> list[dict[str, str]]:
+               questionnaire: Questionnaire | str | Path | None = None,
+               skipped: dict[str, str] | None = None) -> list[dict[str, str]]:
     """Write every figure whose input tables exist under ``study_out_dir`` as ``dest/<name>_<lang>.png``.
 
     ``questionnaire`` (object or path) gives item, scale and stage labels; by default it is found
@@ -1009,8 +1014,11 @@ def render_all(study_out_dir: Path, dest: Path, lang: str = "zh",
     left out and stage ids label the participation figure.
 
     Returns ``[{"name", "file", "caption_zh", "caption_en"}, ...]`` in figure order, ``file`` being
-    the path written.
+    the path written. A figure the tables cannot give (:class:`~pipeline.errors.CannotCompute`, e.g.
+    no IPA attribute with both importance and performance) is left out, its reason in ``skipped``.
     """
+    from ..errors import CannotCompute
+
     from ..questionnaire import load_questionnaire
 
     _check_lang(lang)
@@ -1026,10 +1034,575 @@ def render_all(study_out_dir: Path, dest: Path, lang: str = "zh",
 
     results: list[dict[str, str]] = []
 
-    def emit(name: str, fig: Figure, caption: tuple[str, str]) -> None:
+    def emit(name: str, make, caption: tuple[str, str]) -> None:
         if sys.stderr.isatty():
             sys.stderr.write(f"\r  figure {len(results) + 1}: {name:<28}")
             sys.stderr.flush()
+        try:
+            fig = make()
+        except CannotCompute as e:
+            if skipped is not None:
+                skipped[name] = str(e)
+            return
+        path = save_png(fig, dest / f"{name}_{lang}.png")
+        results.append({"name": name, "file": str(path), "caption_zh": caption[0], "caption_en": caption[1]})
+
+def ipa_plot(ipa: pd.DataFrame, lang: str = "zh", importance_type: str | None = None) -> Figure:
+    """Importance–performance quadrant plot (x: performance, y: importance).
+
+    ``ipa`` is stats/ipa.csv; with several ``importance_type`` rows the stated importance is drawn
+    unless ``importance_type`` names another. Dashed lines are the cut-points; quadrant names
+    come from ``quadrant_zh`` (zh) or ``quadrant`` (en).
+    """
+    _check_lang(lang)
+    from matplotlib.transforms import Bbox
+
+    d = ipa
+    if "importance_type" in d and d["importance_type"].nunique() > 1:
+        kinds = list(dict.fromkeys(d["importance_type"]))
+        kind = importance_type or ("stated" if "stated" in kinds else kinds[0])
+        d = d[d["importance_type"] == kind]
+    elif importance_type and "importance_type" in d:
+        d = d[d["importance_type"] == importance_type]
+    if d.empty:
+        raise ValueError(f"no IPA rows for importance_type={importance_type!r}")
+    d = d.dropna(subset=["performance", "importance"]).reset_index(drop=True)
+    if d.empty:
+        from ..errors import CannotCompute
+
+        raise CannotCompute("no attribute has both an importance and a performance score")
+    kind = str(d["importance_type"].iloc[0]) if "importance_type" in d else "stated"
+    pc = float(d["performance_cut"].iloc[0]) if "performance_cut" in d else float(d["performance"].mean())
+    ic = float(d["importance_cut"].iloc[0]) if "importance_cut" in d else float(d["importance"].mean())
+    names = {q: (zh if lang == "zh" else en) for q, (zh, en) in QUADRANTS.items()}
+    if lang == "zh" and "quadrant_zh" in d:
+        names.update({q: z for q, z in zip(d["quadrant"], d["quadrant_zh"]) if isinstance(z, str) and z})
+
+    with style():
+        fig = _figure(11.5)
+        ax = fig.add_subplot()
+        x, y = d["performance"].to_numpy(float), d["importance"].to_numpy(float)
+
+        def limits(v, cut):
+            lo, hi = min(v.min(), cut), max(v.max(), cut)
+            span = max(hi - lo, 1e-6)
+            return lo - 0.35 * span, hi + 0.35 * span
+
+        ax.set_xlim(*limits(x, pc))
+        ax.set_ylim(*limits(y, ic))
+        ax.axvline(pc, color="#777777", lw=0.8, ls=(0, (4, 3)), zorder=1)
+        ax.axhline(ic, color="#777777", lw=0.8, ls=(0, (4, 3)), zorder=1)
+        quad = d["quadrant"] if "quadrant" in d else [None] * len(d)
+        quad = [
+            q if q in QUADRANTS else
+            ("keep up the good work" if ii >= ic and pp >= pc else "concentrate here" if ii >= ic else
+             "possible overkill" if pp >= pc else "low priority")
+            for q, pp, ii in zip(quad, x, y)
+        ]
+        ax.scatter(x, y, s=34, c=[_QUADRANT_COLOUR[q] for q in quad], zorder=4, edgecolors="white", linewidths=0.6)
+
+        corner_texts = []
+        for q, (ha, va) in _QUADRANT_CORNER.items():
+            t = ax.text(0.015 if ha == "left" else 0.985, 0.975 if va == "top" else 0.025, names[q],
+                        transform=ax.transAxes, ha=ha, va=va, fontsize=9,
+                        color=_QUADRANT_COLOUR[q], alpha=0.85, zorder=2)
+            corner_texts.append(t)
+
+        width = 10 if lang == "zh" else 22
+        labels = []
+        for i, row in d.iterrows():
+            lab = wrap_label(_label(row, lang, row["attribute"]), width)
+            a = ax.annotate(lab, (x[i], y[i]), xytext=(6, 0), textcoords="offset points", ha="left",
+                            va="center", fontsize=8.5, color=INK, zorder=5, annotation_clip=False,
+                            bbox={"boxstyle": "square,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.8})
+            a.set_in_layout(False)
+            labels.append(a)
+
+        ax.set_xlabel(_t(lang, "表现（满意度均值，1–5）", "Performance (mean satisfaction, 1–5)"))
+        if kind == "stated":
+            ax.set_ylabel(_t(lang, "重要性（陈述重要性均值，1–5）", "Importance (mean stated importance, 1–5)"))
+        elif kind.startswith("derived_corr"):
+            ax.set_ylabel(_t(lang, "重要性（与总体满意度的相关系数 r）", "Derived importance (r with overall satisfaction)"))
+        else:
+            ax.set_ylabel(_t(lang, "重要性（总体满意度的标准化回归系数）", "Derived importance (standardised β on overall satisfaction)"))
+        ax.spines["top"].set_visible(True)
+        ax.spines["right"].set_visible(True)
+        fig.draw_without_rendering()
+        r = fig.canvas.get_renderer()
+        pts = ax.transData.transform(np.column_stack([x, y]))
+        obstacles = [t.get_window_extent(r) for t in corner_texts]
+        obstacles += [Bbox.from_extents(px - 6, py - 6, px + 6, py + 6) for px, py in pts]
+        declutter(fig, ax, labels, obstacles)
+        # a thin leader line for a label moved away from its point
+        for a, (px, py) in zip(labels, np.column_stack([x, y])):
+            ox, oy = a.xyann
+            if abs(oy) > 5:
+                b = a.get_window_extent(r)
+                tx = b.x0 if a.get_horizontalalignment() == "left" else b.x1
+                ty = (b.y0 + b.y1) / 2
+                end = ax.transData.inverted().transform((tx, ty))
+                ax.plot([px, end[0]], [py, end[1]], color="#999999", lw=0.5, zorder=3)
+    return fig
+
+
+# ---- 3. satisfaction index by community ------------------------------------------------------
+
+def satisfaction_by_community(by_community: pd.DataFrame, overall: pd.DataFrame | None = None,
+                              lang: str = "zh", weighting: str = "equal") -> Figure:
+    """Satisfaction index (0–100) of each community with its 95% CI, highest first.
+
+    ``by_community`` is stats/satisfaction_by_community.csv; ``overall`` (stats/satisfaction_index.csv)
+    adds the whole sample's index (row ``weighting``, else the first row) as a dashed line with its
+    CI as a band.
+    """
+    _check_lang(lang)
+    d = by_community.sort_values(["index", "community"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    ref = None
+    if overall is not None and not overall.empty:
+        o = overall[overall["weighting"] == weighting] if "weighting" in overall else overall
+        ref = (o if not o.empty else overall).iloc[0]
+    with style():
+        fig = _figure(len(d) * 0.75 + 3.0)
+        ax = fig.add_subplot()
+        y = np.arange(len(d))
+        idx = d["index"].to_numpy(float)
+        lo = d["ci95_low"].to_numpy(float)
+        hi = d["ci95_high"].to_numpy(float)
+        if ref is not None:
+            ax.axvspan(float(ref["ci95_low"]), float(ref["ci95_high"]), color="#e8e8e8", lw=0, zorder=0)
+            ax.axvline(float(ref["index"]), color="#555555", lw=0.9, ls=(0, (4, 3)), zorder=1)
+            ax.annotate(_t(lang, f"全样本 {float(ref['index']):.1f}", f"All respondents {float(ref['index']):.1f}"),
+                        (float(ref["index"]), 1.0), xycoords=("data", "axes fraction"), xytext=(0, 2),
+                        textcoords="offset points", ha="center", va="bottom", fontsize=8, color="#444444")
+        ax.errorbar(idx, y, xerr=[idx - lo, hi - idx], fmt="o", ms=5, color="#2166ac", ecolor="#2166ac",
+                    elinewidth=1.2, capsize=3, capthick=1.0, zorder=3)
+        for yy, v, h in zip(y, idx, hi):
+            ax.text(h, yy, f"  {v:.1f}", va="center", ha="left", fontsize=8, color=INK)
+        ticks = []
+        for _, row in d.iterrows():
+            name = _label(row, lang, row["community"])
+            n = row.get("n")
+            ticks.append(f"{name} (n={int(n)})" if n is not None and pd.notna(n) else name)
+        ax.set_yticks(y, ticks)
+        ax.set_ylim(len(d) - 0.5, -0.7)
+        vals = np.concatenate([lo, hi] + ([[float(ref["ci95_low"]), float(ref["ci95_high"])]] if ref is not None else []))
+        span = max(vals.max() - vals.min(), 5)
+        ax.set_xlim(vals.min() - 0.08 * span, vals.max() + 0.18 * span)
+        ax.xaxis.grid(True, color=GRID, lw=0.5)
+        ax.set_axisbelow(True)
+        ax.tick_params(axis="y", length=0)
+        ax.spines["left"].set_visible(False)
+        ax.set_xlabel(_t(lang, "满意度指数（0–100），点为估计值，横线为95%置信区间",
+                         "Satisfaction index (0–100): estimate and 95% confidence interval"))
+    return fig
+
+
+# ---- 4. participation by stage --------------------------------------------------------------
+
+def participation_by_stage(stages: pd.DataFrame, lang: str = "zh",
+                           labels: Mapping[str, tuple[str, str]] | None = None) -> Figure:
+    """Share of all respondents who took part in each stage, with Wilson 95% CIs.
+
+    ``stages`` is stats/participation_stages.csv (``stage``, ``n``, ``pct_of_all``, ``ci95_low``,
+    ``ci95_high``), drawn in its order (the order of the process); ``labels`` maps a stage id
+    to its (zh, en) label (see :func:`option_labels`), else the id is shown.
+    """
+    _check_lang(lang)
+    labels = labels or {}
+    d = stages.reset_index(drop=True)
+    with style():
+        fig = _figure(8.5)
+        ax = fig.add_subplot()
+        x = np.arange(len(d))
+        p = d["pct_of_all"].to_numpy(float)
+        lo, hi = d["ci95_low"].to_numpy(float), d["ci95_high"].to_numpy(float)
+        ax.bar(x, p, width=0.62, color="#67a9cf", edgecolor="#2166ac", linewidth=0.6, zorder=2)
+        ax.errorbar(x, p, yerr=[p - lo, hi - p], fmt="none", ecolor="#333333", elinewidth=0.9, capsize=3,
+                    capthick=0.9, zorder=3)
+        for xx, v, h, n in zip(x, p, hi, d["n"] if "n" in d else [None] * len(d)):
+            txt = f"{v:.1f}%" + (f"\n(n={int(n)})" if n is not None and pd.notna(n) else "")
+            ax.text(xx, h + 1.0, txt, ha="center", va="bottom", fontsize=8, linespacing=1.1)
+        width = 8 if lang == "zh" else 14
+        names = []
+        for s in d["stage"].astype(str):
+            zh_en = labels.get(s)
+            names.append(wrap_label(zh_en[0 if lang == "zh" else 1] if zh_en else s, width))
+        ax.set_xticks(x, names)
+        ax.tick_params(axis="x", length=0)
+        ax.set_ylim(0, max(float(hi.max()) * 1.25 + 4, 10))
+        _pct_axis(ax, "y")
+        ax.yaxis.grid(True, color=GRID, lw=0.5)
+        ax.set_axisbelow(True)
+        ax.set_ylabel(_t(lang, "占全部受访者的比例（%）", "Share of all respondents (%)"))
+        ax.set_xlabel(_t(lang, "改造环节（误差线为Wilson 95%置信区间）", "Stage of the renovation (error bars: Wilson 95% CI)"))
+    return fig
+
+
+# ---- 5. codes × stakeholder roles -------------------------------------------------------------
+
+def _code_order(codes: Sequence[str], codebook: pd.DataFrame | None) -> list[str]:
+    seen = list(dict.fromkeys(str(c) for c in codes))
+    if codebook is None or codebook.empty:
+        return seen
+    book = [str(c) for c in codebook["code"]]
+    return [c for c in book if c in seen] + [c for c in seen if c not in book]
+
+
+def _code_labels(codebook: pd.DataFrame | None, fallback: pd.DataFrame | None, lang: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for src in (fallback, codebook):
+        if src is None or src.empty or "code" not in src:
+            continue
+        for _, r in src.drop_duplicates("code").iterrows():
+            if any(k in r and pd.notna(r[k]) for k in ("label_zh", "label_en")):
+                out[str(r["code"])] = _label(r, lang, r["code"])
+    return out
+
+
+def _heatmap(ax, m: np.ndarray, cmap: str, vmax: float, fmt, mask: np.ndarray | None = None):
+    from matplotlib import colormaps
+
+    cm = colormaps[cmap]
+    data = np.ma.masked_array(m, mask=mask if mask is not None else np.zeros_like(m, dtype=bool))
+    im = ax.imshow(data, cmap=cm, vmin=0, vmax=vmax, aspect="auto", interpolation="nearest")
+    for i in range(m.shape[0]):
+        for j in range(m.shape[1]):
+            if mask is not None and mask[i, j]:
+                continue
+            s = fmt(m[i, j])
+            if s:
+                ax.text(j, i, s, ha="center", va="center", fontsize=8,
+                        color=_text_colour(cm(min(m[i, j] / vmax, 1.0) if vmax else 0)))
+    ax.set_xticks(np.arange(m.shape[1] + 1) - 0.5, minor=True)
+    ax.set_yticks(np.arange(m.shape[0] + 1) - 0.5, minor=True)
+    ax.grid(which="minor", color="white", lw=0.8)
+    ax.tick_params(which="both", length=0)
+    for s in ax.spines.values():
+        s.set_visible(False)
+    return im
+
+
+def code_role_heatmap(code_by_role: pd.DataFrame, codebook: pd.DataFrame | None = None, lang: str = "zh",
+                      roles: Sequence[str] | None = None) -> Figure:
+    """Share of each stakeholder role's informants (columns) who mention a code (rows), in %.
+
+    ``code_by_role`` is coding/code_by_role.csv; ``codebook`` (coding/codebook.csv) gives the row
+    order, the labels and the themes (separated by lines). Every codebook code gets a row (a code
+    nobody mentioned shows 0); roles follow :data:`pipeline.interviews.ROLE_LABELS`' order, others after.
+    """
+    _check_lang(lang)
+    d = code_by_role.copy()
+    d["code"], d["role"] = d["code"].astype(str), d["role"].astype(str)
+    codes = _code_order(list(codebook["code"]) if codebook is not None and not codebook.empty else d["code"], codebook)
+    codes += [c for c in _code_order(d["code"], codebook) if c not in codes]
+    present = list(dict.fromkeys(d["role"]))
+    if roles is None:
+        roles = [r for r in ROLE_LABELS if r in present] + sorted(r for r in present if r not in ROLE_LABELS)
+    m = (d.pivot_table(index="code", columns="role", values="pct_informants", aggfunc="max")
+         .reindex(index=codes, columns=list(roles)).fillna(0.0).to_numpy(float))
+    n_role = d.drop_duplicates("role").set_index("role")["informants_in_role"] if "informants_in_role" in d else {}
+    labels = _code_labels(codebook, d, lang)
+    width = 14 if lang == "zh" else 26
+    with style():
+        fig = _figure(len(codes) * (0.52 if lang == "zh" else 0.62) + 4.2)
+        ax = fig.add_subplot()
+        im = _heatmap(ax, m, "Blues", 100.0, lambda v: f"{v:.0f}" if v > 0 else "")
+        cols = []
+        for r in roles:
+            n = n_role.get(r) if hasattr(n_role, "get") else None
+            cols.append(wrap_label(role_label(r, lang), 9 if lang == "en" else 6)
+                        + (f"\n(n={int(n)})" if n is not None and pd.notna(n) else ""))
+        ax.set_xticks(np.arange(len(roles)), cols)
+        ax.xaxis.set_ticks_position("top")
+        ax.set_yticks(np.arange(len(codes)), [wrap_label(labels.get(c, c), width) for c in codes])
+        if codebook is not None and "theme" in codebook:
+            themes = codebook.drop_duplicates("code").set_index("code")["theme"].astype(str)
+            tlab = codebook.drop_duplicates("theme").set_index("theme")
+            th = [themes.get(c, "") for c in codes]
+            starts = [i for i in range(len(th)) if i == 0 or th[i] != th[i - 1]]
+            for k, s in enumerate(starts):
+                e = starts[k + 1] if k + 1 < len(starts) else len(th)
+                if s > 0:
+                    ax.axhline(s - 0.5, color="#333333", lw=1.0)
+                t = th[s]
+                if t in tlab.index:
+                    key = "theme_zh" if lang == "zh" and "theme_zh" in tlab else None
+                    name = str(tlab.loc[t, key]) if key else t.replace("_", " ").capitalize()
+                else:
+                    name = t
+                vertical = _is_cjk(name)  # CJK: one character above the other, upright
+                ax.annotate("\n".join(name) if vertical else name, (1.0, (s + e - 1) / 2),
+                            xycoords=("axes fraction", "data"), xytext=(4, 0), textcoords="offset points",
+                            rotation=0 if vertical else -90, ha="left", va="center", fontsize=8,
+                            color="#444444", linespacing=1.0)
+        cb = fig.colorbar(im, ax=ax, location="bottom", shrink=0.5, aspect=30, pad=0.02)
+        cb.set_label(_t(lang, "提及该编码的受访者占该角色受访者的比例（%）",
+                        "Informants of the role who mention the code (%)"), fontsize=8)
+        cb.outline.set_visible(False)
+        cb.ax.tick_params(labelsize=8, length=2)
+    return fig
+
+
+# ---- 6. code co-occurrence ------------------------------------------------------------------
+
+def cooccurrence_heatmap(cooccurrence: pd.DataFrame, codebook: pd.DataFrame | None = None, lang: str = "zh") -> Figure:
+    """Segments coded with both codes of a pair: the lower triangle of the code × code matrix.
+
+    ``cooccurrence`` is coding/cooccurrence.csv (``code_a``, ``code_b``, ``segments``); codes follow
+    the codebook's order (codes in no pair are left out). Each code's name stands at the end of
+    its row, which is also the head of its column (a "staircase"), so long names need no rotated
+    axis labels. Pairs that never co-occur are light grey.
+    """
+    _check_lang(lang)
+    from matplotlib import colormaps
+    from matplotlib.patches import Rectangle
+    from matplotlib.ticker import MaxNLocator
+
+    d = cooccurrence.copy()
+    d["code_a"], d["code_b"] = d["code_a"].astype(str), d["code_b"].astype(str)
+    d = d[d["code_a"] != d["code_b"]]
+    codes = _code_order(list(d["code_a"]) + list(d["code_b"]), codebook)
+    if len(codes) < 2:
+        raise ValueError("co-occurrence needs at least two codes")
+    pos = {c: i for i, c in enumerate(codes)}
+    n = len(codes)
+    full = np.zeros((n, n))
+    for a, b, v in zip(d["code_a"], d["code_b"], pd.to_numeric(d["segments"], errors="coerce").fillna(0)):
+        i, j = pos[a], pos[b]
+        full[i, j] = full[j, i] = max(full[i, j], float(v))
+    m = full[1:, :-1]  # rows: codes 2..n; columns: codes 1..n-1
+    k = n - 1
+    lower = np.tril(np.ones((k, k), dtype=bool))
+    labels = _code_labels(codebook, None, lang)
+    vmax = max(float(m.max()), 1.0)
+    with style():
+        fig = _figure((k + 1) * (0.55 if lang == "zh" else 0.5) + (1.2 if k >= 8 else 2.4))
+        ax = fig.add_subplot()
+        cmap = colormaps["OrRd"].with_extremes(bad=(0, 0, 0, 0))
+        im = ax.imshow(np.ma.masked_array(m, mask=~lower | (m <= 0)), cmap=cmap, vmin=0, vmax=vmax,
+                       aspect="equal", interpolation="nearest", zorder=1)
+        for r in range(k):
+            for c in range(r + 1):
+                ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, facecolor="#f0f0f0", edgecolor="none", zorder=0))
+                ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, edgecolor="white", lw=0.8, zorder=2))
+                if m[r, c] > 0:
+                    ax.text(c, r, f"{m[r, c]:.0f}", ha="center", va="center", fontsize=8, zorder=3,
+                            color=_text_colour(cmap(m[r, c] / vmax)))
+        for i, code in enumerate(codes):  # name of code i: end of row i-1, head of column i
+            ax.text(i - 0.4, i - 1, labels.get(code, code), ha="left", va="center", fontsize=8, color=INK,
+                    clip_on=False, zorder=3)
+        ax.set_xlim(-0.5, k - 0.5)
+        ax.set_ylim(k - 0.5, -1.5)
+        ax.set_axis_off()
+        label = _t(lang, "同时编码两个编码的片段数", "Segments coded with both codes")
+
+        def style_cb(cb):
+            cb.outline.set_visible(False)
+            cb.ax.tick_params(labelsize=8, length=2)
+            cb.locator = MaxNLocator(integer=True, nbins=6)
+            cb.update_ticks()
+
+        placed = False
+        if k >= 8:  # the empty upper-right corner, unless the first names reach into it
+            cax = ax.inset_axes([0.62, 0.9, 0.36, 0.03])
+            cb = fig.colorbar(im, cax=cax, orientation="horizontal")
+            cb.set_label(label, fontsize=8, labelpad=2)
+            cax.xaxis.set_label_position("top")
+            style_cb(cb)
+            fig.draw_without_rendering()
+            r = fig.canvas.get_renderer()
+            cbox = cax.get_tightbbox(r)
+            placed = not any(_overlap(t.get_window_extent(r), cbox, 2.0)[1] for t in ax.texts)
+            if not placed:
+                cb.remove()
+        if not placed:
+            cb = fig.colorbar(im, ax=ax, location="bottom", shrink=0.5, aspect=25, pad=0.03,
+                              fraction=0.3 if k < 8 else 0.05)
+            cb.set_label(label, fontsize=8)
+            style_cb(cb)
+    return fig
+
+
+# ---- 7. topic terms -------------------------------------------------------------------------
+
+def topic_terms(terms: pd.DataFrame, topics: pd.DataFrame | None = None, lang: str = "zh",
+                model: str | None = None, top_n: int = 8) -> Figure:
+    """Top terms of each topic of one model (small multiples of horizontal bars).
+
+    ``terms`` is topics/topic_terms.csv (``model``, ``topic``, ``rank``, ``term``, ``weight``);
+    ``model`` defaults to NMF, else LDA, else the first; ``topics`` (topics/topics.csv) adds each
+    topic's share of the text to its panel title.
+    """
+    _check_lang(lang)
+    models = list(dict.fromkeys(terms["model"].astype(str))) if "model" in terms else [""]
+    if model is None:
+        model = "nmf" if "nmf" in models else "lda" if "lda" in models else models[0]
+    d = terms[terms["model"].astype(str) == model] if "model" in terms else terms
+    if d.empty:
+        raise ValueError(f"no topic terms for model {model!r}")
+    d = d.sort_values(["topic", "rank"], kind="stable")
+    ids = list(dict.fromkeys(d["topic"]))
+    share = {}
+    if topics is not None and not topics.empty and "share_overall" in topics:
+        t = topics[topics["model"].astype(str) == model] if "model" in topics else topics
+        share = dict(zip(t["topic"], t["share_overall"]))
+    k = len(ids)
+    ncol = 2 if k <= 4 else 3 if k <= 9 else 4
+    nrow = int(np.ceil(k / ncol))
+    vmax = float(d.groupby("topic").head(top_n)["weight"].max())
+    with style():
+        fig = _figure(nrow * (0.36 * top_n + 1.2) + 1.0)
+        axes = np.atleast_1d(fig.subplots(nrow, ncol, sharex=True)).ravel()
+        for ax, tid in zip(axes, ids):
+            sub = d[d["topic"] == tid].head(top_n)
+            y = np.arange(len(sub))
+            ax.barh(y, sub["weight"].to_numpy(float), height=0.7, color="#4c8fc0", zorder=2)
+            ax.set_yticks(y, [str(s) for s in sub["term"]])
+            ax.set_ylim(top_n - 0.5, -0.6)
+            ax.tick_params(axis="y", length=0, pad=2)
+            ax.spines["left"].set_visible(False)
+            ax.xaxis.grid(True, color=GRID, lw=0.5)
+            ax.set_axisbelow(True)
+            ax.set_xlim(0, vmax * 1.08)
+            title = _t(lang, f"主题 {tid}", f"Topic {tid}")
+            if tid in share and pd.notna(share[tid]):
+                title += _t(lang, f"（占文本 {100 * float(share[tid]):.0f}%）", f" ({100 * float(share[tid]):.0f}% of text)")
+            ax.set_title(title, loc="left", fontsize=8.5, pad=3)
+            ax.tick_params(axis="x", labelsize=8)
+        for ax in axes[k:]:
+            ax.set_visible(False)
+        for ax in axes[max(0, k - ncol):k]:
+            ax.xaxis.set_tick_params(labelbottom=True)
+        name = {"nmf": "NMF", "lda": "LDA"}.get(model, model)
+        fig.supxlabel(_t(lang, f"词在主题中的权重（{name}，主题内权重和为1）",
+                         f"Term weight in the topic ({name}; weights of a topic sum to 1)"), fontsize=9)
+    return fig
+
+
+# ---- all figures of a study -----------------------------------------------------------------
+
+def read_table(path: Path) -> pd.DataFrame | None:
+    """A stage's CSV (UTF-8 with BOM), or None when it is absent or empty."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return None
+    try:
+        d = read_csv(path)
+    except pd.errors.EmptyDataError:
+        return None
+    return None if d.empty else d
+
+
+def find_questionnaire(study_out_dir: Path) -> Questionnaire | None:
+    """The questionnaire a study's stages used, from their manifest.json (None when not found).
+
+    A manifest lists its config files relative to the study file, and its ``command`` names the
+    study file (relative to the directory the stage ran in, tried as the current one).
+    """
+    from ..questionnaire import load_questionnaire
+
+    for stage in ("stats", "clean", "ingest"):
+        mf = Path(study_out_dir) / stage / "manifest.json"
+        if not mf.is_file():
+            continue
+        try:
+            man = json.loads(mf.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        study = None
+        try:
+            argv = shlex.split(str(man.get("command", "")))
+            if "--study" in argv:
+                study = Path(argv[argv.index("--study") + 1])
+            study = study or next((Path(a.split("=", 1)[1]) for a in argv if a.startswith("--study=")), None)
+        except (ValueError, IndexError):
+            study = None
+        bases = [study.parent] if study else []
+        for rel in man.get("configs", {}):
+            if not str(rel).endswith((".yaml", ".yml")) or (study and Path(rel).name == study.name):
+                continue
+            for base in bases:
+                p = (base / rel)
+                if p.is_file():
+                    try:
+                        return load_questionnaire(p)
+                    except Exception:  # noqa: BLE001 - a stale or moved file: keep looking
+                        continue
+    return None
+
+
+CAPTIONS: dict[str, tuple[str, str]] = {
+    "likert_satisfaction": (
+        "各维度满意度题项的回答分布（占有效回答的百分比；“一般”居中，左侧为不满意，右侧为满意；“不清楚”与缺失不计）",
+        "Answers to the satisfaction items by construct (% of valid answers; neutral centred, dissatisfied "
+        "to the left, satisfied to the right; 'don't know' and missing answers left out)"),
+    "ipa_stated": (
+        "重要性—表现分析（IPA）：各维度的满意度均值与陈述重要性均值；虚线为两者的均值切分点",
+        "Importance–performance analysis: mean satisfaction and mean stated importance of each construct; "
+        "dashed lines are the cut-points (means)"),
+    "ipa_derived": (
+        "重要性—表现分析（IPA，推导重要性）：各维度的满意度均值与其和总体满意度的相关；虚线为切分点",
+        "Importance–performance analysis with derived importance (correlation with overall satisfaction); "
+        "dashed lines are the cut-points"),
+    "satisfaction_by_community": (
+        "各小区满意度指数（0–100，等权重）及95%置信区间；虚线与灰带为全样本指数及其置信区间",
+        "Satisfaction index (0–100, equal construct weights) by community with 95% confidence intervals; "
+        "the dashed line and grey band are the whole sample's index and its interval"),
+    "participation_by_stage": (
+        "参与各改造环节的受访者占全部受访者的比例（误差线为Wilson 95%置信区间）",
+        "Respondents who took part in each stage of the renovation, as a share of all respondents "
+        "(error bars: Wilson 95% confidence intervals)"),
+    "code_role_heatmap": (
+        "各类访谈对象中提及各编码的比例（%，占该类访谈对象人数）",
+        "Share of each stakeholder group's informants who mention each code (%)"),
+    "cooccurrence_heatmap": (
+        "编码共现：同一访谈片段中同时出现两个编码的次数",
+        "Code co-occurrence: interview segments coded with both codes"),
+    "topic_terms": (
+        "访谈文本主题模型：各主题权重最高的{n}个词（{model}）",
+        "Topic model of the interviews: the {n} highest-weighted terms of each topic ({model})"),
+}
+
+
+def render_all(study_out_dir: Path, dest: Path, lang: str = "zh",
+               questionnaire: Questionnaire | str | Path | None = None,
+               skipped: dict[str, str] | None = None) -> list[dict[str, str]]:
+    """Write every figure whose input tables exist under ``study_out_dir`` as ``dest/<name>_<lang>.png``.
+
+    ``questionnaire`` (object or path) gives item, scale and stage labels; by default it is found
+    through the stages' manifests (see :func:`find_questionnaire`); without it the Likert figure is
+    left out and stage ids label the participation figure.
+
+    Returns ``[{"name", "file", "caption_zh", "caption_en"}, ...]`` in figure order, ``file`` being
+    the path written. A figure the tables cannot give (:class:`~pipeline.errors.CannotCompute`, e.g.
+    no IPA attribute with both importance and performance) is left out, its reason in ``skipped``.
+    """
+    from ..errors import CannotCompute
+
+    from ..questionnaire import load_questionnaire
+
+    _check_lang(lang)
+    out = Path(study_out_dir)
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    if isinstance(questionnaire, (str, Path)):
+        questionnaire = load_questionnaire(questionnaire)
+    q = questionnaire if questionnaire is not None else find_questionnaire(out)
+
+    def tab(rel: str) -> pd.DataFrame | None:
+        return read_table(out / rel)
+
+    results: list[dict[str, str]] = []
+
+    def emit(name: str, make, caption: tuple[str, str]) -> None:
+        if sys.stderr.isatty():
+            sys.stderr.write(f"\r  figure {len(results) + 1}: {name:<28}")
+            sys.stderr.flush()
+        try:
+            fig = make()
+        except CannotCompute as e:
+            if skipped is not None:
+                skipped[name] = str(e)
+            return
         path = save_png(fig, dest / f"{name}_{lang}.png")
         results.append({"name": name, "file": str(path), "caption_zh": caption[0], "caption_en": caption[1]})
 
@@ -1038,7 +1611,7 @@ def render_all(study_out_dir: Path, dest: Path, lang: str = "zh",
         items, scale = likert_items(q)
         items = items[items["item"].isin(set(freq["item"]))]
         if not items.empty:
-            emit("likert_satisfaction", likert_diverging(freq, items, scale, lang), CAPTIONS["likert_satisfaction"])
+            emit("likert_satisfaction", lambda: likert_diverging(freq, items, scale, lang), CAPTIONS["likert_satisfaction"])
 
     ipa = tab("stats/ipa.csv")
     if ipa is not None:
@@ -1050,26 +1623,26 @@ def render_all(study_out_dir: Path, dest: Path, lang: str = "zh",
                 cap = (cap[0].replace("与其和总体满意度的相关", "与其对总体满意度的标准化回归系数"),
                        cap[1].replace("correlation with overall satisfaction", "standardised regression coefficient"))
                 name = f"ipa_{kind}"
-            emit(name, ipa_plot(ipa, lang, importance_type=kind), cap)
+            emit(name, lambda kind=kind: ipa_plot(ipa, lang, importance_type=kind), cap)
 
     comm = tab("stats/satisfaction_by_community.csv")
     if comm is not None:
         emit("satisfaction_by_community",
-             satisfaction_by_community(comm, tab("stats/satisfaction_index.csv"), lang),
+             lambda: satisfaction_by_community(comm, tab("stats/satisfaction_index.csv"), lang),
              CAPTIONS["satisfaction_by_community"])
 
     stages = tab("stats/participation_stages.csv")
     if stages is not None:
         labels = option_labels(q, q.roles.participation_stages) if q is not None else {}
-        emit("participation_by_stage", participation_by_stage(stages, lang, labels), CAPTIONS["participation_by_stage"])
+        emit("participation_by_stage", lambda: participation_by_stage(stages, lang, labels), CAPTIONS["participation_by_stage"])
 
     codebook = tab("coding/codebook.csv")
     cbr = tab("coding/code_by_role.csv")
     if cbr is not None:
-        emit("code_role_heatmap", code_role_heatmap(cbr, codebook, lang), CAPTIONS["code_role_heatmap"])
+        emit("code_role_heatmap", lambda: code_role_heatmap(cbr, codebook, lang), CAPTIONS["code_role_heatmap"])
     cooc = tab("coding/cooccurrence.csv")
     if cooc is not None:
-        emit("cooccurrence_heatmap", cooccurrence_heatmap(cooc, codebook, lang), CAPTIONS["cooccurrence_heatmap"])
+        emit("cooccurrence_heatmap", lambda: cooccurrence_heatmap(cooc, codebook, lang), CAPTIONS["cooccurrence_heatmap"])
 
     terms = tab("topics/topic_terms.csv")
     if terms is not None:
@@ -1079,7 +1652,7 @@ def render_all(study_out_dir: Path, dest: Path, lang: str = "zh",
         top_n = 8
         zh, en = CAPTIONS["topic_terms"]
         mname = {"nmf": "NMF", "lda": "LDA"}.get(model, model)
-        emit("topic_terms", topic_terms(terms, topics, lang, model=model, top_n=top_n),
+        emit("topic_terms", lambda: topic_terms(terms, topics, lang, model=model, top_n=top_n),
              (zh.format(n=top_n, model=mname), en.format(n=top_n, model=mname)))
 
     return results

@@ -270,14 +270,15 @@ def run(study, lang: str | None = None) -> dict:
     title_en = f"Old residential community renovation: survey and interview report ({study.name})"
     with stage_output(study.stage_dir("report"), inputs=inputs, configs=study.config_files(),
                       seed=study.config.seed, stage="report", base=study.dir) as tmp:
-        figures = render_all(out, tmp / "figures", lang, questionnaire=study.questionnaire)
+        skipped: dict[str, str] = {}
+        figures = render_all(out, tmp / "figures", lang, questionnaire=study.questionnaire, skipped=skipped)
         # the figures are written into the temporary folder; the report refers to them there and
         # Markdown links are relative, so they stay valid after the folder is renamed
         report = build_report(out, figures, lang, title_zh if lang == "zh" else title_en)
         report.title_zh, report.title_en = title_zh, title_en
         written = write_all(report, tmp, lang, bilingual=bool(getattr(study.config, "bilingual", False)))
         log = {"language": lang, "tables": [t.name for _, t in report.tables()],
-               "figures": [Path(d["file"]).name for d in figures],
+               "figures": [Path(d["file"]).name for d in figures], "figures_skipped": skipped,
                "files": sorted(str(Path(p).relative_to(tmp)) for p in
                                [written["xlsx"], written["docx"], written["md"], *written["tex"]])}
         write_json(log, tmp / "report_log.json")

@@ -302,6 +302,11 @@ def run(study) -> dict:
     q = study.questionnaire
     src = study.stage_dir("clean") / "responses.parquet"
     df = pd.read_parquet(src)
+    if df.empty:
+        from ..errors import InputError
+
+        raise InputError("the clean stage kept no respondent, so there is nothing to analyse (why each was "
+                         "excluded: clean/exclusions.csv; the rules: the questionnaire's 'quality:')", file=src)
     log: dict = {"rows": int(len(df)), "computed": [], "skipped": {}}
     inputs = [src]
     population = None
