@@ -27,6 +27,7 @@ import pandas as pd
 
 from .errors import InputError
 from .privacy import COMMON_SURNAMES, redact_spans, short_name_pattern, surname
+from .textnorm import strip_controls
 
 # stakeholder roles of the roster's `role` column, in the order tables and figures show them
 ROLE_LABELS: dict[str, tuple[str, str]] = {
@@ -67,6 +68,9 @@ def _decode(path: Path) -> tuple[str, str | None]:
             import docx
         except ImportError:  # pragma: no cover
             raise ImportError("reading .docx needs python-docx: pip install python-docx") from None
+        from .io.tables import check_zip
+
+        check_zip(path, "Word document")
         try:
             d = docx.Document(str(path))
         except Exception as e:
@@ -100,8 +104,10 @@ def _front_matter(text: str, path: Path) -> tuple[dict, str]:
 
 
 def normalise(text: str) -> str:
+    """NFKC (full-width → half-width), one kind of line end, no control characters (which XML —
+    .docx, .qdpx — cannot hold: replaced by a space)."""
     text = unicodedata.normalize("NFKC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    return text.replace("\u3000", " ").replace("\xa0", " ")
+    return strip_controls(text.replace("\u3000", " ").replace("\xa0", " "))
 
 
 @functools.lru_cache(maxsize=8)

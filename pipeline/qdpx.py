@@ -415,6 +415,9 @@ def _parser() -> etree.XMLParser:
 def _open_zip(path: Path) -> zipfile.ZipFile:
     if not path.exists():
         raise InputError("file not found", file=path)
+    from .io.tables import check_zip
+
+    check_zip(path, "REFI-QDA project")
     try:
         return zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError):
