@@ -7,17 +7,23 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
 STUDY ?= examples/demo/study.yaml
-# the value of a key at the start of a line of the study file (block-style YAML, unquoted values)
-study_key = $(shell sed -n 's/^$(1):[[:space:]]*\([^[:space:]#]*\).*/\1/p' $(STUDY) 2>/dev/null)
-NAME := $(call study_key,name)
-# where the stages write: the study's `outputs:` (relative to the study file) or outputs/<name>
-OUTPUTS := $(call study_key,outputs)
-OUT := $(if $(OUTPUTS),$(dir $(STUDY))$(OUTPUTS),outputs/$(NAME))
+# Where the study writes and every input each stage reads (exports, questionnaire, population,
+# transcripts, roster, names, gold codings, codebook, problem catalogue) come from the CLI:
+# `python -m pipeline deps` writes them as a fragment that is included below, regenerated when
+# the study file or its transcripts folder changes. Goals that run no stage do not need it.
+DEPS_DIR ?= .cache/deps
+DEPS := $(DEPS_DIR)/$(subst /,__,$(abspath $(STUDY))).mk
+NO_STUDY_GOALS := help venv demo test test-fast bench clean lock
+ifneq ($(filter-out $(NO_STUDY_GOALS),$(or $(MAKECMDGOALS),help)),)
+include $(DEPS)
+endif
+# a second run of the same study waits for the first (the stages take a per-study lock)
+export RENEWAL_LOCK_WAIT ?= 3600
 # the code each stage runs: a change reruns that stage and (through its artifact) the later ones
 CORE := $(wildcard pipeline/*.py pipeline/io/*.py)
 STAGE_CODE := pipeline/coding.py pipeline/agreement.py pipeline/qdpx.py pipeline/suggest.py pipeline/topics.py pipeline/findings.py
 CORE := $(filter-out $(STAGE_CODE),$(CORE))
-QUESTIONNAIRE_FILES := $(wildcard questionnaires/*.yaml)
+TEXT_DATA := $(wildcard coding_schemes/*.txt)
 
 DEMO_RAW := examples/demo/raw/survey_by_text.xlsx examples/demo/raw/survey_by_code.xlsx
 
@@ -43,48 +49,41 @@ venv: $(STAMP)
 $(DEMO_RAW) &: examples/demo/generate.py questionnaires/renewal_satisfaction.yaml $(STAMP)
 	$(PY) examples/demo/generate.py --out examples/demo/raw
 
-# --- stages: each target is the stage's artifact ---
-$(OUT)/ingest/responses.parquet: $(STUDY) $(CORE) $(QUESTIONNAIRE_FILES) $(STAMP) $(if $(filter examples/demo/study.yaml,$(STUDY)),$(DEMO_RAW))
+$(DEPS): $(STAMP) pipeline/makedeps.py pipeline/study.py
+	$(PY) -m pipeline deps --study $(STUDY) --output $@
+
+# --- stages: each target is the stage's artifact; IN_<STAGE> are its inputs (from $(DEPS)) ---
+$(OUT)/ingest/responses.parquet: $(IN_INGEST) $(CORE) $(STAMP)
 	$(PY) -m pipeline ingest --study $(STUDY)
 
-$(OUT)/clean/responses.parquet: $(OUT)/ingest/responses.parquet
+$(OUT)/clean/responses.parquet: $(OUT)/ingest/responses.parquet $(IN_CLEAN)
 	$(PY) -m pipeline clean --study $(STUDY)
+
+$(OUT)/stats/manifest.json: $(OUT)/clean/responses.parquet $(IN_STATS) $(wildcard pipeline/stats/*.py)
+	$(PY) -m pipeline stats --study $(STUDY)
+
+$(OUT)/interviews/segments.parquet: $(IN_INTERVIEWS) $(CORE) $(TEXT_DATA) $(STAMP)
+	$(PY) -m pipeline interviews --study $(STUDY)
+
+$(OUT)/coding/codings.parquet: $(OUT)/interviews/segments.parquet $(IN_CODE) pipeline/coding.py pipeline/agreement.py pipeline/qdpx.py pipeline/suggest.py
+	$(PY) -m pipeline code --study $(STUDY)
+
+# topics relate their topics to the codes (topic_codes.csv), so they follow the coding stage
+$(OUT)/topics/topics.csv: $(OUT)/interviews/segments.parquet $(if $(HAS_CODING),$(OUT)/coding/codings.parquet) $(IN_TOPICS) pipeline/topics.py
+	$(PY) -m pipeline topics --study $(STUDY)
+
+$(OUT)/findings/findings.csv: $(OUT)/stats/manifest.json $(if $(HAS_CODING),$(OUT)/coding/codings.parquet) $(IN_FINDINGS) coding_schemes/problems.yaml pipeline/findings.py
+	$(PY) -m pipeline findings --study $(STUDY)
+
+$(OUT)/report/report.docx: $(OUT)/findings/findings.csv $(if $(HAS_INTERVIEWS),$(OUT)/topics/topics.csv) $(IN_REPORT) $(wildcard pipeline/report/*.py)
+	$(PY) -m pipeline report --study $(STUDY)
 
 ingest: $(OUT)/ingest/responses.parquet
 clean-stage: $(OUT)/clean/responses.parquet
-
-$(OUT)/stats/manifest.json: $(OUT)/clean/responses.parquet $(wildcard pipeline/stats/*.py)
-	$(PY) -m pipeline stats --study $(STUDY)
-
-# interviews: only for studies with an `interviews:` section (block style, `  dir:` under it)
-INTERVIEW_DIR := $(call study_key,  dir)
-TRANSCRIPTS := $(if $(INTERVIEW_DIR),$(wildcard $(dir $(STUDY))$(INTERVIEW_DIR)*))
-$(OUT)/interviews/segments.parquet: $(STUDY) $(CORE) $(TRANSCRIPTS) $(wildcard coding_schemes/*.txt) $(STAMP)
-	$(PY) -m pipeline interviews --study $(STUDY)
-
-CODING_SCHEME := $(call study_key,coding_scheme)
-# (gold codings kept in the transcripts folder are among $(TRANSCRIPTS))
-$(OUT)/coding/codings.parquet: $(OUT)/interviews/segments.parquet $(if $(CODING_SCHEME),$(dir $(STUDY))$(CODING_SCHEME)) pipeline/coding.py pipeline/agreement.py pipeline/qdpx.py pipeline/suggest.py
-	$(PY) -m pipeline code --study $(STUDY)
-
 stats: $(OUT)/stats/manifest.json
 interviews: $(OUT)/interviews/segments.parquet
 code: $(OUT)/coding/codings.parquet
-
-# topics relate their topics to the codes (topic_codes.csv), so they follow the coding stage
-$(OUT)/topics/topics.csv: $(OUT)/interviews/segments.parquet $(if $(CODING_SCHEME),$(OUT)/coding/codings.parquet) pipeline/topics.py
-	$(PY) -m pipeline topics --study $(STUDY)
-
 topics: $(OUT)/topics/topics.csv
-
-PROBLEMS := $(call study_key,problems)
-FINDINGS_IN := $(OUT)/stats/manifest.json $(if $(and $(INTERVIEW_DIR),$(CODING_SCHEME)),$(OUT)/coding/codings.parquet)
-$(OUT)/findings/findings.csv: $(FINDINGS_IN) $(if $(PROBLEMS),$(dir $(STUDY))$(PROBLEMS),coding_schemes/problems.yaml) pipeline/findings.py
-	$(PY) -m pipeline findings --study $(STUDY)
-
-$(OUT)/report/report.docx: $(OUT)/findings/findings.csv $(if $(INTERVIEW_DIR),$(OUT)/topics/topics.csv) $(wildcard pipeline/report/*.py)
-	$(PY) -m pipeline report --study $(STUDY)
-
 findings: $(OUT)/findings/findings.csv
 report: $(OUT)/report/report.docx
 
@@ -107,4 +106,4 @@ lock:
 	  cat requirements.lock.new; } > requirements.lock && rm requirements.lock.new
 
 clean:
-	rm -rf outputs/*/ $(DEMO_RAW)
+	rm -rf outputs/*/ $(DEMO_RAW) $(DEPS_DIR)

@@ -34,6 +34,10 @@ def _parser() -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help_, description=help_)
         sp.add_argument("--study", required=True, metavar="PATH", help="the study file (YAML)")
         sp.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    help_ = "print every input each stage reads, as a Makefile fragment (the Makefile includes it)"
+    sp = sub.add_parser("deps", help=help_, description=help_)
+    sp.add_argument("--study", required=True, metavar="PATH", help="the study file (YAML)")
+    sp.add_argument("--output", metavar="FILE", help="write the fragment to FILE instead of printing it")
     return p
 
 
@@ -109,6 +113,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from .study import Study
 
+        if args.stage == "deps":
+            from . import makedeps
+
+            study = Study(args.study, check_files=False)  # inputs make builds (the demo's exports) may be absent
+            if args.output:
+                makedeps.write(study, args.output)
+            else:
+                sys.stdout.write(makedeps.fragment(study))
+            return 0
         study = Study(args.study)
         stages = ORDER if args.stage == "run" else [args.stage]
         if args.stage == "run" and study.config.interviews is None:

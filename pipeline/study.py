@@ -101,11 +101,16 @@ class StudyConfig(_Strict):
 class Study:
     """A loaded, validated study: resolved paths and the questionnaire."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, check_files: bool = True) -> None:
         self.path = Path(path)
         data = read_yaml(self.path)
         self.config: StudyConfig = validate_model(StudyConfig, data, self.path)
         self.dir = self.path.parent
+        if check_files:
+            self._check_files()
+        self._check_outputs()
+
+    def _check_files(self) -> None:
         qpath = self.resolve(self.config.questionnaire)
         if not qpath.exists():
             raise InputError(f"questionnaire file not found: {qpath}", file=self.path, key="questionnaire")
@@ -126,7 +131,6 @@ class Study:
         for key, rel in optional.items():
             if rel and not self.resolve(rel).exists():
                 raise InputError(f"file not found: {self.resolve(rel)}", file=self.path, key=key)
-        self._check_outputs()
 
     def input_paths(self) -> dict[str, Path]:
         """Every file or folder the study reads, by its key in the study file."""
@@ -139,6 +143,35 @@ class Study:
             paths.update({"interviews.dir": iv.dir, "interviews.roster": iv.roster, "interviews.names": iv.names})
             paths.update({f"interviews.gold[{i}]": g for i, g in enumerate(iv.gold_files)})
         return {k: (v if isinstance(v, Path) else self.resolve(v)) for k, v in paths.items() if v}
+
+    def stage_inputs(self) -> dict[str, list[Path]]:
+        """The files (and folders) each stage reads besides earlier stages' outputs and the
+        package's own code and data: the study file, the questionnaire, exports, population,
+        transcripts, roster, names list, gold codings, codebook, problem catalogue. A change to
+        any of them makes the stage and every later one out of date (the Makefile's
+        prerequisites come from here: ``python -m pipeline deps``)."""
+        c = self.config
+        study = [self.path]
+        out: dict[str, list[Path]] = {
+            "ingest": study + [self.resolve(c.questionnaire)] + [p for p, _ in self.survey_files],
+            "clean": study + [self.resolve(c.questionnaire)],
+            "stats": study + [self.resolve(c.questionnaire)]
+            + ([self.resolve(c.survey.population)] if c.survey.population else []),
+            "findings": study + [self.resolve(c.problems)] if c.problems else study,
+            "report": study,
+        }
+        if c.interviews:
+            iv = c.interviews
+            folder = self.resolve(iv.dir)
+            from .interviews import TEXT_SUFFIXES
+
+            texts = sorted(p for p in folder.iterdir() if p.suffix.lower() in TEXT_SUFFIXES
+                           and p.name.lower() != "readme.md") if folder.is_dir() else []
+            out["interviews"] = study + [folder] + texts + [self.resolve(x) for x in (iv.roster, iv.names) if x]
+            out["code"] = study + [self.resolve(g) for g in iv.gold_files] \
+                + ([self.resolve(c.coding_scheme)] if c.coding_scheme else [])
+            out["topics"] = study
+        return out
 
     def _check_outputs(self) -> None:
         """Refuse an output folder that is, contains or lies inside anything the study reads: the
