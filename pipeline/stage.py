@@ -247,7 +247,15 @@ def study_lock(out_root: Path, *, wait: float | None = None):
     out_root = Path(out_root)
     out_root.mkdir(parents=True, exist_ok=True)
     path = out_root / ".lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:  # never follow a symlink planted there, and never empty a file the pipeline did not write
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except OSError:
+        raise InputError("the lock file is a link or cannot be opened; the pipeline will not write through it",
+                         file=path) from None
+    if os.pread(fd, 4, 0) not in (b"", b"pid "):
+        os.close(fd)
+        raise InputError("a file the pipeline did not write is in the way of its lock file; move it away",
+                         file=path)
     try:
         deadline = time.monotonic() + max(wait, 0.0)
         told = False
