@@ -116,8 +116,7 @@ RULES: tuple[Rule, ...] = (
     _rule("address", "[门牌]", rf"(?<![0-9〇零一二两三四五六七八九十])(?:{_N}{{3,4}}|\d{{3,4}})\s*室"),
 )
 
-# kept for callers that list the placeholders (the tokenizer drops them)
-PATTERNS: list[tuple[str, str, re.Pattern]] = [(r.kind, r.placeholder, r.pattern) for r in RULES]
+# every placeholder (the tokenizer drops them)
 PLACEHOLDERS: tuple[str, ...] = tuple(dict.fromkeys(r.placeholder for r in RULES)) + ("[姓名]",)
 
 

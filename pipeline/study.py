@@ -111,33 +111,24 @@ class Study:
         self._check_outputs()
 
     def _check_files(self) -> None:
-        qpath = self.resolve(self.config.questionnaire)
-        if not qpath.exists():
-            raise InputError(f"questionnaire file not found: {qpath}", file=self.path, key="questionnaire")
-        for i, f in enumerate(self.config.survey.files):
-            p = self.resolve(f.path)
-            if not p.exists():
-                raise InputError(f"survey file not found: {p}", file=self.path, key=f"survey.files[{i}]")
+        """Every file and folder the study names must exist (the study file itself aside)."""
+        for key, p in self.input_paths().items():
+            if key != "study" and not p.exists():
+                what = {"questionnaire": "questionnaire file "}.get(key, "survey file " if key.startswith("survey.files")
+                                                                    else "file ")
+                raise InputError(f"{what}not found: {p}", file=self.path, key=key)
         labels = [s for _, s in self.survey_files]
         if len(set(labels)) != len(labels):
             raise InputError(f"two survey files have the same source label {labels}; give each a 'source'",
                              file=self.path, key="survey.files")
-        optional = {"survey.population": self.config.survey.population,
-                    "coding_scheme": self.config.coding_scheme, "problems": self.config.problems}
-        if self.config.interviews:
-            iv = self.config.interviews
-            optional.update({"interviews.dir": iv.dir, "interviews.roster": iv.roster, "interviews.names": iv.names})
-            optional.update({f"interviews.gold[{i}]": g for i, g in enumerate(iv.gold_files)})
-        for key, rel in optional.items():
-            if rel and not self.resolve(rel).exists():
-                raise InputError(f"file not found: {self.resolve(rel)}", file=self.path, key=key)
 
     def input_paths(self) -> dict[str, Path]:
         """Every file or folder the study reads, by its key in the study file."""
         c = self.config
-        paths = {"study": self.path, "questionnaire": c.questionnaire, "survey.population": c.survey.population,
-                 "coding_scheme": c.coding_scheme, "problems": c.problems}
+        paths = {"study": self.path, "questionnaire": c.questionnaire}
         paths.update({f"survey.files[{i}]": f.path for i, f in enumerate(c.survey.files)})
+        paths.update({"survey.population": c.survey.population, "coding_scheme": c.coding_scheme,
+                      "problems": c.problems})
         if c.interviews:
             iv = c.interviews
             paths.update({"interviews.dir": iv.dir, "interviews.roster": iv.roster, "interviews.names": iv.names})
@@ -150,27 +141,25 @@ class Study:
         transcripts, roster, names list, gold codings, codebook, problem catalogue. A change to
         any of them makes the stage and every later one out of date (the Makefile's
         prerequisites come from here: ``python -m pipeline deps``)."""
-        c = self.config
-        study = [self.path]
+        paths = self.input_paths()
+
+        def pick(*prefixes: str) -> list[Path]:
+            return [p for k, p in paths.items() if k.startswith(prefixes)]
+
+        survey = pick("study", "questionnaire")
         out: dict[str, list[Path]] = {
-            "ingest": study + [self.resolve(c.questionnaire)] + [p for p, _ in self.survey_files],
-            "clean": study + [self.resolve(c.questionnaire)],
-            "stats": study + [self.resolve(c.questionnaire)]
-            + ([self.resolve(c.survey.population)] if c.survey.population else []),
-            "findings": study + [self.resolve(c.problems)] if c.problems else study,
-            "report": study,
+            "ingest": survey + pick("survey.files"), "clean": survey, "stats": survey + pick("survey.population"),
+            "findings": pick("study", "problems"), "report": pick("study"),
         }
-        if c.interviews:
-            iv = c.interviews
-            folder = self.resolve(iv.dir)
+        if self.config.interviews:
             from .interviews import TEXT_SUFFIXES
 
+            folder = paths["interviews.dir"]
             texts = sorted(p for p in folder.iterdir() if p.suffix.lower() in TEXT_SUFFIXES
                            and p.name.lower() != "readme.md") if folder.is_dir() else []
-            out["interviews"] = study + [folder] + texts + [self.resolve(x) for x in (iv.roster, iv.names) if x]
-            out["code"] = study + [self.resolve(g) for g in iv.gold_files] \
-                + ([self.resolve(c.coding_scheme)] if c.coding_scheme else [])
-            out["topics"] = study
+            out["interviews"] = pick("study", "interviews.dir") + texts + pick("interviews.roster", "interviews.names")
+            out["code"] = pick("study", "interviews.gold", "coding_scheme")
+            out["topics"] = pick("study")
         return out
 
     def _check_outputs(self) -> None:
