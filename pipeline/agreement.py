@@ -123,10 +123,11 @@ def krippendorff_alpha(units: Sequence[Sequence], level: str | Callable = "nomin
 # ---- from spans to segment units ---------------------------------------------------------------
 
 def read_spans(path: str | Path, texts: dict[str, str] | None = None,
-               redactions: pd.DataFrame | None = None, codebook=None) -> pd.DataFrame:
+               redactions: pd.DataFrame | None = None, codebook=None, rename=None) -> pd.DataFrame:
     """A coding as spans: a CSV with document, start, end, code (and optionally coder), or the
     codings of a REFI-QDA ``.qdpx``. Checks every row; returns document, start, end, code, coder
-    with offsets into the pipeline's (redacted) texts.
+    with offsets into the pipeline's (redacted) texts. ``rename`` maps a document name as the
+    coder wrote it to the pipeline's (:func:`pipeline.interviews.document_name`).
 
     A CSV's offsets count code points in the transcript as a coder reads it — decoded,
     NFKC-normalised, front matter removed, *not* redacted — and are mapped through
@@ -166,6 +167,10 @@ def read_spans(path: str | Path, texts: dict[str, str] | None = None,
                                  value=spans[col].iloc[i])
             spans[col] = num.astype("int64")
     spans = spans[SPAN_COLUMNS + ["coder"]].astype({"document": "str", "code": "str", "coder": "str"})
+    if rename is not None:
+        spans["document"] = spans["document"].map(rename)
+        if source_offsets is not None:
+            source_offsets = {rename(d) for d in source_offsets}
     bad = spans["end"] <= spans["start"]
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])

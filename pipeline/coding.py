@@ -257,9 +257,14 @@ def run(study) -> dict:
     if gold_files:
         from .agreement import evaluate, read_spans
 
+        from .interviews import document_name, read_roster, roster_names
+
         reds = read_csv(iv_dir / "redactions.csv")
         texts = dict(zip(docs["document"], docs["text"]))
-        gold = pd.concat([read_spans(g, texts, reds, book) for g in gold_files], ignore_index=True)
+        iv = study.config.interviews
+        names = roster_names(read_roster(study.resolve(iv.roster)), study.resolve(iv.names) if iv.names else None)
+        gold = pd.concat([read_spans(g, texts, reds, book, rename=lambda d: document_name(d, names))
+                          for g in gold_files], ignore_index=True)
         per_code, overall = evaluate(segments, codings, gold, list(book.codes))
         tables["agreement_by_code"] = per_code
         tables["agreement"] = overall

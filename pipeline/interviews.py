@@ -128,6 +128,16 @@ def redact_text(text: str, names: dict[str, str]) -> tuple[str, list[tuple[str, 
     return redact_spans(text, names, pattern, codes)
 
 
+INTERVIEWER_CODE = "访谈者"  # the interviewer's own name or initials become [姓名:访谈者]
+INTERVIEWER_PLACEHOLDER = f"[姓名:{INTERVIEWER_CODE}]"
+
+
+def document_name(name: str, names: dict[str, str]) -> str:
+    """A transcript's file name as the outputs show it: names and numbers in it redacted like the
+    text (张三访谈.txt → [姓名:R02]访谈.txt), so that a file named after a person leaks nothing."""
+    return redact_text(normalise(name), names)[0]
+
+
 def read_transcript(path: str | Path, roster: pd.DataFrame, names: dict[str, str] | None = None) -> Transcript:
     """Read, normalise and redact one transcript; the informant must be in the roster."""
     path = Path(path)
@@ -137,8 +147,10 @@ def read_transcript(path: str | Path, roster: pd.DataFrame, names: dict[str, str
     if informant not in set(roster["informant"]):
         raise InputError(f"informant '{informant}' is not in the roster", file=path,
                          hint="name the file by the informant code or give 'informant:' in front matter")
+    if not body.strip():
+        raise InputError("the transcript has no text", file=path)
     text, placed = redact_text(body, names or {})
-    return Transcript(path.name, informant, text, meta, enc, placed)
+    return Transcript(document_name(path.name, names or {}), informant, text, meta, enc, placed)
 
 
 def source_to_text(positions, redactions: pd.DataFrame, side: str = "start"):
@@ -176,9 +188,51 @@ def source_length(text_length: int, redactions: pd.DataFrame) -> int:
 
 
 def interviewer_labels(roster: pd.DataFrame) -> set[str]:
-    """Generic interviewer labels plus the roster's ``interviewer`` column (e.g. initials LXW)."""
+    """Generic interviewer labels plus the roster's ``interviewer`` column (e.g. initials LXW) and
+    the placeholder those names become in the redacted text."""
     extra = set(roster["interviewer"].dropna().astype(str)) - {""} if "interviewer" in roster.columns else set()
-    return INTERVIEWER_LABELS | extra
+    return INTERVIEWER_LABELS | extra | {INTERVIEWER_PLACEHOLDER}
+
+
+def roster_names(roster: pd.DataFrame, names_file: Path | None = None) -> dict[str, str]:
+    """Names to redact → informant code: the roster's ``name`` column (and each name's given name
+    of two characters or more alone: 振邦 for 洪振邦; each part of a name written with a middle dot),
+    the interviewers' names or initials of its ``interviewer`` column (→ ``访谈者``; two
+    characters or more) and an optional names list (one per line, → no code). Traditional
+    characters match their simplified forms (:func:`pipeline.privacy.name_key`)."""
+    names: dict[str, str] = {}
+
+    def add(name: str, code: str) -> None:
+        name = normalise(name).strip()
+        if not name:
+            return
+        names.setdefault(name, code)
+        parts = [p for p in re.split(r"[·•・‧･.\s]+", name) if p]
+        if len(parts) > 1:
+            extra = [p for p in parts if len(p) >= 2]
+        elif len(name) >= 3 and all("\u3400" <= ch <= "\u9fff" for ch in name):
+            extra = [name[len(surname(name)):]]
+        else:
+            extra = []
+        for p in extra:
+            if len(p) >= 2:
+                names.setdefault(p, code)
+
+    if "name" in roster.columns:
+        for n, code in zip(roster["name"], roster["informant"]):
+            if isinstance(n, str):
+                add(n, str(code))
+    if "interviewer" in roster.columns:
+        for v in roster["interviewer"].dropna().astype(str):
+            v = normalise(v).strip()
+            if len(v) >= 2 and v not in names and v not in INTERVIEWER_LABELS:
+                add(v, INTERVIEWER_CODE)
+    if names_file is not None:
+        from .questionnaire import read_text_file
+
+        for line in read_text_file(names_file, "names list (one name per line)").splitlines():
+            add(line, "")
+    return names
 
 
 def _label_pattern(roster: pd.DataFrame) -> re.Pattern:
@@ -250,19 +304,22 @@ def sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 def segment(tr: Transcript, roster: pd.DataFrame, seg, label_re: re.Pattern | None = None,
-            asking: set[str] | None = None) -> pd.DataFrame:
+            asking: set[str] | None = None, session: int | None = None) -> pd.DataFrame:
     """One row per sentence of every turn, with the roster's case attributes (``label_re`` and
-    ``asking`` may be computed once for many transcripts)."""
+    ``asking`` may be computed once for many transcripts). Segment ids are
+    ``<informant>-<turn>-<sentence>``, or ``<informant>.<session>-…`` when an informant has
+    several transcripts (numbered in file-name order)."""
     label_re = label_re or _label_pattern(roster)
     asking = asking if asking is not None else interviewer_labels(roster)
     rows = []
     case = roster.loc[roster["informant"] == tr.informant].iloc[0].to_dict()
+    stem = tr.informant if session is None else f"{tr.informant}.{session}"
     for t_i, t in enumerate(turns(tr.text, label_re)):
         speaker = t["speaker"] or tr.informant
         interviewer = speaker in asking
         for s_i, (a, b) in enumerate(sentences(tr.text, t["start"], t["end"])):
             text = tr.text[a:b]
-            rows.append({"segment_id": f"{tr.informant}-{t_i + 1:03d}-{s_i + 1:02d}", "document": tr.document,
+            rows.append({"segment_id": f"{stem}-{t_i + 1:03d}-{s_i + 1:02d}", "document": tr.document,
                          "informant": tr.informant, "role": case.get("role"), "community": case.get("community"),
                          "speaker": speaker, "is_interviewer": interviewer, "turn": t_i + 1, "start": a, "end": b,
                          "text": text, "tokens": seg.tokens(text) if seg else []})
@@ -273,7 +330,9 @@ def segment(tr: Transcript, roster: pd.DataFrame, seg, label_re: re.Pattern | No
 PERSONAL_COLUMN = re.compile(
     r"phone|mobile|^tel|telephone|e-?mail|wechat|weixin|^wx|^qq|address|addr|street_?no|house_?no|"
     r"id_?(card|no|number)|identity|passport|bank|card_?no|plate|birth|^name|_name$|full_?name|"
-    r"电话|手机|联系|座机|邮箱|微信|身份|证件|住址|地址|门牌|户号|房号|姓名|名字|银行|卡号|车牌|出生|生日", re.I)
+    r"interviewer|coder|recorder|"
+    r"电话|手机|联系|座机|邮箱|微信|身份|证件|住址|地址|门牌|户号|房号|姓名|名字|银行|卡号|车牌|出生|生日|"
+    r"访谈者|访谈员|访问员|调查员|采访者|记录员|编码员", re.I)
 
 
 def case_table(roster: pd.DataFrame, variables: list[str], path: Path, names: dict[str, str]) -> pd.DataFrame:
@@ -316,6 +375,17 @@ def read_roster(path: Path) -> pd.DataFrame:
     return df
 
 
+def check_codes(roster: pd.DataFrame, names: dict[str, str], path: Path) -> None:
+    """Informant codes travel into every output, so none may be or hold personal data (a phone
+    or ID number, a name on the roster)."""
+    for i, code in enumerate(roster["informant"].astype(str)):
+        _, placed = redact_text(normalise(code), names)
+        if placed or code in names:
+            raise InputError(f"an informant code holds personal data ({placed[0][0] if placed else 'name'}); "
+                             "codes reach every output: use codes such as R01, J02", file=path, row=i + 2,
+                             column="informant")
+
+
 def transcript_files(folder: Path) -> list[Path]:
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in TEXT_SUFFIXES and p.name.lower() != "readme.md")
     if not files:
@@ -336,23 +406,20 @@ def run(study) -> dict:
     if roster_path is None:
         raise InputError("interviews need a roster (informant, role, …)", file=study.path, key="interviews.roster")
     roster = read_roster(roster_path)
-    names = {}
-    if "name" in roster.columns:
-        names.update({n: code for n, code in zip(roster["name"], roster["informant"]) if n})
-    if cfg.names:
-        from .questionnaire import read_text_file
-
-        for line in read_text_file(study.resolve(cfg.names), "names list (one name per line)").splitlines():
-            if line.strip():
-                names.setdefault(normalise(line.strip()), "")
+    names = roster_names(roster, study.resolve(cfg.names) if cfg.names else None)
+    check_codes(roster, names, roster_path)
     seg = Segmenter(user_dict=DEFAULT_USER_DICT if DEFAULT_USER_DICT.exists() else None,
                     stopwords=DEFAULT_STOPWORDS if DEFAULT_STOPWORDS.exists() else None)
     files = transcript_files(folder)
     parts, red_rows, docs = [], [], []
     label_re, asking = _label_pattern(roster), interviewer_labels(roster)
-    for p in progress(files, "transcripts"):
-        tr = read_transcript(p, roster, names)
-        parts.append(segment(tr, roster, seg, label_re, asking))
+    read = [read_transcript(p, roster, names) for p in progress(files, "transcripts")]
+    per_informant = pd.Series([tr.informant for tr in read]).value_counts()
+    seen: dict[str, int] = {}
+    for tr in read:
+        several = per_informant[tr.informant] > 1
+        seen[tr.informant] = seen.get(tr.informant, 0) + 1
+        parts.append(segment(tr, roster, seg, label_re, asking, session=seen[tr.informant] if several else None))
         red_rows += [{"document": tr.document, "informant": tr.informant, "kind": k, "start": a, "end": b,
                       "source_start": sa, "source_end": sb} for k, a, b, sa, sb in tr.redactions]
         docs.append({"document": tr.document, "informant": tr.informant, "encoding": tr.encoding,
@@ -370,7 +437,8 @@ def run(study) -> dict:
            "case_attributes": attrs,
            "roster_columns_withheld": [c for c in roster.columns if c not in cases.columns]}
     with stage_output(study.stage_dir("interviews"), inputs=files + [roster_path], configs=study.config_files(),
-                      seed=study.config.seed, stage="interviews", base=study.dir) as tmp:
+                      seed=study.config.seed, stage="interviews", base=study.dir,
+                      label=lambda rel: document_name(rel, names)) as tmp:
         segments.to_parquet(tmp / "segments.parquet", index=False)
         pd.DataFrame(docs).to_parquet(tmp / "documents.parquet", index=False)
         write_csv(redactions, tmp / "redactions.csv")

@@ -11,10 +11,13 @@ by clean.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from dataclasses import dataclass
 from typing import Callable
+
+from .textnorm import INVISIBLE, fold_traditional
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -34,6 +37,14 @@ _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕
 _N = "[0-9〇零一二两三四五六七八九十]"        # a number in a house number (三号楼, 12栋)
 _BUILDING = rf"(?:[A-Za-z甲乙丙丁]?{_N}{{1,3}}(?:号楼|号院|栋|幢|号|座)|[A-Za-z]座)"
 _ROOM_NOT_COUNT = r"(?![0-9户人名家个元万米平辆台年月日天位条层%])"
+# between the groups of a number read out or typed by hand: a dash, dot, space, comma or 、, and a
+# filler word said between them (一三八，嗯，一二三四…)
+_SEP = r"(?:[-.\s,，、]{0,3}(?:嗯|啊|呃|额|哦|那个|就是)?[-.\s,，、]{0,3})"
+
+
+def _id18_ok(m: str) -> bool:
+    d = "".join(ch for ch in m if ch.isdigit() or ch in "Xx")
+    return len(d) == 18 and d[6:8] in ("18", "19", "20") and _id_date_ok(d)
 
 
 # issuer prefixes of the cards used in China (UnionPay 62, Visa 4, Mastercard 51–55 and 2221–2720,
@@ -84,11 +95,13 @@ def _rule(kind: str, placeholder: str, pattern: str, check=None, flags: int = 0)
 # 18-digit ID number is redacted whether or not its check digit is right (a mistyped ID is still
 # someone's ID), and so is a 15-digit one with a valid birth date.
 RULES: tuple[Rule, ...] = (
-    _rule("email", "[邮箱]", r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"),
+    _rule("email", "[邮箱]", r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"),
     _rule("email", "[邮箱]", rf"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*[A-Za-z0-9]{_AT}[A-Za-z0-9-]+(?:{_DOT}[A-Za-z0-9-]+)*?"
                             rf"{_DOT}{_TLD}(?![A-Za-z])", flags=re.I),
     _rule("id_number", "[身份证号]", r"(?<![0-9A-Za-z])[1-9]\d{5}[ -]?(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
                                   r"[ -]?\d{3}[0-9Xx](?![0-9A-Za-z])"),
+    # an 18-character ID however it is grouped (3101 0519 8003 0312 34, 310105-19800312-3456)
+    _rule("id_number", "[身份证号]", r"(?<![0-9A-Za-z])[1-9](?:[ -]?\d){16}[ -]?[0-9Xx](?![0-9A-Za-z])", check=_id18_ok),
     _rule("id_number", "[身份证号]", r"(?<![0-9A-Za-z])[1-9]\d{7}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}(?![0-9A-Za-z])",
           check=lambda m: _id_date_ok(m)),
     _rule("bank_card", "[银行卡号]", r"(?<![0-9])[1-9]\d{3}(?:[ -]?\d{4}){3}(?:[ -]?\d{1,3})?(?![0-9])",
@@ -97,8 +110,11 @@ RULES: tuple[Rule, ...] = (
     _rule("ip", "[IP]", rf"(?:(?<=[vV]6:)|(?<![0-9A-Za-z])(?<![0-9A-Fa-f]:))(?:(?:{_HEX}:){{7}}{_HEX}|(?:{_HEX}:){{1,7}}:(?:{_HEX}(?::{_HEX}){{0,5}})?)"
                        r"(?:%[0-9A-Za-z]+)?(?![0-9A-Za-z:])",
           check=lambda m: any(c.isdigit() for c in m) and m.count(":") >= 2),
-    _rule("mobile", "[电话]", rf"{_NOT_D}(?:(?:\+|00)?86[- ]?|\(\+?86\)[- ]?|（\+?86）)?[1一幺]{_D}{_D}[-. ]?{_D}{{4}}[-. ]?{_D}{{4}}{_NOT_D_AFTER}",
+    _rule("mobile", "[电话]", rf"{_NOT_D}(?:(?:\+|00)?86[- ]?|\(\+?86\)[- ]?|（\+?86）)?[1一幺]{_D}{_D}{_SEP}{_D}{{4}}{_SEP}{_D}{{4}}{_NOT_D_AFTER}",
           check=lambda m: digits(m)[-11:-9] in {f"1{i}" for i in "3456789"}),
+    # every digit apart (1 3 8 1 2 3 4 5 6 7 8) or in other groups (1381-234-5678)
+    _rule("mobile", "[电话]", rf"{_NOT_D}[1一幺](?:[-. ]?{_D}){{10}}{_NOT_D_AFTER}",
+          check=lambda m: digits(m)[:2] in {f"1{i}" for i in "3456789"}),
     _rule("landline", "[电话]", r"(?<!\d)(?:\(0\d{2,3}\)|0\d{2,3})[-–— ]?\d{3,4}[-–— ]?\d{4}(?:\s*(?:转|-|ext\.?)\s*\d{1,5})?(?!\d)"),
     _rule("landline", "[电话]", r"(?<!\d)[48]00(?:[-–— ]?\d){7}(?!\d)"),
     _rule("landline", "[电话]", r"(?:电话|座机|固话|热线|号码|拨打|拨|打|tel|Tel|TEL)(?:号码|是|为)?[:：\s(（]{0,3}"
@@ -113,6 +129,9 @@ RULES: tuple[Rule, ...] = (
     _rule("address", "[门牌]", rf"{_BUILDING}\s*(?:{_N}{{1,2}}|[东西南北中])\s*(?:单元|门)\s*{_N}{{3,4}}\s*(?:室|号|户)?{_ROOM_NOT_COUNT}"),
     _rule("address", "[门牌]", rf"(?:{_BUILDING}|(?<![0-9]){_N}{{1,2}}\s*单元)\s*{_N}{{3,4}}\s*(?:室|号)?{_ROOM_NOT_COUNT}"),
     _rule("address", "[门牌]", r"(?<![\d-])\d{1,2}-\d{1,2}-\d{3,4}(?:室)?(?![\d-])"),
+    # a lane address (长乐路123弄4号, 45弄6号302室): the road name stays, the lane and number go
+    _rule("address", "[门牌]", rf"(?<![0-9〇零一二两三四五六七八九十]){_N}{{1,4}}\s*弄\s*(?:{_N}{{1,2}}\s*支弄\s*)?{_N}{{1,4}}\s*号"
+                               rf"(?:\s*(?:楼\s*)?{_N}{{1,4}}\s*(?:室|号))?"),
     _rule("address", "[门牌]", rf"(?<![0-9〇零一二两三四五六七八九十])(?:{_N}{{3,4}}|\d{{3,4}})\s*室"),
 )
 
@@ -159,16 +178,27 @@ def short_name_pattern(surnames: str | list[str] = COMMON_SURNAMES) -> re.Patter
                       rf"(?![{_NOT_AFTER_SHORT}])")
 
 
+_NAME_SEP = "[ \u3000·•・‧･.]?"   # between the characters of a name: a space or a middle dot, or nothing
+_NAME_DOTS = re.compile("[ \u3000·•・‧･.]")
+
+
+def name_key(name: str) -> str:
+    """How a name is compared: traditional folded to simplified, spaces and middle dots removed
+    (阿依古丽·买买提, 阿依古丽 买买提 and 阿依古麗買買提 are one name)."""
+    return _NAME_DOTS.sub("", fold_traditional(name))
+
+
 @functools.lru_cache(maxsize=8)
 def _names_pattern(names: tuple[str, ...]) -> re.Pattern | None:
-    """One alternation of all names, longest first (one scan per text, not one per name); a
-    name of Chinese characters also matches when written with spaces between them (洪 振 邦)."""
+    """One alternation of all names (as :func:`name_key` gives them), longest first (one scan per
+    text, not one per name); a name of Chinese characters also matches with spaces or middle dots
+    between its characters (洪 振 邦, 阿依古丽·买买提). Matched against folded text."""
     if not names:
         return None
 
     def spaced(n: str) -> str:
-        if len(n) > 1 and all("\u4e00" <= ch <= "\u9fff" for ch in n):
-            return r"[ \u3000]?".join(re.escape(ch) for ch in n)
+        if len(n) > 1 and all("\u3400" <= ch <= "\u9fff" for ch in n):
+            return _NAME_SEP.join(re.escape(ch) for ch in n)
         return re.escape(n)
 
     return re.compile("|".join(spaced(n) for n in sorted(names, key=lambda n: (-len(n), n))))
@@ -197,23 +227,31 @@ def redact_spans(text: str, names: dict[str, str] | None = None, short_names: re
 
     Where matches overlap, full names and numbers come before short forms of names (老洪振邦 is
     ``老[姓名:R01]``, not ``[姓名:R01]振邦``), then the longer match, then the earlier."""
-    spans: list[tuple[int, int, str, str]] = find_spans(text)
-    names = {k: v for k, v in (names or {}).items() if k}
-    if names:
-        pattern = _names_pattern(tuple(sorted(names)))
-        for m in pattern.finditer(text):
-            code = names.get(m.group(0)) or names.get(re.sub(r"[ \u3000]", "", m.group(0)), "")
+    folded = fold_traditional(text)  # same length: every offset below is an offset in `text`
+    spans: list[tuple[int, int, str, str]] = find_spans(folded)
+    keyed: dict[str, str] = {}
+    for k, v in (names or {}).items():
+        if (key := name_key(k)) and not keyed.get(key):
+            keyed[key] = v
+    if keyed:
+        pattern = _names_pattern(tuple(sorted(keyed)))
+        for m in pattern.finditer(folded):
+            code = keyed.get(name_key(m.group(0)), "")
             spans.append((m.start(), m.end(), "name", f"[姓名:{code}]" if code else "[姓名]"))
     if short_names is not None:
-        for m in short_names.finditer(text):
+        for m in short_names.finditer(folded):
             code = (surname_codes or {}).get(m.group("s1") or m.group("s2"), "")
             spans.append((m.start(), m.end(), "name_short", f"[姓名:{code}]" if code else "[姓名]"))
     chosen: list[tuple[int, int, str, str]] = []
-    taken: list[tuple[int, int]] = []
+    starts: list[int] = []   # the chosen spans are disjoint: kept sorted, each new one is checked
+    ends: list[int] = []     # against its two neighbours only (linear in the text, not quadratic)
     for sp in sorted(spans, key=lambda s: (s[2] == "name_short", -(s[1] - s[0]), s[0])):
-        if not any(sp[0] < b and a < sp[1] for a, b in taken):
-            chosen.append(sp)
-            taken.append((sp[0], sp[1]))
+        i = bisect.bisect_right(starts, sp[0])
+        if (i and ends[i - 1] > sp[0]) or (i < len(starts) and starts[i] < sp[1]):
+            continue
+        chosen.append(sp)
+        starts.insert(i, sp[0])
+        ends.insert(i, sp[1])
     chosen.sort()
     out, placed, pos, shift = [], [], 0, 0
     for start, end, kind, ph in chosen:
@@ -236,6 +274,7 @@ def redact(text: str) -> tuple[str, dict[str, int]]:
     surname (王主任, 老李) replaced, and counts by kind (open survey answers, which have no roster)."""
     if not text:
         return text, {}
+    text = INVISIBLE.sub("", text)  # a zero-width space must not hide a number
     new, placed = redact_spans(text, short_names=_common_short_names())
     counts: dict[str, int] = {}
     for kind, *_ in placed:

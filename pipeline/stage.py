@@ -158,12 +158,38 @@ def _rel(p: Path, base: Path | None) -> str:
 TMP_MARK = ".renewal-tmp"  # written first into every temporary stage folder
 
 
-def _manifest_stage(folder: Path) -> str | None:
+def _manifest(folder: Path) -> dict:
     try:
         m = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
-    return m.get("stage") if isinstance(m, dict) else None
+        return {}
+    return m if isinstance(m, dict) else {}
+
+
+def _manifest_stage(folder: Path) -> str | None:
+    return _manifest(folder).get("stage")
+
+
+def _files(folder: Path) -> list[str]:
+    """Every file and link under ``folder``, as sorted POSIX paths relative to it."""
+    out = []
+    for root, dirs, names in os.walk(folder):
+        rel = Path(root).relative_to(folder)
+        for n in names + [d for d in dirs if (Path(root) / d).is_symlink()]:
+            out.append((rel / n).as_posix())
+    return sorted(out)
+
+
+def _foreign(folder: Path) -> list[str]:
+    """Files in a stage folder that its manifest does not list (a user's own notes put there):
+    the pipeline will not delete them."""
+    m = _manifest(folder)
+    listed = m.get("files")
+    if isinstance(listed, list):
+        known = set(listed) | {"manifest.json"}
+        return [f for f in _files(folder) if f not in known]
+    top = set(m.get("outputs") or []) | {"manifest.json"}  # a manifest from before "files"
+    return sorted(p.name for p in folder.iterdir() if p.name not in top)
 
 
 def _ours(folder: Path, stage: str) -> bool:
@@ -191,8 +217,11 @@ def _refuse(folder: Path, stage: str):
 
 @contextmanager
 def stage_output(out_dir: Path, *, inputs: list[Path], configs: list[Path], seed: int | None, stage: str,
-                 base: Path | None = None):
+                 base: Path | None = None, label=None):
     """Yield a temporary folder; on success it becomes ``out_dir`` with a manifest.
+
+    ``label`` maps an input's relative path to the name the manifest shows (a transcript named
+    after a person is listed with the name redacted).
 
     ``out_dir`` is replaced only if it is absent or holds this stage's ``manifest.json``;
     anything else there is an :class:`~pipeline.errors.InputError` and nothing is touched."""
@@ -202,6 +231,11 @@ def stage_output(out_dir: Path, *, inputs: list[Path], configs: list[Path], seed
     for folder in (out_dir, tmp, old):  # all three are checked before anything is deleted
         if not _ours(folder, stage):
             _refuse(folder, stage)
+    if out_dir.is_dir() and (extra := _foreign(out_dir)):
+        raise InputError(f"'{out_dir / extra[0]}' is not one of the {stage} stage's outputs"
+                         + (f" ({len(extra) - 1} more such file(s))" if len(extra) > 1 else "")
+                         + "; the stage replaces its whole folder and never deletes what it did not write: "
+                         "move your files out of it", file=out_dir)
     _remove_ours(tmp, stage)
     tmp.mkdir(parents=True)
     (tmp / TMP_MARK).write_bytes(b"")
@@ -210,7 +244,7 @@ def stage_output(out_dir: Path, *, inputs: list[Path], configs: list[Path], seed
         yield tmp
         manifest = {
             "stage": stage,
-            "inputs": {_rel(p, base): file_hash(p) for p in inputs},
+            "inputs": {(label or str)(_rel(p, base)): file_hash(p) for p in inputs},
             "configs": {_rel(p, base): file_hash(p) for p in configs},
             "seed": seed,
             "versions": versions(),
@@ -218,6 +252,7 @@ def stage_output(out_dir: Path, *, inputs: list[Path], configs: list[Path], seed
             "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "seconds": round(time.time() - started, 3),
             "outputs": sorted(p.name for p in tmp.iterdir() if p.name != TMP_MARK),
+            "files": sorted([f for f in _files(tmp) if f != TMP_MARK] + ["manifest.json"]),
         }
         write_json(manifest, tmp / "manifest.json")
         (tmp / TMP_MARK).unlink()

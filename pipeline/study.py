@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, StrictBool, StrictInt, field_validator, model_validator
 
 from .errors import InputError
 from .questionnaire import Questionnaire, _Strict, load_questionnaire, read_yaml, validate_model
@@ -17,9 +17,15 @@ class SurveyFile(_Strict):
     path: str
     source: str | None = None  # label for the stacked `source` column (wave, community...)
 
+    @field_validator("source", mode="before")
+    @classmethod
+    def _source(cls, v):
+        # a wave written as a year (source: 2024) is a label, not a number
+        return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
 
 class Survey(_Strict):
-    files: list[SurveyFile]
+    files: list[SurveyFile] = Field(min_length=1)
     format: str = "auto"
     population: str | None = None
 
@@ -83,9 +89,9 @@ class StudyConfig(_Strict):
     problems: str | None = None
     topics: Topics = Field(default_factory=Topics)
     language: Literal["zh", "en"] = "zh"   # of the report's labels, headers and captions
-    bilingual: bool = False                # report.xlsx headers as "中文 (English)"
+    bilingual: StrictBool = False                # report.xlsx headers as "中文 (English)"
     # every stage passes it to numpy and scikit-learn, which take 0 … 2**32 − 1
-    seed: int = Field(default=20240501, ge=0, le=2**32 - 1)
+    seed: StrictInt = Field(default=20240501, ge=0, le=2**32 - 1)
     outputs: str | None = None  # default: outputs/<name> under the working directory
 
     @field_validator("name")
@@ -158,7 +164,8 @@ class Study:
             texts = sorted(p for p in folder.iterdir() if p.suffix.lower() in TEXT_SUFFIXES
                            and p.name.lower() != "readme.md") if folder.is_dir() else []
             out["interviews"] = pick("study", "interviews.dir") + texts + pick("interviews.roster", "interviews.names")
-            out["code"] = pick("study", "interviews.gold", "coding_scheme")
+            out["code"] = pick("study", "interviews.gold", "coding_scheme") + (
+                pick("interviews.roster", "interviews.names") if self.config.interviews.gold else [])
             out["topics"] = pick("study")
         return out
 
