@@ -160,7 +160,7 @@ def read_spans(path: str | Path, texts: dict[str, str] | None = None,
             spans["coder"] = path.stem
         for col in ("start", "end"):
             num = pd.to_numeric(spans[col], errors="coerce")
-            bad = num.isna() | (num < 0) | (num != num.round())
+            bad = num.isna() | (num < 0) | (num > 2**53) | (num != num.round())
             if bad.any():
                 i = int(np.flatnonzero(bad.to_numpy())[0])
                 raise InputError("offsets must be whole numbers ≥ 0", file=path, row=i + 2, column=col,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 STAGES = {
     "ingest": "read the survey export(s) into outputs/<study>/ingest/",
@@ -106,6 +107,22 @@ def _run_stage(name: str, study, quiet: bool) -> None:
         print(f"{name}: done in {time.perf_counter() - t0:.2f} s → {study.stage_dir(folder)}")
 
 
+def _os_message(e: OSError, study) -> str:
+    """The system's reason, and when an earlier stage's output is missing, which stage makes it."""
+    name = e.filename or (e.args[0] if len(e.args) == 1 and isinstance(e.args[0], str) else None)
+    if isinstance(e, FileNotFoundError) and name and study is not None:
+        try:
+            rel = Path(name).resolve().relative_to(study.out.resolve())
+        except ValueError:
+            rel = None
+        if rel is not None and rel.parts:
+            made_by = {"coding": "code"}.get(rel.parts[0], rel.parts[0])
+            return (f"{name} does not exist: run the '{made_by}' stage first "
+                    f"(make {made_by}, or python -m pipeline run --study {study.path})")
+    where = f"{e.filename}: " if e.filename else ""
+    return f"{where}{e.strerror or e}"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from .errors import EXIT_INPUT_ERROR, InputError
@@ -137,8 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_INPUT_ERROR
     except OSError as e:  # a file that cannot be opened, read or written: the system's reason, no traceback
-        where = f"{e.filename}: " if e.filename else ""
-        print(f"error: {where}{e.strerror or e}", file=sys.stderr)
+        print(f"error: {_os_message(e, locals().get('study'))}", file=sys.stderr)
         return EXIT_INPUT_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

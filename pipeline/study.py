@@ -173,6 +173,9 @@ class Study:
         """Refuse an output folder that is, contains or lies inside anything the study reads: the
         stages replace folders under it, so it must never hold the user's data."""
         out = self.out.resolve()
+        if out.exists() and not out.is_dir():
+            raise InputError(f"the output folder {out} is a file", file=self.path,
+                             key="outputs" if self.config.outputs else "name")
         for key, p in self.input_paths().items():
             p = p.resolve()
             if p == out or out in p.parents or (p.is_dir() and p in out.parents):

@@ -197,3 +197,40 @@ def test_redaction_of_a_long_answer_is_linear():
     out, counts = redact(text)
     assert counts == {"name_short": 2000}
     assert out.count("[姓名]") == 2000
+
+
+# ---- messages instead of the system's bare reason -----------------------------------------------
+
+def test_outputs_pointing_at_a_file(tmp_path, capsys):
+    d = tmp_path / "study"
+    study = interview_study(d, outputs="notes.txt")
+    (d / "notes.txt").write_text("mine", encoding="utf-8")
+    code, err = _run(capsys, "interviews", "--study", str(study))
+    assert code == 2 and "key 'outputs'" in err and "is a file" in err
+    assert (d / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+@pytest.mark.parametrize("stage, needs", [("code", "interviews"), ("topics", "interviews")])
+def test_a_stage_run_before_the_one_it_reads_says_which(tmp_path, capsys, stage, needs):
+    d = tmp_path / "study"
+    study = interview_study(d)
+    code, err = _run(capsys, stage, "--study", str(study))
+    assert code == 2 and f"run the {needs} stage first" in err.replace("'", "")
+
+
+def test_a_report_of_nothing_is_refused(tmp_path, capsys):
+    d = tmp_path / "study"
+    study = interview_study(d)
+    code, err = _run(capsys, "report", "--study", str(study))
+    assert code == 2 and "nothing to report yet" in err
+    assert not (d / "out" / "report").exists()
+
+
+def test_a_gold_offset_too_large_is_named(tmp_path, capsys):
+    d = tmp_path / "study"
+    study = interview_study(d, extra_iv="  gold: interviews/gold.csv")
+    (d / "interviews" / "gold.csv").write_text("document,start,end,code\nR01.txt,0,1e300,long_term_management\n",
+                                               encoding="utf-8")
+    assert _run(capsys, "interviews", "--study", str(study))[0] == 0
+    code, err = _run(capsys, "code", "--study", str(study))
+    assert code == 2 and "column 'end'" in err and "1e300" in err and "whole numbers" in err

@@ -266,6 +266,11 @@ def run(study, lang: str | None = None) -> dict:
     out = study.out
     inputs = sorted(p for stage in ("clean", "stats", "interviews", "coding", "topics", "findings")
                     for p in (out / stage).glob("*") if p.suffix in (".csv", ".json") and p.name != "manifest.json")
+    if not any((out / stage / "manifest.json").is_file() for stage in ("stats", "coding", "findings")):
+        from ..errors import InputError
+
+        raise InputError(f"nothing to report yet: none of stats/, coding/, findings/ is in {out}; run the stages "
+                         f"first (make all, or python -m pipeline run --study {study.path})", file=study.path)
     title_zh = f"老旧小区改造调查与访谈分析报告（{study.name}）"
     title_en = f"Old residential community renovation: survey and interview report ({study.name})"
     with stage_output(study.stage_dir("report"), inputs=inputs, configs=study.config_files(),
