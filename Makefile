@@ -20,9 +20,7 @@ endif
 # a second run of the same study waits for the first (the stages take a per-study lock)
 export RENEWAL_LOCK_WAIT ?= 3600
 # the code each stage runs: a change reruns that stage and (through its artifact) the later ones
-CORE := $(wildcard pipeline/*.py pipeline/io/*.py)
-STAGE_CODE := pipeline/coding.py pipeline/agreement.py pipeline/qdpx.py pipeline/suggest.py pipeline/topics.py pipeline/findings.py
-CORE := $(filter-out $(STAGE_CODE),$(CORE))
+CORE := $(wildcard pipeline/*.py pipeline/core/*.py pipeline/survey/*.py pipeline/survey/io/*.py pipeline/interviews/transcripts.py pipeline/interviews/segmentation.py)
 TEXT_DATA := $(wildcard coding_schemes/*.txt)
 
 DEMO_RAW := examples/demo/raw/survey_by_text.xlsx examples/demo/raw/survey_by_code.xlsx
@@ -49,7 +47,7 @@ venv: $(STAMP)
 $(DEMO_RAW) &: examples/demo/generate.py questionnaires/renewal_satisfaction.yaml $(STAMP)
 	$(PY) examples/demo/generate.py --out examples/demo/raw
 
-$(DEPS): $(STAMP) pipeline/makedeps.py pipeline/study.py
+$(DEPS): $(STAMP) pipeline/core/makedeps.py pipeline/core/study.py
 	$(PY) -m pipeline deps --study $(STUDY) --output $@
 
 # --- stages: each target is the stage's artifact; IN_<STAGE> are its inputs (from $(DEPS)) ---
@@ -65,14 +63,14 @@ $(OUT)/stats/manifest.json: $(OUT)/clean/responses.parquet $(IN_STATS) $(wildcar
 $(OUT)/interviews/segments.parquet: $(IN_INTERVIEWS) $(CORE) $(TEXT_DATA) $(STAMP)
 	$(PY) -m pipeline interviews --study $(STUDY)
 
-$(OUT)/coding/codings.parquet: $(OUT)/interviews/segments.parquet $(IN_CODE) pipeline/coding.py pipeline/agreement.py pipeline/qdpx.py pipeline/suggest.py
+$(OUT)/coding/codings.parquet: $(OUT)/interviews/segments.parquet $(IN_CODE) $(wildcard pipeline/interviews/*.py)
 	$(PY) -m pipeline code --study $(STUDY)
 
 # topics relate their topics to the codes (topic_codes.csv), so they follow the coding stage
-$(OUT)/topics/topics.csv: $(OUT)/interviews/segments.parquet $(if $(HAS_CODING),$(OUT)/coding/codings.parquet) $(IN_TOPICS) pipeline/topics.py
+$(OUT)/topics/topics.csv: $(OUT)/interviews/segments.parquet $(if $(HAS_CODING),$(OUT)/coding/codings.parquet) $(IN_TOPICS) pipeline/interviews/topics.py
 	$(PY) -m pipeline topics --study $(STUDY)
 
-$(OUT)/findings/findings.csv: $(OUT)/stats/manifest.json $(if $(HAS_CODING),$(OUT)/coding/codings.parquet) $(IN_FINDINGS) coding_schemes/problems.yaml pipeline/findings.py
+$(OUT)/findings/findings.csv: $(OUT)/stats/manifest.json $(if $(HAS_CODING),$(OUT)/coding/codings.parquet) $(IN_FINDINGS) coding_schemes/problems.yaml $(wildcard pipeline/findings/*.py)
 	$(PY) -m pipeline findings --study $(STUDY)
 
 $(OUT)/report/report.docx: $(OUT)/findings/findings.csv $(if $(HAS_INTERVIEWS),$(OUT)/topics/topics.csv) $(IN_REPORT) $(wildcard pipeline/report/*.py)

@@ -17,7 +17,7 @@ transcripts, same bytes.
 What is measured, all in this one process and on the same text, so ratios are comparable on a
 shared machine:
 
-1. Speed in MB/s (UTF-8 bytes of the input / seconds) of ``pipeline.text.Segmenter``: ``cut()``
+1. Speed in MB/s (UTF-8 bytes of the input / seconds) of ``pipeline.interviews.segmentation.Segmenter``: ``cut()``
    and ``tokens()`` (stop words from the project list), called once per transcript, for the
    rjieba backend and the jieba backend (one pass over the whole corpus, or over its first
    ``--jieba-mb`` MB if given). The rjieba variants (this item and the next) run in ``--repeat``
@@ -268,7 +268,7 @@ class Agreement:
 
 def fast_tokens_factory(seg):
     """tokens() with NFKC once, the bare rjieba cut and a memoised keep/drop decision per token."""
-    from pipeline import text as ptext
+    from pipeline.interviews import segmentation as ptext
 
     tok, stop = seg._tok, seg.stopwords
     placeholder = getattr(ptext, "_PLACEHOLDER", None)
@@ -294,8 +294,8 @@ def fast_tokens_factory(seg):
 def bench_segmentation(docs: list[str], repeat: int, jieba_mb: float | None) -> dict:
     from concurrent.futures import ThreadPoolExecutor
 
-    from pipeline import text as ptext
-    from pipeline.text import DEFAULT_STOPWORDS, DEFAULT_USER_DICT, Segmenter
+    from pipeline.interviews import segmentation as ptext
+    from pipeline.interviews.segmentation import DEFAULT_STOPWORDS, DEFAULT_USER_DICT, Segmenter
 
     mb = nbytes(docs) / 1e6
     norm = [unicodedata.normalize("NFKC", d) for d in docs]
@@ -551,7 +551,7 @@ def child(kind: str, arg: str) -> None:
         t = time.perf_counter()
         __import__(arg)
         out["import_s"] = time.perf_counter() - t
-        from pipeline.text import DEFAULT_STOPWORDS, DEFAULT_USER_DICT, Segmenter
+        from pipeline.interviews.segmentation import DEFAULT_STOPWORDS, DEFAULT_USER_DICT, Segmenter
 
         cache = WORK / "jieba_cache_cold"
         shutil.rmtree(cache, ignore_errors=True)
@@ -567,8 +567,8 @@ def child(kind: str, arg: str) -> None:
         out["later_s"] = best_of(make, 3)
     else:  # kind: interviews | code | interviews-profile | code-profile; arg: study file
         stage, profile = kind.removesuffix("-profile"), kind.endswith("-profile")
-        from pipeline import coding, interviews, text
-        from pipeline.study import Study
+        from pipeline.interviews import coding, transcripts as interviews, segmentation as text
+        from pipeline.core.study import Study
 
         out["import_s"] = time.perf_counter() - t0
         parts: dict[str, float] = {}

@@ -45,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
 def _run_stage(name: str, study, quiet: bool) -> None:
     t0 = time.perf_counter()
     if name == "ingest":
-        from . import ingest
+        from pipeline.survey import ingest
 
         log = ingest.run(study)
         if not quiet:
@@ -54,48 +54,48 @@ def _run_stage(name: str, study, quiet: bool) -> None:
             print(f"ingest: {log['rows']} submissions read from {files}"
                   + (f"; redacted in open answers: {red}" if red else ""))
     elif name == "clean":
-        from . import clean
+        from pipeline.survey import clean
 
         log = clean.run(study)
         if not quiet:
             clean.print_summary(log)
     elif name == "interviews":
-        from . import interviews
+        from pipeline.interviews import transcripts as interviews
 
         log = interviews.run(study)
         if not quiet:
             print(f"interviews: {log['documents']} transcripts, {log['informants']} informants, {log['segments']} segments "
                   f"({log['interviewer_segments']} by the interviewer); redacted: {log['redactions'] or 'nothing'}")
     elif name == "code":
-        from . import coding
+        from pipeline.interviews import coding
 
         log = coding.run(study)
         if not quiet:
             print(f"code: {log['codings']} codings on {log['coded_segments']} of {log['segments']} segments; "
                   f"{log['codes_used']} of {log['codes_in_codebook']} codes used")
     elif name == "topics":
-        from . import topics
+        from pipeline.interviews import topics
 
         log = topics.run(study)
         if not quiet:
             chosen = "; ".join(f"{m.upper()} k={c['k']} (NPMI {c['npmi']:.3f})" for m, c in log["chosen"].items())
             print(f"topics: {log['units']} units from {log['segments']} segments, {log['vocabulary']} terms; {chosen}")
     elif name == "findings":
-        from . import findings
+        from pipeline.findings import stage as findings
 
         log = findings.run(study)
         if not quiet:
             conv = ", ".join(f"{k} {v}" for k, v in log["convergence"].items())
             print(f"findings: {log['problems']} problems ({conv}); ranked: {', '.join(log['ranking'])}")
     elif name == "report":
-        from .report import stage as report
+        from pipeline.report import stage as report
 
         log = report.run(study)
         if not quiet:
             print(f"report ({log['language']}): {len(log['tables'])} tables, {len(log['figures'])} figures → "
                   + ", ".join(f for f in log["files"] if not f.startswith("tables/")) + ", tables/*.tex, figures/*.png")
     elif name == "stats":
-        from .stats import stage
+        from pipeline.stats import stage
 
         log = stage.run(study)
         if not quiet:
@@ -125,13 +125,13 @@ def _os_message(e: OSError, study) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from .errors import EXIT_INPUT_ERROR, InputError
+    from pipeline.core.errors import EXIT_INPUT_ERROR, InputError
 
     try:
-        from .study import Study
+        from pipeline.core.study import Study
 
         if args.stage == "deps":
-            from . import makedeps
+            from pipeline.core import makedeps
 
             study = Study(args.study, check_files=False)  # inputs make builds (the demo's exports) may be absent
             if args.output:
@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
             stages = [s for s in stages if s not in ("interviews", "code", "topics")]
         elif args.stage == "run" and not study.config.coding_scheme:
             stages = [s for s in stages if s != "code"]
-        from .stage import study_lock
+        from pipeline.core.stage import study_lock
 
         with study_lock(study.out):
             for s in stages:

@@ -50,8 +50,8 @@ def demo_clean(demo_dir):
     (study, clean responses). Shared by the statistics tests."""
     import pandas as pd
 
-    from pipeline import clean, ingest
-    from pipeline.study import Study
+    from pipeline.survey import clean, ingest
+    from pipeline.core.study import Study
 
     d, _ = demo_dir
     st = Study(write_study(d, ["raw/survey_by_text.xlsx"], name="demo_clean", population="raw/households.csv"))
@@ -79,8 +79,8 @@ def demo_interviews(tmp_path_factory):
     outputs folder: the Study. Shared by the agreement, REFI-QDA and topics tests."""
     import yaml
 
-    from pipeline import coding, interviews
-    from pipeline.study import Study
+    from pipeline.interviews import coding, transcripts as interviews
+    from pipeline.core.study import Study
 
     demo = ROOT / "examples" / "demo"
     d = tmp_path_factory.mktemp("demo_iv")

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipeline import clean
-from pipeline.questionnaire import load_questionnaire
+from pipeline.survey import clean
+from pipeline.survey.questionnaire import load_questionnaire
 
 from .test_readers import MINI
 

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipeline.coding import Coder, load_codebook
-from pipeline.errors import InputError
+from pipeline.interviews.coding import Coder, load_codebook
+from pipeline.core.errors import InputError
 
 BOOK = {
     "id": "t", "title": {"zh": "测试"},
@@ -72,7 +72,7 @@ def test_codebook_errors_name_the_key(tmp_path):
 
 
 def test_summaries_count_segments_and_informants(tmp_path):
-    from pipeline.coding import summarise
+    from pipeline.interviews.coding import summarise
 
     segs = pd.DataFrame({
         "segment_id": ["a1", "a2", "b1", "b2", "c1"], "document": ["A", "A", "B", "B", "C"],

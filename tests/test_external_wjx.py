@@ -5,8 +5,8 @@ exports of the same respondents must read into identical values."""
 import pandas as pd
 import pytest
 
-from pipeline.ingest import read_survey
-from pipeline.questionnaire import load_questionnaire
+from pipeline.survey.ingest import read_survey
+from pipeline.survey.questionnaire import load_questionnaire
 
 from .conftest import ROOT, SHARED
 

@@ -232,7 +232,7 @@ def test_likert_shares_leave_out_missing():
 
 
 def test_likert_items_from_questionnaire():
-    from pipeline.questionnaire import load_questionnaire
+    from pipeline.survey.questionnaire import load_questionnaire
 
     items, scale = F.likert_items(load_questionnaire(QUESTIONNAIRE))
     assert "attention_check" not in set(items["item"])

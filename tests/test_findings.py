@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
-from pipeline import findings as fd
+from pipeline.findings import stage as fd
 from pipeline.stats import wilson_ci
-from pipeline.text import CODING_SCHEMES
+from pipeline.interviews.segmentation import CODING_SCHEMES
 
 
 def test_wilson_equals_statsmodels():

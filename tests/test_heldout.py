@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.agreement import compare
-from pipeline.coding import Coder, load_codebook
-from pipeline.text import CODING_SCHEMES
+from pipeline.interviews.agreement import compare
+from pipeline.interviews.coding import Coder, load_codebook
+from pipeline.interviews.segmentation import CODING_SCHEMES
 
 from .conftest import ROOT
 

@@ -167,10 +167,10 @@ def test_zip_bombs_are_refused(tmp_path, capsys):
     code, err = _run(capsys, "interviews", "--study", str(study))
     assert code == 2 and _one_line(err) and "zip bomb" in err and "R01.docx" in err
 
-    from pipeline.qdpx import read_qdpx
+    from pipeline.interviews.qdpx import read_qdpx
 
     _bomb(tmp_path / "gold.qdpx", "project.qde")
-    from pipeline.errors import InputError
+    from pipeline.core.errors import InputError
 
     with pytest.raises(InputError, match="zip bomb"):
         read_qdpx(tmp_path / "gold.qdpx")

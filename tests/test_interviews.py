@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pipeline import interviews
-from pipeline.errors import InputError
-from pipeline.privacy import _ID_CHECK, _ID_WEIGHTS
-from pipeline.study import Study
-from pipeline.text import Segmenter
+from pipeline.interviews import transcripts as interviews
+from pipeline.core.errors import InputError
+from pipeline.core.privacy import _ID_CHECK, _ID_WEIGHTS
+from pipeline.core.study import Study
+from pipeline.interviews.segmentation import Segmenter
 
 from .conftest import QUESTIONNAIRE
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.makedeps import ARTIFACTS, fragment, make_path
-from pipeline.study import Study
+from pipeline.core.makedeps import ARTIFACTS, fragment, make_path
+from pipeline.core.study import Study
 from tests.conftest import QUESTIONNAIRE, ROOT
 
 pytestmark = pytest.mark.skipif(shutil.which("make") is None or not (ROOT / ".venv" / "bin" / "python").exists(),

@@ -16,8 +16,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.interviews import normalise, redact_text
-from pipeline.privacy import luhn_ok, redact
+from pipeline.interviews.transcripts import normalise, redact_text
+from pipeline.core.privacy import luhn_ok, redact
 from tests.conftest import ROOT
 
 PII = ROOT / "tests" / "data" / "pii"
@@ -98,11 +98,11 @@ def test_heldout_recall_and_false_positives():
 
 def test_survey_answers_get_every_kind_but_roster_names():
     """Open survey answers have no roster: every number, id, address and plate kind is caught by
-    :func:`pipeline.privacy.redact`, and short forms with a common surname (not full names)."""
+    :func:`pipeline.core.privacy.redact`, and short forms with a common surname (not full names)."""
     rows = [r for r in load("corpus.tsv") if r["kind"] not in NAME_KINDS]
 
     def survey_redactor(text):
-        from pipeline.privacy import _common_short_names, redact_spans
+        from pipeline.core.privacy import _common_short_names, redact_spans
 
         return redact_spans(text, short_names=_common_short_names())
 

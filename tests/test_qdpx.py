@@ -9,10 +9,10 @@ import zipfile
 import pandas as pd
 import pytest
 
-from pipeline import interviews
-from pipeline.coding import load_codebook
-from pipeline.errors import InputError
-from pipeline.qdpx import code_guid, export_qdpx, read_qde, read_qdpx, validate_qde
+from pipeline.interviews import transcripts as interviews
+from pipeline.interviews.coding import load_codebook
+from pipeline.core.errors import InputError
+from pipeline.interviews.qdpx import code_guid, export_qdpx, read_qde, read_qdpx, validate_qde
 
 from .conftest import ROOT, SHARED
 
@@ -259,7 +259,7 @@ def test_import_without_codebook_uses_description_ids(tmp_path, book, small):
 
 
 def test_ambiguous_or_missing_names_stay_unmapped(book):
-    from pipeline.qdpx import map_code
+    from pipeline.interviews.qdpx import map_code
     assert map_code("资金压力 funding_pressure", None, "", book)[:2] == ("funding_pressure", "code")
     assert map_code("overall satisfaction", None, "", book)[0] is None  # Latin words are not a label
     assert map_code("满意度", "{" + code_guid(book.id, "funding_pressure").upper() + "}", "", book)[0] \
@@ -338,8 +338,8 @@ def test_zip_entries_readable_by_zipfile_only_as_qdpx(tmp_path, book, small):
 
 
 def test_demo_project_validates_round_trips_and_serves_as_gold(demo_interviews, tmp_path):
-    from pipeline.agreement import evaluate, read_spans
-    from pipeline.coding import load_codebook
+    from pipeline.interviews.agreement import evaluate, read_spans
+    from pipeline.interviews.coding import load_codebook
 
     st = demo_interviews
     out, iv = st.stage_dir("coding"), st.stage_dir("interviews")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from pipeline.errors import InputError
-from pipeline.questionnaire import load_questionnaire
+from pipeline.core.errors import InputError
+from pipeline.survey.questionnaire import load_questionnaire
 
 from .conftest import QUESTIONNAIRE
 

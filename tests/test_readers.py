@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.errors import InputError
-from pipeline.ingest import read_survey
-from pipeline.questionnaire import load_questionnaire
+from pipeline.core.errors import InputError
+from pipeline.survey.ingest import read_survey
+from pipeline.survey.questionnaire import load_questionnaire
 
 from .conftest import ROOT
 
@@ -208,8 +208,8 @@ def test_spss_sav_value_labels(q, tmp_path):
 
 
 def test_stacked_files_get_source_column(tmp_path):
-    from pipeline import ingest
-    from pipeline.study import Study
+    from pipeline.survey import ingest
+    from pipeline.core.study import Study
 
     from .conftest import write_study
 

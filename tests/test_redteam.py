@@ -10,7 +10,7 @@ import json
 import pandas as pd
 import pytest
 
-from pipeline.privacy import redact
+from pipeline.core.privacy import redact
 from tests.test_safety import _decompressed, _run, interview_study
 
 
@@ -59,7 +59,7 @@ def test_values_that_only_look_valid_are_refused(tmp_path, capsys, line, key):
 
 
 def test_a_wave_written_as_a_year_is_a_label(tmp_path):
-    from pipeline.study import Study
+    from pipeline.core.study import Study
 
     d = tmp_path / "study"
     study = interview_study(d)
@@ -168,7 +168,7 @@ def test_plain_numbers_stay(text):
 
 
 def test_given_names_dotted_and_traditional_names():
-    from pipeline.interviews import redact_text, roster_names
+    from pipeline.interviews.transcripts import redact_text, roster_names
 
     roster = pd.DataFrame({"informant": ["R01", "R02", "R03"], "name": ["洪振邦", "阿依古丽·买买提", "邓丽娟"]})
     names = roster_names(roster)

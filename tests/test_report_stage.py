@@ -16,7 +16,7 @@ from .conftest import ROOT
 @pytest.fixture(scope="module")
 def full(demo_dir, tmp_path_factory):
     from pipeline.cli import main
-    from pipeline.study import Study
+    from pipeline.core.study import Study
 
     d, _ = demo_dir
     demo = ROOT / "examples" / "demo"
@@ -80,7 +80,7 @@ def test_no_personal_data_in_any_output(full):
 
 
 def test_findings_and_report_are_byte_identical_on_rerun(full):
-    from pipeline import findings
+    from pipeline.findings import stage as findings
     from pipeline.report import stage as report
 
     def digests(stage):

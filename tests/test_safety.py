@@ -170,7 +170,7 @@ def test_declared_case_variables_are_exported(tmp_path, capsys):
 # ---- 4. spreadsheet formula injection ------------------------------------------------------------
 
 def test_neutralise_is_exact_and_leaves_numbers():
-    from pipeline.stage import neutralise, unneutralise
+    from pipeline.core.stage import neutralise, unneutralise
 
     for text in ["=HYPERLINK(\"http://x\",\"y\")", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx", "'=quoted", "'"]:
         safe = neutralise(text)
@@ -183,7 +183,7 @@ def test_csv_and_xlsx_cells_are_neutralised_and_read_back(tmp_path):
     from openpyxl import load_workbook
 
     from pipeline.report.writers import Report, Section, Table, write_xlsx
-    from pipeline.stage import read_csv, write_csv
+    from pipeline.core.stage import read_csv, write_csv
 
     df = pd.DataFrame({"quote": ["=1+1", "-就这样吧", "@所有人 开会", "正常", "-5"], "n": [1, -2, 3, 4, 5]})
     write_csv(df, tmp_path / "t.csv")

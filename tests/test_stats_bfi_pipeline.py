@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline import clean, ingest
+from pipeline.survey import clean, ingest
 from pipeline.stats import stage as stats_stage
-from pipeline.study import Study
+from pipeline.core.study import Study
 
 from .conftest import ROOT, write_study
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.suggest import train_and_suggest
+from pipeline.interviews.suggest import train_and_suggest
 
 
 def _segments():

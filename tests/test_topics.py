@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline import topics as T
+from pipeline.interviews import topics as T
 
 from .conftest import write_study
 
@@ -158,7 +158,7 @@ def test_keywords_by_role():
 # ---- the stage -------------------------------------------------------------------------------
 
 def _study(tmp_path, segments: pd.DataFrame, name: str = "tp"):
-    from pipeline.study import Study
+    from pipeline.core.study import Study
 
     (tmp_path / "raw").mkdir(exist_ok=True)
     (tmp_path / "raw" / "survey.csv").write_text("a\n1\n", encoding="utf-8")
@@ -191,14 +191,14 @@ def test_stage_writes_identical_tables_twice(tmp_path, capsys):
 
 
 def test_stage_errors_are_one_line(tmp_path):
-    from pipeline.errors import InputError
+    from pipeline.core.errors import InputError
 
     study = _study(tmp_path, two_topic_segments(n=2), name="tiny")
     with pytest.raises(InputError, match="too little text"):
         T.run(study)
     (tmp_path / "bad.yaml").write_text(study.path.read_text(encoding="utf-8").replace("k_max: 4", "k_max: 1"),
                                        encoding="utf-8")
-    from pipeline.study import Study
+    from pipeline.core.study import Study
 
     with pytest.raises(InputError, match="topics"):
         Study(tmp_path / "bad.yaml")

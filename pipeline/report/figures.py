@@ -38,13 +38,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..interviews import ROLE_LABELS, role_label
-from ..stage import read_csv
+from pipeline.interviews.transcripts import ROLE_LABELS, role_label
+from pipeline.core.stage import read_csv
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-    from ..questionnaire import Questionnaire
+    from pipeline.survey.questionnaire import Questionnaire
 
 FONT_FILE = "NotoSansCJKsc-Regular.otf"
 FONT_FAMILY = "Noto Sans CJK SC"
@@ -509,7 +509,7 @@ def ipa_plot(ipa: pd.DataFrame, lang: str = "zh", importance_type: str | None = 
         raise ValueError(f"no IPA rows for importance_type={importance_type!r}")
     d = d.dropna(subset=["performance", "importance"]).reset_index(drop=True)
     if d.empty:
-        from ..errors import CannotCompute
+        from pipeline.core.errors import CannotCompute
 
         raise CannotCompute("no attribute has both an importance and a performance score")
     kind = str(d["importance_type"].iloc[0]) if "importance_type" in d else "stated"
@@ -729,7 +729,7 @@ def code_role_heatmap(code_by_role: pd.DataFrame, codebook: pd.DataFrame | None 
 
     ``code_by_role`` is coding/code_by_role.csv; ``codebook`` (coding/codebook.csv) gives the row
     order, the labels and the themes (separated by lines). Every codebook code gets a row (a code
-    nobody mentioned shows 0); roles follow :data:`pipeline.interviews.ROLE_LABELS`' order, others after.
+    nobody mentioned shows 0); roles follow :data:`pipeline.interviews.roles.ROLE_LABELS`' order, others after.
     """
     _check_lang(lang)
     d = code_by_role.copy()
@@ -939,7 +939,7 @@ def find_questionnaire(study_out_dir: Path) -> Questionnaire | None:
     A manifest lists its config files relative to the study file, and its ``command`` names the
     study file (relative to the directory the stage ran in, tried as the current one).
     """
-    from ..questionnaire import load_questionnaire
+    from pipeline.survey.questionnaire import load_questionnaire
 
     for stage in ("stats", "clean", "ingest"):
         mf = Path(study_out_dir) / stage / "manifest.json"
@@ -1014,11 +1014,11 @@ def render_all(study_out_dir: Path, dest: Path, lang: str = "zh",
     left out and stage ids label the participation figure.
 
     Returns ``[{"name", "file", "caption_zh", "caption_en"}, ...]`` in figure order, ``file`` being
-    the path written. A figure the tables cannot give (:class:`~pipeline.errors.CannotCompute`, e.g.
+    the path written. A figure the tables cannot give (:class:`~pipeline.core.errors.CannotCompute`, e.g.
     no IPA attribute with both importance and performance) is left out, its reason in ``skipped``.
     """
-    from ..errors import CannotCompute
-    from ..questionnaire import load_questionnaire
+    from pipeline.core.errors import CannotCompute
+    from pipeline.survey.questionnaire import load_questionnaire
 
     _check_lang(lang)
     out = Path(study_out_dir)

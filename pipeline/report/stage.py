@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..interviews import ROLE_LABELS, role_label
-from .figures import read_table
-from .writers import Figure, Report, Section, Table
+from pipeline.interviews.transcripts import ROLE_LABELS, role_label
+from pipeline.report.figures import read_table
+from pipeline.report.writers import Figure, Report, Section, Table
 
 RULES = {
     "duplicate_id": ("重复编号", "duplicate id"), "duplicate_answers": ("重复作答", "duplicate answers"),
@@ -258,16 +258,16 @@ def build_report(out: Path, figures: list[dict], lang: str, title: str) -> Repor
 
 def run(study, lang: str | None = None) -> dict:
     """The report stage."""
-    from ..stage import stage_output, write_json
-    from .figures import render_all
-    from .writers import write_all
+    from pipeline.core.stage import stage_output, write_json
+    from pipeline.report.figures import render_all
+    from pipeline.report.writers import write_all
 
     lang = lang or getattr(study.config, "language", None) or "zh"
     out = study.out
     inputs = sorted(p for stage in ("clean", "stats", "interviews", "coding", "topics", "findings")
                     for p in (out / stage).glob("*") if p.suffix in (".csv", ".json") and p.name != "manifest.json")
     if not any((out / stage / "manifest.json").is_file() for stage in ("stats", "coding", "findings")):
-        from ..errors import InputError
+        from pipeline.core.errors import InputError
 
         raise InputError(f"nothing to report yet: none of stats/, coding/, findings/ is in {out}; run the stages "
                          f"first (make all, or python -m pipeline run --study {study.path})", file=study.path)

@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..stage import fixed_zip, neutralise
+from pipeline.core.stage import fixed_zip, neutralise
 
 __all__ = [
     "Table", "Figure", "Section", "Report", "FORMATS", "FIXED_TIME",

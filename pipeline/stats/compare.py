@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._util import check_choice, check_columns, numeric_frame
+from pipeline.stats._util import check_choice, check_columns, numeric_frame
 
 P_ADJUST = ("fdr_bh", "holm", "bonferroni", "none")
 POSTHOC = ("tukey", "games-howell", "dunn")

@@ -16,7 +16,7 @@ import pandas as pd
 from scipy import stats
 from scipy.special import gammaln
 
-from ._util import check_choice, check_columns, numeric_frame
+from pipeline.stats._util import check_choice, check_columns, numeric_frame
 
 _COUNT_COLUMNS = ("n", "row_pct", "col_pct", "total_pct")
 

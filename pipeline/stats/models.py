@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._util import check_columns
+from pipeline.stats._util import check_columns
 
 _Z975 = stats.norm.ppf(0.975)
 

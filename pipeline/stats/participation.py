@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._util import check_columns, numeric_frame
+from pipeline.stats._util import check_columns, numeric_frame
 
 
 def wilson_ci(k: float, n: float, ci: float = 0.95) -> tuple[float, float]:

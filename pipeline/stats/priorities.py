@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._util import check_columns, numeric_frame
+from pipeline.stats._util import check_columns, numeric_frame
 
 
 def _ranks(data: pd.DataFrame, options: Mapping[str, str]) -> pd.DataFrame:

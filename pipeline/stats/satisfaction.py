@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._util import check_choice, check_columns, numeric_frame, reverse_items
+from pipeline.stats._util import check_choice, check_columns, numeric_frame, reverse_items
 
 WEIGHTINGS = ("equal", "importance", "entropy", "regression")
 QUADRANTS = {

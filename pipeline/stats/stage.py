@@ -11,16 +11,16 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from ..questionnaire import Questionnaire
+from pipeline.survey.questionnaire import Questionnaire
 import warnings
 
-from . import compare, descriptives, models
-from . import satisfaction as sat
-from .participation import participation
-from .priorities import consensus, kendall_w, ranking_summary
-from .reliability import item_analysis, reliability
-from .validity import bartlett, efa, kmo, n_factors
-from .weights import community_weights, poststratify, weighted_mean
+from pipeline.stats import compare, descriptives, models
+from pipeline.stats import satisfaction as sat
+from pipeline.stats.participation import participation
+from pipeline.stats.priorities import consensus, kendall_w, ranking_summary
+from pipeline.stats.reliability import item_analysis, reliability
+from pipeline.stats.validity import bartlett, efa, kmo, n_factors
+from pipeline.stats.weights import community_weights, poststratify, weighted_mean
 
 
 def _labels(q: Questionnaire, construct: str) -> tuple[str, str]:
@@ -297,13 +297,13 @@ def build_tables(q: Questionnaire, df: pd.DataFrame, seed: int, log: dict,
 
 
 def run(study) -> dict:
-    from ..stage import stage_output, write_tables
+    from pipeline.core.stage import stage_output, write_tables
 
     q = study.questionnaire
     src = study.stage_dir("clean") / "responses.parquet"
     df = pd.read_parquet(src)
     if df.empty:
-        from ..errors import InputError
+        from pipeline.core.errors import InputError
 
         raise InputError("the clean stage kept no respondent, so there is nothing to analyse (why each was "
                          "excluded: clean/exclusions.csv; the rules: the questionnaire's 'quality:')", file=src)

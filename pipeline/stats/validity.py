@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from ._util import check_choice, check_columns, numeric_frame
+from pipeline.stats._util import check_choice, check_columns, numeric_frame
 
 FA_METHODS = ("minres", "ml", "pa", "principal")
 ROTATIONS = ("none", "varimax", "promax", "oblimin")

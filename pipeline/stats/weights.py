@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._util import check_choice, check_columns, numeric_frame
+from pipeline.stats._util import check_choice, check_columns, numeric_frame
 
 _Z95 = float(stats.norm.ppf(0.975))
 _RAKE_VARIANCE_SWEEPS = 10  # survey:::svyrecvar: `for (iterations in 1:10)` over the margins
@@ -740,7 +740,7 @@ def community_weights(data: pd.DataFrame, community_col: str, population: str | 
     ...                              labels)  # doctest: +SKIP
     # R: postStratify(svydesign(id=~1, data=clean), ~community, households); then w / mean(w)
     """
-    from ..textnorm import canon
+    from pipeline.core.textnorm import canon
 
     col = check_columns(data, [community_col], "community column")[0]
     if isinstance(population, (str, Path)):

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..errors import InputError
-from ..questionnaire import Item, Questionnaire
-from ..textnorm import canon, norm
-from .headers import Column
-from .tables import RawTable
+from pipeline.core.errors import InputError
+from pipeline.survey.questionnaire import Item, Questionnaire
+from pipeline.core.textnorm import canon, norm
+from pipeline.survey.io.headers import Column
+from pipeline.survey.io.tables import RawTable
 
 
 @dataclass

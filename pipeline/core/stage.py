@@ -6,7 +6,7 @@ records input and config hashes, package versions, the seed and the time.
 
 Safety: a folder is replaced or deleted only when it carries the pipeline's own mark (the
 ``manifest.json`` of that stage, or the ``.renewal-tmp`` mark of a temporary folder); anything
-else at that place is an :class:`~pipeline.errors.InputError`, so a study whose ``outputs:``
+else at that place is an :class:`~pipeline.core.errors.InputError`, so a study whose ``outputs:``
 points at the user's data can never delete it. :func:`study_lock` keeps two runs on one study
 apart. Every text cell of every CSV is neutralised against spreadsheet formula injection
 (:func:`neutralise`), and :func:`read_csv` undoes it when a later stage reads the table back.
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import InputError
+from pipeline.core.errors import InputError
 
 PACKAGES = ("pandas", "numpy", "pyarrow", "python-calamine", "pyreadstat", "pydantic", "PyYAML",
             "scipy", "statsmodels", "scikit-learn", "pingouin", "jieba", "rjieba")
@@ -224,7 +224,7 @@ def stage_output(out_dir: Path, *, inputs: list[Path], configs: list[Path], seed
     after a person is listed with the name redacted).
 
     ``out_dir`` is replaced only if it is absent or holds this stage's ``manifest.json``;
-    anything else there is an :class:`~pipeline.errors.InputError` and nothing is touched."""
+    anything else there is an :class:`~pipeline.core.errors.InputError` and nothing is touched."""
     out_dir = Path(out_dir)
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     old = out_dir.with_name(out_dir.name + ".old")
@@ -271,7 +271,7 @@ def stage_output(out_dir: Path, *, inputs: list[Path], configs: list[Path], seed
 def study_lock(out_root: Path, *, wait: float | None = None):
     """Hold the study's lock (``<outputs>/.lock``) while stages run: a second run of the same
     study waits up to ``wait`` seconds (environment ``RENEWAL_LOCK_WAIT``, default 0) and then
-    stops with an :class:`~pipeline.errors.InputError` naming the run that holds it."""
+    stops with an :class:`~pipeline.core.errors.InputError` naming the run that holds it."""
     import fcntl
 
     if wait is None:

@@ -30,10 +30,10 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator, model_validator
 
-from .coding import _quote_rank, check_regex
-from .errors import InputError
-from .interviews import ROLE_LABELS, role_label
-from .questionnaire import Label, _check_id, _Strict, read_yaml, validate_model
+from pipeline.interviews.coding import _quote_rank, check_regex
+from pipeline.core.errors import InputError
+from pipeline.interviews.transcripts import ROLE_LABELS, role_label
+from pipeline.survey.questionnaire import Label, _check_id, _Strict, read_yaml, validate_model
 
 SUPPORT_ZH = {"strong": "强", "moderate": "中", "none": "无", "contradicts": "相反"}
 CONVERGENCE = {
@@ -119,8 +119,8 @@ def _judge(est: float, lo: float, hi: float, direction: str, threshold: float) -
 
 def indicator_value(ind: Indicator, responses: pd.DataFrame, questionnaire, ipa: pd.DataFrame | None) -> dict:
     """Estimate, 95% CI and n of one indicator."""
-    from .stats.participation import wilson_ci
-    from .stats.satisfaction import _mean_ci, construct_scores
+    from pipeline.stats.participation import wilson_ci
+    from pipeline.stats.satisfaction import _mean_ci, construct_scores
 
     if ind.type == "share":
         if ind.item not in responses.columns:
@@ -300,8 +300,8 @@ def build(catalogue: Catalogue, responses: pd.DataFrame | None, questionnaire, i
 
 def run(study) -> dict:
     """The findings stage: catalogue × (clean responses, stats, codings) → findings/."""
-    from .stage import read_csv, stage_output, write_tables
-    from .text import CODING_SCHEMES
+    from pipeline.core.stage import read_csv, stage_output, write_tables
+    from pipeline.interviews.segmentation import CODING_SCHEMES
 
     cat_path = study.resolve(study.config.problems) if study.config.problems else CODING_SCHEMES / "problems.yaml"
     catalogue = load_catalogue(cat_path)

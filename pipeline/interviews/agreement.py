@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from pipeline.core.errors import InputError
 
 SPAN_COLUMNS = ["document", "start", "end", "code"]
 
@@ -127,21 +127,21 @@ def read_spans(path: str | Path, texts: dict[str, str] | None = None,
     """A coding as spans: a CSV with document, start, end, code (and optionally coder), or the
     codings of a REFI-QDA ``.qdpx``. Checks every row; returns document, start, end, code, coder
     with offsets into the pipeline's (redacted) texts. ``rename`` maps a document name as the
-    coder wrote it to the pipeline's (:func:`pipeline.interviews.document_name`).
+    coder wrote it to the pipeline's (:func:`pipeline.interviews.redaction.document_name`).
 
     A CSV's offsets count code points in the transcript as a coder reads it — decoded,
     NFKC-normalised, front matter removed, *not* redacted — and are mapped through
     ``redactions`` (``interviews/redactions.csv``). A .qdpx's selections are mapped the same
     way unless its source text is already the pipeline's text (a project this pipeline exported).
     """
-    from .interviews import source_length, source_to_text
+    from pipeline.interviews.transcripts import source_length, source_to_text
 
     path = Path(path)
     by_doc = ({d: g for d, g in redactions.groupby("document")} if redactions is not None and len(redactions)
               else {})
     source_offsets: set[str] | None = None      # documents whose offsets need mapping; None = all
     if path.suffix.lower() == ".qdpx":
-        from .qdpx import read_qdpx
+        from pipeline.interviews.qdpx import read_qdpx
 
         got = read_qdpx(path, codebook=codebook)
         spans = got["codings"].copy()
@@ -150,7 +150,7 @@ def read_spans(path: str | Path, texts: dict[str, str] | None = None,
         qtexts = dict(zip(got["documents"]["document"], got["documents"]["text"]))
         source_offsets = {d for d, t in qtexts.items() if texts is None or texts.get(d) != t}
     else:
-        from .io.tables import read_frame
+        from pipeline.survey.io.tables import read_frame
 
         spans = read_frame(path)
         missing = [c for c in SPAN_COLUMNS if c not in spans.columns]

@@ -42,9 +42,9 @@ from urllib.parse import unquote
 import pandas as pd
 from lxml import etree
 
-from .coding import Codebook, load_codebook
-from .errors import InputError
-from .stage import fixed_zip
+from pipeline.interviews.coding import Codebook, load_codebook
+from pipeline.core.errors import InputError
+from pipeline.core.stage import fixed_zip
 
 QDA_NS = "urn:QDA-XML:project:1.0"
 # the namespace of every GUID this module derives; changing it changes every exported GUID
@@ -312,7 +312,7 @@ def export_qdpx(path: str | Path, documents: pd.DataFrame, cases: pd.DataFrame |
         Text variable; a ``name`` column is never exported. ``None``: cases from the documents'
         informants, without variables.
     codebook
-        A :class:`~pipeline.coding.Codebook` or the path of one.
+        A :class:`~pipeline.interviews.codebook.Codebook` or the path of one.
     codings
         ``document``, ``start``, ``end`` (code points in the text), ``code`` (codebook ids) and,
         optionally, ``coder`` (or ``user``): one REFI user per coder, ``user`` where it is empty.
@@ -415,7 +415,7 @@ def _parser() -> etree.XMLParser:
 def _open_zip(path: Path) -> zipfile.ZipFile:
     if not path.exists():
         raise InputError("file not found", file=path)
-    from .io.tables import check_zip
+    from pipeline.survey.io.tables import check_zip
 
     check_zip(path, "REFI-QDA project")
     try:

@@ -20,9 +20,9 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
-from ..questionnaire import Item, Questionnaire
-from ..textnorm import canon, norm
+from pipeline.core.errors import InputError
+from pipeline.survey.questionnaire import Item, Questionnaire
+from pipeline.core.textnorm import canon, norm
 
 ANSWERED, SKIPPED, BLANK, SCALE_MISSING = 0, 1, 2, 3
 KIND_NAMES = {SKIPPED: "skipped", BLANK: "blank", SCALE_MISSING: "scale_missing"}

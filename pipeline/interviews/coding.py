@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 from pydantic import Field, field_validator, model_validator
 
-from .questionnaire import Label, _check_id, _Strict, read_yaml, validate_model
+from pipeline.survey.questionnaire import Label, _check_id, _Strict, read_yaml, validate_model
 
 
 def check_regex(pattern: str) -> str:
@@ -234,8 +234,8 @@ def summarise(codings: pd.DataFrame, segments: pd.DataFrame, book: Codebook) -> 
 
 def run(study) -> dict:
     """The coding stage: codebook rules over interviews/segments.parquet → coding/."""
-    from .errors import InputError
-    from .stage import read_csv, stage_output, write_tables
+    from pipeline.core.errors import InputError
+    from pipeline.core.stage import read_csv, stage_output, write_tables
 
     if not study.config.coding_scheme:
         raise InputError("the study names no coding_scheme", file=study.path, key="coding_scheme")
@@ -255,9 +255,9 @@ def run(study) -> dict:
     cases = read_csv(iv_dir / "cases.csv", dtype=str, keep_default_na=False)
     gold = pd.DataFrame(columns=["document", "start", "end", "code", "coder"])
     if gold_files:
-        from .agreement import evaluate, read_spans
+        from pipeline.interviews.agreement import evaluate, read_spans
 
-        from .interviews import document_name, read_roster, roster_names
+        from pipeline.interviews.transcripts import document_name, read_roster, roster_names
 
         reds = read_csv(iv_dir / "redactions.csv")
         texts = dict(zip(docs["document"], docs["text"]))
@@ -269,8 +269,8 @@ def run(study) -> dict:
         tables["agreement_by_code"] = per_code
         tables["agreement"] = overall
         # a supervised suggester trained on the first gold coder, cross-validated by document
-        from .agreement import spans_to_units
-        from .suggest import train_and_suggest
+        from pipeline.interviews.agreement import spans_to_units
+        from pipeline.interviews.suggest import train_and_suggest
 
         first = gold[gold["coder"] == gold["coder"].iloc[0]]
         labels, _ = spans_to_units(first, segments)
@@ -291,7 +291,7 @@ def run(study) -> dict:
         codings.to_parquet(tmp / "codings.parquet", index=False)
         # the coded interviews for NVivo, ATLAS.ti, MAXQDA, QualCoder: the pipeline's codings and
         # every gold coder's, each as a REFI-QDA user
-        from .qdpx import export_qdpx
+        from pipeline.interviews.qdpx import export_qdpx
 
         both = pd.concat([codings[["document", "start", "end", "code"]].assign(coder="pipeline"), gold],
                          ignore_index=True)

@@ -1,7 +1,7 @@
 """Reading raw export files into a :class:`RawTable`: header row(s) plus columns of cell values.
 
-Nothing here interprets questions; that is :mod:`pipeline.io.headers` and
-:mod:`pipeline.io.decode`. Raw files are only ever opened for reading.
+Nothing here interprets questions; that is :mod:`pipeline.survey.io.headers` and
+:mod:`pipeline.survey.io.decode`. Raw files are only ever opened for reading.
 
 * ``.xlsx``/``.xls``: python-calamine (about 10x faster than openpyxl), first sheet.
 * ``.csv``/``.txt``: pyarrow's multi-threaded CSV reader with every column as text; the
@@ -21,8 +21,8 @@ import numpy as np
 
 from typing import TYPE_CHECKING
 
-from ..errors import InputError
-from ..textnorm import norm
+from pipeline.core.errors import InputError
+from pipeline.core.textnorm import norm
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -46,7 +46,7 @@ class RawTable:
         """Factorise many columns on two threads (Arrow's dictionary encoding releases the GIL)."""
         from concurrent.futures import ThreadPoolExecutor
 
-        from .decode import factorize
+        from pipeline.survey.io.decode import factorize
 
         todo = [i for i in dict.fromkeys(indices) if i not in self._factorized]
         if len(todo) < 8 or self.n_rows < 100_000:
@@ -58,7 +58,7 @@ class RawTable:
     def factorize(self, i: int):
         """(row -> distinct-value index, distinct values as normalised text) of column i, memoised."""
         if i not in self._factorized:
-            from .decode import factorize
+            from pipeline.survey.io.decode import factorize
 
             self._factorized[i] = factorize(self.columns[i])
         return self._factorized[i]
@@ -148,7 +148,7 @@ def read_frame(path: str | Path) -> pd.DataFrame:
     with the same encoding detection and normalisation as the survey exports."""
     import pandas as pd
 
-    from .decode import cell_text
+    from pipeline.survey.io.decode import cell_text
 
     t = read_table(path)
     return pd.DataFrame({h: [cell_text(v) for v in (c.to_pylist() if hasattr(c, "to_pylist") else c)]

@@ -2,7 +2,7 @@
 
 A definition describes the items of a survey independently of any platform. See
 ``docs/questionnaire.md`` for every key with examples. Load with :func:`load_questionnaire`;
-every problem is an :class:`~pipeline.errors.InputError` naming the YAML file and the key.
+every problem is an :class:`~pipeline.core.errors.InputError` naming the YAML file and the key.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import InputError
-from .textnorm import canon
+from pipeline.core.errors import InputError
+from pipeline.core.textnorm import canon
 
 ITEM_TYPES = ("single", "multi", "likert", "matrix", "ranking", "numeric", "open", "region")
 RATING_TYPES = ("likert",)  # matrix rows become likert items

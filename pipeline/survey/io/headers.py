@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..errors import InputError
-from .tables import RawTable
+from pipeline.core.errors import InputError
+from pipeline.survey.io.tables import RawTable
 
 FORMATS = ("auto", "wjx_text", "wjx_code", "tencent", "qualtrics", "table", "spss")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .questionnaire import META_COLUMNS, Questionnaire
+from pipeline.survey.questionnaire import META_COLUMNS, Questionnaire
 
 NON_ITEM = set(META_COLUMNS) | {"source", "finished", "progress"}
 
@@ -223,7 +223,7 @@ def screen(df: pd.DataFrame, missing: pd.DataFrame, q: Questionnaire) -> tuple[d
 
 
 def run(study) -> dict:
-    from .stage import stage_output, write_csv, write_json
+    from pipeline.core.stage import stage_output, write_csv, write_json
 
     q = study.questionnaire
     src = study.stage_dir("ingest")

@@ -9,8 +9,8 @@ from typing import Literal
 
 from pydantic import Field, StrictBool, StrictInt, field_validator, model_validator
 
-from .errors import InputError
-from .questionnaire import Questionnaire, _Strict, load_questionnaire, read_yaml, validate_model
+from pipeline.core.errors import InputError
+from pipeline.survey.questionnaire import Questionnaire, _Strict, load_questionnaire, read_yaml, validate_model
 
 
 class SurveyFile(_Strict):
@@ -41,7 +41,7 @@ class Survey(_Strict):
     @field_validator("format")
     @classmethod
     def _format(cls, v: str) -> str:
-        from .io.headers import FORMATS
+        from pipeline.survey.io.headers import FORMATS
 
         if v not in FORMATS:
             raise ValueError(f"must be one of {list(FORMATS)}; got '{v}'")
@@ -158,7 +158,7 @@ class Study:
             "findings": pick("study", "problems"), "report": pick("study"),
         }
         if self.config.interviews:
-            from .interviews import TEXT_SUFFIXES
+            from pipeline.interviews.transcripts import TEXT_SUFFIXES
 
             folder = paths["interviews.dir"]
             texts = sorted(p for p in folder.iterdir() if p.suffix.lower() in TEXT_SUFFIXES

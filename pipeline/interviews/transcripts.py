@@ -6,7 +6,7 @@
 * The informant is the front matter's ``informant`` or the file name's stem, and must be in the
   roster (``informant`` column), whose columns join as case attributes.
 * Personal data are redacted before anything is written: phone, ID (checksum), e-mail and IP
-  (:mod:`pipeline.privacy`) and the names of the roster's ``name`` column and an optional names
+  (:mod:`pipeline.core.privacy`) and the names of the roster's ``name`` column and an optional names
   list → ``[姓名:R03]`` / ``[姓名]``. Offsets refer to the redacted normalised text, which is
   the text every later stage (coding, REFI-QDA export) uses.
 * Speaker turns by labels at the start of a line (访谈者/受访者, 问/答, Q/A, informant codes such
@@ -25,9 +25,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import InputError
-from .privacy import COMMON_SURNAMES, redact_spans, short_name_pattern, surname
-from .textnorm import strip_controls
+from pipeline.core.errors import InputError
+from pipeline.core.privacy import COMMON_SURNAMES, redact_spans, short_name_pattern, surname
+from pipeline.core.textnorm import strip_controls
 
 # stakeholder roles of the roster's `role` column, in the order tables and figures show them
 ROLE_LABELS: dict[str, tuple[str, str]] = {
@@ -68,7 +68,7 @@ def _decode(path: Path) -> tuple[str, str | None]:
             import docx
         except ImportError:  # pragma: no cover
             raise ImportError("reading .docx needs python-docx: pip install python-docx") from None
-        from .io.tables import check_zip
+        from pipeline.survey.io.tables import check_zip
 
         check_zip(path, "Word document")
         try:
@@ -79,7 +79,7 @@ def _decode(path: Path) -> tuple[str, str | None]:
     data = path.read_bytes()
     if not data.strip():
         raise InputError("the transcript is empty", file=path)
-    from .io.tables import detect_encoding
+    from pipeline.survey.io.tables import detect_encoding
 
     enc = detect_encoding(path, data[: 1 << 20])
     try:
@@ -94,7 +94,7 @@ def _front_matter(text: str, path: Path) -> tuple[dict, str]:
     end = text.find("\n---", 4)
     if end < 0:
         raise InputError("front matter opened with '---' is never closed", file=path, row=1)
-    from .questionnaire import read_yaml_text
+    from pipeline.survey.questionnaire import read_yaml_text
 
     meta = read_yaml_text(text[4:end], path) or {}
     if not isinstance(meta, dict):
@@ -122,7 +122,7 @@ def _short_forms(names: tuple[tuple[str, str], ...]) -> tuple[re.Pattern, dict[s
 
 def redact_text(text: str, names: dict[str, str]) -> tuple[str, list[tuple[str, int, int, int, int]]]:
     """Personal data, names and their short forms (杜主任, 老张) replaced
-    (:func:`pipeline.privacy.redact_spans`); a short form carries the informant code when exactly
+    (:func:`pipeline.core.privacy.redact_spans`); a short form carries the informant code when exactly
     one person on the roster/names list has that surname."""
     pattern, codes = _short_forms(tuple(sorted(names.items())))
     return redact_spans(text, names, pattern, codes)
@@ -199,7 +199,7 @@ def roster_names(roster: pd.DataFrame, names_file: Path | None = None) -> dict[s
     of two characters or more alone: 振邦 for 洪振邦; each part of a name written with a middle dot),
     the interviewers' names or initials of its ``interviewer`` column (→ ``访谈者``; two
     characters or more) and an optional names list (one per line, → no code). Traditional
-    characters match their simplified forms (:func:`pipeline.privacy.name_key`)."""
+    characters match their simplified forms (:func:`pipeline.core.privacy.name_key`)."""
     names: dict[str, str] = {}
 
     def add(name: str, code: str) -> None:
@@ -228,7 +228,7 @@ def roster_names(roster: pd.DataFrame, names_file: Path | None = None) -> dict[s
             if len(v) >= 2 and v not in names and v not in INTERVIEWER_LABELS:
                 add(v, INTERVIEWER_CODE)
     if names_file is not None:
-        from .questionnaire import read_text_file
+        from pipeline.survey.questionnaire import read_text_file
 
         for line in read_text_file(names_file, "names list (one name per line)").splitlines():
             add(line, "")
@@ -363,7 +363,7 @@ def case_table(roster: pd.DataFrame, variables: list[str], path: Path, names: di
 
 
 def read_roster(path: Path) -> pd.DataFrame:
-    from .io.tables import read_frame
+    from pipeline.survey.io.tables import read_frame
 
     df = read_frame(path)
     if "informant" not in df.columns:
@@ -394,9 +394,9 @@ def transcript_files(folder: Path) -> list[Path]:
 
 
 def run(study) -> dict:
-    """Run the interviews stage for a loaded :class:`~pipeline.study.Study`."""
-    from .stage import progress, stage_output, write_csv, write_json
-    from .text import DEFAULT_STOPWORDS, DEFAULT_USER_DICT, Segmenter
+    """Run the interviews stage for a loaded :class:`~pipeline.core.study.Study`."""
+    from pipeline.core.stage import progress, stage_output, write_csv, write_json
+    from pipeline.interviews.segmentation import DEFAULT_STOPWORDS, DEFAULT_USER_DICT, Segmenter
 
     cfg = study.config.interviews
     if cfg is None:

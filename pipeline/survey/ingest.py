@@ -18,14 +18,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
-from .io import decode as dec
-from .io.headers import Column, detect_format, parse_columns
-from .io.mapping import ItemPlan, plan_items
-from .io.tables import RawTable, read_table
-from .privacy import redact
-from .questionnaire import Questionnaire
-from .textnorm import norm
+from pipeline.core.errors import InputError
+from pipeline.survey.io import decode as dec
+from pipeline.survey.io.headers import Column, detect_format, parse_columns
+from pipeline.survey.io.mapping import ItemPlan, plan_items
+from pipeline.survey.io.tables import RawTable, read_table
+from pipeline.core.privacy import redact
+from pipeline.survey.questionnaire import Questionnaire
+from pipeline.core.textnorm import norm
 
 _DUR = re.compile(r"^(?:(\d+)(?:小时|时))?(?:(\d+)分)?(?:(\d+(?:\.\d+)?)秒?)?$")
 _TIME_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M",
@@ -51,7 +51,7 @@ def read_survey(q: Questionnaire, path: Path, fmt: str = "auto", source: str | N
     derived from the file's own bytes, so nobody without the raw export can reverse them.
     """
     if ip_key is None:
-        from .stage import file_hash
+        from pipeline.core.stage import file_hash
 
         ip_key = lambda: bytes.fromhex(file_hash(path))  # noqa: E731
     try:
@@ -429,8 +429,8 @@ def _column_map(cols: list[Column], plans: list[ItemPlan], shown: str) -> pd.Dat
 
 
 def run(study) -> dict:
-    """Run the ingest stage for a loaded :class:`~pipeline.study.Study`."""
-    from .stage import file_hash, stage_output, write_csv, write_json
+    """Run the ingest stage for a loaded :class:`~pipeline.core.study.Study`."""
+    from pipeline.core.stage import file_hash, stage_output, write_csv, write_json
 
     from concurrent.futures import ThreadPoolExecutor
 

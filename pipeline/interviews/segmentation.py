@@ -16,7 +16,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CODING_SCHEMES = ROOT / "coding_schemes"
 DEFAULT_USER_DICT = CODING_SCHEMES / "user_dict.txt"
 DEFAULT_STOPWORDS = CODING_SCHEMES / "stopwords_zh.txt"
@@ -108,8 +108,8 @@ class Segmenter:
 
 
 def _placeholder_pattern() -> re.Pattern:
-    """The redaction placeholders of :mod:`pipeline.privacy` (``[电话]``…) and ``[姓名]``/``[姓名:R03]``."""
-    from .privacy import PLACEHOLDERS
+    """The redaction placeholders of :mod:`pipeline.core.privacy` (``[电话]``…) and ``[姓名]``/``[姓名:R03]``."""
+    from pipeline.core.privacy import PLACEHOLDERS
 
     kinds = sorted({ph.strip("[]") for ph in PLACEHOLDERS})
     return re.compile(r"\[(?:" + "|".join(map(re.escape, kinds)) + r")(?::[^\]]*)?\]")

@@ -371,7 +371,7 @@ def topic_codes(units: pd.DataFrame, fits: dict, codings: pd.DataFrame) -> pd.Da
 
 def _analyse(segments, *, seed, k_range, top_n, min_df, max_df, unit_tokens, stop_words, drop_community_names,
              lda_max_iter, quotes, codings=None):
-    from .errors import InputError
+    from pipeline.core.errors import InputError
 
     stop = frozenset(unicodedata.normalize("NFKC", w).strip() for w in stop_words)
     places = place_words(segments) if drop_community_names else frozenset()
@@ -388,7 +388,7 @@ def _analyse(segments, *, seed, k_range, top_n, min_df, max_df, unit_tokens, sto
     if not tried:
         raise InputError(f"too little text for a topic model: {counts.shape[0]} units, {counts.shape[1]} terms, "
                          f"k from {min(k_range)} to {max(k_range)}", key="topics")
-    from .stage import progress
+    from pipeline.core.stage import progress
 
     fits = {m: [] for m in MODELS}
     for m, k in progress([(m, k) for m in MODELS for k in tried], "topic models"):
@@ -442,8 +442,8 @@ def _analyse(segments, *, seed, k_range, top_n, min_df, max_df, unit_tokens, sto
 
 def run(study) -> dict:
     """The topics stage: interviews/segments.parquet → topics/."""
-    from .errors import InputError
-    from .stage import stage_output, write_tables
+    from pipeline.core.errors import InputError
+    from pipeline.core.stage import stage_output, write_tables
 
     src = study.stage_dir("interviews") / "segments.parquet"
     if not src.exists():
