@@ -43,8 +43,8 @@ def child(kind: str, path: Path) -> None:
         rows = len(df)
     else:
         sys.path.insert(0, str(ROOT))
-        from pipeline.survey import clean, ingest
         from pipeline.core.study import Study
+        from pipeline.survey import clean, ingest
 
         study_file = OUT / f"study_{path.stem}.yaml"
         study_file.write_text(

@@ -567,21 +567,25 @@ def child(kind: str, arg: str) -> None:
         out["later_s"] = best_of(make, 3)
     else:  # kind: interviews | code | interviews-profile | code-profile; arg: study file
         stage, profile = kind.removesuffix("-profile"), kind.endswith("-profile")
-        from pipeline.interviews import coding, transcripts as interviews, segmentation as text
         from pipeline.core.study import Study
+        from pipeline.interviews import coding
+        from pipeline.interviews import segmentation as text
+        from pipeline.interviews import stage as iv_stage
+        from pipeline.interviews import transcripts
 
         out["import_s"] = time.perf_counter() - t0
         parts: dict[str, float] = {}
         if profile and stage == "interviews":
-            timed = [("read_roster", interviews, "read_roster"),
+            # each function is timed where its caller looks it up
+            timed = [("read_roster", iv_stage, "read_roster"),
                      ("Segmenter()", text.Segmenter, "__init__"),
-                     ("read_transcript (decode, NFKC, redact)", interviews, "read_transcript"),
-                     ("  of which redact_text", interviews, "redact_text"),
-                     ("segment (turns, sentences, rows)", interviews, "segment"),
-                     ("  of which _label_pattern", interviews, "_label_pattern"),
-                     ("  of which interviewer_labels", interviews, "interviewer_labels"),
-                     ("  of which turns", interviews, "turns"),
-                     ("  of which sentences", interviews, "sentences"),
+                     ("read_transcript (decode, NFKC, redact)", iv_stage, "read_transcript"),
+                     ("  of which redact_text", transcripts, "redact_text"),
+                     ("segment (turns, sentences, rows)", iv_stage, "segment"),
+                     ("  of which label_pattern", iv_stage, "label_pattern"),
+                     ("  of which interviewer_labels", iv_stage, "interviewer_labels"),
+                     ("  of which turns", text, "turns"),
+                     ("  of which sentences", text, "sentences"),
                      ("  of which Segmenter.tokens", text.Segmenter, "tokens")]
         elif profile:
             timed = [("load_codebook", coding, "load_codebook"),
@@ -595,7 +599,7 @@ def child(kind: str, arg: str) -> None:
             if _timed(parts, key, owner, attr):
                 parts[key] = 0.0  # keeps the order above
         study = Study(arg)
-        log = (interviews if stage == "interviews" else coding).run(study)
+        log = (iv_stage if stage == "interviews" else coding).run(study)
         out["log"] = {k: v for k, v in log.items() if isinstance(v, (int, float))}
         if profile:
             out["parts"] = parts

@@ -60,9 +60,9 @@ def _run_stage(name: str, study, quiet: bool) -> None:
         if not quiet:
             clean.print_summary(log)
     elif name == "interviews":
-        from pipeline.interviews import transcripts as interviews
+        from pipeline.interviews import stage as iv_stage
 
-        log = interviews.run(study)
+        log = iv_stage.run(study)
         if not quiet:
             print(f"interviews: {log['documents']} transcripts, {log['informants']} informants, {log['segments']} segments "
                   f"({log['interviewer_segments']} by the interviewer); redacted: {log['redactions'] or 'nothing'}")

@@ -50,8 +50,8 @@ def demo_clean(demo_dir):
     (study, clean responses). Shared by the statistics tests."""
     import pandas as pd
 
-    from pipeline.survey import clean, ingest
     from pipeline.core.study import Study
+    from pipeline.survey import clean, ingest
 
     d, _ = demo_dir
     st = Study(write_study(d, ["raw/survey_by_text.xlsx"], name="demo_clean", population="raw/households.csv"))
@@ -79,8 +79,9 @@ def demo_interviews(tmp_path_factory):
     outputs folder: the Study. Shared by the agreement, REFI-QDA and topics tests."""
     import yaml
 
-    from pipeline.interviews import coding, transcripts as interviews
     from pipeline.core.study import Study
+    from pipeline.interviews import coding
+    from pipeline.interviews import stage as iv_stage
 
     demo = ROOT / "examples" / "demo"
     d = tmp_path_factory.mktemp("demo_iv")
@@ -96,6 +97,6 @@ def demo_interviews(tmp_path_factory):
     path = d / "study.yaml"
     path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
     st = Study(path)
-    interviews.run(st)
+    iv_stage.run(st)
     coding.run(st)
     return st

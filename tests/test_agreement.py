@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from pipeline.interviews import agreement as ag
 from pipeline.core.errors import InputError
+from pipeline.interviews import agreement as ag
 
 
 def test_cohen_kappa_equals_sklearn():

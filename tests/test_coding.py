@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipeline.interviews.coding import Coder, load_codebook
 from pipeline.core.errors import InputError
+from pipeline.interviews.codebook import load_codebook
+from pipeline.interviews.coding import Coder
 
 BOOK = {
     "id": "t", "title": {"zh": "测试"},

@@ -8,8 +8,8 @@ import json
 import pandas as pd
 import pytest
 
-from pipeline.survey import clean, ingest
 from pipeline.core.study import Study
+from pipeline.survey import clean, ingest
 
 from .conftest import write_study
 

@@ -9,8 +9,8 @@ import pytest
 from statsmodels.stats.proportion import proportion_confint
 
 from pipeline.findings import stage as fd
-from pipeline.stats import wilson_ci
 from pipeline.interviews.segmentation import CODING_SCHEMES
+from pipeline.stats import wilson_ci
 
 
 def test_wilson_equals_statsmodels():

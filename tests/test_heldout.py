@@ -6,7 +6,8 @@ from __future__ import annotations
 import pandas as pd
 
 from pipeline.interviews.agreement import compare
-from pipeline.interviews.coding import Coder, load_codebook
+from pipeline.interviews.codebook import load_codebook
+from pipeline.interviews.coding import Coder
 from pipeline.interviews.segmentation import CODING_SCHEMES
 
 from .conftest import ROOT

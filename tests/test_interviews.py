@@ -5,10 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pipeline.interviews import transcripts as interviews
 from pipeline.core.errors import InputError
 from pipeline.core.privacy import _ID_CHECK, _ID_WEIGHTS
 from pipeline.core.study import Study
+from pipeline.interviews import redaction as iv_redaction
+from pipeline.interviews import roster as iv_roster
+from pipeline.interviews import segmentation as iv_segmentation
+from pipeline.interviews import stage as iv_stage
+from pipeline.interviews import transcripts as iv_transcripts
 from pipeline.interviews.segmentation import Segmenter
 
 from .conftest import QUESTIONNAIRE
@@ -58,8 +62,8 @@ def folder(tmp_path):
 
 def test_turns_sentences_and_offsets(folder):
     names = dict(zip(ROSTER["name"], ROSTER["informant"]))
-    tr = interviews.read_transcript(folder / "R03.txt", ROSTER, names)
-    seg = interviews.segment(tr, ROSTER, Segmenter())
+    tr = iv_transcripts.read_transcript(folder / "R03.txt", ROSTER, names)
+    seg = iv_segmentation.segment(tr, ROSTER, Segmenter())
     assert list(seg["speaker"].unique()) == ["访谈者", "受访者"]
     assert seg["is_interviewer"].tolist() == [True, False, False, False, False, True, False, False]
     # offsets point into the redacted, normalised text; timestamps and labels are not in segments
@@ -74,7 +78,7 @@ def test_turns_sentences_and_offsets(folder):
 
 def test_redaction_replaces_personal_data_and_counts_it(folder):
     names = dict(zip(ROSTER["name"], ROSTER["informant"]))
-    tr = interviews.read_transcript(folder / "R03.txt", ROSTER, names)
+    tr = iv_transcripts.read_transcript(folder / "R03.txt", ROSTER, names)
     for secret in ("13812345678", ID, "wang@example.com", "李建国"):
         assert secret not in tr.text
     assert "[电话]" in tr.text and "[身份证号]" in tr.text and "[邮箱]" in tr.text and "[姓名:G1]" in tr.text
@@ -84,30 +88,30 @@ def test_redaction_replaces_personal_data_and_counts_it(folder):
         assert tr.text[a:b].startswith("[")
     # an 18-digit number with a wrong check digit is still someone's (mistyped) ID number ...
     wrong = ID[:-1] + ("0" if ID[-1] != "0" else "1")
-    text, placed = interviews.redact_text("编号" + wrong, {})
+    text, placed = iv_redaction.redact_text("编号" + wrong, {})
     assert wrong not in text and [k for k, *_ in placed] == ["id_number"]
     # ... but an 18-digit work-order number with no birth date in it is not
     order = "202313450000123456"
-    text, placed = interviews.redact_text("工单号" + order, {})
+    text, placed = iv_redaction.redact_text("工单号" + order, {})
     assert order in text and not placed
 
 
 def test_front_matter_gbk_docx_and_field_note(folder):
-    g1 = interviews.read_transcript(folder / "g1.md", ROSTER)
+    g1 = iv_transcripts.read_transcript(folder / "g1.md", ROSTER)
     assert g1.informant == "G1" and g1.meta["date"].isoformat() == "2024-05-20" and g1.text.startswith("问:")
-    s01 = interviews.read_transcript(folder / "S01.txt", ROSTER, {"赵敏": "S01"})
+    s01 = iv_transcripts.read_transcript(folder / "S01.txt", ROSTER, {"赵敏": "S01"})
     assert s01.encoding == "gb18030" and "[姓名:S01]主持" in s01.text
-    seg = interviews.segment(s01, ROSTER, None)
+    seg = iv_segmentation.segment(s01, ROSTER, None)
     assert set(seg["speaker"]) == {"S01"} and not seg["is_interviewer"].any() and len(seg) == 2
-    j02 = interviews.read_transcript(folder / "J02.docx", ROSTER)
-    seg = interviews.segment(j02, ROSTER, None)
+    j02 = iv_transcripts.read_transcript(folder / "J02.docx", ROSTER)
+    seg = iv_segmentation.segment(j02, ROSTER, None)
     assert seg["speaker"].tolist() == ["J02", "访谈员", "J02"] and seg["is_interviewer"].tolist() == [False, True, False]
 
 
 def test_unknown_informant_is_an_error(folder):
     (folder / "X9.txt").write_text("受访者：你好", encoding="utf-8")
     with pytest.raises(InputError, match=r"X9.txt.*informant 'X9' is not in the roster"):
-        interviews.read_transcript(folder / "X9.txt", ROSTER)
+        iv_transcripts.read_transcript(folder / "X9.txt", ROSTER)
 
 
 def test_stage_writes_no_personal_data(folder, tmp_path):
@@ -116,7 +120,7 @@ def test_stage_writes_no_personal_data(folder, tmp_path):
     study.write_text(f"name: iv\nquestionnaire: {QUESTIONNAIRE}\nsurvey: {{files: [raw.csv]}}\n"
                      "interviews: {dir: transcripts, roster: transcripts/informants.csv}\noutputs: out/iv\n",
                      encoding="utf-8")
-    log = interviews.run(Study(study))
+    log = iv_stage.run(Study(study))
     assert log["documents"] == 4 and log["informants"] == 4
     assert log["redactions"] == {"email": 1, "id_number": 1, "mobile": 1, "name": 2}
     out = tmp_path / "out" / "iv" / "interviews"
@@ -132,25 +136,25 @@ def test_stage_writes_no_personal_data(folder, tmp_path):
     docs = pd.read_parquet(out / "documents.parquet").set_index("document")["text"]
     for doc, g in red.groupby("document"):
         text = docs[doc]
-        assert interviews.source_length(len(text), g) == len(text) + int(((g.source_end - g.source_start) - (g.end - g.start)).sum())
+        assert iv_redaction.source_length(len(text), g) == len(text) + int(((g.source_end - g.source_start) - (g.end - g.start)).sum())
         first = g.sort_values("start").iloc[0]
-        after = interviews.source_to_text([first.source_end], g, "start")[0]
+        after = iv_redaction.source_to_text([first.source_end], g, "start")[0]
         assert after == first.end
-        inside = interviews.source_to_text([first.source_start + 1, first.source_start + 1], g, "start")
+        inside = iv_redaction.source_to_text([first.source_start + 1, first.source_start + 1], g, "start")
         assert list(inside) == [first.start, first.start]
-        assert interviews.source_to_text([first.source_start + 1], g, "end")[0] == first.end
+        assert iv_redaction.source_to_text([first.source_start + 1], g, "end")[0] == first.end
 
 
 def test_demo_transcripts(tmp_path):
     from .conftest import ROOT
 
     demo = ROOT / "examples" / "demo"
-    roster = interviews.read_roster(demo / "transcripts" / "informants.csv")
+    roster = iv_roster.read_roster(demo / "transcripts" / "informants.csv")
     study = tmp_path / "s.yaml"
     study.write_text(f"name: iv\nquestionnaire: {QUESTIONNAIRE}\nsurvey: {{files: [{demo / 'raw' / 'households.csv'}]}}\n"
                      f"interviews: {{dir: {demo / 'transcripts'}, roster: {demo / 'transcripts' / 'informants.csv'}}}\n"
                      "outputs: out/iv\n", encoding="utf-8")
-    log = interviews.run(Study(study))
+    log = iv_stage.run(Study(study))
     assert log["documents"] == 24 == log["informants"]  # README.md in the folder is not a transcript
     assert log["redactions"]["mobile"] == 4 and log["redactions"]["id_number"] == 1 and log["redactions"]["email"] == 2
     out = tmp_path / "out" / "iv" / "interviews"
@@ -174,6 +178,6 @@ def test_demo_transcripts(tmp_path):
     ("杜春梅主任来过。", "[姓名:J02]主任来过。"),           # the full name wins over the short form
 ])
 def test_short_forms_of_names_are_redacted(text, expected):
-    got, placed = interviews.redact_text(text, {"杜春梅": "J02"})
+    got, placed = iv_redaction.redact_text(text, {"杜春梅": "J02"})
     assert got == expected
     assert all(kind in ("name", "name_short") for kind, *_ in placed)

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from pipeline.interviews.transcripts import normalise, redact_text
 from pipeline.core.privacy import luhn_ok, redact
+from pipeline.interviews.redaction import redact_text
+from pipeline.interviews.transcripts import normalise
 from tests.conftest import ROOT
 
 PII = ROOT / "tests" / "data" / "pii"

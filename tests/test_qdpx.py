@@ -9,10 +9,17 @@ import zipfile
 import pandas as pd
 import pytest
 
-from pipeline.interviews import transcripts as interviews
-from pipeline.interviews.coding import load_codebook
 from pipeline.core.errors import InputError
-from pipeline.interviews.qdpx import code_guid, export_qdpx, read_qde, read_qdpx, validate_qde
+from pipeline.interviews import roster as iv_roster
+from pipeline.interviews import transcripts as iv_transcripts
+from pipeline.interviews.codebook import load_codebook
+from pipeline.interviews.qdpx import (
+    code_guid,
+    export_qdpx,
+    read_qde,
+    read_qdpx,
+    validate_qde,
+)
 
 from .conftest import ROOT, SHARED
 
@@ -141,10 +148,10 @@ def test_validate_reports_schema_and_reference_errors(tmp_path, book, small):
 
 def test_gold_codes_two_coders(tmp_path, book):
     """The human coder's gold codes of the demo transcripts plus a second coder: both come back."""
-    roster = interviews.read_roster(TRANSCRIPTS / "informants.csv")
+    roster = iv_roster.read_roster(TRANSCRIPTS / "informants.csv")
     names = {n: code for n, code in zip(roster["name"], roster["informant"]) if n}
     gold = pd.read_csv(TRANSCRIPTS / "gold_codes.csv", encoding="utf-8-sig")
-    trs = [interviews.read_transcript(TRANSCRIPTS / d, roster, names) for d in sorted(gold["document"].unique())]
+    trs = [iv_transcripts.read_transcript(TRANSCRIPTS / d, roster, names) for d in sorted(gold["document"].unique())]
     docs = pd.DataFrame({"document": [t.document for t in trs], "informant": [t.informant for t in trs],
                          "text": [t.text for t in trs]})
     second = gold.iloc[::3].assign(coder="coder_b")
@@ -339,7 +346,7 @@ def test_zip_entries_readable_by_zipfile_only_as_qdpx(tmp_path, book, small):
 
 def test_demo_project_validates_round_trips_and_serves_as_gold(demo_interviews, tmp_path):
     from pipeline.interviews.agreement import evaluate, read_spans
-    from pipeline.interviews.coding import load_codebook
+    from pipeline.interviews.codebook import load_codebook
 
     st = demo_interviews
     out, iv = st.stage_dir("coding"), st.stage_dir("interviews")

@@ -208,8 +208,8 @@ def test_spss_sav_value_labels(q, tmp_path):
 
 
 def test_stacked_files_get_source_column(tmp_path):
-    from pipeline.survey import ingest
     from pipeline.core.study import Study
+    from pipeline.survey import ingest
 
     from .conftest import write_study
 

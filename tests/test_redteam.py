@@ -13,7 +13,6 @@ import pytest
 from pipeline.core.privacy import redact
 from tests.test_safety import _decompressed, _run, interview_study
 
-
 # ---- stage folders: a user's own files are never deleted ----------------------------------------
 
 def test_a_users_file_inside_a_stage_folder_stops_the_rerun(tmp_path, capsys):
@@ -168,7 +167,7 @@ def test_plain_numbers_stay(text):
 
 
 def test_given_names_dotted_and_traditional_names():
-    from pipeline.interviews.transcripts import redact_text, roster_names
+    from pipeline.interviews.redaction import redact_text, roster_names
 
     roster = pd.DataFrame({"informant": ["R01", "R02", "R03"], "name": ["洪振邦", "阿依古丽·买买提", "邓丽娟"]})
     names = roster_names(roster)

@@ -8,8 +8,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.report.writers import FIXED_TIME, Figure, Report, Section, Table, display_width, format_value, write_all, write_docx, write_latex_tables, write_markdown, write_xlsx
 from pipeline.core.stage import ZIP_DATE
+from pipeline.report.writers import (
+    FIXED_TIME,
+    Figure,
+    Report,
+    Section,
+    Table,
+    display_width,
+    format_value,
+    write_all,
+    write_docx,
+    write_latex_tables,
+    write_markdown,
+    write_xlsx,
+)
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 LONG = "a_very_long_table_name_that_exceeds_excel_limit"

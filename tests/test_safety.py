@@ -182,8 +182,8 @@ def test_neutralise_is_exact_and_leaves_numbers():
 def test_csv_and_xlsx_cells_are_neutralised_and_read_back(tmp_path):
     from openpyxl import load_workbook
 
-    from pipeline.report.writers import Report, Section, Table, write_xlsx
     from pipeline.core.stage import read_csv, write_csv
+    from pipeline.report.writers import Report, Section, Table, write_xlsx
 
     df = pd.DataFrame({"quote": ["=1+1", "-就这样吧", "@所有人 开会", "正常", "-5"], "n": [1, -2, 3, 4, 5]})
     write_csv(df, tmp_path / "t.csv")

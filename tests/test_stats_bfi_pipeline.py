@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.survey import clean, ingest
-from pipeline.stats import stage as stats_stage
 from pipeline.core.study import Study
+from pipeline.stats import stage as stats_stage
+from pipeline.survey import clean, ingest
 
 from .conftest import ROOT, write_study
 

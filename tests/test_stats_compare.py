@@ -15,7 +15,13 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from pipeline.stats.compare import compare_groups, compare_many, compare_two, p_adjust, posthoc
+from pipeline.stats.compare import (
+    compare_groups,
+    compare_many,
+    compare_two,
+    p_adjust,
+    posthoc,
+)
 
 from .conftest import ROOT
 

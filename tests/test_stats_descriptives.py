@@ -10,7 +10,13 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from pipeline.stats.descriptives import crosstab, describe, fisher_exact_rxc, frequencies, multi_response
+from pipeline.stats.descriptives import (
+    crosstab,
+    describe,
+    fisher_exact_rxc,
+    frequencies,
+    multi_response,
+)
 
 from .conftest import ROOT
 

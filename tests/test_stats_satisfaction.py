@@ -9,7 +9,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.stats import construct_scores, consensus, ipa, kendall_w, key_drivers, participation, ranking_summary, satisfaction_index, wilson_ci
+from pipeline.stats import (
+    consensus,
+    construct_scores,
+    ipa,
+    kendall_w,
+    key_drivers,
+    participation,
+    ranking_summary,
+    satisfaction_index,
+    wilson_ci,
+)
 
 from .conftest import ROOT
 

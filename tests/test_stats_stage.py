@@ -13,7 +13,6 @@ from pipeline.stats import reliability
 from pipeline.stats import stage as stats_stage
 
 
-
 @pytest.fixture(scope="module")
 def stats_run(demo_clean):
     st, _ = demo_clean

@@ -24,8 +24,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pipeline.stats.weights import (
+    community_weights,
+    poststratify,
+    rake,
+    weighted_mean,
+    weighted_proportions,
+)
 from pipeline.survey.questionnaire import load_questionnaire
-from pipeline.stats.weights import community_weights, poststratify, rake, weighted_mean, weighted_proportions
 
 REF = Path(__file__).parent / "reference"
 DATA = REF / "data"

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.interviews.segmentation import BACKENDS, DEFAULT_STOPWORDS, DEFAULT_USER_DICT, Segmenter, read_user_dict
+from pipeline.interviews.segmentation import (
+    BACKENDS,
+    DEFAULT_STOPWORDS,
+    DEFAULT_USER_DICT,
+    Segmenter,
+    read_user_dict,
+)
 
 SENTENCE = "老旧小区加装电梯要坚持共建共治共享，业委会和居委会一起推动雨污分流和长效管理。"
 EXPECTED = ["老旧小区", "加装电梯", "要", "坚持", "共建共治共享", ",", "业委会", "和", "居委会", "一起",

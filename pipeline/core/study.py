@@ -10,10 +10,11 @@ from typing import Literal
 from pydantic import Field, StrictBool, StrictInt, field_validator, model_validator
 
 from pipeline.core.errors import InputError
-from pipeline.survey.questionnaire import Questionnaire, _Strict, load_questionnaire, read_yaml, validate_model
+from pipeline.core.schema import Strict, read_yaml, validate_model
+from pipeline.survey.questionnaire import Questionnaire, load_questionnaire
 
 
-class SurveyFile(_Strict):
+class SurveyFile(Strict):
     path: str
     source: str | None = None  # label for the stacked `source` column (wave, community...)
 
@@ -24,7 +25,7 @@ class SurveyFile(_Strict):
         return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
 
 
-class Survey(_Strict):
+class Survey(Strict):
     files: list[SurveyFile] = Field(min_length=1)
     format: str = "auto"
     population: str | None = None
@@ -48,7 +49,7 @@ class Survey(_Strict):
         return v
 
 
-class Interviews(_Strict):
+class Interviews(Strict):
     dir: str
     roster: str | None = None
     gold: str | list[str] | None = None    # one file per coder (CSV or .qdpx)
@@ -61,7 +62,7 @@ class Interviews(_Strict):
         return [self.gold] if isinstance(self.gold, str) else list(self.gold or [])
 
 
-class Topics(_Strict):
+class Topics(Strict):
     """Options of the topics stage (see pipeline/topics.py and docs/study.md)."""
     k_min: int = Field(default=4, ge=2)
     k_max: int = Field(default=12, ge=2)
@@ -80,7 +81,7 @@ class Topics(_Strict):
         return self
 
 
-class StudyConfig(_Strict):
+class StudyConfig(Strict):
     name: str
     questionnaire: str
     survey: Survey

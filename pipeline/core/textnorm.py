@@ -75,3 +75,11 @@ def canon(label: object) -> str:
     spaces removed, lower case (for Latin text)."""
     s = _ANNOT.sub("", norm(label))
     return s.replace(" ", "").lower()
+
+
+def normalise_text(text: str) -> str:
+    """A running text (a transcript) normalised: NFKC (full-width → half-width), one kind of line
+    end, no control characters (which XML — .docx, .qdpx — cannot hold: replaced by a space), no
+    invisible format characters. Unlike :func:`norm`, line breaks and spacing are kept."""
+    text = unicodedata.normalize("NFKC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return strip_controls(text.replace("\u3000", " ").replace("\xa0", " "))

@@ -23,17 +23,14 @@ from __future__ import annotations
 
 import math
 import re
-from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, field_validator, model_validator
 
-from pipeline.interviews.coding import _quote_rank, check_regex
 from pipeline.core.errors import InputError
-from pipeline.interviews.transcripts import ROLE_LABELS, role_label
-from pipeline.survey.questionnaire import Label, _check_id, _Strict, read_yaml, validate_model
+from pipeline.findings.catalogue import Catalogue, Indicator, InterviewRules, Problem, load_catalogue
+from pipeline.interviews.coding import quote_rank
+from pipeline.interviews.roles import ROLE_LABELS, role_label
 
 SUPPORT_ZH = {"strong": "强", "moderate": "中", "none": "无", "contradicts": "相反"}
 CONVERGENCE = {
@@ -42,63 +39,6 @@ CONVERGENCE = {
     "neither": ("均不支持", "Neither source"),
 }
 STRENGTH = {"strong": 2, "moderate": 1, "none": 0, "contradicts": 0}
-
-
-class Indicator(_Strict):
-    id: str
-    type: Literal["share", "index", "ipa"]
-    label: Label
-    item: str | None = None
-    values: list[int] = Field(default_factory=list)
-    items: list[str] = Field(default_factory=list)
-    construct: str | None = None
-    constructs: list[str] = Field(default_factory=list)
-    direction: Literal["above", "below"]
-    threshold: float
-
-    @model_validator(mode="after")
-    def _inputs(self) -> "Indicator":
-        if self.type == "share" and not (self.item and self.values):
-            raise ValueError("a 'share' indicator needs 'item' and 'values'")
-        if self.type == "index" and not (self.items or self.construct or self.constructs):
-            raise ValueError("an 'index' indicator needs 'items', 'construct' or 'constructs'")
-        return self
-
-
-class InterviewRules(_Strict):
-    strong_share: float = Field(default=0.25, gt=0, le=1)
-    strong_roles: int = Field(default=3, ge=1)
-    moderate_informants: int = Field(default=2, ge=1)
-
-
-class Problem(_Strict):
-    id: str
-    label: Label
-    codes: list[str] = Field(default_factory=list)
-    segment_filter: str | None = None
-    indicators: list[Indicator] = Field(default_factory=list)
-
-    @field_validator("id")
-    @classmethod
-    def _id(cls, v: str) -> str:
-        return _check_id(v)
-
-    @field_validator("segment_filter")
-    @classmethod
-    def _compiles(cls, v: str | None) -> str | None:
-        return None if v is None else check_regex(v)
-
-
-class Catalogue(_Strict):
-    id: str
-    version: str | int = 1
-    interview_rules: InterviewRules = Field(default_factory=InterviewRules)
-    problems: list[Problem]
-
-
-def load_catalogue(path: str | Path) -> Catalogue:
-    path = Path(path)
-    return validate_model(Catalogue, read_yaml(path), path)
 
 
 # ---- survey indicators -------------------------------------------------------------------------
@@ -120,7 +60,7 @@ def _judge(est: float, lo: float, hi: float, direction: str, threshold: float) -
 def indicator_value(ind: Indicator, responses: pd.DataFrame, questionnaire, ipa: pd.DataFrame | None) -> dict:
     """Estimate, 95% CI and n of one indicator."""
     from pipeline.stats.participation import wilson_ci
-    from pipeline.stats.satisfaction import _mean_ci, construct_scores
+    from pipeline.stats.satisfaction import mean_ci, construct_scores
 
     if ind.type == "share":
         if ind.item not in responses.columns:
@@ -142,7 +82,7 @@ def indicator_value(ind: Indicator, responses: pd.DataFrame, questionnaire, ipa:
             raw = construct_scores(responses, {"x": items}, min_share=0)["x"]  # mean of the answered items
             scores.append((raw - scale.min) / (scale.max - scale.min) * 100)
         score = pd.concat(scores, axis=1).mean(axis=1)
-        n, m, _, lo, hi = _mean_ci(score.to_numpy(dtype="float64"), None, 0.95)
+        n, m, _, lo, hi = mean_ci(score.to_numpy(dtype="float64"), None, 0.95)
         return {"estimate": m, "ci95_low": lo, "ci95_high": hi, "n": n, "detail": ""}
     # ipa: attributes in the "concentrate here" quadrant
     if ipa is None:
@@ -176,7 +116,7 @@ def _quotes(coded: pd.DataFrame, text: pd.Series, k: int = 3) -> pd.DataFrame:
     readable length (15–80 characters)."""
     if coded.empty:
         return coded.assign(quote=[])
-    ranked = _quote_rank(coded).drop_duplicates("informant")
+    ranked = quote_rank(coded).drop_duplicates("informant")
     picked, roles = [], set()
     for r in ranked.itertuples(index=False):  # first pass: one per role
         if r.role not in roles:

@@ -134,7 +134,7 @@ def read_spans(path: str | Path, texts: dict[str, str] | None = None,
     ``redactions`` (``interviews/redactions.csv``). A .qdpx's selections are mapped the same
     way unless its source text is already the pipeline's text (a project this pipeline exported).
     """
-    from pipeline.interviews.transcripts import source_length, source_to_text
+    from pipeline.interviews.redaction import source_length, source_to_text
 
     path = Path(path)
     by_doc = ({d: g for d, g in redactions.groupby("document")} if redactions is not None and len(redactions)
@@ -150,7 +150,7 @@ def read_spans(path: str | Path, texts: dict[str, str] | None = None,
         qtexts = dict(zip(got["documents"]["document"], got["documents"]["text"]))
         source_offsets = {d for d, t in qtexts.items() if texts is None or texts.get(d) != t}
     else:
-        from pipeline.survey.io.tables import read_frame
+        from pipeline.core.tables import read_frame
 
         spans = read_frame(path)
         missing = [c for c in SPAN_COLUMNS if c not in spans.columns]

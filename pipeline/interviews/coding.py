@@ -1,7 +1,7 @@
-"""Codebooks (``coding_schemes/*.yaml``) and rule-based coding of interview segments.
+"""Rule-based coding of interview segments with a codebook (:mod:`pipeline.interviews.codebook`),
+and the code stage (``coding/``).
 
-A codebook is hierarchical (theme → code) with zh/en labels, a definition, inclusion and
-exclusion notes and rules: literal ``keywords``, ``regex`` patterns, ``exclude_patterns`` that
+The coder applies the codebook's literal ``keywords``, ``regex`` patterns, ``exclude_patterns`` that
 veto a segment, and a negation window (``不``, ``没有``, ``不存在``… within N characters before a
 match cancel it). Every coding keeps its evidence: which rule matched which characters.
 """
@@ -9,105 +9,10 @@ match cancel it). Every coding keeps its evidence: which rule matched which char
 from __future__ import annotations
 
 import re
-import unicodedata
-from functools import cached_property
-from pathlib import Path
 
 import pandas as pd
-from pydantic import Field, field_validator, model_validator
 
-from pipeline.survey.questionnaire import Label, _check_id, _Strict, read_yaml, validate_model
-
-
-def check_regex(pattern: str) -> str:
-    """The pattern, if it compiles; a validation error naming it otherwise."""
-    try:
-        re.compile(pattern)
-    except re.error as e:
-        raise ValueError(f"pattern '{pattern}' is not a valid regular expression ({e})") from None
-    return pattern
-
-
-# Words that start with (or contain) a negation cue without negating what follows.
-PSEUDO_NEGATIONS = (
-    "不少", "不仅", "不光", "不但", "不断", "不管", "不论", "不停", "不久", "不过", "不然", "不得不", "不一定",
-    "不同", "不错", "不禁", "不只", "不外乎", "不如", "不用说", "不妨", "要不", "要不然", "差不多", "了不起",
-    "忍不住", "不知不觉", "没想到", "没准", "没多久", "没过多久", "没几天", "无论", "无障碍", "无非", "无数",
-    "毫无疑问", "无所谓", "不好意思",
-)
-_CLAUSE = r"[,，。;；!?！？:：]"
-
-
-class Negation(_Strict):
-    window: int = Field(default=6, ge=0, le=50)
-    cues: list[str] = Field(default_factory=lambda: ["不", "没", "没有", "并不", "不是", "不存在", "倒不是", "谈不上"])
-    # cues after a match that deny it ("资金倒不是问题"), looked for up to `window` characters after
-    post_cues: list[str] = Field(default_factory=lambda: ["倒不是问题", "不是问题", "没问题", "不成问题", "不是主要"])
-    # words that begin with a cue but do not negate ("不少居民反映停车难"); a cue inside one is ignored
-    ignore: list[str] = Field(default_factory=lambda: list(PSEUDO_NEGATIONS))
-
-
-class Code(_Strict):
-    id: str
-    label: Label
-    definition: str = ""
-    include: str = ""
-    exclude: str = ""
-    keywords: list[str] = Field(default_factory=list)
-    regex: list[str] = Field(default_factory=list)
-    exclude_patterns: list[str] = Field(default_factory=list)
-    negation: bool = True
-
-    @field_validator("id")
-    @classmethod
-    def _id(cls, v: str) -> str:
-        return _check_id(v)
-
-    @field_validator("regex", "exclude_patterns")
-    @classmethod
-    def _compiles(cls, v: list[str]) -> list[str]:
-        return [check_regex(p) for p in v]
-
-
-class Theme(_Strict):
-    id: str
-    label: Label
-    codes: list[Code]
-
-
-class Codebook(_Strict):
-    id: str
-    title: Label
-    version: str | int = 1
-    negation: Negation = Field(default_factory=Negation)
-    themes: list[Theme]
-
-    @model_validator(mode="after")
-    def _unique(self) -> "Codebook":
-        ids = [c.id for t in self.themes for c in t.codes]
-        dup = sorted({i for i in ids if ids.count(i) > 1})
-        if dup:
-            raise ValueError(f"code ids repeat: {dup}")
-        return self
-
-    @cached_property
-    def codes(self) -> dict[str, tuple[Theme, Code]]:
-        return {c.id: (t, c) for t in self.themes for c in t.codes}
-
-    def table(self) -> pd.DataFrame:
-        """The codebook as a table: theme, code, labels, definition, rule counts."""
-        return pd.DataFrame([{"theme": t.id, "theme_zh": t.label.zh, "code": c.id, "label_zh": c.label.zh,
-                              "label_en": c.label.en, "definition": c.definition, "n_keywords": len(c.keywords),
-                              "n_regex": len(c.regex)} for t in self.themes for c in t.codes])
-
-
-def load_codebook(path: str | Path) -> Codebook:
-    path = Path(path)
-    return validate_model(Codebook, read_yaml(path), path)
-
-
-def _nfkc(s: str) -> str:
-    return unicodedata.normalize("NFKC", s)
+from pipeline.interviews.codebook import CLAUSE, Codebook, load_codebook, nfkc
 
 
 class Coder:
@@ -116,21 +21,21 @@ class Coder:
     def __init__(self, codebook: Codebook) -> None:
         self.codebook = codebook
         neg = codebook.negation
-        self._neg = re.compile("|".join(re.escape(_nfkc(c)) for c in sorted(neg.cues, key=len, reverse=True))) \
+        self._neg = re.compile("|".join(re.escape(nfkc(c)) for c in sorted(neg.cues, key=len, reverse=True))) \
             if neg.cues else None
         self._window = neg.window
-        self._ignore = re.compile("|".join(re.escape(_nfkc(w)) for w in sorted(neg.ignore, key=len, reverse=True))) \
+        self._ignore = re.compile("|".join(re.escape(nfkc(w)) for w in sorted(neg.ignore, key=len, reverse=True))) \
             if neg.ignore else None
-        self._post = re.compile("|".join(re.escape(_nfkc(c)) for c in sorted(neg.post_cues, key=len, reverse=True))) \
+        self._post = re.compile("|".join(re.escape(nfkc(c)) for c in sorted(neg.post_cues, key=len, reverse=True))) \
             if neg.post_cues else None
         self._rules: list[tuple[str, list[tuple[str, re.Pattern]], list[re.Pattern], bool]] = []
         for _, code in codebook.codes.values():
             # all of a code's keywords in one alternation, longest first (the rule name is
             # recovered from the matched text): one scan instead of one per keyword
-            words = sorted({_nfkc(k) for k in code.keywords}, key=lambda w: (-len(w), w))
+            words = sorted({nfkc(k) for k in code.keywords}, key=lambda w: (-len(w), w))
             rules = [("keyword:", re.compile("|".join(map(re.escape, words))))] if words else []
-            rules += [(f"regex:{p}", re.compile(_nfkc(p))) for p in code.regex]
-            excl = [re.compile(_nfkc(p)) for p in code.exclude_patterns]
+            rules += [(f"regex:{p}", re.compile(nfkc(p))) for p in code.regex]
+            excl = [re.compile(nfkc(p)) for p in code.exclude_patterns]
             self._rules.append((code.id, rules, excl, code.negation))
 
     def _negated(self, text: str, start: int, end: int) -> bool:
@@ -138,7 +43,7 @@ class Coder:
             return False
         lo = max(0, start - self._window)
         # a clause break between the cue and the match ends the negation
-        before = re.split(_CLAUSE, text[lo:start])[-1]
+        before = re.split(CLAUSE, text[lo:start])[-1]
         if self._neg is not None:
             b0 = start - len(before)
             masked = []
@@ -149,7 +54,7 @@ class Coder:
                 a, b = b0 + m.start(), b0 + m.end()
                 if not any(s <= a and b <= e for s, e in masked):
                     return True
-        after = re.split(_CLAUSE, text[end:end + self._window + 2])[0]
+        after = re.split(CLAUSE, text[end:end + self._window + 2])[0]
         return bool(self._post is not None and self._post.search(after))
 
     def code_text(self, text: str) -> list[dict]:
@@ -192,7 +97,7 @@ class Coder:
 
 # ---- the coding stage ------------------------------------------------------------------------
 
-def _quote_rank(df: pd.DataFrame) -> pd.DataFrame:
+def quote_rank(df: pd.DataFrame) -> pd.DataFrame:
     """Order candidate quotes: more rule matches first, then a readable length (15–80 characters
     preferred), then document order — deterministic."""
     length = (df["end"] - df["start"]).astype(int)
@@ -219,7 +124,7 @@ def summarise(codings: pd.DataFrame, segments: pd.DataFrame, book: Codebook) -> 
     co = (pairs.groupby(["code_x", "code_y"]).size().rename("segments").reset_index()
           .rename(columns={"code_x": "code_a", "code_y": "code_b"}))
     text = segments.set_index("segment_id")["text"]
-    ranked = _quote_rank(codings)
+    ranked = quote_rank(codings)
     best = ranked.drop_duplicates(["informant", "code"])
     framework = best.assign(quote=best["segment_id"].map(text))[["informant", "role", "code", "segment_id", "quote"]]
     framework = framework.sort_values(["informant", "code"], kind="stable").reset_index(drop=True)
@@ -256,8 +161,8 @@ def run(study) -> dict:
     gold = pd.DataFrame(columns=["document", "start", "end", "code", "coder"])
     if gold_files:
         from pipeline.interviews.agreement import evaluate, read_spans
-
-        from pipeline.interviews.transcripts import document_name, read_roster, roster_names
+        from pipeline.interviews.redaction import document_name, roster_names
+        from pipeline.interviews.roster import read_roster
 
         reds = read_csv(iv_dir / "redactions.csv")
         texts = dict(zip(docs["document"], docs["text"]))

@@ -42,9 +42,9 @@ from urllib.parse import unquote
 import pandas as pd
 from lxml import etree
 
-from pipeline.interviews.coding import Codebook, load_codebook
 from pipeline.core.errors import InputError
 from pipeline.core.stage import fixed_zip
+from pipeline.interviews.codebook import Codebook, load_codebook
 
 QDA_NS = "urn:QDA-XML:project:1.0"
 # the namespace of every GUID this module derives; changing it changes every exported GUID
@@ -415,7 +415,7 @@ def _parser() -> etree.XMLParser:
 def _open_zip(path: Path) -> zipfile.ZipFile:
     if not path.exists():
         raise InputError("file not found", file=path)
-    from pipeline.survey.io.tables import check_zip
+    from pipeline.core.tables import check_zip
 
     check_zip(path, "REFI-QDA project")
     try:

@@ -1,4 +1,5 @@
-"""Chinese word segmentation: an explicit :class:`Segmenter` with a domain user dictionary and
+"""Segmentation: speaker turns into sentences (the segments every later stage codes) and Chinese
+word segmentation with an explicit :class:`Segmenter` with a domain user dictionary and
 stop words (no module-global tokenizer, no cache written outside the project).
 
 Backends: ``rjieba`` (jieba-rs, Rust; the fast default) and ``jieba`` (the pure-Python reference).
@@ -15,6 +16,16 @@ import functools
 import re
 import unicodedata
 from pathlib import Path
+
+import pandas as pd
+
+from pipeline.interviews.transcripts import (
+    TIMESTAMP,
+    Transcript,
+    interviewer_labels,
+    label_pattern,
+    turns,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 CODING_SCHEMES = ROOT / "coding_schemes"
@@ -126,3 +137,63 @@ def _skip(token: str) -> bool:
 
 def _is_punct(token: str) -> bool:
     return all(unicodedata.category(ch)[0] in "PSZ" for ch in token)
+
+
+_SENTENCE_END = "。！？；!?;…"
+
+
+
+def sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Sentence spans within [start, end): split after 。！？；… and at line breaks; timestamps
+    at line starts and surrounding white space are left out."""
+    spans = []
+    s = start
+    i = start
+    while i < end:
+        ch = text[i]
+        if ch in _SENTENCE_END or ch == "\n":
+            j = i + 1
+            while j < end and text[j] in _SENTENCE_END + "\"'”’)）":
+                j += 1
+            spans.append((s, j if ch != "\n" else i))
+            s = j
+            i = j
+            continue
+        i += 1
+    spans.append((s, end))
+    out = []
+    for a, b in spans:
+        seg = text[a:b]
+        ts = TIMESTAMP.match(seg.lstrip())
+        lead = len(seg) - len(seg.lstrip())
+        if ts:
+            lead += ts.end()
+        trail = len(seg) - len(seg.rstrip())
+        a2, b2 = a + lead, b - trail
+        if b2 > a2 and text[a2:b2].strip(_SENTENCE_END + " "):
+            out.append((a2, b2))
+    return out
+
+
+
+def segment(tr: Transcript, roster: pd.DataFrame, seg, label_re: re.Pattern | None = None,
+            asking: set[str] | None = None, session: int | None = None) -> pd.DataFrame:
+    """One row per sentence of every turn, with the roster's case attributes (``label_re`` and
+    ``asking`` may be computed once for many transcripts). Segment ids are
+    ``<informant>-<turn>-<sentence>``, or ``<informant>.<session>-…`` when an informant has
+    several transcripts (numbered in file-name order)."""
+    label_re = label_re or label_pattern(roster)
+    asking = asking if asking is not None else interviewer_labels(roster)
+    rows = []
+    case = roster.loc[roster["informant"] == tr.informant].iloc[0].to_dict()
+    stem = tr.informant if session is None else f"{tr.informant}.{session}"
+    for t_i, t in enumerate(turns(tr.text, label_re)):
+        speaker = t["speaker"] or tr.informant
+        interviewer = speaker in asking
+        for s_i, (a, b) in enumerate(sentences(tr.text, t["start"], t["end"])):
+            text = tr.text[a:b]
+            rows.append({"segment_id": f"{stem}-{t_i + 1:03d}-{s_i + 1:02d}", "document": tr.document,
+                         "informant": tr.informant, "role": case.get("role"), "community": case.get("community"),
+                         "speaker": speaker, "is_interviewer": interviewer, "turn": t_i + 1, "start": a, "end": b,
+                         "text": text, "tokens": seg.tokens(text) if seg else []})
+    return pd.DataFrame(rows)

@@ -38,8 +38,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from pipeline.interviews.transcripts import ROLE_LABELS, role_label
 from pipeline.core.stage import read_csv
+from pipeline.interviews.roles import ROLE_LABELS, role_label
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure

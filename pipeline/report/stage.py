@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.interviews.transcripts import ROLE_LABELS, role_label
+from pipeline.interviews.roles import ROLE_LABELS, role_label
 from pipeline.report.figures import read_table
 from pipeline.report.writers import Figure, Report, Section, Table
 

@@ -4,15 +4,32 @@ pingouin-style functions: a DataFrame and column names in, a tidy DataFrame (or 
 out, with identifier-safe column names. Each function's docstring names the R call it follows.
 """
 
-from pipeline.stats.compare import compare_groups, compare_many, compare_two, p_adjust, posthoc
+from pipeline.stats.compare import (
+    compare_groups,
+    compare_many,
+    compare_two,
+    p_adjust,
+    posthoc,
+)
 from pipeline.stats.descriptives import crosstab, describe, frequencies, multi_response
 from pipeline.stats.models import icc, logit, mixed, ols, ordinal_logit
 from pipeline.stats.participation import participation, wilson_ci
 from pipeline.stats.priorities import consensus, kendall_w, ranking_summary
 from pipeline.stats.reliability import item_analysis, reliability
-from pipeline.stats.satisfaction import construct_scores, ipa, key_drivers, satisfaction_index
+from pipeline.stats.satisfaction import (
+    construct_scores,
+    ipa,
+    key_drivers,
+    satisfaction_index,
+)
 from pipeline.stats.validity import bartlett, cfa, efa, kmo, n_factors
-from pipeline.stats.weights import community_weights, poststratify, rake, weighted_mean, weighted_proportions
+from pipeline.stats.weights import (
+    community_weights,
+    poststratify,
+    rake,
+    weighted_mean,
+    weighted_proportions,
+)
 
 __all__ = [
     "frequencies", "multi_response", "crosstab", "describe",

@@ -13,7 +13,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from pipeline.stats._util import check_choice, check_columns, numeric_frame, reverse_items
+from pipeline.stats._util import (
+    check_choice,
+    check_columns,
+    numeric_frame,
+    reverse_items,
+)
 
 
 def _prepare(data, items, reverse, nan_policy, scale_min=None, scale_max=None):
@@ -42,9 +47,9 @@ def _alpha_std(r: np.ndarray) -> float:
 
 def _omega_total(r: np.ndarray) -> float:
     """Omega total from a one-factor minres solution: 1 − Σ uniqueness / Σ R (psych::omega)."""
-    from pipeline.stats.validity import _fa_extract
+    from pipeline.stats.validity import fa_extract
 
-    loadings, _ = _fa_extract(r, 1, "minres")
+    loadings, _ = fa_extract(r, 1, "minres")
     h2 = (loadings ** 2).sum(axis=1)
     return float(1 - (1 - h2).sum() / r.sum())
 
@@ -160,10 +165,10 @@ def item_analysis(data: pd.DataFrame, items: Sequence[str], reverse: Sequence[st
     r_drop = (col - diag) / np.sqrt(diag * (c.sum() - 2 * col + diag))
     # psych's r.cor: item-whole correlation corrected for overlap, from the correlation matrix
     rsum = r.sum(axis=0)
-    from pipeline.stats.validity import _smc
+    from pipeline.stats.validity import smc
 
-    smc = _smc(r)
-    r_cor = (rsum - 1 + smc) / np.sqrt(r.sum() - k + smc.sum())
+    r_smc = smc(r)
+    r_cor = (rsum - 1 + r_smc) / np.sqrt(r.sum() - k + r_smc.sum())
     rows = []
     for i, name in enumerate(items):
         keep = [j for j in range(k) if j != i]

@@ -12,7 +12,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from pipeline.stats._util import check_choice, check_columns, numeric_frame, reverse_items
+from pipeline.stats._util import (
+    check_choice,
+    check_columns,
+    numeric_frame,
+    reverse_items,
+)
 
 WEIGHTINGS = ("equal", "importance", "entropy", "regression")
 QUADRANTS = {
@@ -77,7 +82,7 @@ def _regression_weights(scores: np.ndarray, overall: np.ndarray) -> np.ndarray:
     return beta / beta.sum()
 
 
-def _mean_ci(v: np.ndarray, w: np.ndarray | None, ci: float) -> tuple[int, float, float, float, float]:
+def mean_ci(v: np.ndarray, w: np.ndarray | None, ci: float) -> tuple[int, float, float, float, float]:
     """n, mean, se, CI of a (weighted) mean: t interval, or linearised SE for survey weights."""
     ok = np.isfinite(v)
     v = v[ok]
@@ -149,11 +154,11 @@ def satisfaction_index(data: pd.DataFrame, constructs: Mapping[str, Sequence[str
             raise ValueError("weighting='regression' needs the 'overall' satisfaction column")
         cw = _regression_weights(scores.to_numpy(), numeric_frame(data, [overall])[overall].to_numpy())
     total = arr @ cw  # NaN where any construct is missing
-    n, m, se, low, high = _mean_ci(total, w_survey, ci)
+    n, m, se, low, high = mean_ci(total, w_survey, ci)
     index = pd.DataFrame([{"weighting": weighting, "n": n, "index": m, "se": se, "ci95_low": low, "ci95_high": high}])
     rows = []
     for j, c in enumerate(names):
-        nn, mm, ss, ll, hh = _mean_ci(arr[:, j], w_survey, ci)
+        nn, mm, ss, ll, hh = mean_ci(arr[:, j], w_survey, ci)
         rows.append({"construct": c, "weight": cw[j], "mean": float(np.nanmean(scores[c])), "n": nn,
                      "index": mm, "se": ss, "ci95_low": ll, "ci95_high": hh})
     return {"index": index, "constructs": pd.DataFrame(rows)}

@@ -6,13 +6,11 @@ Reads ``clean/responses.parquet``; writes one tidy CSV per table (UTF-8 with BOM
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-
-from pipeline.survey.questionnaire import Questionnaire
-import warnings
 
 from pipeline.stats import compare, descriptives, models
 from pipeline.stats import satisfaction as sat
@@ -21,6 +19,7 @@ from pipeline.stats.priorities import consensus, kendall_w, ranking_summary
 from pipeline.stats.reliability import item_analysis, reliability
 from pipeline.stats.validity import bartlett, efa, kmo, n_factors
 from pipeline.stats.weights import community_weights, poststratify, weighted_mean
+from pipeline.survey.questionnaire import Questionnaire
 
 
 def _labels(q: Questionnaire, construct: str) -> tuple[str, str]:

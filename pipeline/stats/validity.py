@@ -81,7 +81,7 @@ def bartlett(data: pd.DataFrame, items: Sequence[str]) -> pd.DataFrame:
 
 # ---- extraction ------------------------------------------------------------------------------
 
-def _smc(r: np.ndarray) -> np.ndarray:
+def smc(r: np.ndarray) -> np.ndarray:
     """Squared multiple correlations: 1 − 1/diag(R⁻¹) (pseudo-inverse for singular R)."""
     try:
         inv = np.linalg.inv(r)
@@ -126,15 +126,15 @@ def _ml_fit(psi: np.ndarray, r: np.ndarray, nf: int) -> tuple[float, np.ndarray]
     return float(f), np.diag(g) / psi ** 2
 
 
-def _fa_extract(r: np.ndarray, nf: int, method: str) -> tuple[np.ndarray, dict]:
+def fa_extract(r: np.ndarray, nf: int, method: str) -> tuple[np.ndarray, dict]:
     """Unrotated loadings (p × nf) and fit information, as psych::fa / psych::principal."""
     p = r.shape[0]
     info: dict = {}
     if method == "principal":
         return _loadings_from(r, nf), info
-    smc = _smc(r)
+    r_smc = smc(r)
     if method == "pa":
-        comm = smc.copy()
+        comm = r_smc.copy()
         for it in range(50):  # psych: max.iter = 50, min.err = 0.001
             s = r.copy()
             np.fill_diagonal(s, comm)
@@ -147,8 +147,8 @@ def _fa_extract(r: np.ndarray, nf: int, method: str) -> tuple[np.ndarray, dict]:
         info["iterations"] = it + 1
         return load, info
     if method == "minres":
-        start = np.diag(r) - smc
-        upper = max(smc.max(), 1)
+        start = np.diag(r) - r_smc
+        upper = max(r_smc.max(), 1)
         fun = _minres_fit
     else:
         start = (1 - 0.5 * nf / p) / np.diag(np.linalg.inv(r))
@@ -280,7 +280,7 @@ def efa(data: pd.DataFrame, items: Sequence[str], n_factors: int, method: str = 
     p = len(items)
     if not 1 <= n_factors < p:
         raise ValueError(f"n_factors must be between 1 and {p - 1} for {p} items; got {n_factors}")
-    load, info = _fa_extract(r, n_factors, method)
+    load, info = fa_extract(r, n_factors, method)
     h2 = (load ** 2).sum(axis=1)
     phi = np.eye(n_factors)
     if n_factors > 1 and rotation == "varimax":
@@ -333,7 +333,7 @@ def n_factors(data: pd.DataFrame, items: Sequence[str], n_iter: int = 100, quant
     p = len(items)
     rng = np.random.default_rng(random_state)
     def fa_values(m: np.ndarray) -> np.ndarray:
-        load, _ = _fa_extract(m, 1, "minres")
+        load, _ = fa_extract(m, 1, "minres")
         reduced = m.copy()
         np.fill_diagonal(reduced, (load ** 2).sum(axis=1))
         return np.sort(np.linalg.eigvalsh(reduced))[::-1]

@@ -19,13 +19,13 @@ import numpy as np
 import pandas as pd
 
 from pipeline.core.errors import InputError
+from pipeline.core.privacy import redact
+from pipeline.core.textnorm import norm
 from pipeline.survey.io import decode as dec
 from pipeline.survey.io.headers import Column, detect_format, parse_columns
 from pipeline.survey.io.mapping import ItemPlan, plan_items
-from pipeline.survey.io.tables import RawTable, read_table
-from pipeline.core.privacy import redact
+from pipeline.core.tables import RawTable, cell_text, read_table
 from pipeline.survey.questionnaire import Questionnaire
-from pipeline.core.textnorm import norm
 
 _DUR = re.compile(r"^(?:(\d+)(?:小时|时))?(?:(\d+)分)?(?:(\d+(?:\.\d+)?)秒?)?$")
 _TIME_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M",
@@ -307,7 +307,7 @@ def _meta_text(table: RawTable, i: int, normalise: bool = True):
     if hasattr(col, "combine_chunks"):
         arr = pc.fill_null(col.combine_chunks(), "")
     else:
-        arr = pa.array([dec.cell_text(v) for v in col], type=pa.string())
+        arr = pa.array([cell_text(v) for v in col], type=pa.string())
     return pc.utf8_trim_whitespace(pc.utf8_normalize(arr, "NFKC") if normalise else arr)
 
 
@@ -430,9 +430,9 @@ def _column_map(cols: list[Column], plans: list[ItemPlan], shown: str) -> pd.Dat
 
 def run(study) -> dict:
     """Run the ingest stage for a loaded :class:`~pipeline.core.study.Study`."""
-    from pipeline.core.stage import file_hash, stage_output, write_csv, write_json
-
     from concurrent.futures import ThreadPoolExecutor
+
+    from pipeline.core.stage import file_hash, stage_output, write_csv, write_json
 
     q = study.questionnaire
     files = study.survey_files

@@ -7,15 +7,22 @@ every problem is an :class:`~pipeline.core.errors.InputError` naming the YAML fi
 
 from __future__ import annotations
 
-import re
 import warnings
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from pipeline.core.errors import InputError
+from pipeline.core.schema import (
+    ID_PATTERN,
+    KeyedError,
+    Label,
+    Strict,
+    check_id,
+    read_yaml,
+    validate_model,
+)
 from pipeline.core.textnorm import canon
 
 ITEM_TYPES = ("single", "multi", "likert", "matrix", "ranking", "numeric", "open", "region")
@@ -29,23 +36,13 @@ RULES = (
     "duplicate_id", "duplicate_answers", "duplicate_ip", "speeder", "straightlining",
     "attention_check", "incomplete", "out_of_range",
 )
-_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 # 'construct' is the natural YAML key; it shadows pydantic's deprecated BaseModel.construct.
 warnings.filterwarnings("ignore", message='Field name "construct"', category=UserWarning)
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Label(_Strict):
-    zh: str
-    en: str = ""
-
-
-class Option(_Strict):
+class Option(Strict):
     """One answer option: the code a by-code export writes and the label a by-text export writes."""
 
     code: int = Field(ge=0, le=32767)  # stored as Int16; WJX's -2/-3 mean blank/skipped
@@ -67,7 +64,7 @@ def _options_from(value: Any) -> Any:
     return value
 
 
-class Scale(_Strict):
+class Scale(Strict):
     """A named answer scale: ordered levels (low -> high) plus labels that mean 'no answer'."""
 
     levels: list[Option]
@@ -103,14 +100,13 @@ class Scale(_Strict):
 
 
 def _check_id(v: str) -> str:
-    if not _ID.match(v):
-        raise ValueError(f"'{v}' is not snake_case (letters, digits, underscores; starts with a letter)")
+    check_id(v)
     if v in RESERVED:
         raise ValueError(f"'{v}' is reserved for a metadata column")
     return v
 
 
-class MatrixRow(_Strict):
+class MatrixRow(Strict):
     id: str
     label: str
     en: str = ""
@@ -124,7 +120,7 @@ class MatrixRow(_Strict):
         return _check_id(v)
 
 
-class Match(_Strict):
+class Match(Strict):
     """How to find an item's column(s) besides its question number ``q``.
 
     ``column`` (an exact header) wins when such a header exists; otherwise the item's ``q`` and
@@ -137,7 +133,7 @@ class Match(_Strict):
     qualtrics: str | None = None
 
 
-class Item(_Strict):
+class Item(Strict):
     id: str
     type: Literal["single", "multi", "likert", "matrix", "ranking", "numeric", "open", "region"]
     text: str = ""
@@ -185,7 +181,7 @@ class Item(_Strict):
             if len(set(keys)) != len(keys):
                 raise ValueError(f"option keys repeat: {keys}")
             for k in keys:
-                if not _ID.match(k) and not k.isdigit():
+                if not ID_PATTERN.match(k) and not k.isdigit():
                     raise ValueError(f"option key '{k}' is not snake_case")
             labels = [canon(o.label) for o in self.options]
             if len(set(labels)) != len(labels):
@@ -195,14 +191,14 @@ class Item(_Strict):
         return self
 
 
-class Construct(_Strict):
+class Construct(Strict):
     id: str
     label: Label
     items: list[str] = Field(default_factory=list)
     importance: str | None = None  # item id holding the stated importance (for IPA)
 
 
-class Roles(_Strict):
+class Roles(Strict):
     """Which items play which part in the analyses (all optional)."""
 
     community: str | None = None                 # single: the community (clusters, weights, groups)
@@ -217,34 +213,34 @@ class Roles(_Strict):
     groups: list[str] = Field(default_factory=list)  # single items for crosstabs and comparisons
 
 
-class Duplicates(_Strict):
+class Duplicates(Strict):
     same_id: bool = True
     identical_answers: bool = True
     same_ip_window_minutes: float | None = 30.0  # null switches the rule off
 
 
-class Speeders(_Strict):
+class Speeders(Strict):
     min_seconds: float | None = None
     median_fraction: float | None = None
 
 
-class Straightlining(_Strict):
+class Straightlining(Strict):
     blocks: list[str] | None = None  # matrix item ids; default: every matrix with >= min_items rows
     min_items: int = 4
     min_blocks: int = 2  # flagged when straight in at least this many blocks (or in all answered)
 
 
-class AttentionCheck(_Strict):
+class AttentionCheck(Strict):
     item: str
     passes: list[int]  # codes that pass
     missing_fails: bool = True
 
 
-class Completeness(_Strict):
+class Completeness(Strict):
     min_share: float = 1.0  # share of required items answered (logic skips excused)
 
 
-class Quality(_Strict):
+class Quality(Strict):
     order: list[str] = Field(default_factory=lambda: list(RULES))
     duplicates: Duplicates = Field(default_factory=Duplicates)
     speeders: Speeders = Field(default_factory=Speeders)
@@ -262,7 +258,7 @@ class Quality(_Strict):
         return v + [r for r in RULES if r not in v]
 
 
-class Questionnaire(_Strict):
+class Questionnaire(Strict):
     id: str
     title: Label
     version: str | int = 1
@@ -283,46 +279,46 @@ class Questionnaire(_Strict):
             ids.extend(r.id for r in it.rows or [])
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
-            raise _KeyError("items", f"item ids repeat: {dup}")
+            raise KeyedError("items", f"item ids repeat: {dup}")
         cols = [c for it in self.items for c in self.output_columns(it)]
         clash = sorted({c for c in cols if cols.count(c) > 1})
         if clash:
-            raise _KeyError("items", f"two items would write the same column(s) {clash}; rename one of them")
+            raise KeyedError("items", f"two items would write the same column(s) {clash}; rename one of them")
         construct_ids = {c.id for c in self.constructs}
         for n, it in enumerate(self.items):
             where = f"items[{n}] (id: {it.id})"
             if it.scale and it.scale not in self.scales:
-                raise _KeyError(f"{where}.scale", f"unknown scale '{it.scale}'; scales are {sorted(self.scales)}")
+                raise KeyedError(f"{where}.scale", f"unknown scale '{it.scale}'; scales are {sorted(self.scales)}")
             for c in [it.construct] + [r.construct for r in it.rows or []]:
                 if c and c not in construct_ids:
-                    raise _KeyError(f"{where}.construct", f"unknown construct '{c}'; constructs are {sorted(construct_ids)}")
+                    raise KeyedError(f"{where}.construct", f"unknown construct '{c}'; constructs are {sorted(construct_ids)}")
         by_id = self.item_index
         for n, c in enumerate(self.constructs):
             for i in c.items:
                 if i not in by_id:
-                    raise _KeyError(f"constructs[{n}] (id: {c.id}).items", f"unknown item '{i}'")
+                    raise KeyedError(f"constructs[{n}] (id: {c.id}).items", f"unknown item '{i}'")
             if c.importance and c.importance not in by_id:
-                raise _KeyError(f"constructs[{n}] (id: {c.id}).importance", f"unknown item '{c.importance}'")
+                raise KeyedError(f"constructs[{n}] (id: {c.id}).importance", f"unknown item '{c.importance}'")
         expected = {"community": ("single",), "weight": ("numeric",), "overall": ("likert", "single"),
                     "participated": ("single",), "participation_stages": ("multi",),
                     "participation_channels": ("multi",), "problems": ("multi",), "priorities": ("ranking",)}
         for key, types in expected.items():
             v = getattr(self.roles, key)
             if v and v not in by_id:
-                raise _KeyError(f"roles.{key}", f"unknown item '{v}'")
+                raise KeyedError(f"roles.{key}", f"unknown item '{v}'")
             if v and by_id[v].type not in types:
-                raise _KeyError(f"roles.{key}", f"item '{v}' is a {by_id[v].type} item; expected {' or '.join(types)}")
+                raise KeyedError(f"roles.{key}", f"item '{v}' is a {by_id[v].type} item; expected {' or '.join(types)}")
         for g in self.roles.groups:
             if g not in by_id or by_id[g].type not in ("single", "likert"):
-                raise _KeyError("roles.groups", f"'{g}' is not a single-choice item")
+                raise KeyedError("roles.groups", f"'{g}' is not a single-choice item")
         q = self.quality
         for n, a in enumerate(q.attention):
             if a.item not in by_id:
-                raise _KeyError(f"quality.attention[{n}].item", f"unknown item '{a.item}'")
+                raise KeyedError(f"quality.attention[{n}].item", f"unknown item '{a.item}'")
         if q.straightlining and q.straightlining.blocks:
             for b in q.straightlining.blocks:
                 if b not in by_id or by_id[b].type != "matrix":
-                    raise _KeyError("quality.straightlining.blocks", f"'{b}' is not a matrix item")
+                    raise KeyedError("quality.straightlining.blocks", f"'{b}' is not a matrix item")
         return self
 
     # ---- derived views -------------------------------------------------------------
@@ -372,140 +368,6 @@ class Questionnaire(_Strict):
         listed = list(c.items)
         listed += [i for i, it in self.item_index.items() if it.construct == construct_id and it.type == "likert" and i not in listed]
         return listed
-
-
-class _KeyError(ValueError):
-    def __init__(self, key: str, message: str) -> None:
-        self.key = key
-        self.message = message
-        super().__init__(message)
-
-
-def _loc_to_key(loc: tuple, data: Any) -> str:
-    parts: list[str] = []
-    node = data
-    for p in loc:
-        if isinstance(p, int):
-            label = f"[{p}]"
-            try:
-                node = node[p]
-                if isinstance(node, dict) and "id" in node:
-                    label += f" (id: {node['id']})"
-            except Exception:
-                node = None
-            parts.append(label)
-        else:
-            parts.append(("." if parts else "") + str(p))
-            try:
-                node = node[p]
-            except Exception:
-                node = None
-    return "".join(parts)
-
-
-MAX_YAML_BYTES = 20 << 20   # a definition is a few hundred KB at most
-MAX_YAML_DEPTH = 40         # nesting deeper than this is not a definition (and would exhaust the stack)
-
-
-def _strict_loader():
-    """A safe YAML loader that refuses duplicate keys (YAML says they are an error; PyYAML keeps
-    the last one silently) and nesting deeper than :data:`MAX_YAML_DEPTH`."""
-    import yaml
-
-    class Loader(yaml.SafeLoader):
-        pass
-
-    def mapping(loader, node, deep=False):
-        seen: dict = {}
-        for key_node, _ in node.value:
-            key = loader.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"key '{key}' appears twice (first on line {seen[key]})", key_node.start_mark)
-            try:
-                seen[key] = key_node.start_mark.line + 1
-            except TypeError:  # an unhashable key: let PyYAML say so
-                break
-        return loader.construct_mapping(node, deep=deep)
-
-    def compose_node(self, parent, index):
-        self._depth = getattr(self, "_depth", 0) + 1
-        try:
-            if self._depth > MAX_YAML_DEPTH:
-                raise yaml.composer.ComposerError(None, None, f"nesting deeper than {MAX_YAML_DEPTH} levels",
-                                                  self.peek_event().start_mark)
-            return yaml.SafeLoader.compose_node(self, parent, index)
-        finally:
-            self._depth -= 1
-
-    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
-    Loader.compose_node = compose_node
-    return Loader
-
-
-def read_yaml_text(text: str, path: Path) -> Any:
-    """Parse YAML text read from ``path`` (errors name the file and line)."""
-    import yaml
-
-    try:
-        return yaml.load(text, Loader=_strict_loader())  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        raise InputError(f"not valid YAML: {getattr(e, 'problem', None) or e}", file=path,
-                         row=(mark.line + 1) if mark else None) from None
-    except RecursionError:
-        raise InputError(f"not valid YAML: nesting too deep (more than {MAX_YAML_DEPTH} levels)",
-                         file=path) from None
-
-
-def read_text_file(path: Path, what: str = "file", limit: int = MAX_YAML_BYTES) -> str:
-    """A small text file (YAML, names list) in UTF-8 (with or without BOM) or GBK/GB18030;
-    anything else — absent, a folder, too large, binary — is an :class:`InputError`."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError("file not found", file=path)
-    if path.is_dir():
-        raise InputError(f"is a folder, not a {what}", file=path)
-    try:
-        data = path.read_bytes() if path.stat().st_size <= limit else None
-    except OSError as e:
-        raise InputError(f"cannot be read ({e.strerror})", file=path) from None
-    if data is None:
-        raise InputError(f"is larger than {limit >> 20} MB: not a {what}", file=path)
-    if b"\x00" in data:
-        raise InputError(f"is a binary file, not a {what} (text in UTF-8 or GBK)", file=path)
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(enc)
-        except UnicodeDecodeError as e:
-            err = e
-    raise InputError(f"is neither UTF-8 nor GBK text (undecodable byte at position {err.start})", file=path,
-                     hint="save it as UTF-8")
-
-
-def read_yaml(path: Path) -> Any:
-    """A YAML file (study, questionnaire, codebook, catalogue), read safely."""
-    return read_yaml_text(read_text_file(path, "YAML file"), path)
-
-
-def validate_model(model: type[BaseModel], data: Any, path: Path) -> Any:
-    if not isinstance(data, dict):
-        raise InputError("expected a mapping of keys at the top level", file=path)
-    try:
-        return model.model_validate(data)
-    except ValidationError as e:
-        err = e.errors()[0]
-        ctx_err = (err.get("ctx") or {}).get("error")
-        if isinstance(ctx_err, _KeyError):
-            raise InputError(ctx_err.message, file=path, key=ctx_err.key) from None
-        key = _loc_to_key(tuple(err["loc"]), data)
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key (check the spelling; see docs/questionnaire.md)"
-        elif err["type"] == "missing":
-            msg = "required key is missing"
-        more = f" (and {len(e.errors()) - 1} more problem(s))" if len(e.errors()) > 1 else ""
-        raise InputError(msg + more, file=path, key=key or None) from None
 
 
 def load_questionnaire(path: str | Path) -> Questionnaire:

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
 
 from pipeline.core.errors import InputError
-from pipeline.survey.questionnaire import Item, Questionnaire
 from pipeline.core.textnorm import canon, norm
+from pipeline.survey.questionnaire import Item, Questionnaire
 
 ANSWERED, SKIPPED, BLANK, SCALE_MISSING = 0, 1, 2, 3
 KIND_NAMES = {SKIPPED: "skipped", BLANK: "blank", SCALE_MISSING: "scale_missing"}
@@ -38,36 +37,6 @@ def int_text(u: str) -> str:
     """'2.0' -> '2' (codes that went through a float column); anything else unchanged."""
     m = _INT_FLOAT.match(u)
     return m.group(1) if m else u
-
-
-def cell_text(v: object) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float):
-        if v != v:
-            return ""
-        return str(int(v)) if v.is_integer() else repr(v)
-    if isinstance(v, (datetime, date)):
-        return v.strftime("%Y/%m/%d %H:%M:%S") if isinstance(v, datetime) else v.strftime("%Y/%m/%d")
-    return norm(v)
-
-
-def factorize(col) -> tuple[np.ndarray, list[str]]:
-    """Row index into distinct values, and the distinct values as normalised text."""
-    if hasattr(col, "combine_chunks") or hasattr(col, "dictionary_encode"):  # pyarrow
-        import pyarrow.compute as pc
-
-        arr = col.combine_chunks() if hasattr(col, "combine_chunks") else col
-        d = pc.dictionary_encode(arr, null_encoding="encode")
-        idx = d.indices.to_numpy(zero_copy_only=False)
-        uniq = [cell_text(v) for v in d.dictionary.to_pylist()]
-        return idx.astype(np.int64, copy=False), uniq
-    codes, uniques = pd.factorize(pd.Series(col, dtype=object), use_na_sentinel=True)
-    uniq = [cell_text(v) for v in uniques]
-    if (codes < 0).any():
-        codes = np.where(codes < 0, len(uniq), codes)
-        uniq.append("")
-    return codes, uniq
 
 
 @dataclass

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 
 from pipeline.core.errors import InputError
-from pipeline.survey.io.tables import RawTable
+from pipeline.core.tables import RawTable
 
 FORMATS = ("auto", "wjx_text", "wjx_code", "tencent", "qualtrics", "table", "spss")
 

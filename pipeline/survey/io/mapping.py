@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pipeline.core.errors import InputError
-from pipeline.survey.questionnaire import Item, Questionnaire
 from pipeline.core.textnorm import canon, norm
 from pipeline.survey.io.headers import Column
-from pipeline.survey.io.tables import RawTable
+from pipeline.core.tables import RawTable
+from pipeline.survey.questionnaire import Item, Questionnaire
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """Reading raw export files into a :class:`RawTable`: header row(s) plus columns of cell values.
 
 Nothing here interprets questions; that is :mod:`pipeline.survey.io.headers` and
-:mod:`pipeline.survey.io.decode`. Raw files are only ever opened for reading.
+:mod:`pipeline.survey.io.decode`. Raw files are only ever opened for reading. Both wings read
+tables (survey exports; rosters and gold codings), so this lives in the core.
 
 * ``.xlsx``/``.xls``: python-calamine (about 10x faster than openpyxl), first sheet.
 * ``.csv``/``.txt``: pyarrow's multi-threaded CSV reader with every column as text; the
@@ -15,11 +16,11 @@ import codecs
 import csv
 import io
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-
-from typing import TYPE_CHECKING
 
 from pipeline.core.errors import InputError
 from pipeline.core.textnorm import norm
@@ -46,8 +47,6 @@ class RawTable:
         """Factorise many columns on two threads (Arrow's dictionary encoding releases the GIL)."""
         from concurrent.futures import ThreadPoolExecutor
 
-        from pipeline.survey.io.decode import factorize
-
         todo = [i for i in dict.fromkeys(indices) if i not in self._factorized]
         if len(todo) < 8 or self.n_rows < 100_000:
             return
@@ -58,8 +57,6 @@ class RawTable:
     def factorize(self, i: int):
         """(row -> distinct-value index, distinct values as normalised text) of column i, memoised."""
         if i not in self._factorized:
-            from pipeline.survey.io.decode import factorize
-
             self._factorized[i] = factorize(self.columns[i])
         return self._factorized[i]
 
@@ -148,7 +145,6 @@ def read_frame(path: str | Path) -> pd.DataFrame:
     with the same encoding detection and normalisation as the survey exports."""
     import pandas as pd
 
-    from pipeline.survey.io.decode import cell_text
 
     t = read_table(path)
     return pd.DataFrame({h: [cell_text(v) for v in (c.to_pylist() if hasattr(c, "to_pylist") else c)]
@@ -258,3 +254,34 @@ def _read_sav(path: Path) -> RawTable:
     cols = [df[c].to_numpy(dtype=object) for c in df.columns]
     return RawTable(path, headers, labels, cols, 2, len(df), "spss")
 
+
+def cell_text(v: object) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        if v != v:
+            return ""
+        return str(int(v)) if v.is_integer() else repr(v)
+    if isinstance(v, (datetime, date)):
+        return v.strftime("%Y/%m/%d %H:%M:%S") if isinstance(v, datetime) else v.strftime("%Y/%m/%d")
+    return norm(v)
+
+
+
+def factorize(col) -> tuple[np.ndarray, list[str]]:
+    """Row index into distinct values, and the distinct values as normalised text."""
+    import pandas as pd
+    if hasattr(col, "combine_chunks") or hasattr(col, "dictionary_encode"):  # pyarrow
+        import pyarrow.compute as pc
+
+        arr = col.combine_chunks() if hasattr(col, "combine_chunks") else col
+        d = pc.dictionary_encode(arr, null_encoding="encode")
+        idx = d.indices.to_numpy(zero_copy_only=False)
+        uniq = [cell_text(v) for v in d.dictionary.to_pylist()]
+        return idx.astype(np.int64, copy=False), uniq
+    codes, uniques = pd.factorize(pd.Series(col, dtype=object), use_na_sentinel=True)
+    uniq = [cell_text(v) for v in uniques]
+    if (codes < 0).any():
+        codes = np.where(codes < 0, len(uniq), codes)
+        uniq.append("")
+    return codes, uniq

@@ -1,0 +1,116 @@
+"""Codebooks (``coding_schemes/*.yaml``): hierarchical (theme → code), with zh/en labels, a
+definition, inclusion and exclusion notes, and the rules the coder applies — literal
+``keywords``, ``regex`` patterns, ``exclude_patterns`` that veto a segment, and a negation window."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+from pydantic import Field, field_validator, model_validator
+
+from pipeline.core.schema import Label, Strict, check_id, read_yaml, validate_model
+
+
+def check_regex(pattern: str) -> str:
+    """The pattern, if it compiles; a validation error naming it otherwise."""
+    try:
+        re.compile(pattern)
+    except re.error as e:
+        raise ValueError(f"pattern '{pattern}' is not a valid regular expression ({e})") from None
+    return pattern
+
+
+
+# Words that start with (or contain) a negation cue without negating what follows.
+PSEUDO_NEGATIONS = (
+    "不少", "不仅", "不光", "不但", "不断", "不管", "不论", "不停", "不久", "不过", "不然", "不得不", "不一定",
+    "不同", "不错", "不禁", "不只", "不外乎", "不如", "不用说", "不妨", "要不", "要不然", "差不多", "了不起",
+    "忍不住", "不知不觉", "没想到", "没准", "没多久", "没过多久", "没几天", "无论", "无障碍", "无非", "无数",
+    "毫无疑问", "无所谓", "不好意思",
+)
+
+
+
+CLAUSE = r"[,，。;；!?！？:：]"
+
+
+
+class Negation(Strict):
+    window: int = Field(default=6, ge=0, le=50)
+    cues: list[str] = Field(default_factory=lambda: ["不", "没", "没有", "并不", "不是", "不存在", "倒不是", "谈不上"])
+    # cues after a match that deny it ("资金倒不是问题"), looked for up to `window` characters after
+    post_cues: list[str] = Field(default_factory=lambda: ["倒不是问题", "不是问题", "没问题", "不成问题", "不是主要"])
+    # words that begin with a cue but do not negate ("不少居民反映停车难"); a cue inside one is ignored
+    ignore: list[str] = Field(default_factory=lambda: list(PSEUDO_NEGATIONS))
+
+
+
+class Code(Strict):
+    id: str
+    label: Label
+    definition: str = ""
+    include: str = ""
+    exclude: str = ""
+    keywords: list[str] = Field(default_factory=list)
+    regex: list[str] = Field(default_factory=list)
+    exclude_patterns: list[str] = Field(default_factory=list)
+    negation: bool = True
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        return check_id(v)
+
+    @field_validator("regex", "exclude_patterns")
+    @classmethod
+    def _compiles(cls, v: list[str]) -> list[str]:
+        return [check_regex(p) for p in v]
+
+
+
+class Theme(Strict):
+    id: str
+    label: Label
+    codes: list[Code]
+
+
+
+class Codebook(Strict):
+    id: str
+    title: Label
+    version: str | int = 1
+    negation: Negation = Field(default_factory=Negation)
+    themes: list[Theme]
+
+    @model_validator(mode="after")
+    def _unique(self) -> "Codebook":
+        ids = [c.id for t in self.themes for c in t.codes]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"code ids repeat: {dup}")
+        return self
+
+    @cached_property
+    def codes(self) -> dict[str, tuple[Theme, Code]]:
+        return {c.id: (t, c) for t in self.themes for c in t.codes}
+
+    def table(self) -> pd.DataFrame:
+        """The codebook as a table: theme, code, labels, definition, rule counts."""
+        return pd.DataFrame([{"theme": t.id, "theme_zh": t.label.zh, "code": c.id, "label_zh": c.label.zh,
+                              "label_en": c.label.en, "definition": c.definition, "n_keywords": len(c.keywords),
+                              "n_regex": len(c.regex)} for t in self.themes for c in t.codes])
+
+
+
+def load_codebook(path: str | Path) -> Codebook:
+    path = Path(path)
+    return validate_model(Codebook, read_yaml(path), path)
+
+
+
+def nfkc(s: str) -> str:
+    return unicodedata.normalize("NFKC", s)

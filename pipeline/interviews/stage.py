@@ -1,0 +1,75 @@
+"""Stage 4, interviews: transcripts → redacted, segmented, tokenised text
+(``interviews/segments.parquet``, ``documents.parquet``, ``redactions.csv``, ``cases.csv``)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pipeline.core.errors import InputError
+from pipeline.interviews.redaction import document_name, roster_names
+from pipeline.interviews.roster import case_table, check_codes, read_roster
+from pipeline.interviews.segmentation import segment
+from pipeline.interviews.transcripts import (
+    interviewer_labels,
+    label_pattern,
+    read_transcript,
+    transcript_files,
+)
+
+
+def run(study) -> dict:
+    """Run the interviews stage for a loaded :class:`~pipeline.core.study.Study`."""
+    from pipeline.core.stage import progress, stage_output, write_csv, write_json
+    from pipeline.interviews.segmentation import (
+        DEFAULT_STOPWORDS,
+        DEFAULT_USER_DICT,
+        Segmenter,
+    )
+
+    cfg = study.config.interviews
+    if cfg is None:
+        raise InputError("the study has no 'interviews' section", file=study.path, key="interviews")
+    folder = study.resolve(cfg.dir)
+    roster_path = study.resolve(cfg.roster) if cfg.roster else None
+    if roster_path is None:
+        raise InputError("interviews need a roster (informant, role, …)", file=study.path, key="interviews.roster")
+    roster = read_roster(roster_path)
+    names = roster_names(roster, study.resolve(cfg.names) if cfg.names else None)
+    check_codes(roster, names, roster_path)
+    seg = Segmenter(user_dict=DEFAULT_USER_DICT if DEFAULT_USER_DICT.exists() else None,
+                    stopwords=DEFAULT_STOPWORDS if DEFAULT_STOPWORDS.exists() else None)
+    files = transcript_files(folder)
+    parts, red_rows, docs = [], [], []
+    label_re, asking = label_pattern(roster), interviewer_labels(roster)
+    read = [read_transcript(p, roster, names) for p in progress(files, "transcripts")]
+    per_informant = pd.Series([tr.informant for tr in read]).value_counts()
+    seen: dict[str, int] = {}
+    for tr in read:
+        several = per_informant[tr.informant] > 1
+        seen[tr.informant] = seen.get(tr.informant, 0) + 1
+        parts.append(segment(tr, roster, seg, label_re, asking, session=seen[tr.informant] if several else None))
+        red_rows += [{"document": tr.document, "informant": tr.informant, "kind": k, "start": a, "end": b,
+                      "source_start": sa, "source_end": sb} for k, a, b, sa, sb in tr.redactions]
+        docs.append({"document": tr.document, "informant": tr.informant, "encoding": tr.encoding,
+                     "characters": len(tr.text), "text": tr.text})
+    segments = pd.concat(parts, ignore_index=True)
+    redactions = pd.DataFrame(red_rows, columns=["document", "informant", "kind", "start", "end",
+                                                 "source_start", "source_end"])
+    cases = case_table(roster, [v for v in cfg.case_variables if v in roster.columns or v not in ("role", "community")],
+                       roster_path, names)
+    attrs = [c for c in cases.columns if c != "informant"]
+    log = {"documents": len(files), "segments": int(len(segments)),
+           "interviewer_segments": int(segments["is_interviewer"].sum()),
+           "informants": int(segments["informant"].nunique()),
+           "redactions": {k: int(v) for k, v in redactions["kind"].value_counts().sort_index().items()},
+           "case_attributes": attrs,
+           "roster_columns_withheld": [c for c in roster.columns if c not in cases.columns]}
+    with stage_output(study.stage_dir("interviews"), inputs=files + [roster_path], configs=study.config_files(),
+                      seed=study.config.seed, stage="interviews", base=study.dir,
+                      label=lambda rel: document_name(rel, names)) as tmp:
+        segments.to_parquet(tmp / "segments.parquet", index=False)
+        pd.DataFrame(docs).to_parquet(tmp / "documents.parquet", index=False)
+        write_csv(redactions, tmp / "redactions.csv")
+        write_csv(cases, tmp / "cases.csv")
+        write_json(log, tmp / "interviews_log.json")
+    return log
