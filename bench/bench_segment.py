@@ -158,7 +158,7 @@ def synth_transcripts(pools: tuple[list[str], list[str]], seed: int, chars: int,
         who = names[i % len(names)] if names else None
         lines, n, clock = [], 0, rng.randint(3, 20)
 
-        def put(label: str | None, body: str) -> None:
+        def put(label: str | None, body: str, stamp=stamp, colon=colon, lines=lines) -> None:
             nonlocal n, clock
             prefix = f"[{clock // 3600:02d}:{clock // 60 % 60:02d}:{clock % 60:02d}] " if stamp and label else ""
             line = prefix + (f"{label}{colon}" if label else "    ") + body
@@ -568,10 +568,9 @@ def child(kind: str, arg: str) -> None:
     else:  # kind: interviews | code | interviews-profile | code-profile; arg: study file
         stage, profile = kind.removesuffix("-profile"), kind.endswith("-profile")
         from pipeline.core.study import Study
-        from pipeline.interviews import coding
+        from pipeline.interviews import coding, transcripts
         from pipeline.interviews import segmentation as text
         from pipeline.interviews import stage as iv_stage
-        from pipeline.interviews import transcripts
 
         out["import_s"] = time.perf_counter() - t0
         parts: dict[str, float] = {}
@@ -694,7 +693,7 @@ def main() -> None:
     study_n, size_n = scaled_study(pools, args.transcripts, args.chars, args.seed)
     studies = {"demo (24)": (demo_study(), None), f"scaled ({args.transcripts})": (study_n, size_n)}
     e2e = {}
-    for label, (study, size) in studies.items():
+    for label, (study, _size) in studies.items():
         for stage in ("interviews", "code"):
             r = best_child(stage, str(study), args.repeat)
             e2e[f"{label} {stage}"] = r

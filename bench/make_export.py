@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples" / "demo"))
-from generate import generate, write_xlsx  # noqa: E402  (the demo folder is not a package)
+from generate import generate, write_xlsx
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -8,7 +8,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "external"
-QUESTIONNAIRE = ROOT / "questionnaires" / "renewal_satisfaction.yaml"
+DATA = ROOT / "pipeline" / "data"
+QUESTIONNAIRE = DATA / "questionnaires" / "renewal_satisfaction.yaml"
 
 
 def load_generator():
@@ -86,8 +87,7 @@ def demo_interviews(tmp_path_factory):
     demo = ROOT / "examples" / "demo"
     d = tmp_path_factory.mktemp("demo_iv")
     cfg = yaml.safe_load((demo / "study.yaml").read_text(encoding="utf-8"))
-    cfg["questionnaire"] = str((demo / cfg["questionnaire"]).resolve())
-    cfg["coding_scheme"] = str((demo / cfg["coding_scheme"]).resolve())
+    # the demo names its definitions by their bundled names (renewal_satisfaction, …): kept as they are
     cfg["survey"] = {"files": [str(demo / "raw" / "households.csv")]}
     iv = cfg["interviews"]
     for key in ("dir", "roster"):

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
+from pipeline.core.resources import CODING_SCHEMES
 from pipeline.findings import stage as fd
-from pipeline.interviews.segmentation import CODING_SCHEMES
 from pipeline.stats import wilson_ci
 
 

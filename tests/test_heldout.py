@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from pipeline.core.resources import CODING_SCHEMES
 from pipeline.interviews.agreement import compare
 from pipeline.interviews.codebook import load_codebook
 from pipeline.interviews.coding import Coder
-from pipeline.interviews.segmentation import CODING_SCHEMES
 
 from .conftest import ROOT
 

@@ -84,7 +84,7 @@ def test_redaction_replaces_personal_data_and_counts_it(folder):
     assert "[电话]" in tr.text and "[身份证号]" in tr.text and "[邮箱]" in tr.text and "[姓名:G1]" in tr.text
     kinds = sorted(k for k, *_ in tr.redactions)
     assert kinds == ["email", "id_number", "mobile", "name"]
-    for kind, a, b, *_ in tr.redactions:  # positions point at the placeholders in the text
+    for _kind, a, b, *_ in tr.redactions:  # positions point at the placeholders in the text
         assert tr.text[a:b].startswith("[")
     # an 18-digit number with a wrong check digit is still someone's (mistyped) ID number ...
     wrong = ID[:-1] + ("0" if ID[-1] != "0" else "1")

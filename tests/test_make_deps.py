@@ -15,7 +15,7 @@ import pytest
 
 from pipeline.core.makedeps import ARTIFACTS, fragment, make_path
 from pipeline.core.study import Study
-from tests.conftest import QUESTIONNAIRE, ROOT
+from tests.conftest import DATA, QUESTIONNAIRE, ROOT
 
 pytestmark = pytest.mark.skipif(shutil.which("make") is None or not (ROOT / ".venv" / "bin" / "python").exists(),
                                 reason="needs make and the project's .venv")
@@ -33,8 +33,8 @@ def _study(d: Path) -> Path:
     (d / "raw" / "export.csv").write_text("a\n1\n", encoding="utf-8")
     (d / "raw" / "households.csv").write_text("community,households\nA,10\n", encoding="utf-8")
     shutil.copy(QUESTIONNAIRE, d / "questionnaire.yaml")
-    shutil.copy(ROOT / "coding_schemes" / "renewal_governance.yaml", d / "codebook.yaml")
-    shutil.copy(ROOT / "coding_schemes" / "problems.yaml", d / "problems.yaml")
+    shutil.copy(DATA / "coding_schemes" / "renewal_governance.yaml", d / "codebook.yaml")
+    shutil.copy(DATA / "coding_schemes" / "problems.yaml", d / "problems.yaml")
     iv = d / "interview texts"  # a space in a path
     iv.mkdir()
     (iv / "R01.txt").write_text("受访者：没人管。\n", encoding="utf-8")
@@ -76,7 +76,7 @@ def test_touching_each_input_reruns_exactly_the_stages_that_read_it(tmp_path):
     assert _planned(study, deps_dir) == ALL  # nothing built yet
     inputs = {p for ps in Study(study, check_files=False).stage_inputs().values() for p in ps}
     # everything the artifacts depend on from the repository (code, data, the installed venv)
-    repo = [p for p in (ROOT / "pipeline").rglob("*.py")] + list((ROOT / "coding_schemes").glob("*")) + \
+    repo = [p for p in (ROOT / "pipeline").rglob("*.py")] + list((DATA / "coding_schemes").glob("*")) + \
         [ROOT / ".venv" / ".installed-stamp", ROOT / "pyproject.toml", ROOT / "requirements.lock"]
     newest = max(p.stat().st_mtime for p in repo if p.exists())
     now = time.time()

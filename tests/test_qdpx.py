@@ -21,7 +21,7 @@ from pipeline.interviews.qdpx import (
     validate_qde,
 )
 
-from .conftest import ROOT, SHARED
+from .conftest import DATA, ROOT, SHARED
 
 XSD = SHARED / "refi" / "Project.xsd"
 needs_xsd = pytest.mark.skipif(not XSD.exists(), reason="../shared/external/refi/Project.xsd absent")
@@ -40,7 +40,7 @@ def span(text: str, piece: str) -> tuple[int, int]:
 
 @pytest.fixture(scope="module")
 def book():
-    return load_codebook(ROOT / "coding_schemes" / "renewal_governance.yaml")
+    return load_codebook(DATA / "coding_schemes" / "renewal_governance.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -353,7 +353,7 @@ def test_demo_project_validates_round_trips_and_serves_as_gold(demo_interviews, 
     qdpx = out / "project.qdpx"
     if XSD.exists():
         assert validate_qde(read_qde(qdpx), XSD) == []
-    book = load_codebook(st.resolve(st.config.coding_scheme))
+    book = load_codebook(st.definition("coding_scheme"))
     got = read_qdpx(qdpx, book)
     assert got["unmapped"] == []
     docs = pd.read_parquet(iv / "documents.parquet")

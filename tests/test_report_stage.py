@@ -21,8 +21,7 @@ def full(demo_dir, tmp_path_factory):
     d, _ = demo_dir
     demo = ROOT / "examples" / "demo"
     cfg = yaml.safe_load((demo / "study.yaml").read_text(encoding="utf-8"))
-    cfg.update(name="full", questionnaire=str((demo / cfg["questionnaire"]).resolve()),
-               coding_scheme=str((demo / cfg["coding_scheme"]).resolve()),
+    cfg.update(name="full",  # questionnaire and codebook: the demo's bundled names, kept
                survey={"files": ["raw/survey_by_text.xlsx"], "population": "raw/households.csv"},
                outputs=str(tmp_path_factory.mktemp("full") / "out"))
     iv = cfg["interviews"]

@@ -32,6 +32,7 @@ from pipeline.stats.weights import (
     weighted_proportions,
 )
 from pipeline.survey.questionnaire import load_questionnaire
+from tests.conftest import QUESTIONNAIRE
 
 REF = Path(__file__).parent / "reference"
 DATA = REF / "data"
@@ -62,7 +63,7 @@ def apiclus1():
 def pop():
     """apipop margins, summed from the stype x sch.wide x awards counts written by R."""
     c = pd.read_csv(DATA / "apipop_counts.csv")
-    margin = lambda v: c.groupby(v)["Freq"].sum().to_dict()  # noqa: E731
+    margin = lambda v: c.groupby(v)["Freq"].sum().to_dict()
     cells = c.groupby(["stype", "sch.wide"])["Freq"].sum().to_dict()
     return {"stype": margin("stype"), "sch.wide": margin("sch.wide"),
             "awards": margin("awards"), "cells": cells}
@@ -477,7 +478,7 @@ def test_deff_needs_weights_scaled_to_the_population(apistrat):
 
 @pytest.fixture(scope="module")
 def community_labels():
-    q = load_questionnaire(ROOT / "questionnaires" / "renewal_satisfaction.yaml")
+    q = load_questionnaire(QUESTIONNAIRE)
     return {o.code: o.label for o in q.options_of(q.item_index["community"])}
 
 

@@ -1,7 +1,7 @@
 """Seeded generator of the fictional demo survey: twin 问卷星 (WJX) exports, by text and by code.
 
 The demo study is fictional: residents of the six old communities of the imaginary 青河区 answer
-``questionnaires/renewal_satisfaction.yaml``. Question numbers, texts, options, matrix rows,
+``pipeline/data/questionnaires/renewal_satisfaction.yaml``. Question numbers, texts, options, matrix rows,
 scales and the quality thresholds are all read from that YAML (with ``yaml.safe_load``; the
 ``pipeline`` package is not used). This module adds only the response model below and WJX's way
 of writing answers (see ``../shared/FORMATS.md`` and ``README.md`` next to this file).
@@ -54,7 +54,11 @@ Run ``python examples/demo/generate.py --out examples/demo/raw`` (``make demo`` 
 from __future__ import annotations
 
 import argparse
+import io
+import re
+import zipfile
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -63,8 +67,11 @@ import pyarrow as pa
 import yaml
 from openpyxl import Workbook
 
+from pipeline.core.resources import QUESTIONNAIRES
+from pipeline.core.stage import fixed_zip
+
 HERE = Path(__file__).resolve().parent
-QUESTIONNAIRE = HERE.parents[1] / "questionnaires" / "renewal_satisfaction.yaml"
+QUESTIONNAIRE = QUESTIONNAIRES / "renewal_satisfaction.yaml"
 
 # ---- how WJX writes things -----------------------------------------------------------------
 SKIPPED_TEXT, BLANK_TEXT = "(跳过)", "(空)"
@@ -716,7 +723,18 @@ def write_xlsx(df: pd.DataFrame, path: str | Path) -> None:
         columns.append(values)
     for row in zip(*columns):
         ws.append(row)
-    wb.save(path)
+    # the same bytes on every run: fixed document dates and zip entry dates (the IP pseudonyms
+    # are keyed by the export's hash, so a changing export would change them)
+    stamp = datetime(2024, 5, 1)
+    wb.properties.created = wb.properties.modified = stamp
+    buf = io.BytesIO()
+    wb.save(buf)
+    with zipfile.ZipFile(buf) as z:
+        entries = [(n, z.read(n)) for n in z.namelist()]
+    fixed = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    entries = [(n, re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + fixed, data) if n == "docProps/core.xml" else data)
+               for n, data in entries]
+    Path(path).write_bytes(fixed_zip(entries))
 
 
 def main(argv: list[str] | None = None) -> None:

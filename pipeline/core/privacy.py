@@ -14,8 +14,8 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from pipeline.core.textnorm import INVISIBLE, fold_traditional
 

@@ -115,7 +115,7 @@ def read_yaml_text(text: str, path: Path) -> Any:
     import yaml
 
     try:
-        return yaml.load(text, Loader=strict_loader())  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=strict_loader())
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         raise InputError(f"not valid YAML: {getattr(e, 'problem', None) or e}", file=path,

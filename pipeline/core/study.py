@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import Field, StrictBool, StrictInt, field_validator, model_validator
 
+from pipeline.core import resources
 from pipeline.core.errors import InputError
 from pipeline.core.schema import Strict, read_yaml, validate_model
 from pipeline.survey.questionnaire import Questionnaire, load_questionnaire
@@ -75,7 +76,7 @@ class Topics(Strict):
     lda_max_iter: int = Field(default=10, ge=1)
 
     @model_validator(mode="after")
-    def _k(self) -> "Topics":
+    def _k(self) -> Topics:
         if self.k_min > self.k_max:
             raise ValueError(f"k_min ({self.k_min}) is larger than k_max ({self.k_max})")
         return self
@@ -123,7 +124,9 @@ class Study:
             if key != "study" and not p.exists():
                 what = {"questionnaire": "questionnaire file "}.get(key, "survey file " if key.startswith("survey.files")
                                                                     else "file ")
-                raise InputError(f"{what}not found: {p}", file=self.path, key=key)
+                hint = (f"neither a file nor a bundled definition ({', '.join(resources.names(key))})"
+                        if resources.names(key) else None)
+                raise InputError(f"{what}not found: {p}", file=self.path, key=key, hint=hint)
         labels = [s for _, s in self.survey_files]
         if len(set(labels)) != len(labels):
             raise InputError(f"two survey files have the same source label {labels}; give each a 'source'",
@@ -132,10 +135,10 @@ class Study:
     def input_paths(self) -> dict[str, Path]:
         """Every file or folder the study reads, by its key in the study file."""
         c = self.config
-        paths = {"study": self.path, "questionnaire": c.questionnaire}
+        paths = {"study": self.path, "questionnaire": self.definition("questionnaire")}
         paths.update({f"survey.files[{i}]": f.path for i, f in enumerate(c.survey.files)})
-        paths.update({"survey.population": c.survey.population, "coding_scheme": c.coding_scheme,
-                      "problems": c.problems})
+        paths.update({"survey.population": c.survey.population, "coding_scheme": self.definition("coding_scheme"),
+                      "problems": self.definition("problems")})
         if c.interviews:
             iv = c.interviews
             paths.update({"interviews.dir": iv.dir, "interviews.roster": iv.roster, "interviews.names": iv.names})
@@ -190,6 +193,15 @@ class Study:
     def name(self) -> str:
         return self.config.name
 
+    def definition(self, key: str) -> Path | None:
+        """The file of a definition key (``questionnaire``, ``coding_scheme``, ``problems``): a
+        bundled name (:mod:`pipeline.core.resources`) or a path relative to the study file;
+        ``None`` when the key is not given (``problems`` then means the bundled catalogue)."""
+        value = getattr(self.config, key)
+        if not value:
+            return resources.DEFAULT_PROBLEMS if key == "problems" else None
+        return resources.bundled(key, value) or self.resolve(value)
+
     def resolve(self, rel: str) -> Path:
         return (self.dir / rel).resolve() if not Path(rel).is_absolute() else Path(rel)
 
@@ -207,7 +219,7 @@ class Study:
 
     @cached_property
     def questionnaire(self) -> Questionnaire:
-        return load_questionnaire(self.resolve(self.config.questionnaire))
+        return load_questionnaire(self.definition("questionnaire"))
 
     @property
     def out(self) -> Path:
@@ -224,4 +236,4 @@ class Study:
         return [(self.resolve(f.path), f.source or Path(f.path).stem) for f in files]
 
     def config_files(self) -> list[Path]:
-        return [self.path, self.resolve(self.config.questionnaire)]
+        return [self.path, self.definition("questionnaire")]

@@ -26,7 +26,7 @@ class Indicator(Strict):
     threshold: float
 
     @model_validator(mode="after")
-    def _inputs(self) -> "Indicator":
+    def _inputs(self) -> Indicator:
         if self.type == "share" and not (self.item and self.values):
             raise ValueError("a 'share' indicator needs 'item' and 'values'")
         if self.type == "index" and not (self.items or self.construct or self.constructs):

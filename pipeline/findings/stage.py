@@ -60,7 +60,7 @@ def _judge(est: float, lo: float, hi: float, direction: str, threshold: float) -
 def indicator_value(ind: Indicator, responses: pd.DataFrame, questionnaire, ipa: pd.DataFrame | None) -> dict:
     """Estimate, 95% CI and n of one indicator."""
     from pipeline.stats.participation import wilson_ci
-    from pipeline.stats.satisfaction import mean_ci, construct_scores
+    from pipeline.stats.satisfaction import construct_scores, mean_ci
 
     if ind.type == "share":
         if ind.item not in responses.columns:
@@ -241,9 +241,8 @@ def build(catalogue: Catalogue, responses: pd.DataFrame | None, questionnaire, i
 def run(study) -> dict:
     """The findings stage: catalogue × (clean responses, stats, codings) → findings/."""
     from pipeline.core.stage import read_csv, stage_output, write_tables
-    from pipeline.interviews.segmentation import CODING_SCHEMES
 
-    cat_path = study.resolve(study.config.problems) if study.config.problems else CODING_SCHEMES / "problems.yaml"
+    cat_path = study.definition("problems")
     catalogue = load_catalogue(cat_path)
     inputs = []
     resp_path = study.stage_dir("clean") / "responses.parquet"
@@ -280,3 +279,9 @@ def run(study) -> dict:
                       seed=study.config.seed, stage="findings", base=study.dir) as tmp:
         write_tables(tables, log, tmp, "findings_log.json")
     return log
+
+
+def summary(log: dict) -> str:
+    """One line for the terminal."""
+    conv = ", ".join(f"{k} {v}" for k, v in log["convergence"].items())
+    return f"findings: {log['problems']} problems ({conv}); ranked: {', '.join(log['ranking'])}"

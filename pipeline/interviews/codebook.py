@@ -87,7 +87,7 @@ class Codebook(Strict):
     themes: list[Theme]
 
     @model_validator(mode="after")
-    def _unique(self) -> "Codebook":
+    def _unique(self) -> Codebook:
         ids = [c.id for t in self.themes for c in t.codes]
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:

@@ -144,7 +144,7 @@ def run(study) -> dict:
 
     if not study.config.coding_scheme:
         raise InputError("the study names no coding_scheme", file=study.path, key="coding_scheme")
-    book_path = study.resolve(study.config.coding_scheme)
+    book_path = study.definition("coding_scheme")
     book = load_codebook(book_path)
     src = study.stage_dir("interviews") / "segments.parquet"
     segments = pd.read_parquet(src)
@@ -204,3 +204,9 @@ def run(study) -> dict:
         log["qdpx"] = {k: q[k] for k in ("sources", "codes", "cases", "selections", "codings") if k in q}
         write_tables({"codebook": book.table(), **tables}, log, tmp, "coding_log.json")
     return log
+
+
+def summary(log: dict) -> str:
+    """One line for the terminal."""
+    return (f"code: {log['codings']} codings on {log['coded_segments']} of {log['segments']} segments; "
+            f"{log['codes_used']} of {log['codes_in_codebook']} codes used")

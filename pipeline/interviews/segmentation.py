@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.core import resources
 from pipeline.interviews.transcripts import (
     TIMESTAMP,
     Transcript,
@@ -27,10 +28,8 @@ from pipeline.interviews.transcripts import (
     turns,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
-CODING_SCHEMES = ROOT / "coding_schemes"
-DEFAULT_USER_DICT = CODING_SCHEMES / "user_dict.txt"
-DEFAULT_STOPWORDS = CODING_SCHEMES / "stopwords_zh.txt"
+DEFAULT_USER_DICT = resources.USER_DICT
+DEFAULT_STOPWORDS = resources.STOPWORDS
 BACKENDS = ("rjieba", "jieba")
 
 
@@ -77,7 +76,7 @@ class Segmenter:
         self.user_dict = Path(user_dict) if user_dict else None
         self.stopwords = (stopwords if isinstance(stopwords, (set, frozenset))
                           else read_stopwords(stopwords) if stopwords else frozenset())
-        self.cache_dir = Path(cache_dir) if cache_dir else ROOT / ".cache" / "jieba"
+        self.cache_dir = Path(cache_dir) if cache_dir else resources.cache_dir() / "jieba"
         words = read_user_dict(self.user_dict) if self.user_dict else []
         if backend == "rjieba":
             try:

@@ -73,3 +73,9 @@ def run(study) -> dict:
         write_csv(cases, tmp / "cases.csv")
         write_json(log, tmp / "interviews_log.json")
     return log
+
+
+def summary(log: dict) -> str:
+    """One line for the terminal."""
+    return (f"interviews: {log['documents']} transcripts, {log['informants']} informants, {log['segments']} segments "
+            f"({log['interviewer_segments']} by the interviewer); redacted: {log['redactions'] or 'nothing'}")

@@ -464,3 +464,9 @@ def run(study) -> dict:
                       seed=study.config.seed, stage="topics", base=study.dir) as tmp:
         write_tables(tables, log, tmp, "topics_log.json")
     return log
+
+
+def summary(log: dict) -> str:
+    """One line for the terminal."""
+    chosen = "; ".join(f"{m.upper()} k={c['k']} (NPMI {c['npmi']:.3f})" for m, c in log["chosen"].items())
+    return f"topics: {log['units']} units from {log['segments']} segments, {log['vocabulary']} terms; {chosen}"

@@ -966,7 +966,7 @@ def find_questionnaire(study_out_dir: Path) -> Questionnaire | None:
                 if p.is_file():
                     try:
                         return load_questionnaire(p)
-                    except Exception:  # noqa: BLE001 - a stale or moved file: keep looking
+                    except Exception:
                         continue
     return None
 

@@ -225,7 +225,7 @@ def _interview_tables(out: Path, lang: str) -> list[Table]:
 def build_report(out: Path, figures: list[dict], lang: str, title: str) -> Report:
     zh = lang == "zh"
     figs = {d["name"]: Figure(Path(d["file"]), d["caption_zh"], d["caption_en"]) for d in figures}
-    pick = lambda *names: [figs[n] for n in names if n in figs]  # noqa: E731
+    pick = lambda *names: [figs[n] for n in names if n in figs]
     sections = [Section("研究方法", "Methods", [p for p in methods(out, "zh")], [p for p in methods(out, "en")])]
     f = read_table(out / "findings" / "findings.csv")
     if f is not None:
@@ -288,3 +288,9 @@ def run(study, lang: str | None = None) -> dict:
                                [written["xlsx"], written["docx"], written["md"], *written["tex"]])}
         write_json(log, tmp / "report_log.json")
     return log
+
+
+def summary(log: dict) -> str:
+    """One line for the terminal."""
+    return (f"report ({log['language']}): {len(log['tables'])} tables, {len(log['figures'])} figures → "
+            + ", ".join(f for f in log["files"] if not f.startswith("tables/")) + ", tables/*.tex, figures/*.png")

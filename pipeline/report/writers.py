@@ -37,7 +37,7 @@ import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -310,7 +310,7 @@ def _write_bytes(path: Path, data: bytes) -> Path:
 def _w3cdtf(t: datetime) -> str:
     """ISO 8601 in UTC (a naive datetime is taken as UTC)."""
     if t.tzinfo is not None:
-        t = t.astimezone(timezone.utc).replace(tzinfo=None)
+        t = t.astimezone(UTC).replace(tzinfo=None)
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

@@ -319,3 +319,10 @@ def run(study) -> dict:
                       seed=study.config.seed, stage="stats", base=study.dir) as tmp:
         write_tables(tables, log, tmp, "stats_log.json")
     return log
+
+
+def summary(log: dict) -> str:
+    """The number of tables, and each table that could not be computed with the reason."""
+    lines = [f"stats: {len(log['tables'])} tables from {log['rows']} respondents"]
+    lines += [f"  skipped {table}: {why}" for table, why in log["skipped"].items()]
+    return "\n".join(lines)

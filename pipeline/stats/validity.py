@@ -135,7 +135,7 @@ def fa_extract(r: np.ndarray, nf: int, method: str) -> tuple[np.ndarray, dict]:
     r_smc = smc(r)
     if method == "pa":
         comm = r_smc.copy()
-        for it in range(50):  # psych: max.iter = 50, min.err = 0.001
+        for it in range(50):  # noqa: B007 - the count is reported after the loop  # psych: max.iter = 50, min.err = 0.001
             s = r.copy()
             np.fill_diagonal(s, comm)
             load = _loadings_from(s, nf)

@@ -312,15 +312,16 @@ def codebook(q: Questionnaire, df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def print_summary(log: dict) -> None:
+def summary(log: dict) -> str:
     """CONSORT-style account: read → excluded per rule → kept."""
     width = 34
-    print(f"{'Submissions read':<{width}}{log['read']:>8}")
+    lines = [f"{'Submissions read':<{width}}{log['read']:>8}"]
     for r in log["rules"]:
         if not r["enabled"]:
-            print(f"  {'– ' + r['rule'] + ' (off)':<{width - 2}}{'':>8}")
+            lines.append(f"  {'– ' + r['rule'] + ' (off)':<{width - 2}}{'':>8}")
             continue
         extra = f"   (flagged {r['flagged']}; {r['flagged'] - r['excluded']} also failed an earlier rule)" \
             if r["flagged"] != r["excluded"] else ""
-        print(f"  {'– ' + r['rule']:<{width - 2}}{-r['excluded']:>8}{extra}")
-    print(f"{'Kept for analysis':<{width}}{log['kept']:>8}")
+        lines.append(f"  {'– ' + r['rule']:<{width - 2}}{-r['excluded']:>8}{extra}")
+    lines.append(f"{'Kept for analysis':<{width}}{log['kept']:>8}")
+    return "\n".join(lines)

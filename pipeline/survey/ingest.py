@@ -20,11 +20,11 @@ import pandas as pd
 
 from pipeline.core.errors import InputError
 from pipeline.core.privacy import redact
+from pipeline.core.tables import RawTable, cell_text, read_table
 from pipeline.core.textnorm import norm
 from pipeline.survey.io import decode as dec
 from pipeline.survey.io.headers import Column, detect_format, parse_columns
 from pipeline.survey.io.mapping import ItemPlan, plan_items
-from pipeline.core.tables import RawTable, cell_text, read_table
 from pipeline.survey.questionnaire import Questionnaire
 
 _DUR = re.compile(r"^(?:(\d+)(?:小时|时))?(?:(\d+)分)?(?:(\d+(?:\.\d+)?)秒?)?$")
@@ -53,7 +53,7 @@ def read_survey(q: Questionnaire, path: Path, fmt: str = "auto", source: str | N
     if ip_key is None:
         from pipeline.core.stage import file_hash
 
-        ip_key = lambda: bytes.fromhex(file_hash(path))  # noqa: E731
+        ip_key = lambda: bytes.fromhex(file_hash(path))
     try:
         return _read_survey(q, path, fmt, source, ip_key, display or str(path), label or path.name)
     except InputError as e:
@@ -474,3 +474,10 @@ def _sum_dicts(ds) -> dict[str, int]:
         for k, v in d.items():
             out[k] = out.get(k, 0) + v
     return out
+
+
+def summary(log: dict) -> str:
+    """One line for the terminal: what was read from which export, and what was redacted."""
+    files = ", ".join(f"{f['file']} ({f['format']}, {f['mode']}, {f['rows']} rows)" for f in log["files"])
+    red = log["redactions"]
+    return f"ingest: {log['rows']} submissions read from {files}" + (f"; redacted in open answers: {red}" if red else "")

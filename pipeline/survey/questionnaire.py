@@ -77,7 +77,7 @@ class Scale(Strict):
         return _options_from(v)
 
     @model_validator(mode="after")
-    def _check(self) -> "Scale":
+    def _check(self) -> Scale:
         codes = [o.code for o in self.levels + self.missing]
         if len(set(codes)) != len(codes):
             raise ValueError(f"codes repeat: {codes}")
@@ -161,7 +161,7 @@ class Item(Strict):
         return _check_id(v)
 
     @model_validator(mode="after")
-    def _check(self) -> "Item":
+    def _check(self) -> Item:
         t = self.type
         if t in ("single", "multi", "ranking") and not (self.options or self.scale):
             raise ValueError(f"a {t} item needs 'options' (or a 'scale')")
@@ -272,7 +272,7 @@ class Questionnaire(Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
     @model_validator(mode="after")
-    def _cross(self) -> "Questionnaire":
+    def _cross(self) -> Questionnaire:
         ids: list[str] = []
         for it in self.items:
             ids.append(it.id)

@@ -115,7 +115,7 @@ def decode_choice(q: Questionnaire, item: Item, mode: str, cell: Cell, uniq: lis
 
 
 def _preview(by_code: dict[int, str], mode: str) -> str:
-    items = [f"{c}={l}" for c, l in by_code.items()] if mode != "text" else list(by_code.values())
+    items = [f"{c}={lab}" for c, lab in by_code.items()] if mode != "text" else list(by_code.values())
     s = ", ".join(str(i) for i in items[:8])
     return s + (", …" if len(items) > 8 else "")
 

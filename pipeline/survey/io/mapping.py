@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pipeline.core.errors import InputError
+from pipeline.core.tables import RawTable
 from pipeline.core.textnorm import canon, norm
 from pipeline.survey.io.headers import Column
-from pipeline.core.tables import RawTable
 from pipeline.survey.questionnaire import Item, Questionnaire
 
 

@@ -1,0 +1,129 @@
+"""The package as a user gets it (issue 15): one stage registry behind the CLI, `run`, make and the
+docs; bundled definitions by name; a `renewal` command; a wheel that works outside the checkout."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline.cli import _parser, main
+from pipeline.core import registry, resources
+from pipeline.core.makedeps import fragment
+from pipeline.core.study import Study
+from tests.conftest import ROOT, write_study
+
+
+def _subcommands() -> list[str]:
+    sub = next(a for a in _parser()._actions if a.dest == "stage")
+    return list(sub.choices)
+
+
+def test_cli_offers_exactly_the_registry_stages_and_run():
+    assert _subcommands() == registry.ORDER + ["run", "deps", "stages"]
+
+
+def test_docs_stage_table_is_the_registry():
+    assert (ROOT / "docs" / "stages.md").read_text(encoding="utf-8") == registry.markdown(), \
+        "docs/stages.md is stale: python -m pipeline stages > docs/stages.md"
+
+
+def test_every_registry_runner_and_summary_resolves():
+    for s in registry.STAGES:
+        assert callable(s.runner()) and callable(s.summariser())
+        assert set(s.reads + s.reads_if_present) <= set(registry.ORDER[: registry.ORDER.index(s.name)])
+        assert s.code and all(list((ROOT / "pipeline").glob(g)) for g in s.code), s.name
+
+
+def test_run_and_make_follow_the_registry_for_a_survey_only_study(tmp_path):
+    st = Study(write_study(tmp_path, ["survey.csv"], extra=""), check_files=False)
+    names = [s.name for s in registry.stages_for(st)]
+    assert names == ["ingest", "clean", "stats", "findings", "report"]
+    frag = fragment(st)
+    for s in registry.STAGES:
+        rule = f"$(OUT)/{s.folder}/{s.artifact}:"
+        assert (rule in frag) == (s.name in names), s.name
+    assert "\ncode:\n\t@echo 'the study has no coding for the code stage' >&2; exit 2" in frag
+
+
+def test_bundled_definitions_by_name(tmp_path, capsys):
+    study = tmp_path / "study.yaml"
+    (tmp_path / "s.csv").write_text("a\n1\n", encoding="utf-8")
+    study.write_text("name: t\nquestionnaire: renewal_satisfaction\nsurvey: {files: [s.csv]}\n"
+                     "coding_scheme: renewal_governance\nproblems: renewal_problems\n", encoding="utf-8")
+    st = Study(study)
+    assert st.definition("questionnaire") == resources.QUESTIONNAIRES / "renewal_satisfaction.yaml"
+    assert st.definition("coding_scheme") == resources.CODING_SCHEMES / "renewal_governance.yaml"
+    assert st.definition("problems") == resources.DEFAULT_PROBLEMS
+    assert st.questionnaire.constructs
+    study.write_text("name: t\nquestionnaire: renewal_satisfactoin\nsurvey: {files: [s.csv]}\n", encoding="utf-8")
+    assert main(["ingest", "--study", str(study)]) == 2
+    err = capsys.readouterr().err
+    assert "key 'questionnaire'" in err and "bundled definition (renewal_satisfaction)" in err
+
+
+def test_package_data_is_declared_for_every_bundled_file():
+    """Every file under pipeline/data matches a package-data pattern (else a wheel lacks it)."""
+    import tomllib
+
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["pipeline"]
+    for f in (ROOT / "pipeline" / "data").rglob("*"):
+        if f.is_file():
+            rel = f.relative_to(ROOT / "pipeline")
+            assert any(rel.match(p) for p in patterns), rel
+
+
+def test_renewal_is_the_console_command():
+    eps = {e.name: e.value for e in metadata.entry_points(group="console_scripts")}
+    assert eps.get("renewal") == "pipeline.cli:entry"
+
+
+@pytest.mark.slow
+def test_the_wheel_installs_and_runs_a_study_outside_the_checkout(tmp_path):
+    """Build the wheel, install it (no dependencies: they come from this environment) into a fresh
+    virtual environment outside the checkout, and run a survey study with the `renewal` command
+    using the bundled questionnaire by name, from a folder that is not the checkout."""
+    wheels = tmp_path / "wheels"
+    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                        "-w", str(wheels), str(ROOT)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    wheel = next(wheels.glob("renewal_pipeline-*.whl"))
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=False).create(env_dir)
+    site = next(env_dir.glob("lib/python*/site-packages"))
+    # the dependencies come from this environment (read-only), the project only from the wheel
+    ours = next(Path(p) for p in sys.path if p.endswith("site-packages") and Path(p).is_dir())
+    (site / "deps.pth").write_text(str(ours) + "\n", encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "pip", "--python", str(env_dir / "bin" / "python"), "install",
+                        "--no-deps", "--no-index", "-q", str(wheel)], capture_output=True, text=True, timeout=300)
+    if r.returncode != 0 and "no such option: --python" in r.stderr:
+        pytest.skip("pip too old for --python")
+    assert r.returncode == 0, r.stderr
+    study_dir = tmp_path / "mystudy"
+    study_dir.mkdir()
+    shutil.copy(ROOT / "examples" / "demo" / "raw" / "survey_by_text.xlsx", study_dir / "export.xlsx") \
+        if (ROOT / "examples" / "demo" / "raw" / "survey_by_text.xlsx").exists() else pytest.skip("no demo export")
+    (study_dir / "study.yaml").write_text(yaml.safe_dump({
+        "name": "wheel", "questionnaire": "renewal_satisfaction", "survey": {"files": ["export.xlsx"]},
+        "outputs": "out"}), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env["RENEWAL_CACHE"] = str(tmp_path / "cache")
+    where = subprocess.run([str(env_dir / "bin" / "python"), "-c", "import pipeline; print(pipeline.__file__)"],
+                           cwd=study_dir, env=env, capture_output=True, text=True, timeout=60)
+    assert where.returncode == 0, where.stderr
+    assert Path(where.stdout.strip()).is_relative_to(env_dir), where.stdout  # not the checkout
+    r = subprocess.run([str(env_dir / "bin" / "renewal"), "run", "--study", "study.yaml"], cwd=study_dir, env=env,
+                       capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = study_dir / "out"
+    for s in ("ingest", "clean", "stats", "findings", "report"):
+        assert (out / s / "manifest.json").is_file(), s
+    assert (out / "report" / "report.docx").stat().st_size > 10_000
+    assert not (out / "interviews").exists()
