@@ -233,3 +233,179 @@ def test_a_gold_offset_too_large_is_named(tmp_path, capsys):
     assert _run(capsys, "interviews", "--study", str(study))[0] == 0
     code, err = _run(capsys, "code", "--study", str(study))
     assert code == 2 and "column 'end'" in err and "1e300" in err and "whole numbers" in err
+
+
+# ---- second round ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["interviews.old", "interviews.tmp"])
+def test_a_users_copy_of_a_stage_folder_is_never_deleted(tmp_path, capsys, name):
+    import shutil
+
+    d = tmp_path / "study"
+    study = interview_study(d)
+    assert _run(capsys, "interviews", "--study", str(study))[0] == 0
+    backup = d / "out" / name
+    shutil.copytree(d / "out" / "interviews", backup)  # the user's backup, manifest included
+    (backup / "my_notes.txt").write_text("keep", encoding="utf-8")
+    code, err = _run(capsys, "interviews", "--study", str(study))
+    assert code == 2 and name in err
+    assert (backup / "my_notes.txt").read_text(encoding="utf-8") == "keep"
+
+
+def test_a_file_saved_into_the_stage_folder_while_the_stage_runs_is_kept(tmp_path):
+    from pipeline.core.errors import InputError
+    from pipeline.core.stage import stage_output
+
+    out = tmp_path / "out" / "s"
+    with stage_output(out, inputs=[], configs=[], seed=1, stage="s") as tmp:
+        (tmp / "a.csv").write_text("x\n", encoding="utf-8")
+    with pytest.raises(InputError, match="during.txt"):
+        with stage_output(out, inputs=[], configs=[], seed=1, stage="s") as tmp:
+            (tmp / "a.csv").write_text("y\n", encoding="utf-8")
+            (out / "during.txt").write_text("mine", encoding="utf-8")  # saved while the stage runs
+    assert (out / "during.txt").read_text(encoding="utf-8") == "mine"
+    assert (out / "a.csv").read_text(encoding="utf-8") == "x\n"  # the previous results stand
+    assert not (tmp_path / "out" / "s.tmp").exists()
+
+
+@pytest.mark.parametrize("name_col, iv_col", [("姓名", "访谈员"), ("Name", "Interviewer")])
+def test_name_and_interviewer_columns_under_other_headers(tmp_path, capsys, name_col, iv_col):
+    d = tmp_path / "study"
+    roster = (f"informant,role,community,{name_col},{iv_col}\n"
+              "R01,resident,梧桐里,洪振邦（老洪）,李明/LM\nJ01,residents_committee,梧桐里,龚建华、龚太太,L.X.W.\n")
+    study = interview_study(d, roster=roster, transcripts={
+        "R01.txt": "李明：您好。\n受访者：我是洪振邦，大家叫我老洪。楼道灯坏了。\nLM：好的。\n",
+        "J01.txt": "lxw：参与怎么样？\n受访者：龚建华说很少，龚太太也这么说。\n"})
+    assert _run(capsys, "interviews", "--study", str(study))[0] == 0
+    seg = pd.read_parquet(d / "out" / "interviews" / "segments.parquet")
+    text = " ".join(seg["text"]) + " ".join(seg["speaker"]) + " ".join(t for ts in seg["tokens"] for t in ts)
+    for secret in ("洪振邦", "李明", "LM", "龚建华", "龚太太", "lxw", "老洪"):
+        assert secret not in text, secret
+    assert seg["is_interviewer"].sum() == 3
+
+
+def test_gold_file_and_coder_named_after_people(tmp_path, capsys):
+    d = tmp_path / "study"
+    roster = "informant,role,community,name,interviewer\nR01,resident,梧桐里,洪振邦,ZBY\nJ01,residents_committee,梧桐里,龚建华,ZBY\n"
+    study = interview_study(d, roster=roster, extra_iv="  gold: interviews/洪振邦的编码.csv")
+    (d / "interviews" / "洪振邦的编码.csv").write_text(
+        "document,start,end,code,coder\nR01.txt,10,20,long_term_management,ZBY\n", encoding="utf-8")
+    assert _run(capsys, "interviews", "--study", str(study))[0] == 0
+    code, err = _run(capsys, "code", "--study", str(study))
+    assert code == 0, err
+    for p in (d / "out").rglob("*"):
+        if p.is_file():
+            data = _decompressed(p)
+            for secret in ("洪振邦", "ZBY"):
+                assert secret.encode() not in data, (p, secret)
+
+
+def test_roster_columns_that_are_not_case_variables_never_leave(tmp_path, capsys):
+    d = tmp_path / "study"
+    roster = ("informant,role,community,备注(访员李明13911112222)\n"
+              "R01,resident,洪振邦家 3号楼2单元501 13800138000,x\nJ01,residents_committee,梧桐里,y\n")
+    study = interview_study(d, roster=roster, extra_iv="  case_variables: [role]")
+    assert _run(capsys, "interviews", "--study", str(study))[0] == 0
+    for p in (d / "out").rglob("*"):
+        if p.is_file():
+            data = _decompressed(p)
+            for secret in ("13800138000", "3号楼2单元501", "13911112222"):
+                assert secret.encode() not in data, (p, secret)
+
+
+def test_survey_file_names_labels_headers_and_known_names(tmp_path, capsys, demo):
+    """An export named after a person, its source label, an extra column's header, and the
+    roster's names in open answers: all redacted on the survey side too."""
+    d = tmp_path / "study"
+    study = interview_study(d)
+    df = demo.by_text.head(30).copy()
+    col = next(c for c in df.columns if str(c).startswith("25"))
+    df[col] = df[col].astype(object)
+    df.loc[df.index[0], col] = "洪振邦说楼道灯坏了，找龚建华也没用"
+    df["备注(韩志峰13911112222)"] = "x"
+    df.to_csv(d / "raw" / "韩志峰_13911112222.csv", index=False)
+    text = study.read_text(encoding="utf-8").replace(
+        "  files: [raw/survey.csv]", "  files:\n    - {path: raw/韩志峰_13911112222.csv, source: 龚建华的问卷}")
+    study.write_text(text, encoding="utf-8")
+    code, err = _run(capsys, "ingest", "--study", str(study))
+    assert code == 0, err
+    for p in (d / "out" / "ingest").rglob("*"):
+        data = _decompressed(p)
+        for secret in ("13911112222", "洪振邦", "龚建华"):
+            assert secret.encode() not in data, (p, secret)
+    log = json.loads((d / "out" / "ingest" / "ingest_log.json").read_text(encoding="utf-8"))
+    assert log["redactions"].get("name", 0) >= 2
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("138/1234/5678", "mobile"), ("1381，2345，678", "mobile"), ("(138) 1234-5678", "mobile"),
+    ("身份证三一零一零五一九八零零三一二三四五六", "id_number"), ("310105.19800312.3456", "id_number"),
+    ("QQ一二三四五六七八", "qq"), ("微信搜id abc_12345", "wechat"), ("微 信 号:abcde123", "wechat"),
+    ("微信号码是abcde123", "wechat"), ("京A-12345", "plate"), ("沪 A 12345", "plate"), ("沪A一二三四五", "plate"),
+    ("3号楼2单元5楼501", "address"), ("3栋5楼501", "address"), ("12#301", "address"), ("3#2-501", "address"),
+    ("3—2—501", "address"), ("3/2/501", "address"), ("门牌号501", "address"), ("302号房", "address"),
+    ("x@163，com", "email"), ("联系方式：6234-5678", "landline"),
+    ("洪先生", "name_short"), ("龚女士", "name_short"), ("张小姐", "name_short"), ("龚太太", "name_short"),
+    ("洪大叔", "name_short"), ("龚姨", "name_short"), ("邓大娘", "name_short"), ("龚老", "name_short"),
+])
+def test_second_round_variants(text, kind):
+    _, counts = redact(text)
+    assert counts.get(kind) == 1, (text, counts)
+
+
+@pytest.mark.parametrize("text", ["13,000,000,000", "共计1,234,567元", "2019/2020/2021年", "第3/2期", "老人家",
+                                  "他老说不清楚"])
+def test_second_round_plain_text_stays(text):
+    assert redact(text) == (text, {})
+
+
+def test_an_address_does_not_swallow_the_next_line(tmp_path):
+    from pipeline.interviews.redaction import redact_text
+
+    out, _ = redact_text("受访者：我住3号楼2单元501\n问：资金不够吗？", {})
+    assert out == "受访者：我住[门牌]\n问：资金不够吗？"
+
+
+def test_names_list_kept_in_the_transcripts_folder_is_not_a_transcript(tmp_path, capsys):
+    d = tmp_path / "study"
+    study = interview_study(d, extra_iv="  names: interviews/names.txt")
+    (d / "interviews" / "names.txt").write_text("张伟明\n", encoding="utf-8")
+    assert _run(capsys, "interviews", "--study", str(study))[0] == 0
+    seg = pd.read_parquet(d / "out" / "interviews" / "segments.parquet")
+    assert set(seg["document"]) == {"R01.txt", "J01.txt"}
+
+
+def test_special_files_are_refused_not_read(tmp_path, capsys):
+    import os
+
+    d = tmp_path / "study"
+    study = interview_study(d, extra_iv="  names: /dev/zero")
+    code, err = _run(capsys, "interviews", "--study", str(study))
+    assert code == 2 and "not a regular file" in err
+    d2 = tmp_path / "study2"
+    study2 = interview_study(d2)
+    os.mkfifo(d2 / "interviews" / "R02.txt")
+    code, err = _run(capsys, "interviews", "--study", str(study2))
+    assert code == 2 and "R02.txt" in err and "not a regular file" in err
+
+
+def test_blank_informant_code_and_empty_survey_path(tmp_path, capsys):
+    d = tmp_path / "study"
+    roster = "informant,role,community\nR01,resident,梧桐里\n,residents_committee,梧桐里\n"
+    study = interview_study(d, roster=roster)
+    code, err = _run(capsys, "interviews", "--study", str(study))
+    assert code == 2 and "no informant code" in err and "row 3" in err
+    study.write_text(study.read_text(encoding="utf-8").replace("[raw/survey.csv]", "['']"), encoding="utf-8")
+    code, err = _run(capsys, "interviews", "--study", str(study))
+    assert code == 2 and "empty path" in err
+
+
+def test_findings_with_a_filtered_problem_and_no_codings(tmp_path, capsys):
+    d = tmp_path / "study"
+    study = interview_study(d, transcripts={"R01.txt": "访谈者：你好。\n受访者：天气不错。\n",
+                                            "J01.txt": "访谈者：你好。\n受访者：还行吧。\n"})
+    assert _run(capsys, "interviews", "--study", str(study))[0] == 0
+    assert _run(capsys, "code", "--study", str(study))[0] == 0
+    code, err = _run(capsys, "findings", "--study", str(study))
+    assert "Traceback" not in err and "KeyError" not in err
+    assert code in (0, 2)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -32,18 +33,20 @@ _NOT_D_AFTER = r"(?![0-9〇零幺一二两三四五六七八九])"
 _HEX = "[0-9A-Fa-f]{1,4}"
 _TLD = r"(?:com|cn|net|org|edu|gov|info|io|me|co|top|xyz|hk|tw|mo|sg)"
 _AT = r"(?:\s*(?:@|\(at\)|\[at\]|\{at\}|艾特|#)\s*|\s+at\s+)"
-_DOT = r"(?:\s*(?:\.|。|\(dot\)|\[dot\]|点)\s*|\s+dot\s+)"
+_DOT = r"(?:\s*(?:\.|。|，|,|\(dot\)|\[dot\]|点)\s*|\s+dot\s+)"
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 _N = "[0-9〇零一二两三四五六七八九十]"        # a number in a house number (三号楼, 12栋)
 _BUILDING = rf"(?:[A-Za-z甲乙丙丁]?{_N}{{1,3}}(?:号楼|号院|栋|幢|号|座)|[A-Za-z]座)"
 _ROOM_NOT_COUNT = r"(?![0-9户人名家个元万米平辆台年月日天位条层%])"
 # between the groups of a number read out or typed by hand: a dash, dot, space, comma or 、, and a
 # filler word said between them (一三八，嗯，一二三四…)
-_SEP = r"(?:[-.\s,，、]{0,3}(?:嗯|啊|呃|额|哦|那个|就是)?[-.\s,，、]{0,3})"
+_HS = r"[ \t\u3000]*"   # space inside a house number, never a line break
+_THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+")
+_SEP = r"(?:[-./\s,，、]{0,3}(?:嗯|啊|呃|额|哦|那个|就是)?[-./\s,，、]{0,3})"
 
 
 def _id18_ok(m: str) -> bool:
-    d = "".join(ch for ch in m if ch.isdigit() or ch in "Xx")
+    d = digits(m[:-1]) + (m[-1] if m[-1] in "Xx" else digits(m[-1]))
     return len(d) == 18 and d[6:8] in ("18", "19", "20") and _id_date_ok(d)
 
 
@@ -100,39 +103,47 @@ RULES: tuple[Rule, ...] = (
                             rf"{_DOT}{_TLD}(?![A-Za-z])", flags=re.I),
     _rule("id_number", "[身份证号]", r"(?<![0-9A-Za-z])[1-9]\d{5}[ -]?(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
                                   r"[ -]?\d{3}[0-9Xx](?![0-9A-Za-z])"),
-    # an 18-character ID however it is grouped (3101 0519 8003 0312 34, 310105-19800312-3456)
-    _rule("id_number", "[身份证号]", r"(?<![0-9A-Za-z])[1-9](?:[ -]?\d){16}[ -]?[0-9Xx](?![0-9A-Za-z])", check=_id18_ok),
+    # an 18-character ID however it is written: grouped by spaces, hyphens, dots or commas
+    # (3101 0519 8003 0312 34, 310105-19800312-3456) or read out in Chinese numerals
+    _rule("id_number", "[身份证号]", rf"{_NOT_D}[1-9一二三四五六七八九](?:[ \-.,，]?{_D}){{16}}[ \-.,，]?[0-9Xx〇零一二三四五六七八九](?![0-9A-Za-z])",
+          check=_id18_ok),
     _rule("id_number", "[身份证号]", r"(?<![0-9A-Za-z])[1-9]\d{7}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}(?![0-9A-Za-z])",
           check=lambda m: _id_date_ok(m)),
-    _rule("bank_card", "[银行卡号]", r"(?<![0-9])[1-9]\d{3}(?:[ -]?\d{4}){3}(?:[ -]?\d{1,3})?(?![0-9])",
+    _rule("bank_card", "[银行卡号]", r"(?<![0-9])[1-9]\d{3}(?:[ \-,，]?\d{4}){3}(?:[ \-,，]?\d{1,3})?(?![0-9])",
           check=lambda m: 16 <= len(digits(m)) <= 19 and luhn_ok(digits(m)) and bool(_CARD_PREFIX.match(digits(m)))),
     _rule("ip", "[IP]", r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?::\d{2,5})?(?![\d.])"),
     _rule("ip", "[IP]", rf"(?:(?<=[vV]6:)|(?<![0-9A-Za-z])(?<![0-9A-Fa-f]:))(?:(?:{_HEX}:){{7}}{_HEX}|(?:{_HEX}:){{1,7}}:(?:{_HEX}(?::{_HEX}){{0,5}})?)"
                        r"(?:%[0-9A-Za-z]+)?(?![0-9A-Za-z:])",
           check=lambda m: any(c.isdigit() for c in m) and m.count(":") >= 2),
-    _rule("mobile", "[电话]", rf"{_NOT_D}(?:(?:\+|00)?86[- ]?|\(\+?86\)[- ]?|（\+?86）)?[1一幺]{_D}{_D}{_SEP}{_D}{{4}}{_SEP}{_D}{{4}}{_NOT_D_AFTER}",
+    _rule("mobile", "[电话]", rf"{_NOT_D}(?:(?:\+|00)?86[- ]?|\(\+?86\)[- ]?|（\+?86）)?\(?[1一幺]{_D}{_D}\)?{_SEP}{_D}{{4}}{_SEP}{_D}{{4}}{_NOT_D_AFTER}",
           check=lambda m: digits(m)[-11:-9] in {f"1{i}" for i in "3456789"}),
-    # every digit apart (1 3 8 1 2 3 4 5 6 7 8) or in other groups (1381-234-5678)
-    _rule("mobile", "[电话]", rf"{_NOT_D}[1一幺](?:[-. ]?{_D}){{10}}{_NOT_D_AFTER}",
-          check=lambda m: digits(m)[:2] in {f"1{i}" for i in "3456789"}),
+    # every digit apart (1 3 8 1 2 3 4 5 6 7 8) or in other groups (1381-234-5678, 1381，2345，678,
+    # 138/1234/5678); not an amount with thousands separators (13,000,000,000)
+    _rule("mobile", "[电话]", rf"{_NOT_D}[1一幺](?:[-. /,，]?{_D}){{10}}{_NOT_D_AFTER}",
+          check=lambda m: digits(m)[:2] in {f"1{i}" for i in "3456789"} and not _THOUSANDS.fullmatch(m)),
     _rule("landline", "[电话]", r"(?<!\d)(?:\(0\d{2,3}\)|0\d{2,3})[-–— ]?\d{3,4}[-–— ]?\d{4}(?:\s*(?:转|-|ext\.?)\s*\d{1,5})?(?!\d)"),
     _rule("landline", "[电话]", r"(?<!\d)[48]00(?:[-–— ]?\d){7}(?!\d)"),
-    _rule("landline", "[电话]", r"(?:电话|座机|固话|热线|号码|拨打|拨|打|tel|Tel|TEL)(?:号码|是|为)?[:：\s(（]{0,3}"
+    _rule("landline", "[电话]", r"(?:电话|座机|固话|热线|号码|拨打|拨|打|联系方式|联系电话|联系|tel|Tel|TEL)(?:号码|是|为)?[:：\s(（]{0,3}"
                                r"(?P<v>\d{3,4}[- ]?\d{4}(?:\s*转\s*\d{1,5})?)(?!\d)"),
     _rule("wechat", "[微信号]", r"wxid_[A-Za-z0-9]{6,}"),
-    _rule("wechat", "[微信号]", r"(?:微信号?|威信|[vV]信|[vV][xX]|[wW][xX]|weixin|wechat|WeChat|加我|加[vV])(?:号|我)?(?:[:：]|是|为)?\s*"
+    _rule("wechat", "[微信号]", r"(?:微\s*信\s*(?:号码|号|搜索|搜|id|ID)?\s*(?:号|号码)?|威信|[vV]信|[vV][xX]|[wW][xX]|weixin|wechat|WeChat|加我|加[vV])"
+                               r"(?:号|我)?(?:[:：]|是|为)?\s*(?:id|ID)?\s*[:：]?\s*"
                                r"(?P<v>[A-Za-z][-_A-Za-z0-9]{4,19}|1[3-9]\d{9})(?![-_A-Za-z0-9])"),
-    _rule("qq", "[QQ号]", r"(?:QQ|qq|Qq|扣扣|企鹅号|Q号)(?:号码|号|联系)?(?:[:：,，]|是|为)?\s*(?P<v>[1-9]\d{4,10})(?!\d)"),
-    _rule("plate", "[车牌]", rf"[{_PROVINCES}][A-HJ-NP-Z][·•・.\s]?[A-HJ-NP-Z0-9]{{5,6}}(?![A-Za-z0-9])",
-          check=lambda m: any(c.isdigit() for c in m)),
-    _rule("address", "[门牌]", rf"{_BUILDING}\s*(?:{_N}{{1,2}}|[东西南北中])\s*(?:单元|门)\s*{_N}{{1,2}}\s*(?:楼|层)\s*[东西南北中]?[户边侧]"),
-    _rule("address", "[门牌]", rf"{_BUILDING}\s*(?:{_N}{{1,2}}|[东西南北中])\s*(?:单元|门)\s*{_N}{{3,4}}\s*(?:室|号|户)?{_ROOM_NOT_COUNT}"),
-    _rule("address", "[门牌]", rf"(?:{_BUILDING}|(?<![0-9]){_N}{{1,2}}\s*单元)\s*{_N}{{3,4}}\s*(?:室|号)?{_ROOM_NOT_COUNT}"),
-    _rule("address", "[门牌]", r"(?<![\d-])\d{1,2}-\d{1,2}-\d{3,4}(?:室)?(?![\d-])"),
+    _rule("qq", "[QQ号]", rf"(?:QQ|qq|Qq|扣扣|企鹅号|Q号)(?:号码|号|联系)?(?:[:：,，]|是|为)?\s*(?P<v>[1-9一二三四五六七八九幺](?:\s?{_D}){{4,10}})"
+                         rf"{_NOT_D_AFTER}"),
+    _rule("plate", "[车牌]", rf"[{_PROVINCES}]\s?[A-HJ-NP-Z][-·•・.\s]?(?:[A-HJ-NP-Z0-9]|[〇零一二三四五六七八九]){{5,6}}(?![A-Za-z0-9])",
+          check=lambda m: any(c.isdigit() or c in _CN_DIGITS for c in m[1:])),
+    # house numbers (no line break inside: the next line is another speaker's turn)
+    _rule("address", "[门牌]", rf"{_BUILDING}{_HS}(?:{_N}{{1,2}}|[东西南北中]){_HS}(?:单元|门){_HS}{_N}{{1,2}}{_HS}(?:楼|层){_HS}[东西南北中]?[户边侧]"),
+    _rule("address", "[门牌]", rf"{_BUILDING}{_HS}(?:{_N}{{1,2}}|[东西南北中]){_HS}(?:单元|门){_HS}(?:{_N}{{1,2}}{_HS}(?:楼|层){_HS})?{_N}{{3,4}}{_HS}(?:室|号|户)?{_ROOM_NOT_COUNT}"),
+    _rule("address", "[门牌]", rf"(?:{_BUILDING}|(?<![0-9]){_N}{{1,2}}{_HS}单元){_HS}(?:{_N}{{1,2}}{_HS}(?:楼|层){_HS})?{_N}{{3,4}}{_HS}(?:室|号|房)?{_ROOM_NOT_COUNT}"),
+    _rule("address", "[门牌]", r"(?<![\d\-—–/])\d{1,2}(?:[-—–/]|#\s?)\d{1,2}[-—–/]\d{3,4}(?:室)?(?![\d\-—–/])"),
+    _rule("address", "[门牌]", r"(?<![\d#])\d{1,3}#[ \t]?\d{3,4}(?:室)?(?![\d#])"),
     # a lane address (长乐路123弄4号, 45弄6号302室): the road name stays, the lane and number go
-    _rule("address", "[门牌]", rf"(?<![0-9〇零一二两三四五六七八九十]){_N}{{1,4}}\s*弄\s*(?:{_N}{{1,2}}\s*支弄\s*)?{_N}{{1,4}}\s*号"
-                               rf"(?:\s*(?:楼\s*)?{_N}{{1,4}}\s*(?:室|号))?"),
-    _rule("address", "[门牌]", rf"(?<![0-9〇零一二两三四五六七八九十])(?:{_N}{{3,4}}|\d{{3,4}})\s*室"),
+    _rule("address", "[门牌]", rf"(?<![0-9〇零一二两三四五六七八九十]){_N}{{1,4}}{_HS}弄{_HS}(?:{_N}{{1,2}}{_HS}支弄{_HS})?{_N}{{1,4}}{_HS}号"
+                               rf"(?:{_HS}(?:楼{_HS})?{_N}{{1,4}}{_HS}(?:室|号))?"),
+    _rule("address", "[门牌]", rf"(?<![0-9〇零一二两三四五六七八九十])(?:{_N}{{3,4}}|\d{{3,4}}){_HS}(?:室|号房)"),
+    _rule("address", "[门牌]", rf"门牌(?:号码|号)?(?:是|为|[:：])?{_HS}(?P<v>{_N}{{2,4}}(?:室|号)?)"),
 )
 
 # every placeholder (the tokenizer drops them)
@@ -157,8 +168,10 @@ COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫",
 TITLES = ("总经理", "副主任", "副书记", "老师傅", "主任", "书记", "经理", "大爷", "大妈", "阿姨", "师傅", "老师", "主管",
           "大姐", "大哥", "科长", "所长", "站长", "队长", "组长", "楼长", "会长", "局长", "处长", "院长", "老板",
           "教授", "医生", "律师", "支书", "社长", "奶奶", "爷爷", "婆婆", "伯伯", "叔叔", "阿婆", "老太", "会计",
+          "先生", "女士", "小姐", "太太", "大叔", "大娘", "大婶", "姨(?![妈父])",
           "姐(?![妹])", "哥(?![们])", "嫂", "婶", "叔", "工(?![作程人资地期厂具业])",
-          "总(?![体是共之结算量数计价额规理部监站归计的])")
+          "总(?![体是共之结算量数计价额规理部监站归计的])",
+          "老(?![师太板人家婆公头百姓年汉乡区小旧楼房屋的了是说])")
 # 老/小 + surname is not a name before these (小程序, 老黄历, 小区, 老人…)
 _NOT_AFTER_SHORT = "层区孩人伙序历牛菜醋干库湖鼠将兵卒"
 # …and is one after a character that ends a word before a name (的老张, 听老韦说)
@@ -178,30 +191,117 @@ def short_name_pattern(surnames: str | list[str] = COMMON_SURNAMES) -> re.Patter
                       rf"(?![{_NOT_AFTER_SHORT}])")
 
 
-_NAME_SEP = "[ \u3000·•・‧･.]?"   # between the characters of a name: a space or a middle dot, or nothing
-_NAME_DOTS = re.compile("[ \u3000·•・‧･.]")
+# between the characters of a name: nothing, or up to two spaces, tabs, a line break or a middle dot
+_NAME_SEP = "[\\s·•・‧･.]{0,2}"
+_NAME_DOTS = re.compile("[\\s·•・‧･.]")
 
 
 def name_key(name: str) -> str:
-    """How a name is compared: traditional folded to simplified, spaces and middle dots removed
-    (阿依古丽·买买提, 阿依古丽 买买提 and 阿依古麗買買提 are one name)."""
-    return _NAME_DOTS.sub("", fold_traditional(name))
+    """How a name is compared: traditional folded to simplified, spaces and middle dots removed,
+    Latin letters in lower case (阿依古丽·买买提, 阿依古丽 买买提 and 阿依古麗買買提 are one name;
+    LXW, lxw and L.X.W. are one set of initials)."""
+    return _NAME_DOTS.sub("", fold_traditional(name)).lower()
 
 
 @functools.lru_cache(maxsize=8)
 def _names_pattern(names: tuple[str, ...]) -> re.Pattern | None:
     """One alternation of all names (as :func:`name_key` gives them), longest first (one scan per
-    text, not one per name); a name of Chinese characters also matches with spaces or middle dots
-    between its characters (洪 振 邦, 阿依古丽·买买提). Matched against folded text."""
+    text, not one per name), matched against folded text. A name of Chinese characters also
+    matches with spaces, a line break or middle dots between its characters (洪 振 邦,
+    阿依古丽·买买提); Latin initials or names in any case, with dots or spaces between the letters
+    (lxw, L.X.W.), never inside a longer word."""
     if not names:
         return None
 
     def spaced(n: str) -> str:
         if len(n) > 1 and all("\u3400" <= ch <= "\u9fff" for ch in n):
             return _NAME_SEP.join(re.escape(ch) for ch in n)
+        if n.isascii() and n.isalpha():
+            return "(?<![A-Za-z])(?i:" + "[.\\s]{0,2}".join(re.escape(ch) for ch in n) + r"\.?)(?![A-Za-z])"
         return re.escape(n)
 
     return re.compile("|".join(spaced(n) for n in sorted(names, key=lambda n: (-len(n), n))))
+
+
+INTERVIEWER_CODE = "访谈者"  # an interviewer's own name or initials become [姓名:访谈者]
+# roster columns that hold people's names, and the interviewer's (compared case-insensitively)
+NAME_COLUMNS = ("name", "names", "full_name", "fullname", "姓名", "名字", "受访者姓名", "被访者姓名", "真实姓名")
+INTERVIEWER_COLUMNS = ("interviewer", "interviewers", "访谈员", "访谈者", "访问员", "采访者", "调查员", "调研员",
+                       "访员", "主访")
+_CELL_SPLIT = re.compile(r"[、,，/;；|()（）\[\]【】]+|\s{2,}")
+_LABELS = {"访谈者", "访谈员", "采访者", "调研者", "调研员", "主持人", "访问员", "问", "Q", "I", "记者", "受访者", "被访者",
+           "答", "A", "回答"}
+
+
+def name_columns(columns) -> tuple[list[str], list[str]]:
+    """The roster columns that hold names and those that hold interviewers' names."""
+    norm = {c: unicodedata.normalize("NFKC", str(c)).strip().lower() for c in columns}
+    return ([c for c in columns if norm[c] in NAME_COLUMNS],
+            [c for c in columns if norm[c] in INTERVIEWER_COLUMNS])
+
+
+def names_from_roster(roster, extra: list[str] | None = None) -> dict[str, str]:
+    """Every name to redact → the code its placeholder carries: the names of the roster's name
+    columns (:data:`NAME_COLUMNS`) → the informant code; its interviewer columns → ``访谈者``;
+    ``extra`` (a names list) → no code. A cell may hold several names or a name and a nickname
+    (``洪振邦（老洪）``, ``龚建华、龚太太``, ``李明/LM``): each part of two characters or more is a
+    name. A Chinese name of three characters or more also gives its given name alone (振邦), and
+    a name written with a middle dot each of its parts."""
+    names: dict[str, str] = {}
+
+    def add(value, code: str) -> None:
+        if not isinstance(value, str):
+            return
+        text = unicodedata.normalize("NFKC", value).strip()
+        for part in [text] + _CELL_SPLIT.split(text):
+            part = part.strip()
+            if len(part) < 2 or part in _LABELS:
+                continue
+            names.setdefault(part, code)
+            dotted = [p for p in re.split(r"[·•・‧･.\s]+", part) if len(p) >= 2]
+            if len(dotted) > 1:
+                for p in dotted:
+                    names.setdefault(p, code)
+            elif len(part) >= 3 and all("\u3400" <= ch <= "\u9fff" for ch in part):
+                given = part[len(surname(part)):]
+                if len(given) >= 2:
+                    names.setdefault(given, code)
+
+    if roster is not None:
+        name_cols, interviewer_cols = name_columns(roster.columns)
+        codes = roster["informant"].astype(str).tolist() if "informant" in roster.columns else [""] * len(roster)
+        for c in name_cols:
+            for value, code in zip(roster[c].tolist(), codes):
+                add(value, code)
+        for c in interviewer_cols:
+            for value in roster[c].tolist():
+                add(value, INTERVIEWER_CODE)
+    for line in extra or []:
+        add(line, "")
+    return names
+
+
+class Names:
+    """Names to redact (name → code, '' for none), prepared once for many texts: the keys
+    (:func:`name_key`), one pattern of all names, the short forms of their surnames and which
+    surname belongs to exactly one coded person."""
+
+    def __init__(self, names: dict[str, str] | None = None, *, common_surnames: bool = True) -> None:
+        self.codes: dict[str, str] = {}
+        for k, v in (names or {}).items():
+            if (key := name_key(k)) and not self.codes.get(key):
+                self.codes[key] = v
+        self.pattern = _names_pattern(tuple(sorted(self.codes)))
+        by_surname: dict[str, set[str]] = {}
+        for name, code in self.codes.items():
+            if len(name) >= 2 and "\u3400" <= name[0] <= "\u9fff":
+                by_surname.setdefault(surname(name), set()).add(code)
+        self.surname_codes = {s: next(iter(c)) for s, c in by_surname.items() if len(c) == 1 and "" not in c}
+        surnames = (list(COMMON_SURNAMES) if common_surnames else []) + sorted(by_surname)
+        self.short = short_name_pattern(surnames) if surnames else None
+
+    def __len__(self) -> int:
+        return len(self.codes)
 
 
 def find_spans(text: str) -> list[tuple[int, int, str, str]]:
@@ -216,7 +316,7 @@ def find_spans(text: str) -> list[tuple[int, int, str, str]]:
     return spans
 
 
-def redact_spans(text: str, names: dict[str, str] | None = None, short_names: re.Pattern | None = None,
+def redact_spans(text: str, names: dict[str, str] | Names | None = None, short_names: re.Pattern | None = None,
                  surname_codes: dict[str, str] | None = None
                  ) -> tuple[str, list[tuple[str, int, int, int, int]]]:
     """Replace personal data (:data:`RULES`), and names (name → informant code, '' for none) with
@@ -229,14 +329,11 @@ def redact_spans(text: str, names: dict[str, str] | None = None, short_names: re
     ``老[姓名:R01]``, not ``[姓名:R01]振邦``), then the longer match, then the earlier."""
     folded = fold_traditional(text)  # same length: every offset below is an offset in `text`
     spans: list[tuple[int, int, str, str]] = find_spans(folded)
-    keyed: dict[str, str] = {}
-    for k, v in (names or {}).items():
-        if (key := name_key(k)) and not keyed.get(key):
-            keyed[key] = v
-    if keyed:
-        pattern = _names_pattern(tuple(sorted(keyed)))
-        for m in pattern.finditer(folded):
-            code = keyed.get(name_key(m.group(0)), "")
+    if names is not None and not isinstance(names, Names):
+        names = Names(names, common_surnames=False)
+    if names is not None and names.pattern is not None:
+        for m in names.pattern.finditer(folded):
+            code = names.codes.get(name_key(m.group(0)), "")
             spans.append((m.start(), m.end(), "name", f"[姓名:{code}]" if code else "[姓名]"))
     if short_names is not None:
         for m in short_names.finditer(folded):
@@ -269,13 +366,17 @@ def _common_short_names() -> re.Pattern:
     return short_name_pattern(COMMON_SURNAMES)
 
 
-def redact(text: str) -> tuple[str, dict[str, int]]:
-    """Return the text with personal data (:data:`RULES`) and short forms of names with a common
-    surname (王主任, 老李) replaced, and counts by kind (open survey answers, which have no roster)."""
+def redact(text: str, names: Names | None = None) -> tuple[str, dict[str, int]]:
+    """Return the text with personal data (:data:`RULES`), the study's known ``names`` (its
+    roster and names list, when it has interviews) and short forms of names with a common surname
+    (王主任, 老李) replaced, and counts by kind (open survey answers, labels, file names)."""
     if not text:
         return text, {}
     text = INVISIBLE.sub("", text)  # a zero-width space must not hide a number
-    new, placed = redact_spans(text, short_names=_common_short_names())
+    if names is not None and len(names):
+        new, placed = redact_spans(text, names, names.short, names.surname_codes)
+    else:
+        new, placed = redact_spans(text, short_names=_common_short_names())
     counts: dict[str, int] = {}
     for kind, *_ in placed:
         counts[kind] = counts.get(kind, 0) + 1

@@ -134,6 +134,8 @@ def read_text_file(path: Path, what: str = "file", limit: int = MAX_YAML_BYTES) 
         raise InputError("file not found", file=path)
     if path.is_dir():
         raise InputError(f"is a folder, not a {what}", file=path)
+    if not path.is_file():
+        raise InputError(f"is not a regular file (a pipe or a device), not a {what}", file=path)
     try:
         data = path.read_bytes() if path.stat().st_size <= limit else None
     except OSError as e:

@@ -187,26 +187,38 @@ def _foreign(folder: Path) -> list[str]:
     listed = m.get("files")
     if isinstance(listed, list):
         known = set(listed) | {"manifest.json"}
-        return [f for f in _files(folder) if f not in known]
+        return [f for f in _files(folder) if f not in known and f != TMP_MARK]
     top = set(m.get("outputs") or []) | {"manifest.json"}  # a manifest from before "files"
-    return sorted(p.name for p in folder.iterdir() if p.name not in top)
+    return sorted(p.name for p in folder.iterdir() if p.name not in top and p.name != TMP_MARK)
 
 
-def _ours(folder: Path, stage: str) -> bool:
-    """Absent, or a real folder that is the pipeline's own: a ``stage`` folder with its manifest,
-    or a temporary folder with its mark."""
+def _ours(folder: Path, stage: str, *, temporary: bool = False) -> bool:
+    """Absent, or a real folder that is the pipeline's own: the ``stage`` folder with its
+    manifest, or — for ``temporary`` places (``<stage>.tmp``, ``<stage>.old``) — a folder with the
+    mark the pipeline writes into it (a user's copy of a stage folder has no mark)."""
     if not folder.exists() and not folder.is_symlink():
         return True
-    return folder.is_dir() and not folder.is_symlink() and (
-        (folder / TMP_MARK).is_file() or _manifest_stage(folder) == stage)
+    if not folder.is_dir() or folder.is_symlink():
+        return False
+    if temporary:
+        return (folder / TMP_MARK).is_file()
+    return _manifest_stage(folder) == stage
 
 
 def _remove_ours(folder: Path, stage: str) -> None:
-    """Delete ``folder`` if it is the pipeline's own; refuse, naming it, if it is anything else."""
-    if not _ours(folder, stage):
+    """Delete a temporary ``folder`` if it is the pipeline's own; refuse, naming it, otherwise."""
+    if not _ours(folder, stage, temporary=True):
         _refuse(folder, stage)
     if folder.exists():
         shutil.rmtree(folder)
+
+
+def _check_foreign(out_dir: Path, stage: str) -> None:
+    if out_dir.is_dir() and (extra := _foreign(out_dir)):
+        raise InputError(f"'{out_dir / extra[0]}' is not one of the {stage} stage's outputs"
+                         + (f" ({len(extra) - 1} more such file(s))" if len(extra) > 1 else "")
+                         + "; the stage replaces its whole folder and never deletes what it did not write: "
+                         "move your files out of it", file=out_dir)
 
 
 def _refuse(folder: Path, stage: str):
@@ -228,14 +240,10 @@ def stage_output(out_dir: Path, *, inputs: list[Path], configs: list[Path], seed
     out_dir = Path(out_dir)
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     old = out_dir.with_name(out_dir.name + ".old")
-    for folder in (out_dir, tmp, old):  # all three are checked before anything is deleted
-        if not _ours(folder, stage):
+    for folder, temporary in ((out_dir, False), (tmp, True), (old, True)):  # all checked before any deletion
+        if not _ours(folder, stage, temporary=temporary):
             _refuse(folder, stage)
-    if out_dir.is_dir() and (extra := _foreign(out_dir)):
-        raise InputError(f"'{out_dir / extra[0]}' is not one of the {stage} stage's outputs"
-                         + (f" ({len(extra) - 1} more such file(s))" if len(extra) > 1 else "")
-                         + "; the stage replaces its whole folder and never deletes what it did not write: "
-                         "move your files out of it", file=out_dir)
+    _check_foreign(out_dir, stage)
     _remove_ours(tmp, stage)
     tmp.mkdir(parents=True)
     (tmp / TMP_MARK).write_bytes(b"")
@@ -255,14 +263,21 @@ def stage_output(out_dir: Path, *, inputs: list[Path], configs: list[Path], seed
             "files": sorted([f for f in _files(tmp) if f != TMP_MARK] + ["manifest.json"]),
         }
         write_json(manifest, tmp / "manifest.json")
-        (tmp / TMP_MARK).unlink()
         _remove_ours(old, stage)
+        _check_foreign(out_dir, stage)  # again: a file may have been saved there while the stage ran
         if out_dir.exists():
+            (out_dir / TMP_MARK).write_bytes(b"")
             os.replace(out_dir, old)
+        (tmp / TMP_MARK).unlink()
         os.replace(tmp, out_dir)
-        _remove_ours(old, stage)
+        if old.exists() and _foreign(old):  # saved in the instant between the check and the swap
+            (old / TMP_MARK).unlink()
+            print(f"warning: {old} holds files the {stage} stage did not write; it was kept: move them "
+                  "and delete the folder", file=sys.stderr)
+        else:
+            _remove_ours(old, stage)
     except BaseException:
-        if tmp.exists() and _ours(tmp, stage):
+        if tmp.exists() and (tmp / TMP_MARK).is_file():
             shutil.rmtree(tmp, ignore_errors=True)
         raise
 

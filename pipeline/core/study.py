@@ -19,6 +19,13 @@ class SurveyFile(Strict):
     path: str
     source: str | None = None  # label for the stacked `source` column (wave, community...)
 
+    @field_validator("path")
+    @classmethod
+    def _path(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("an empty path; name the export file")
+        return v
+
     @field_validator("source", mode="before")
     @classmethod
     def _source(cls, v):
@@ -229,6 +236,21 @@ class Study:
 
     def stage_dir(self, stage: str) -> Path:
         return self.out / stage
+
+    @cached_property
+    def personal_names(self):
+        """The names the study knows (its roster's name and interviewer columns and its names
+        list, when it has interviews) as a prepared :class:`~pipeline.core.privacy.Names`: every
+        stage redacts them, in open survey answers and file names too."""
+        from pipeline.core.privacy import Names, names_from_roster
+        from pipeline.core.schema import read_text_file
+        from pipeline.core.tables import read_frame
+
+        iv = self.config.interviews
+        roster = read_frame(self.resolve(iv.roster)) if iv and iv.roster else None
+        extra = read_text_file(self.resolve(iv.names), "names list (one name per line)").splitlines() \
+            if iv and iv.names else None
+        return Names(names_from_roster(roster, extra))
 
     @property
     def survey_files(self) -> list[tuple[Path, str]]:

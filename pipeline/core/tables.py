@@ -120,6 +120,8 @@ def read_table(path: str | Path) -> RawTable:
     path = Path(path)
     if not path.exists():
         raise InputError("file not found", file=path)
+    if not path.is_file():
+        raise InputError("is not a regular file (a folder, pipe or device)", file=path)
     if path.stat().st_size == 0:
         raise InputError("the file is empty (0 bytes)", file=path)
     ext = path.suffix.lower()
@@ -144,7 +146,6 @@ def read_frame(path: str | Path) -> pd.DataFrame:
     """A small table (roster, gold coding…) as a DataFrame of text cells ('' for empty), read
     with the same encoding detection and normalisation as the survey exports."""
     import pandas as pd
-
 
     t = read_table(path)
     return pd.DataFrame({h: [cell_text(v) for v in (c.to_pylist() if hasattr(c, "to_pylist") else c)]

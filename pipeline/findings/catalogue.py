@@ -34,12 +34,10 @@ class Indicator(Strict):
         return self
 
 
-
 class InterviewRules(Strict):
     strong_share: float = Field(default=0.25, gt=0, le=1)
     strong_roles: int = Field(default=3, ge=1)
     moderate_informants: int = Field(default=2, ge=1)
-
 
 
 class Problem(Strict):
@@ -60,13 +58,11 @@ class Problem(Strict):
         return None if v is None else check_regex(v)
 
 
-
 class Catalogue(Strict):
     id: str
     version: str | int = 1
     interview_rules: InterviewRules = Field(default_factory=InterviewRules)
     problems: list[Problem]
-
 
 
 def load_catalogue(path: str | Path) -> Catalogue:

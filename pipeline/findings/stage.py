@@ -142,7 +142,8 @@ def interview_evidence(problem: Problem, codings: pd.DataFrame, segments: pd.Dat
     text = segments.set_index("segment_id")["text"]
     if problem.segment_filter:
         pat = re.compile(problem.segment_filter)
-        coded = coded[coded["segment_id"].map(text).map(lambda t: bool(pat.search(t)))]
+        keep = np.array([bool(pat.search(t)) for t in coded["segment_id"].map(text)], dtype=bool)
+        coded = coded[keep]  # a boolean array, also when nothing is coded (an empty list would select columns)
     coded = coded.drop_duplicates("segment_id")
     by_role = coded.groupby("role")["informant"].nunique()
     informants = int(coded["informant"].nunique())

@@ -24,7 +24,6 @@ def check_regex(pattern: str) -> str:
     return pattern
 
 
-
 # Words that start with (or contain) a negation cue without negating what follows.
 PSEUDO_NEGATIONS = (
     "不少", "不仅", "不光", "不但", "不断", "不管", "不论", "不停", "不久", "不过", "不然", "不得不", "不一定",
@@ -34,9 +33,7 @@ PSEUDO_NEGATIONS = (
 )
 
 
-
 CLAUSE = r"[,，。;；!?！？:：]"
-
 
 
 class Negation(Strict):
@@ -46,7 +43,6 @@ class Negation(Strict):
     post_cues: list[str] = Field(default_factory=lambda: ["倒不是问题", "不是问题", "没问题", "不成问题", "不是主要"])
     # words that begin with a cue but do not negate ("不少居民反映停车难"); a cue inside one is ignored
     ignore: list[str] = Field(default_factory=lambda: list(PSEUDO_NEGATIONS))
-
 
 
 class Code(Strict):
@@ -71,12 +67,10 @@ class Code(Strict):
         return [check_regex(p) for p in v]
 
 
-
 class Theme(Strict):
     id: str
     label: Label
     codes: list[Code]
-
 
 
 class Codebook(Strict):
@@ -105,11 +99,9 @@ class Codebook(Strict):
                               "n_regex": len(c.regex)} for t in self.themes for c in t.codes])
 
 
-
 def load_codebook(path: str | Path) -> Codebook:
     path = Path(path)
     return validate_model(Codebook, read_yaml(path), path)
-
 
 
 def nfkc(s: str) -> str:

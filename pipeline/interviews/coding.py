@@ -160,6 +160,7 @@ def run(study) -> dict:
     cases = read_csv(iv_dir / "cases.csv", dtype=str, keep_default_na=False)
     gold = pd.DataFrame(columns=["document", "start", "end", "code", "coder"])
     if gold_files:
+        from pipeline.core.privacy import Names
         from pipeline.interviews.agreement import evaluate, read_spans
         from pipeline.interviews.redaction import document_name, roster_names
         from pipeline.interviews.roster import read_roster
@@ -167,9 +168,11 @@ def run(study) -> dict:
         reds = read_csv(iv_dir / "redactions.csv")
         texts = dict(zip(docs["document"], docs["text"]))
         iv = study.config.interviews
-        names = roster_names(read_roster(study.resolve(iv.roster)), study.resolve(iv.names) if iv.names else None)
+        names = Names(roster_names(read_roster(study.resolve(iv.roster)), study.resolve(iv.names) if iv.names else None))
         gold = pd.concat([read_spans(g, texts, reds, book, rename=lambda d: document_name(d, names))
                           for g in gold_files], ignore_index=True)
+        # a coder is named by the gold file or its coder column: a person's name there is redacted too
+        gold["coder"] = gold["coder"].map(lambda c: document_name(str(c), names))
         per_code, overall = evaluate(segments, codings, gold, list(book.codes))
         tables["agreement_by_code"] = per_code
         tables["agreement"] = overall
@@ -191,7 +194,8 @@ def run(study) -> dict:
                                                                  "mean_kappa", "alpha_masi_coded_units")}
                             for r in overall.to_dict("records")}
         inputs += gold_files
-    with stage_output(study.stage_dir("coding"), inputs=inputs, configs=study.config_files() + [book_path],
+    label = (lambda rel: document_name(rel, names)) if gold_files else None
+    with stage_output(study.stage_dir("coding"), inputs=inputs, configs=study.config_files() + [book_path], label=label,
                       seed=study.config.seed, stage="coding", base=study.dir) as tmp:
         codings.to_parquet(tmp / "codings.parquet", index=False)
         # the coded interviews for NVivo, ATLAS.ti, MAXQDA, QualCoder: the pipeline's codings and

@@ -4,47 +4,28 @@ before anything is written; offsets of a coder's original text mapped onto the r
 
 from __future__ import annotations
 
-import functools
-import re
 from pathlib import Path
 
 import pandas as pd
 
-from pipeline.core.privacy import (
-    COMMON_SURNAMES,
-    redact_spans,
-    short_name_pattern,
-    surname,
-)
+from pipeline.core.privacy import Names, names_from_roster, redact_spans
 from pipeline.core.textnorm import normalise_text as normalise
-from pipeline.interviews.roles import INTERVIEWER_CODE, INTERVIEWER_LABELS
 
 
-@functools.lru_cache(maxsize=8)
-def _short_forms(names: tuple[tuple[str, str], ...]) -> tuple[re.Pattern, dict[str, str]]:
-    by_surname: dict[str, set[str]] = {}
-    for name, code in names:
-        if len(name) >= 2:
-            by_surname.setdefault(surname(name), set()).add(code)
-    codes = {s: next(iter(c)) for s, c in by_surname.items() if len(c) == 1 and "" not in c}
-    return short_name_pattern(list(COMMON_SURNAMES) + sorted(by_surname)), codes
-
-
-
-def redact_text(text: str, names: dict[str, str]) -> tuple[str, list[tuple[str, int, int, int, int]]]:
+def redact_text(text: str, names: dict[str, str] | Names) -> tuple[str, list[tuple[str, int, int, int, int]]]:
     """Personal data, names and their short forms (杜主任, 老张) replaced
     (:func:`pipeline.core.privacy.redact_spans`); a short form carries the informant code when exactly
-    one person on the roster/names list has that surname."""
-    pattern, codes = _short_forms(tuple(sorted(names.items())))
-    return redact_spans(text, names, pattern, codes)
-
+    one person on the roster/names list has that surname. Pass a prepared
+    :class:`~pipeline.core.privacy.Names` when redacting many texts."""
+    if not isinstance(names, Names):
+        names = Names(names)
+    return redact_spans(text, names, names.short, names.surname_codes)
 
 
 def document_name(name: str, names: dict[str, str]) -> str:
     """A transcript's file name as the outputs show it: names and numbers in it redacted like the
     text (张三访谈.txt → [姓名:R02]访谈.txt), so that a file named after a person leaks nothing."""
     return redact_text(normalise(name), names)[0]
-
 
 
 def source_to_text(positions, redactions: pd.DataFrame, side: str = "start"):
@@ -73,7 +54,6 @@ def source_to_text(positions, redactions: pd.DataFrame, side: str = "start"):
     return out
 
 
-
 def source_length(text_length: int, redactions: pd.DataFrame) -> int:
     """Length of the text before redaction, from the redacted length and the redactions."""
     if redactions is None or len(redactions) == 0:
@@ -82,43 +62,13 @@ def source_length(text_length: int, redactions: pd.DataFrame) -> int:
     return int(text_length - grew)
 
 
-
 def roster_names(roster: pd.DataFrame, names_file: Path | None = None) -> dict[str, str]:
-    """Names to redact → informant code: the roster's ``name`` column (and each name's given name
-    of two characters or more alone: 振邦 for 洪振邦; each part of a name written with a middle dot),
-    the interviewers' names or initials of its ``interviewer`` column (→ ``访谈者``; two
-    characters or more) and an optional names list (one per line, → no code). Traditional
-    characters match their simplified forms (:func:`pipeline.core.privacy.name_key`)."""
-    names: dict[str, str] = {}
-
-    def add(name: str, code: str) -> None:
-        name = normalise(name).strip()
-        if not name:
-            return
-        names.setdefault(name, code)
-        parts = [p for p in re.split(r"[·•・‧･.\s]+", name) if p]
-        if len(parts) > 1:
-            extra = [p for p in parts if len(p) >= 2]
-        elif len(name) >= 3 and all("\u3400" <= ch <= "\u9fff" for ch in name):
-            extra = [name[len(surname(name)):]]
-        else:
-            extra = []
-        for p in extra:
-            if len(p) >= 2:
-                names.setdefault(p, code)
-
-    if "name" in roster.columns:
-        for n, code in zip(roster["name"], roster["informant"]):
-            if isinstance(n, str):
-                add(n, str(code))
-    if "interviewer" in roster.columns:
-        for v in roster["interviewer"].dropna().astype(str):
-            v = normalise(v).strip()
-            if len(v) >= 2 and v not in names and v not in INTERVIEWER_LABELS:
-                add(v, INTERVIEWER_CODE)
+    """Names to redact → informant code (:func:`pipeline.core.privacy.names_from_roster`): the
+    roster's name columns (``name``, ``姓名``…), its interviewer columns (``interviewer``,
+    ``访谈员``… → ``访谈者``) and an optional names list (one per line, → no code)."""
+    extra = None
     if names_file is not None:
         from pipeline.core.schema import read_text_file
 
-        for line in read_text_file(names_file, "names list (one name per line)").splitlines():
-            add(line, "")
-    return names
+        extra = [line for line in read_text_file(names_file, "names list (one name per line)").splitlines()]
+    return names_from_roster(roster, extra)

@@ -22,7 +22,6 @@ PERSONAL_COLUMN = re.compile(
     r"访谈者|访谈员|访问员|调查员|采访者|记录员|编码员", re.I)
 
 
-
 def case_table(roster: pd.DataFrame, variables: list[str], path: Path, names: dict[str, str]) -> pd.DataFrame:
     """The roster's ``informant`` column and the allowed case ``variables``, checked: a variable
     must be a roster column, its name must not look personal (:data:`PERSONAL_COLUMN`) and no
@@ -50,13 +49,16 @@ def case_table(roster: pd.DataFrame, variables: list[str], path: Path, names: di
     return roster[cols]
 
 
-
 def read_roster(path: Path) -> pd.DataFrame:
     from pipeline.core.tables import read_frame
 
     df = read_frame(path)
     if "informant" not in df.columns:
         raise InputError("the roster needs an 'informant' column", file=path, row=1, hint=f"columns: {list(df.columns)}")
+    blank = df["informant"].isna() | (df["informant"].astype(str).str.strip() == "")
+    if blank.any():
+        raise InputError("a roster row has no informant code", file=path, row=int(blank.to_numpy().argmax()) + 2,
+                         column="informant")
     dup = df["informant"][df["informant"].duplicated()]
     if len(dup):
         raise InputError("informant code appears twice in the roster", file=path, column="informant", value=dup.iloc[0],
@@ -64,13 +66,12 @@ def read_roster(path: Path) -> pd.DataFrame:
     return df
 
 
-
 def check_codes(roster: pd.DataFrame, names: dict[str, str], path: Path) -> None:
     """Informant codes travel into every output, so none may be or hold personal data (a phone
     or ID number, a name on the roster)."""
     for i, code in enumerate(roster["informant"].astype(str)):
         _, placed = redact_text(normalise(code), names)
-        if placed or code in names:
+        if placed:
             raise InputError(f"an informant code holds personal data ({placed[0][0] if placed else 'name'}); "
                              "codes reach every output: use codes such as R01, J02", file=path, row=i + 2,
                              column="informant")

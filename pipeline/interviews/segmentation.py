@@ -141,7 +141,6 @@ def _is_punct(token: str) -> bool:
 _SENTENCE_END = "。！？；!?;…"
 
 
-
 def sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Sentence spans within [start, end): split after 。！？；… and at line breaks; timestamps
     at line starts and surrounding white space are left out."""
@@ -174,9 +173,9 @@ def sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return out
 
 
-
 def segment(tr: Transcript, roster: pd.DataFrame, seg, label_re: re.Pattern | None = None,
-            asking: set[str] | None = None, session: int | None = None) -> pd.DataFrame:
+            asking: set[str] | None = None, session: int | None = None,
+            cases: dict[str, dict] | None = None) -> pd.DataFrame:
     """One row per sentence of every turn, with the roster's case attributes (``label_re`` and
     ``asking`` may be computed once for many transcripts). Segment ids are
     ``<informant>-<turn>-<sentence>``, or ``<informant>.<session>-…`` when an informant has
@@ -184,7 +183,7 @@ def segment(tr: Transcript, roster: pd.DataFrame, seg, label_re: re.Pattern | No
     label_re = label_re or label_pattern(roster)
     asking = asking if asking is not None else interviewer_labels(roster)
     rows = []
-    case = roster.loc[roster["informant"] == tr.informant].iloc[0].to_dict()
+    case = cases[tr.informant] if cases is not None else roster.loc[roster["informant"] == tr.informant].iloc[0].to_dict()
     stem = tr.informant if session is None else f"{tr.informant}.{session}"
     for t_i, t in enumerate(turns(tr.text, label_re)):
         speaker = t["speaker"] or tr.informant

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from pipeline.core.errors import InputError
+from pipeline.core.privacy import Names
 from pipeline.interviews.redaction import document_name, roster_names
 from pipeline.interviews.roster import case_table, check_codes, read_roster
 from pipeline.interviews.segmentation import segment
@@ -34,20 +35,25 @@ def run(study) -> dict:
     if roster_path is None:
         raise InputError("interviews need a roster (informant, role, …)", file=study.path, key="interviews.roster")
     roster = read_roster(roster_path)
-    names = roster_names(roster, study.resolve(cfg.names) if cfg.names else None)
+    names = Names(roster_names(roster, study.resolve(cfg.names) if cfg.names else None))  # prepared once
     check_codes(roster, names, roster_path)
     seg = Segmenter(user_dict=DEFAULT_USER_DICT if DEFAULT_USER_DICT.exists() else None,
                     stopwords=DEFAULT_STOPWORDS if DEFAULT_STOPWORDS.exists() else None)
-    files = transcript_files(folder)
+    # the study's other inputs may live in the transcripts folder: they are not transcripts
+    others = [study.resolve(x) for x in [cfg.roster, cfg.names, *cfg.gold_files] if x]
+    files = transcript_files(folder, exclude=others)
     parts, red_rows, docs = [], [], []
     label_re, asking = label_pattern(roster), interviewer_labels(roster)
-    read = [read_transcript(p, roster, names) for p in progress(files, "transcripts")]
+    codes = set(roster["informant"].astype(str))
+    by_code = {str(r["informant"]): r for r in roster.to_dict("records")}
+    read = [read_transcript(p, roster, names, codes) for p in progress(files, "transcripts")]
     per_informant = pd.Series([tr.informant for tr in read]).value_counts()
     seen: dict[str, int] = {}
     for tr in read:
         several = per_informant[tr.informant] > 1
         seen[tr.informant] = seen.get(tr.informant, 0) + 1
-        parts.append(segment(tr, roster, seg, label_re, asking, session=seen[tr.informant] if several else None))
+        parts.append(segment(tr, roster, seg, label_re, asking, session=seen[tr.informant] if several else None,
+                             cases=by_code))
         red_rows += [{"document": tr.document, "informant": tr.informant, "kind": k, "start": a, "end": b,
                       "source_start": sa, "source_end": sb} for k, a, b, sa, sb in tr.redactions]
         docs.append({"document": tr.document, "informant": tr.informant, "encoding": tr.encoding,
@@ -58,12 +64,15 @@ def run(study) -> dict:
     cases = case_table(roster, [v for v in cfg.case_variables if v in roster.columns or v not in ("role", "community")],
                        roster_path, names)
     attrs = [c for c in cases.columns if c != "informant"]
+    for col in ("role", "community"):  # a roster column that is not a case variable never leaves
+        if col not in attrs:
+            segments[col] = None
     log = {"documents": len(files), "segments": int(len(segments)),
            "interviewer_segments": int(segments["is_interviewer"].sum()),
            "informants": int(segments["informant"].nunique()),
            "redactions": {k: int(v) for k, v in redactions["kind"].value_counts().sort_index().items()},
            "case_attributes": attrs,
-           "roster_columns_withheld": [c for c in roster.columns if c not in cases.columns]}
+           "roster_columns_withheld": [document_name(str(c), names) for c in roster.columns if c not in cases.columns]}
     with stage_output(study.stage_dir("interviews"), inputs=files + [roster_path], configs=study.config_files(),
                       seed=study.config.seed, stage="interviews", base=study.dir,
                       label=lambda rel: document_name(rel, names)) as tmp:

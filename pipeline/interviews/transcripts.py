@@ -89,13 +89,15 @@ def _front_matter(text: str, path: Path) -> tuple[dict, str]:
     return meta, rest[1:] if rest.startswith("\n") else rest
 
 
-def read_transcript(path: str | Path, roster: pd.DataFrame, names: dict[str, str] | None = None) -> Transcript:
-    """Read, normalise and redact one transcript; the informant must be in the roster."""
+def read_transcript(path: str | Path, roster: pd.DataFrame, names=None, codes: set[str] | None = None) -> Transcript:
+    """Read, normalise and redact one transcript; the informant must be in the roster (``codes``:
+    the roster's informant codes, computed once for many transcripts)."""
     path = Path(path)
     raw, enc = _decode(path)
     meta, body = _front_matter(normalise(raw), path)
     informant = str(meta.get("informant") or path.stem).strip()
-    if informant not in set(roster["informant"]):
+    known = codes if codes is not None else set(roster["informant"].astype(str))
+    if informant not in known:
         raise InputError(f"informant '{informant}' is not in the roster", file=path,
                          hint="name the file by the informant code or give 'informant:' in front matter")
     if not body.strip():
@@ -107,7 +109,9 @@ def read_transcript(path: str | Path, roster: pd.DataFrame, names: dict[str, str
 def interviewer_labels(roster: pd.DataFrame) -> set[str]:
     """Generic interviewer labels plus the roster's ``interviewer`` column (e.g. initials LXW) and
     the placeholder those names become in the redacted text."""
-    extra = set(roster["interviewer"].dropna().astype(str)) - {""} if "interviewer" in roster.columns else set()
+    from pipeline.core.privacy import name_columns
+
+    extra = {str(v).strip() for c in name_columns(roster.columns)[1] for v in roster[c].dropna()} - {""}
     return INTERVIEWER_LABELS | extra | {INTERVIEWER_PLACEHOLDER}
 
 
@@ -147,8 +151,17 @@ def turns(text: str, label_re: re.Pattern) -> list[dict]:
     return out
 
 
-def transcript_files(folder: Path) -> list[Path]:
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in TEXT_SUFFIXES and p.name.lower() != "readme.md")
+def transcript_files(folder: Path, exclude: list[Path] | None = None) -> list[Path]:
+    """The transcripts in ``folder`` (``.txt``, ``.md``, ``.docx``), sorted; a README and the
+    study's other inputs kept there (``exclude``: roster, names list, gold codings) are not
+    transcripts, and anything that is not a regular file (a pipe, a device) is an error."""
+    skip = {Path(p).resolve() for p in exclude or []}
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in TEXT_SUFFIXES and p.name.lower() != "readme.md"
+                   and p.resolve() not in skip and not p.name.startswith(("~$", "._")))
+    for p in files:
+        if not p.is_file():
+            raise InputError("is not a regular file (a folder, pipe or device); the pipeline reads only files",
+                             file=p)
     if not files:
         raise InputError("no transcripts (.txt, .md, .docx) in the folder", file=folder)
     return files

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.core.errors import InputError
-from pipeline.core.privacy import redact
+from pipeline.core.privacy import Names, redact
 from pipeline.core.tables import RawTable, cell_text, read_table
 from pipeline.core.textnorm import norm
 from pipeline.survey.io import decode as dec
@@ -140,13 +141,18 @@ def _read_survey(q: Questionnaire, path: Path, fmt: str, source: str | None, ip_
     return FileResult(data, missing, cmap, info)
 
 
+# the study's known names (roster, names list) while a stage reads its exports: open answers,
+# labels and headers are redacted with them (a context variable, so nested readers need no argument)
+KNOWN_NAMES: ContextVar[Names | None] = ContextVar("renewal_known_names", default=None)
+
+
 def _redact_rows(values: np.ndarray, codes: np.ndarray | None, redactions: dict[str, int]) -> np.ndarray:
     """Redact personal data in distinct texts; count replacements per row that carries them."""
     out = values.copy()
     counts = np.bincount(codes, minlength=len(values)) if codes is not None else np.ones(len(values), int)
     for k, v in enumerate(values):
         if isinstance(v, str) and v:
-            out[k], found = redact(v)
+            out[k], found = redact(v, KNOWN_NAMES.get())
             for kind, m in found.items():
                 redactions[kind] = redactions.get(kind, 0) + m * int(counts[k])
     return out
@@ -423,7 +429,8 @@ def _column_map(cols: list[Column], plans: list[ItemPlan], shown: str) -> pd.Dat
             item, part, status = "", "metadata", "dropped (personal or platform data)"
         else:
             item, part, status = "", "", "not in the questionnaire (ignored)"
-        rows.append({"file": shown, "column_index": c.index + 1, "column": c.header, "item": item,
+        rows.append({"file": shown, "column_index": c.index + 1, "column": redact(c.header, KNOWN_NAMES.get())[0],
+                     "item": item,
                      "part": part, "status": status})
     return pd.DataFrame(rows)
 
@@ -445,8 +452,15 @@ def run(study) -> dict:
     def ip_key() -> bytes:
         return hashlib.sha256(("ip-key:" + ":".join(h.result() for h in hashes)).encode()).digest()
 
-    results = [read_survey(q, p, study.config.survey.format, src, ip_key, study.display(p), study.rel(p))
-               for p, src in files]
+    # names and numbers in file names, source labels and column headers are redacted like the answers
+    names = study.personal_names
+    token = KNOWN_NAMES.set(names)
+    try:
+        files = [(p, redact(src, names)[0]) for p, src in files]
+        results = [read_survey(q, p, study.config.survey.format, src, ip_key, study.display(p),
+                               redact(study.rel(p), names)[0]) for p, src in files]
+    finally:
+        KNOWN_NAMES.reset(token)
     if len(results) > 1:  # respondent ids restart in every file: prefix them with the source
         for r, (_, src) in zip(results, files):
             r.data["respondent"] = src + ":" + r.data["respondent"].astype(str)
@@ -460,7 +474,8 @@ def run(study) -> dict:
     log = {"files": [r.info for r in results], "rows": int(len(data)),
            "redactions": _sum_dicts(r.info["redactions"] for r in results)}
     with stage_output(study.stage_dir("ingest"), inputs=[p for p, _ in files], configs=study.config_files(),
-                      seed=study.config.seed, stage="ingest", base=study.dir) as tmp:
+                      seed=study.config.seed, stage="ingest", base=study.dir,
+                      label=lambda rel: redact(rel, names)[0]) as tmp:
         data.to_parquet(tmp / "responses.parquet", index=False)
         missing.to_parquet(tmp / "missing.parquet", index=False)
         write_csv(cmap, tmp / "column_map.csv")
