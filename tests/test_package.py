@@ -127,3 +127,49 @@ def test_the_wheel_installs_and_runs_a_study_outside_the_checkout(tmp_path):
         assert (out / s / "manifest.json").is_file(), s
     assert (out / "report" / "report.docx").stat().st_size > 10_000
     assert not (out / "interviews").exists()
+
+
+def test_stats_stage_records_what_cannot_be_computed_and_stops_on_faults(monkeypatch):
+    """attempt() turns only CannotCompute (and a singular matrix) into a skipped table: a wrong
+    argument or a bug inside a table stops the stage (a degenerate model once went unnoticed)."""
+    import pandas as pd
+
+    from pipeline.core.errors import CannotCompute
+    from pipeline.stats import stage
+    from pipeline.survey.questionnaire import load_questionnaire
+    from tests.conftest import QUESTIONNAIRE
+
+    q = load_questionnaire(QUESTIONNAIRE)
+    df = pd.DataFrame({"x": [1, 2]})
+
+    def cannot(*a, **k):
+        raise CannotCompute("nobody answered the ranking question")
+
+    def bug(*a, **k):
+        raise ValueError("The 'method' parameter must be one of {'a'}. Got 'b' instead.")
+
+    log = {"computed": [], "skipped": {}}
+    monkeypatch.setattr(stage.descriptives, "frequencies", cannot)
+    monkeypatch.setattr(stage, "ranking_summary", cannot)
+    for name in ("crosstab", "describe", "multi_response"):
+        monkeypatch.setattr(stage.descriptives, name, cannot)
+    for name in ("compare_many", "posthoc"):
+        monkeypatch.setattr(stage.compare, name, cannot)
+    monkeypatch.setattr(stage.sat, "construct_scores", bug)
+    with pytest.raises(ValueError, match="parameter must be one of") as err:
+        stage.build_tables(q, df, 1, log)
+    assert not isinstance(err.value, CannotCompute)
+    assert log["skipped"]["descriptives"] == "nobody answered the ranking question"
+    assert issubclass(CannotCompute, ValueError)
+
+
+def test_a_population_table_that_does_not_fit_is_an_input_error(tmp_path, capsys, demo):
+    d = tmp_path
+    demo.by_text.head(60).to_csv(d / "export.csv", index=False)
+    (d / "pop.csv").write_bytes("community,households\n不存在的小区,100\n".encode("gbk"))
+    study = write_study(d, ["export.csv"], population="pop.csv")
+    for stage in ("ingest", "clean"):
+        assert main([stage, "--study", str(study), "--quiet"]) == 0
+    assert main(["stats", "--study", str(study), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "pop.csv" in err and "key 'survey.population'" in err and "不存在的小区" in err

@@ -24,13 +24,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.stats.weights import (
-    community_weights,
-    poststratify,
-    rake,
-    weighted_mean,
-    weighted_proportions,
-)
+from pipeline.stats.weighted import weighted_mean, weighted_proportions
+from pipeline.stats.weights import community_weights, poststratify, rake
 from pipeline.survey.questionnaire import load_questionnaire
 from tests.conftest import QUESTIONNAIRE
 

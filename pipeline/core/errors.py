@@ -60,7 +60,8 @@ class InputError(Exception):
         return text
 
 
-class CannotCompute(Exception):
+class CannotCompute(ValueError):
     """A table or figure that these data cannot give (no respondent answers both items, no
-    variance, too few respondents): the stage records the reason and goes on. Any other
-    exception is a fault and stops the stage."""
+    variance, too few respondents, a model that does not converge): the stage records the reason
+    and goes on. Any other exception — a wrong argument, a bug — is a fault and stops the stage.
+    A subclass of ValueError, so callers of the statistics API that catch ValueError still do."""

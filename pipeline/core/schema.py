@@ -6,12 +6,17 @@ GBK), the frozen pydantic base model they share, and validation errors turned in
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from pipeline.core.errors import InputError
+
+# 'construct' is the natural YAML key of questionnaire items and problem indicators; it shadows
+# pydantic's deprecated BaseModel.construct, which these models never use
+warnings.filterwarnings("ignore", message='Field name "construct"', category=UserWarning)
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 

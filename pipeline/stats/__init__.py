@@ -23,13 +23,8 @@ from pipeline.stats.satisfaction import (
     satisfaction_index,
 )
 from pipeline.stats.validity import bartlett, cfa, efa, kmo, n_factors
-from pipeline.stats.weights import (
-    community_weights,
-    poststratify,
-    rake,
-    weighted_mean,
-    weighted_proportions,
-)
+from pipeline.stats.weighted import weighted_mean, weighted_proportions
+from pipeline.stats.weights import community_weights, poststratify, rake
 
 __all__ = [
     "frequencies", "multi_response", "crosstab", "describe",

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from pipeline.core.errors import CannotCompute
 from pipeline.stats._util import check_choice, check_columns, numeric_frame
 
 P_ADJUST = ("fdr_bh", "holm", "bonferroni", "none")
@@ -43,7 +44,7 @@ def _split(data: pd.DataFrame, dv: str, group: str, levels: Sequence | None = No
     if levels is not None:
         absent = [lv for lv in levels if lv not in set(observed)]
         if absent:
-            raise ValueError(f"level(s) {absent} of column '{group}' have no rows with '{dv}' "
+            raise CannotCompute(f"level(s) {absent} of column '{group}' have no rows with '{dv}' "
                              f"answered; observed levels: {observed}")
         observed = list(levels)
     out = []
@@ -58,11 +59,11 @@ def _need(groups, group: str, dv: str, k_min: int, k_max: int | None, n_min: int
     if k < k_min or (k_max is not None and k > k_max):
         want = f"exactly {k_min}" if k_max == k_min else f"at least {k_min}"
         hint = " (pass levels=[a, b] to pick two)" if k_max == 2 and k > 2 else ""
-        raise ValueError(f"column '{group}' has {k} level(s) {[lv for lv, _ in groups]} with "
+        raise CannotCompute(f"column '{group}' has {k} level(s) {[lv for lv, _ in groups]} with "
                          f"'{dv}' answered; this test needs {want}{hint}")
     small = [lv for lv, a in groups if a.size < n_min]
     if small:
-        raise ValueError(f"level(s) {small} of column '{group}' have fewer than {n_min} non-missing "
+        raise CannotCompute(f"level(s) {small} of column '{group}' have fewer than {n_min} non-missing "
                          f"values of '{dv}'; drop or merge them")
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 from scipy import stats
 from scipy.special import gammaln
 
+from pipeline.core.errors import CannotCompute
 from pipeline.stats._util import check_choice, check_columns, numeric_frame
 
 _COUNT_COLUMNS = ("n", "row_pct", "col_pct", "total_pct")
@@ -213,7 +214,7 @@ def multi_response(data: pd.DataFrame, columns: Sequence[str], labels: Mapping |
     for c in cols:
         bad = ~x[c].isna() & ~x[c].isin([0, 1])
         if bad.any():
-            raise ValueError(f"column '{c}' is not a 0/1 dichotomy: values "
+            raise CannotCompute(f"column '{c}' is not a 0/1 dichotomy: values "
                              f"{sorted(pd.unique(data.loc[bad, c]).tolist())[:5]} found; "
                              "recode to 1 = chosen, 0 = not chosen")
     if listwise:
@@ -334,7 +335,7 @@ def crosstab(data: pd.DataFrame, row: str, col: str, test: str = "auto", correct
     if len(rlev) < 2 or len(clev) < 2:
         which = row if len(rlev) < 2 else col
         got = rlev if len(rlev) < 2 else clev
-        raise ValueError(f"column '{which}' has {len(got)} observed value(s) {got} in the rows where "
+        raise CannotCompute(f"column '{which}' has {len(got)} observed value(s) {got} in the rows where "
                          f"both '{row}' and '{col}' are answered; a crosstab test needs at least 2")
     ri = pd.Categorical(d[row], categories=rlev).codes
     ci = pd.Categorical(d[col], categories=clev).codes

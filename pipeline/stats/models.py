@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from pipeline.core.errors import CannotCompute
 from pipeline.stats._util import check_columns
 
 _Z975 = stats.norm.ppf(0.975)
@@ -121,7 +122,7 @@ def _model_frame(data: pd.DataFrame, formula: str, extra: Sequence[str] = ()):
     complete = frame.notna().all(axis=1).to_numpy()
     sub = frame[complete]
     if len(sub) == 0:
-        raise ValueError(f"no complete rows for the model's variables {cols}")
+        raise CannotCompute(f"no complete rows for the model's variables {cols}")
     sub = pd.DataFrame({c: _plain(sub[c]) for c in cols}, index=sub.index)
     return sub, lhs, rhs, int((~complete).sum())
 
@@ -263,7 +264,7 @@ def ols(data: pd.DataFrame, formula: str, cluster: str | None = None) -> dict[st
         groups = pd.factorize(sub[cluster])[0]
         n_groups = int(groups.max()) + 1
         if n_groups < 2:
-            raise ValueError(f"cluster-robust standard errors need at least 2 clusters; "
+            raise CannotCompute(f"cluster-robust standard errors need at least 2 clusters; "
                              f"column '{cluster}' has {n_groups}")
         res = model.fit(cov_type="cluster", cov_kwds={"groups": groups, "use_correction": True,
                                                       "df_correction": True}, use_t=True)
@@ -308,7 +309,7 @@ def _binary_outcome(y: pd.Series, name: str, event):
     values = pd.unique(y)
     if len(values) != 2:
         shown = sorted(values.tolist(), key=str)[:10]
-        raise ValueError(f"the outcome '{name}' of a logit model must be binary (two distinct "
+        raise CannotCompute(f"the outcome '{name}' of a logit model must be binary (two distinct "
                          f"values); got {len(values)}: {shown}. Recode it, e.g. "
                          f"data['{name}'] >= 4, or use ordinal_logit().")
     if event is None:
@@ -319,7 +320,7 @@ def _binary_outcome(y: pd.Series, name: str, event):
             raise ValueError(f"the outcome '{name}' is coded {sorted(vals, key=str)}, not 0/1: pass "
                              f"event= (the value counted as the event), e.g. event={sorted(vals, key=str)[0]!r}")
     elif event not in set(values.tolist()):
-        raise ValueError(f"event={event!r} is not a value of the outcome '{name}'; "
+        raise CannotCompute(f"event={event!r} is not a value of the outcome '{name}'; "
                          f"its values are {sorted(values.tolist(), key=str)}")
     return (y == event).astype("float64"), event
 
@@ -487,7 +488,7 @@ def ordinal_logit(data: pd.DataFrame, formula: str) -> dict[str, pd.DataFrame]:
         raise ValueError(f"the outcome '{outcome}' of an ordinal model must be numeric codes or an "
                          f"ordered Categorical; got dtype {y.dtype}")
     if len(levels) < 3:
-        raise ValueError(f"the outcome '{outcome}' has {len(levels)} observed categories {levels}; "
+        raise CannotCompute(f"the outcome '{outcome}' has {len(levels)} observed categories {levels}; "
                          f"an ordinal model needs at least 3 (use logit() for two)")
     labels = [str(int(v)) if isinstance(v, (float, np.floating)) and float(v).is_integer() else str(v)
               for v in levels]
@@ -584,7 +585,7 @@ def _fit_mixedlm(model, reml: bool):
             return res
         last = res
     if isinstance(last, Exception):
-        raise ValueError(f"the mixed model could not be fitted: {last}") from last
+        raise CannotCompute(f"the mixed model could not be fitted: {last}") from last
     warnings.warn("the mixed model did not converge; estimates may be unreliable", ConvergenceWarning,
                   stacklevel=3)
     return last
@@ -645,7 +646,7 @@ def mixed(data: pd.DataFrame, formula: str, group: str, reml: bool = True) -> di
     groups = pd.factorize(sub[group])[0]
     n_groups = int(groups.max()) + 1
     if n_groups < 2:
-        raise ValueError(f"a random-intercept model needs at least 2 groups; column '{group}' has {n_groups}")
+        raise CannotCompute(f"a random-intercept model needs at least 2 groups; column '{group}' has {n_groups}")
     model = smf.mixedlm(formula, data=sub, groups=groups, missing="raise")
     res = _fit_mixedlm(model, reml)
     k_fe = len(res.fe_params)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from pipeline.core.errors import CannotCompute
 from pipeline.stats._util import check_columns, numeric_frame
 
 
@@ -46,7 +47,7 @@ def ranking_summary(data: pd.DataFrame, options: Mapping[str, str], n_positions:
     answering = x.notna().any(axis=1)
     m = int(answering.sum())
     if m == 0:
-        raise ValueError("nobody answered the ranking question")
+        raise CannotCompute("nobody answered the ranking question")
     k = n_positions or len(options)
     rows = []
     for opt in x.columns:

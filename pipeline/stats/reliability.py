@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from pipeline.core.errors import CannotCompute
 from pipeline.stats._util import (
     check_choice,
     check_columns,
@@ -31,7 +32,7 @@ def _prepare(data, items, reverse, nan_policy, scale_min=None, scale_max=None):
     x = x.dropna(how="all")
     basis = x.dropna() if nan_policy == "listwise" else x
     if len(basis) < 3:
-        raise ValueError(f"too few observations with answers to {items}: {len(basis)}")
+        raise CannotCompute(f"too few observations with answers to {items}: {len(basis)}")
     return x, basis
 
 

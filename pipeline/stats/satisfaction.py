@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from pipeline.core.errors import CannotCompute
 from pipeline.stats._util import (
     check_choice,
     check_columns,
@@ -78,7 +79,7 @@ def _regression_weights(scores: np.ndarray, overall: np.ndarray) -> np.ndarray:
     beta = np.linalg.lstsq(x, overall[ok], rcond=None)[0][1:]
     beta = np.clip(beta, 0, None)
     if beta.sum() == 0:
-        raise ValueError("no construct has a positive regression coefficient on overall satisfaction")
+        raise CannotCompute("no construct has a positive regression coefficient on overall satisfaction")
     return beta / beta.sum()
 
 

@@ -12,13 +12,15 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from pipeline.core.errors import CannotCompute, InputError
 from pipeline.stats import compare, descriptives, models
 from pipeline.stats import satisfaction as sat
 from pipeline.stats.participation import participation
 from pipeline.stats.priorities import consensus, kendall_w, ranking_summary
 from pipeline.stats.reliability import item_analysis, reliability
 from pipeline.stats.validity import bartlett, efa, kmo, n_factors
-from pipeline.stats.weights import community_weights, poststratify, weighted_mean
+from pipeline.stats.weighted import weighted_mean
+from pipeline.stats.weights import community_weights, poststratify
 from pipeline.survey.questionnaire import Questionnaire
 
 
@@ -44,15 +46,17 @@ def _model_table(res: dict[str, pd.DataFrame], name: str) -> pd.DataFrame:
 
 
 def build_tables(q: Questionnaire, df: pd.DataFrame, seed: int, log: dict,
-                 population: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+                 population: pd.DataFrame | None = None, population_path=None) -> dict[str, pd.DataFrame]:
     """Every table of the stage, by file name (without .csv)."""
     tables: dict[str, pd.DataFrame] = {}
 
     def attempt(name: str, fn: Callable[[], None]) -> None:
+        """Make a group of tables; only what these data cannot give (CannotCompute, a singular
+        matrix) is recorded as skipped — any other error is a fault and stops the stage."""
         try:
             fn()
             log["computed"].append(name)
-        except (ValueError, np.linalg.LinAlgError) as e:  # a table that cannot be made is reported, not fatal
+        except (CannotCompute, np.linalg.LinAlgError) as e:
             log["skipped"][name] = str(e)
 
     constructs = {c.id: q.construct_items(c.id) for c in q.constructs}
@@ -257,7 +261,12 @@ def build_tables(q: Questionnaire, df: pd.DataFrame, seed: int, log: dict,
     def weight_tables() -> None:
         comm = q.item_index[r.community]
         labels = {o.code: o.label for o in q.options_of(comm)}
-        _, table = community_weights(df, r.community, population, labels)
+        try:
+            _, table = community_weights(df, r.community, population, labels)
+        except CannotCompute:
+            raise
+        except ValueError as e:  # the population table does not fit the survey: the user's input
+            raise InputError(str(e), file=population_path, key="survey.population") from None
         tables["weights"] = table
         totals = dict(zip(table["code"], table["households"]))
         w = poststratify(df, r.community, totals)
@@ -302,18 +311,21 @@ def run(study) -> dict:
     src = study.stage_dir("clean") / "responses.parquet"
     df = pd.read_parquet(src)
     if df.empty:
-        from pipeline.core.errors import InputError
-
         raise InputError("the clean stage kept no respondent, so there is nothing to analyse (why each was "
                          "excluded: clean/exclusions.csv; the rules: the questionnaire's 'quality:')", file=src)
     log: dict = {"rows": int(len(df)), "computed": [], "skipped": {}}
     inputs = [src]
-    population = None
+    population = pop_path = None
     if study.config.survey.population:
+        from pipeline.core.tables import read_frame
+
         pop_path = study.resolve(study.config.survey.population)
-        population = pd.read_csv(pop_path, encoding="utf-8-sig")
+        population = read_frame(pop_path)  # CSV or Excel, UTF-8 or GBK; numbers from their text
+        for c in population.columns:
+            if len(population) and population[c].str.fullmatch(r"-?\d+(?:\.\d+)?").all():
+                population[c] = pd.to_numeric(population[c])
         inputs.append(pop_path)
-    tables = build_tables(q, df, study.config.seed, log, population)
+    tables = build_tables(q, df, study.config.seed, log, population, pop_path)
     log["tables"] = sorted(tables)
     with stage_output(study.stage_dir("stats"), inputs=inputs, configs=study.config_files(),
                       seed=study.config.seed, stage="stats", base=study.dir) as tmp:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from pipeline.core.errors import CannotCompute
 from pipeline.stats._util import check_choice, check_columns, numeric_frame
 
 FA_METHODS = ("minres", "ml", "pa", "principal")
@@ -27,7 +28,7 @@ def _cor(data: pd.DataFrame, items: Sequence[str]) -> tuple[np.ndarray, int, lis
     r = x.corr().to_numpy()  # pairwise-complete, as psych does
     if np.isnan(r).any():
         i, j = np.argwhere(np.isnan(r))[0]
-        raise ValueError(f"no correlation between '{items[i]}' and '{items[j]}' (no rows answer both, or no variance)")
+        raise CannotCompute(f"no correlation between '{items[i]}' and '{items[j]}' (no rows answer both, or no variance)")
     return r, len(x), items
 
 

@@ -7,7 +7,6 @@ every problem is an :class:`~pipeline.core.errors.InputError` naming the YAML fi
 
 from __future__ import annotations
 
-import warnings
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -38,8 +37,6 @@ RULES = (
 )
 
 
-# 'construct' is the natural YAML key; it shadows pydantic's deprecated BaseModel.construct.
-warnings.filterwarnings("ignore", message='Field name "construct"', category=UserWarning)
 
 
 class Option(Strict):
