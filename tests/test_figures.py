@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from pipeline.report import figures as F
+from pipeline.report import plotting as P
 
 from .conftest import QUESTIONNAIRE, ROOT
 
@@ -143,7 +144,7 @@ def _rendered(name: str, lang: str):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fig = FIGURES[name](lang)
-        png = F.png_bytes(fig)
+        png = P.png_bytes(fig)
     assert matplotlib.rcParams.copy() == before, "a figure function changed the global rcParams"
     return fig, png, _glyph_warnings(caught)
 
@@ -160,7 +161,7 @@ def _texts(fig) -> list:
 
 # ---- tests --------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("lang", F.LANGS)
+@pytest.mark.parametrize("lang", P.LANGS)
 @pytest.mark.parametrize("name", list(FIGURES))
 def test_figure_renders_without_missing_glyphs(name, lang):
     from matplotlib.figure import Figure
@@ -170,7 +171,7 @@ def test_figure_renders_without_missing_glyphs(name, lang):
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert not glyph_warnings, glyph_warnings
     w_cm, _ = fig.get_size_inches() * 2.54
-    assert w_cm == pytest.approx(F.WIDTH_CM)
+    assert w_cm == pytest.approx(P.WIDTH_CM)
     texts = _texts(fig)
     assert texts
     assert min(t.get_fontsize() for t in texts) >= 8  # readable at paper size
@@ -189,9 +190,9 @@ def test_chinese_text_is_set_in_bundled_noto_sans_cjk():
     assert chinese
     for t in chinese:  # outside the rc context: the font is named on the artist itself
         path = fm.findfont(t.get_fontproperties(), fallback_to_default=False)
-        assert path.endswith(F.FONT_FILE), path
-    assert F.font_path().parent.parent.name == "mplfonts"
-    assert F.font_path().name == "NotoSansCJKsc-Regular.otf"  # OFL, not SimHei
+        assert path.endswith(P.FONT_FILE), path
+    assert P.font_path().parent.parent.name == "mplfonts"
+    assert P.font_path().name == "NotoSansCJKsc-Regular.otf"  # OFL, not SimHei
 
 
 def test_glyph_check_detects_tofu():

@@ -4,6 +4,9 @@ Every figure function takes DataFrames (as read from the stages' CSVs) and ``lan
 "en") and returns a :class:`matplotlib.figure.Figure`; :func:`save_png` writes one and
 :func:`render_all` writes every figure whose input tables exist under a study's output folder.
 
+The font, sizes and style are in :mod:`pipeline.report.plotting`, reading the stages' tables in
+:mod:`pipeline.report.tables`.
+
 **Font.** Chinese is set in Noto Sans CJK SC (SIL Open Font Licence), the copy shipped inside the
 ``mplfonts`` wheel that ``make`` installs, never a font of the system: the result does not depend
 on the machine, and no glyph is missing (no tofu boxes). The file is registered with
@@ -23,35 +26,40 @@ fixed, so rendering the same tables twice gives identical bytes.
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import importlib.util
-import json
-import re
-import shlex
 import sys
-import textwrap
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from pipeline.core.stage import read_csv
 from pipeline.interviews.roles import ROLE_LABELS, role_label
+from pipeline.report.plotting import (
+    GRID,
+    INK,
+    check_lang,
+    declutter,
+    diverging_colours,
+    is_cjk,
+    new_figure,
+    overlap,
+    pct_axis,
+    rgba,
+    row_label,
+    save_png,
+    style,
+    text_colour,
+    tr,
+    wrap_label,
+)
+from pipeline.report.tables import find_questionnaire, read_table
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
     from pipeline.survey.questionnaire import Questionnaire
 
-FONT_FILE = "NotoSansCJKsc-Regular.otf"
-FONT_FAMILY = "Noto Sans CJK SC"
-CM = 1 / 2.54
-WIDTH_CM = 16.0
-DPI = 200
-LANGS = ("zh", "en")
 
 # (importance high, performance high) quadrants of IPA; the table's quadrant_zh wins when given.
 QUADRANTS: dict[str, tuple[str, str]] = {
@@ -72,187 +80,12 @@ _QUADRANT_COLOUR = {
     "low priority": "#6f6f6f",
     "possible overkill": "#d6850c",
 }
-INK = "#222222"
-GRID = "#d9d9d9"
 
 
 # ---- font and style ---------------------------------------------------------------------------
 
-class FontNotFound(RuntimeError):
-    """The bundled CJK font is not installed (the ``mplfonts`` package is missing)."""
-
-
-def font_path() -> Path:
-    """Noto Sans CJK SC inside the installed ``mplfonts`` wheel (found without importing it)."""
-    spec = importlib.util.find_spec("mplfonts")
-    for loc in (spec.submodule_search_locations or []) if spec else []:
-        p = Path(loc) / "fonts" / FONT_FILE
-        if p.is_file():
-            return p
-    raise FontNotFound(f"{FONT_FILE} not found: install the 'mplfonts' package (pip install -r requirements.lock)")
-
-
-@functools.cache
-def register_font() -> Path:
-    """Make the bundled font known to matplotlib's font manager (once per process).
-
-    Adding a font file to the process's font list is the only state this changes. Should a font
-    of the system carry the same family name, the bundled file is moved ahead of it so that
-    the name resolves to the bundled file.
-    """
-    from matplotlib import font_manager as fm
-
-    path = font_path()
-    fmgr = fm.fontManager
-    if not any(Path(e.fname) == path for e in fmgr.ttflist):
-        fmgr.addfont(str(path))
-    found = Path(fm.findfont(fm.FontProperties(family=FONT_FAMILY), fallback_to_default=False))
-    if found != path:
-        ours = [e for e in fmgr.ttflist if Path(e.fname) == path]
-        fmgr.ttflist[:] = ours + [e for e in fmgr.ttflist if Path(e.fname) != path]
-        fmgr._findfont_cached.cache_clear()
-    return path
-
-
-def rc(base_size: float = 9.0) -> dict[str, Any]:
-    """rcParams of the report's figures (registers the font)."""
-    register_font()
-    small = base_size - 1
-    return {
-        "font.family": [FONT_FAMILY],
-        "font.sans-serif": [FONT_FAMILY],
-        "font.size": base_size,
-        "axes.titlesize": base_size,
-        "axes.titleweight": "normal",  # the bundled font has one weight: no faux bold
-        "axes.labelsize": base_size,
-        "xtick.labelsize": small,
-        "ytick.labelsize": small,
-        "legend.fontsize": small,
-        "legend.title_fontsize": small,
-        "figure.titlesize": base_size + 1,
-        "axes.unicode_minus": False,
-        "text.parse_math": False,  # a '$' in a label is text, not mathtext
-        "text.color": INK,
-        "axes.labelcolor": INK,
-        "axes.edgecolor": "#555555",
-        "axes.linewidth": 0.6,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "xtick.color": "#555555",
-        "ytick.color": "#555555",
-        "xtick.labelcolor": INK,
-        "ytick.labelcolor": INK,
-        "xtick.major.width": 0.6,
-        "ytick.major.width": 0.6,
-        "xtick.major.size": 3,
-        "ytick.major.size": 3,
-        "legend.frameon": False,
-        "figure.dpi": DPI,
-        "savefig.dpi": DPI,
-        "figure.facecolor": "white",
-        "savefig.facecolor": "white",
-        "svg.hashsalt": "renewal-pipeline",
-        "svg.fonttype": "path",
-        "path.simplify": True,
-        "figure.constrained_layout.h_pad": 0.04,
-        "figure.constrained_layout.w_pad": 0.04,
-    }
-
-
-@contextlib.contextmanager
-def style() -> Iterator[None]:
-    """The report's rcParams for the duration of a ``with`` block (restored afterwards)."""
-    import matplotlib
-
-    with matplotlib.rc_context(rc()):
-        yield
-
-
-def _figure(height_cm: float, width_cm: float = WIDTH_CM) -> Figure:
-    """A Figure on its own Agg canvas (no pyplot), constrained layout."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width_cm * CM, height_cm * CM), dpi=DPI, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def save_png(fig: Figure, path: str | Path) -> Path:
-    """Write ``fig`` as a PNG at 200 dpi with no timestamp or software tag (byte-identical reruns)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with style():
-        fig.savefig(path, format="png", dpi=DPI, metadata={"Software": None})
-    return path
-
-
-def png_bytes(fig: Figure) -> bytes:
-    """The PNG :func:`save_png` would write, in memory."""
-    import io
-
-    buf = io.BytesIO()
-    with style():
-        fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
-    return buf.getvalue()
-
 
 # ---- small helpers ----------------------------------------------------------------------------
-
-def _check_lang(lang: str) -> str:
-    if lang not in LANGS:
-        raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
-    return lang
-
-
-def _t(lang: str, zh: str, en: str) -> str:
-    return zh if lang == "zh" else en
-
-
-def _is_cjk(s: str) -> bool:
-    return bool(re.search(r"[\u3000-\u9fff\uff00-\uffef]", s))
-
-
-def wrap_label(s: str, width: int) -> str:
-    """Wrap a label to lines of about ``width`` characters (CJK: characters; else: words)."""
-    s = str(s)
-    if len(s) <= width:
-        return s
-    if not _is_cjk(s) or " " in s.strip():
-        return "\n".join(textwrap.wrap(s, width, break_long_words=False, break_on_hyphens=False)) or s
-    lines, rest = [], s
-    while len(rest) > width:
-        cut = width
-        for k in range(width, max(width // 2, 1), -1):  # prefer a break after punctuation
-            if rest[k - 1] in "/、，,;；与和及（(":
-                cut = k if rest[k - 1] not in "（(" else k - 1
-                break
-        lines.append(rest[:cut])
-        rest = rest[cut:]
-    lines.append(rest)
-    return "\n".join(lines)
-
-
-def _label(row: Mapping[str, Any] | pd.Series, lang: str, fallback: str) -> str:
-    key = "label_zh" if lang == "zh" else "label_en"
-    v = row.get(key) if hasattr(row, "get") else None
-    if v is None or (isinstance(v, float) and np.isnan(v)) or str(v).strip() == "":
-        v = row.get("label_zh") if lang == "en" else None
-    if v is None or (isinstance(v, float) and np.isnan(v)) or str(v).strip() == "":
-        return str(fallback)
-    return str(v)
-
-
-def _text_colour(rgba: Sequence[float]) -> str:
-    r, g, b = rgba[:3]
-    return "white" if (0.299 * r + 0.587 * g + 0.114 * b) < 0.55 else INK
-
-
-def _pct_axis(ax, axis: str = "x", absolute: bool = False) -> None:
-    from matplotlib.ticker import FuncFormatter
-
-    fmt = FuncFormatter(lambda v, _: f"{abs(v) if absolute else v:.0f}%")
-    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(fmt)
 
 
 # ---- questionnaire → tables the figures take --------------------------------------------------
@@ -307,21 +140,6 @@ def option_labels(questionnaire: Questionnaire, item_id: str | None) -> dict[str
 
 # ---- 1. Likert items: diverging stacked bars --------------------------------------------------
 
-_DIVERGING = {5: ["#b2182b", "#ef8a62", "#d9d9d9", "#67a9cf", "#2166ac"],
-              4: ["#b2182b", "#ef8a62", "#67a9cf", "#2166ac"],
-              3: ["#ef8a62", "#d9d9d9", "#67a9cf"]}
-
-
-def _diverging_colours(k: int) -> list:
-    if k in _DIVERGING:
-        return _DIVERGING[k]
-    from matplotlib import colormaps
-
-    cols = [colormaps["RdBu"](v) for v in np.linspace(0.08, 0.92, k)]
-    if k % 2:
-        cols[k // 2] = "#d9d9d9"
-    return cols
-
 
 def likert_shares(frequencies: pd.DataFrame, items: Sequence[str], codes: Sequence[int]) -> pd.DataFrame:
     """Percent of each scale level among an item's answers on the scale (items × codes)."""
@@ -351,7 +169,7 @@ def likert_diverging(frequencies: pd.DataFrame, items: pd.DataFrame, scale: pd.D
     Shares are of the answers on the scale (missing and "don't know" left out). The neutral level
     (middle of an odd scale) straddles 0; levels below it go left, above it right.
     """
-    _check_lang(lang)
+    check_lang(lang)
     with style():
         items = items.reset_index(drop=True)
         if "group" not in items:
@@ -367,10 +185,10 @@ def likert_diverging(frequencies: pd.DataFrame, items: pd.DataFrame, scale: pd.D
             lab = f.assign(code=pd.to_numeric(f["value"]).astype(int)).drop_duplicates("code").sort_values("code")
             scale = pd.DataFrame({"code": lab["code"], "label_zh": lab["label"], "label_en": lab["label"]})
         codes = [int(c) for c in scale["code"]]
-        levels = [_label(r, lang, r["code"]) for _, r in scale.iterrows()]
+        levels = [row_label(r, lang, r["code"]) for _, r in scale.iterrows()]
         k = len(codes)
         shares = likert_shares(frequencies, items["item"].tolist(), codes)
-        colours = _diverging_colours(k)
+        colours = diverging_colours(k)
         mid = k // 2
         neutral = k % 2 == 1
         neg = shares.iloc[:, :mid].sum(axis=1)
@@ -384,7 +202,7 @@ def likert_diverging(frequencies: pd.DataFrame, items: pd.DataFrame, scale: pd.D
         row_cm, head_cm = 0.52, 0.75
         has_titles = any(titles.values())
         height = sum(sizes) * row_cm + len(groups) * (head_cm if has_titles else 0.25) + 2.6
-        fig = _figure(height)
+        fig = new_figure(height)
         axes = fig.subplots(len(groups), 1, sharex=True,
                             gridspec_kw={"height_ratios": [s + (0.9 if has_titles else 0.3) for s in sizes]})
         axes = np.atleast_1d(axes)
@@ -403,10 +221,10 @@ def likert_diverging(frequencies: pd.DataFrame, items: pd.DataFrame, scale: pd.D
                 for yy, x0, ww in zip(y, start, w):
                     if ww >= 7:
                         ax.text(x0 + ww / 2, yy, f"{ww:.0f}", ha="center", va="center", fontsize=8,
-                                color=_text_colour(_rgba(colours[j])))
+                                color=text_colour(rgba(colours[j])))
                 start = start + w
             handles = handles or bars
-            ax.set_yticks(y, [wrap_label(_label(r, lang, r["item"]), width) for _, r in sub.iterrows()])
+            ax.set_yticks(y, [wrap_label(row_label(r, lang, r["item"]), width) for _, r in sub.iterrows()])
             ax.set_ylim(len(sub) - 0.5, -0.5 - (0.15 if has_titles else 0))
             ax.axvline(0, color="#555555", lw=0.7, zorder=0.5)  # hidden behind the neutral bar
             ax.tick_params(axis="y", length=0)
@@ -419,73 +237,15 @@ def likert_diverging(frequencies: pd.DataFrame, items: pd.DataFrame, scale: pd.D
             if ax is not axes[-1]:
                 ax.tick_params(axis="x", length=0)
                 ax.spines["bottom"].set_visible(False)
-        _pct_axis(axes[-1], "x", absolute=True)
-        axes[-1].set_xlabel(_t(lang, "占有效回答的比例（%）；“" + levels[mid] + "”居中" if neutral else "占有效回答的比例（%）",
+        pct_axis(axes[-1], "x", absolute=True)
+        axes[-1].set_xlabel(tr(lang, "占有效回答的比例（%）；“" + levels[mid] + "”居中" if neutral else "占有效回答的比例（%）",
                                "Share of valid answers (%)" + (f"; '{levels[mid]}' centred" if neutral else "")))
         fig.legend(handles, levels, loc="outside upper center", ncol=k, handlelength=1.2, handleheight=0.9,
                    columnspacing=1.0, borderaxespad=0.2)
     return fig
 
 
-def _rgba(c) -> tuple[float, ...]:
-    from matplotlib.colors import to_rgba
-
-    return to_rgba(c)
-
-
 # ---- 2. importance–performance analysis ------------------------------------------------------
-
-def _overlap(a, b, pad: float) -> tuple[float, float]:
-    """Overlap (dx, dy) of two display boxes grown by ``pad`` (0 when apart)."""
-    dx = min(a.x1, b.x1) - max(a.x0, b.x0) + pad
-    dy = min(a.y1, b.y1) - max(a.y0, b.y0) + pad
-    return (dx, dy) if dx > 0 and dy > 0 else (0.0, 0.0)
-
-
-def declutter(fig: Figure, ax, labels: list, obstacles: Sequence = (), pad_px: float = 3.0, iters: int = 200) -> None:
-    """Move point labels (annotations in offset points) so that they overlap neither each other,
-    nor the ``obstacles`` (display-space Bboxes), nor the axes edges: a label that runs past the
-    right edge goes to the left of its point; overlapping labels are pushed apart vertically.
-    """
-    from matplotlib.transforms import Bbox
-
-    fig.draw_without_rendering()
-    r = fig.canvas.get_renderer()
-    axbox = ax.get_window_extent(r)
-    px2pt = 72.0 / fig.dpi
-    for a in labels:
-        b = a.get_window_extent(r)
-        if b.x1 > axbox.x1 - pad_px:
-            x, y = a.xyann
-            a.set_horizontalalignment("right")
-            a.xyann = (-abs(x), y)
-    obstacles = [Bbox(o) if not isinstance(o, Bbox) else o for o in obstacles]
-    for _ in range(iters):
-        boxes = [a.get_window_extent(r) for a in labels]
-        shift = np.zeros(len(labels))
-        for i in range(len(labels)):
-            for j in range(i + 1, len(labels)):
-                _, dy = _overlap(boxes[i], boxes[j], pad_px)
-                if dy:
-                    up = i if (boxes[i].y0 + boxes[i].y1, -i) >= (boxes[j].y0 + boxes[j].y1, -j) else j
-                    down = j if up == i else i
-                    shift[up] += dy / 2
-                    shift[down] -= dy / 2
-            for o in obstacles:
-                _, dy = _overlap(boxes[i], o, pad_px)
-                if dy:
-                    up_dy = o.y1 - boxes[i].y0 + pad_px
-                    down_dy = boxes[i].y1 - o.y0 + pad_px
-                    shift[i] += up_dy if up_dy <= down_dy else -down_dy
-            if boxes[i].y1 + shift[i] > axbox.y1 - pad_px:
-                shift[i] = axbox.y1 - pad_px - boxes[i].y1
-            if boxes[i].y0 + shift[i] < axbox.y0 + pad_px:
-                shift[i] = axbox.y0 + pad_px - boxes[i].y0
-        if not np.any(np.abs(shift) > 0.01):
-            break
-        for a, s in zip(labels, shift):
-            x, y = a.xyann
-            a.xyann = (x, y + 0.6 * s * px2pt)
 
 
 def ipa_plot(ipa: pd.DataFrame, lang: str = "zh", importance_type: str | None = None) -> Figure:
@@ -495,7 +255,7 @@ def ipa_plot(ipa: pd.DataFrame, lang: str = "zh", importance_type: str | None = 
     unless ``importance_type`` names another. Dashed lines are the cut-points; quadrant names
     come from ``quadrant_zh`` (zh) or ``quadrant`` (en).
     """
-    _check_lang(lang)
+    check_lang(lang)
     from matplotlib.transforms import Bbox
 
     d = ipa
@@ -520,7 +280,7 @@ def ipa_plot(ipa: pd.DataFrame, lang: str = "zh", importance_type: str | None = 
         names.update({q: z for q, z in zip(d["quadrant"], d["quadrant_zh"]) if isinstance(z, str) and z})
 
     with style():
-        fig = _figure(11.5)
+        fig = new_figure(11.5)
         ax = fig.add_subplot()
         x, y = d["performance"].to_numpy(float), d["importance"].to_numpy(float)
 
@@ -552,20 +312,20 @@ def ipa_plot(ipa: pd.DataFrame, lang: str = "zh", importance_type: str | None = 
         width = 10 if lang == "zh" else 22
         labels = []
         for i, row in d.iterrows():
-            lab = wrap_label(_label(row, lang, row["attribute"]), width)
+            lab = wrap_label(row_label(row, lang, row["attribute"]), width)
             a = ax.annotate(lab, (x[i], y[i]), xytext=(6, 0), textcoords="offset points", ha="left",
                             va="center", fontsize=8.5, color=INK, zorder=5, annotation_clip=False,
                             bbox={"boxstyle": "square,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.8})
             a.set_in_layout(False)
             labels.append(a)
 
-        ax.set_xlabel(_t(lang, "表现（满意度均值，1–5）", "Performance (mean satisfaction, 1–5)"))
+        ax.set_xlabel(tr(lang, "表现（满意度均值，1–5）", "Performance (mean satisfaction, 1–5)"))
         if kind == "stated":
-            ax.set_ylabel(_t(lang, "重要性（陈述重要性均值，1–5）", "Importance (mean stated importance, 1–5)"))
+            ax.set_ylabel(tr(lang, "重要性（陈述重要性均值，1–5）", "Importance (mean stated importance, 1–5)"))
         elif kind.startswith("derived_corr"):
-            ax.set_ylabel(_t(lang, "重要性（与总体满意度的相关系数 r）", "Derived importance (r with overall satisfaction)"))
+            ax.set_ylabel(tr(lang, "重要性（与总体满意度的相关系数 r）", "Derived importance (r with overall satisfaction)"))
         else:
-            ax.set_ylabel(_t(lang, "重要性（总体满意度的标准化回归系数）", "Derived importance (standardised β on overall satisfaction)"))
+            ax.set_ylabel(tr(lang, "重要性（总体满意度的标准化回归系数）", "Derived importance (standardised β on overall satisfaction)"))
         ax.spines["top"].set_visible(True)
         ax.spines["right"].set_visible(True)
         fig.draw_without_rendering()
@@ -596,14 +356,14 @@ def satisfaction_by_community(by_community: pd.DataFrame, overall: pd.DataFrame 
     adds the whole sample's index (row ``weighting``, else the first row) as a dashed line with its
     CI as a band.
     """
-    _check_lang(lang)
+    check_lang(lang)
     d = by_community.sort_values(["index", "community"], ascending=[False, True], kind="stable").reset_index(drop=True)
     ref = None
     if overall is not None and not overall.empty:
         o = overall[overall["weighting"] == weighting] if "weighting" in overall else overall
         ref = (o if not o.empty else overall).iloc[0]
     with style():
-        fig = _figure(len(d) * 0.75 + 3.0)
+        fig = new_figure(len(d) * 0.75 + 3.0)
         ax = fig.add_subplot()
         y = np.arange(len(d))
         idx = d["index"].to_numpy(float)
@@ -612,7 +372,7 @@ def satisfaction_by_community(by_community: pd.DataFrame, overall: pd.DataFrame 
         if ref is not None:
             ax.axvspan(float(ref["ci95_low"]), float(ref["ci95_high"]), color="#e8e8e8", lw=0, zorder=0)
             ax.axvline(float(ref["index"]), color="#555555", lw=0.9, ls=(0, (4, 3)), zorder=1)
-            ax.annotate(_t(lang, f"全样本 {float(ref['index']):.1f}", f"All respondents {float(ref['index']):.1f}"),
+            ax.annotate(tr(lang, f"全样本 {float(ref['index']):.1f}", f"All respondents {float(ref['index']):.1f}"),
                         (float(ref["index"]), 1.0), xycoords=("data", "axes fraction"), xytext=(0, 2),
                         textcoords="offset points", ha="center", va="bottom", fontsize=8, color="#444444")
         ax.errorbar(idx, y, xerr=[idx - lo, hi - idx], fmt="o", ms=5, color="#2166ac", ecolor="#2166ac",
@@ -621,7 +381,7 @@ def satisfaction_by_community(by_community: pd.DataFrame, overall: pd.DataFrame 
             ax.text(h, yy, f"  {v:.1f}", va="center", ha="left", fontsize=8, color=INK)
         ticks = []
         for _, row in d.iterrows():
-            name = _label(row, lang, row["community"])
+            name = row_label(row, lang, row["community"])
             n = row.get("n")
             ticks.append(f"{name} (n={int(n)})" if n is not None and pd.notna(n) else name)
         ax.set_yticks(y, ticks)
@@ -633,7 +393,7 @@ def satisfaction_by_community(by_community: pd.DataFrame, overall: pd.DataFrame 
         ax.set_axisbelow(True)
         ax.tick_params(axis="y", length=0)
         ax.spines["left"].set_visible(False)
-        ax.set_xlabel(_t(lang, "满意度指数（0–100），点为估计值，横线为95%置信区间",
+        ax.set_xlabel(tr(lang, "满意度指数（0–100），点为估计值，横线为95%置信区间",
                          "Satisfaction index (0–100): estimate and 95% confidence interval"))
     return fig
 
@@ -648,11 +408,11 @@ def participation_by_stage(stages: pd.DataFrame, lang: str = "zh",
     ``ci95_high``), drawn in its order (the order of the process); ``labels`` maps a stage id
     to its (zh, en) label (see :func:`option_labels`), else the id is shown.
     """
-    _check_lang(lang)
+    check_lang(lang)
     labels = labels or {}
     d = stages.reset_index(drop=True)
     with style():
-        fig = _figure(8.5)
+        fig = new_figure(8.5)
         ax = fig.add_subplot()
         x = np.arange(len(d))
         p = d["pct_of_all"].to_numpy(float)
@@ -671,11 +431,11 @@ def participation_by_stage(stages: pd.DataFrame, lang: str = "zh",
         ax.set_xticks(x, names)
         ax.tick_params(axis="x", length=0)
         ax.set_ylim(0, max(float(hi.max()) * 1.25 + 4, 10))
-        _pct_axis(ax, "y")
+        pct_axis(ax, "y")
         ax.yaxis.grid(True, color=GRID, lw=0.5)
         ax.set_axisbelow(True)
-        ax.set_ylabel(_t(lang, "占全部受访者的比例（%）", "Share of all respondents (%)"))
-        ax.set_xlabel(_t(lang, "改造环节（误差线为Wilson 95%置信区间）", "Stage of the renovation (error bars: Wilson 95% CI)"))
+        ax.set_ylabel(tr(lang, "占全部受访者的比例（%）", "Share of all respondents (%)"))
+        ax.set_xlabel(tr(lang, "改造环节（误差线为Wilson 95%置信区间）", "Stage of the renovation (error bars: Wilson 95% CI)"))
     return fig
 
 
@@ -696,7 +456,7 @@ def _code_labels(codebook: pd.DataFrame | None, fallback: pd.DataFrame | None, l
             continue
         for _, r in src.drop_duplicates("code").iterrows():
             if any(k in r and pd.notna(r[k]) for k in ("label_zh", "label_en")):
-                out[str(r["code"])] = _label(r, lang, r["code"])
+                out[str(r["code"])] = row_label(r, lang, r["code"])
     return out
 
 
@@ -713,7 +473,7 @@ def _heatmap(ax, m: np.ndarray, cmap: str, vmax: float, fmt, mask: np.ndarray | 
             s = fmt(m[i, j])
             if s:
                 ax.text(j, i, s, ha="center", va="center", fontsize=8,
-                        color=_text_colour(cm(min(m[i, j] / vmax, 1.0) if vmax else 0)))
+                        color=text_colour(cm(min(m[i, j] / vmax, 1.0) if vmax else 0)))
     ax.set_xticks(np.arange(m.shape[1] + 1) - 0.5, minor=True)
     ax.set_yticks(np.arange(m.shape[0] + 1) - 0.5, minor=True)
     ax.grid(which="minor", color="white", lw=0.8)
@@ -731,7 +491,7 @@ def code_role_heatmap(code_by_role: pd.DataFrame, codebook: pd.DataFrame | None 
     order, the labels and the themes (separated by lines). Every codebook code gets a row (a code
     nobody mentioned shows 0); roles follow :data:`pipeline.interviews.roles.ROLE_LABELS`' order, others after.
     """
-    _check_lang(lang)
+    check_lang(lang)
     d = code_by_role.copy()
     d["code"], d["role"] = d["code"].astype(str), d["role"].astype(str)
     codes = _code_order(list(codebook["code"]) if codebook is not None and not codebook.empty else d["code"], codebook)
@@ -745,7 +505,7 @@ def code_role_heatmap(code_by_role: pd.DataFrame, codebook: pd.DataFrame | None 
     labels = _code_labels(codebook, d, lang)
     width = 14 if lang == "zh" else 26
     with style():
-        fig = _figure(len(codes) * (0.52 if lang == "zh" else 0.62) + 4.2)
+        fig = new_figure(len(codes) * (0.52 if lang == "zh" else 0.62) + 4.2)
         ax = fig.add_subplot()
         im = _heatmap(ax, m, "Blues", 100.0, lambda v: f"{v:.0f}" if v > 0 else "")
         cols = []
@@ -771,13 +531,13 @@ def code_role_heatmap(code_by_role: pd.DataFrame, codebook: pd.DataFrame | None 
                     name = str(tlab.loc[t, key]) if key else t.replace("_", " ").capitalize()
                 else:
                     name = t
-                vertical = _is_cjk(name)  # CJK: one character above the other, upright
+                vertical = is_cjk(name)  # CJK: one character above the other, upright
                 ax.annotate("\n".join(name) if vertical else name, (1.0, (s + e - 1) / 2),
                             xycoords=("axes fraction", "data"), xytext=(4, 0), textcoords="offset points",
                             rotation=0 if vertical else -90, ha="left", va="center", fontsize=8,
                             color="#444444", linespacing=1.0)
         cb = fig.colorbar(im, ax=ax, location="bottom", shrink=0.5, aspect=30, pad=0.02)
-        cb.set_label(_t(lang, "提及该编码的受访者占该角色受访者的比例（%）",
+        cb.set_label(tr(lang, "提及该编码的受访者占该角色受访者的比例（%）",
                         "Informants of the role who mention the code (%)"), fontsize=8)
         cb.outline.set_visible(False)
         cb.ax.tick_params(labelsize=8, length=2)
@@ -794,7 +554,7 @@ def cooccurrence_heatmap(cooccurrence: pd.DataFrame, codebook: pd.DataFrame | No
     its row, which is also the head of its column (a "staircase"), so long names need no rotated
     axis labels. Pairs that never co-occur are light grey.
     """
-    _check_lang(lang)
+    check_lang(lang)
     from matplotlib import colormaps
     from matplotlib.patches import Rectangle
     from matplotlib.ticker import MaxNLocator
@@ -817,7 +577,7 @@ def cooccurrence_heatmap(cooccurrence: pd.DataFrame, codebook: pd.DataFrame | No
     labels = _code_labels(codebook, None, lang)
     vmax = max(float(m.max()), 1.0)
     with style():
-        fig = _figure((k + 1) * (0.55 if lang == "zh" else 0.5) + (1.2 if k >= 8 else 2.4))
+        fig = new_figure((k + 1) * (0.55 if lang == "zh" else 0.5) + (1.2 if k >= 8 else 2.4))
         ax = fig.add_subplot()
         cmap = colormaps["OrRd"].with_extremes(bad=(0, 0, 0, 0))
         im = ax.imshow(np.ma.masked_array(m, mask=~lower | (m <= 0)), cmap=cmap, vmin=0, vmax=vmax,
@@ -828,14 +588,14 @@ def cooccurrence_heatmap(cooccurrence: pd.DataFrame, codebook: pd.DataFrame | No
                 ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, edgecolor="white", lw=0.8, zorder=2))
                 if m[r, c] > 0:
                     ax.text(c, r, f"{m[r, c]:.0f}", ha="center", va="center", fontsize=8, zorder=3,
-                            color=_text_colour(cmap(m[r, c] / vmax)))
+                            color=text_colour(cmap(m[r, c] / vmax)))
         for i, code in enumerate(codes):  # name of code i: end of row i-1, head of column i
             ax.text(i - 0.4, i - 1, labels.get(code, code), ha="left", va="center", fontsize=8, color=INK,
                     clip_on=False, zorder=3)
         ax.set_xlim(-0.5, k - 0.5)
         ax.set_ylim(k - 0.5, -1.5)
         ax.set_axis_off()
-        label = _t(lang, "同时编码两个编码的片段数", "Segments coded with both codes")
+        label = tr(lang, "同时编码两个编码的片段数", "Segments coded with both codes")
 
         def style_cb(cb):
             cb.outline.set_visible(False)
@@ -853,7 +613,7 @@ def cooccurrence_heatmap(cooccurrence: pd.DataFrame, codebook: pd.DataFrame | No
             fig.draw_without_rendering()
             r = fig.canvas.get_renderer()
             cbox = cax.get_tightbbox(r)
-            placed = not any(_overlap(t.get_window_extent(r), cbox, 2.0)[1] for t in ax.texts)
+            placed = not any(overlap(t.get_window_extent(r), cbox, 2.0)[1] for t in ax.texts)
             if not placed:
                 cb.remove()
         if not placed:
@@ -874,7 +634,7 @@ def topic_terms(terms: pd.DataFrame, topics: pd.DataFrame | None = None, lang: s
     ``model`` defaults to NMF, else LDA, else the first; ``topics`` (topics/topics.csv) adds each
     topic's share of the text to its panel title.
     """
-    _check_lang(lang)
+    check_lang(lang)
     models = list(dict.fromkeys(terms["model"].astype(str))) if "model" in terms else [""]
     if model is None:
         model = "nmf" if "nmf" in models else "lda" if "lda" in models else models[0]
@@ -892,7 +652,7 @@ def topic_terms(terms: pd.DataFrame, topics: pd.DataFrame | None = None, lang: s
     nrow = int(np.ceil(k / ncol))
     vmax = float(d.groupby("topic").head(top_n)["weight"].max())
     with style():
-        fig = _figure(nrow * (0.36 * top_n + 1.2) + 1.0)
+        fig = new_figure(nrow * (0.36 * top_n + 1.2) + 1.0)
         axes = np.atleast_1d(fig.subplots(nrow, ncol, sharex=True)).ravel()
         for ax, tid in zip(axes, ids):
             sub = d[d["topic"] == tid].head(top_n)
@@ -905,9 +665,9 @@ def topic_terms(terms: pd.DataFrame, topics: pd.DataFrame | None = None, lang: s
             ax.xaxis.grid(True, color=GRID, lw=0.5)
             ax.set_axisbelow(True)
             ax.set_xlim(0, vmax * 1.08)
-            title = _t(lang, f"主题 {tid}", f"Topic {tid}")
+            title = tr(lang, f"主题 {tid}", f"Topic {tid}")
             if tid in share and pd.notna(share[tid]):
-                title += _t(lang, f"（占文本 {100 * float(share[tid]):.0f}%）", f" ({100 * float(share[tid]):.0f}% of text)")
+                title += tr(lang, f"（占文本 {100 * float(share[tid]):.0f}%）", f" ({100 * float(share[tid]):.0f}% of text)")
             ax.set_title(title, loc="left", fontsize=8.5, pad=3)
             ax.tick_params(axis="x", labelsize=8)
         for ax in axes[k:]:
@@ -915,60 +675,12 @@ def topic_terms(terms: pd.DataFrame, topics: pd.DataFrame | None = None, lang: s
         for ax in axes[max(0, k - ncol):k]:
             ax.xaxis.set_tick_params(labelbottom=True)
         name = {"nmf": "NMF", "lda": "LDA"}.get(model, model)
-        fig.supxlabel(_t(lang, f"词在主题中的权重（{name}，主题内权重和为1）",
+        fig.supxlabel(tr(lang, f"词在主题中的权重（{name}，主题内权重和为1）",
                          f"Term weight in the topic ({name}; weights of a topic sum to 1)"), fontsize=9)
     return fig
 
 
 # ---- all figures of a study -----------------------------------------------------------------
-
-def read_table(path: Path) -> pd.DataFrame | None:
-    """A stage's CSV (UTF-8 with BOM), or None when it is absent or empty."""
-    if not path.is_file() or path.stat().st_size == 0:
-        return None
-    try:
-        d = read_csv(path)
-    except pd.errors.EmptyDataError:
-        return None
-    return None if d.empty else d
-
-
-def find_questionnaire(study_out_dir: Path) -> Questionnaire | None:
-    """The questionnaire a study's stages used, from their manifest.json (None when not found).
-
-    A manifest lists its config files relative to the study file, and its ``command`` names the
-    study file (relative to the directory the stage ran in, tried as the current one).
-    """
-    from pipeline.survey.questionnaire import load_questionnaire
-
-    for stage in ("stats", "clean", "ingest"):
-        mf = Path(study_out_dir) / stage / "manifest.json"
-        if not mf.is_file():
-            continue
-        try:
-            man = json.loads(mf.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        study = None
-        try:
-            argv = shlex.split(str(man.get("command", "")))
-            if "--study" in argv:
-                study = Path(argv[argv.index("--study") + 1])
-            study = study or next((Path(a.split("=", 1)[1]) for a in argv if a.startswith("--study=")), None)
-        except (ValueError, IndexError):
-            study = None
-        bases = [study.parent] if study else []
-        for rel in man.get("configs", {}):
-            if not str(rel).endswith((".yaml", ".yml")) or (study and Path(rel).name == study.name):
-                continue
-            for base in bases:
-                p = (base / rel)
-                if p.is_file():
-                    try:
-                        return load_questionnaire(p)
-                    except Exception:
-                        continue
-    return None
 
 
 CAPTIONS: dict[str, tuple[str, str]] = {
@@ -1020,7 +732,7 @@ def render_all(study_out_dir: Path, dest: Path, lang: str = "zh",
     from pipeline.core.errors import CannotCompute
     from pipeline.survey.questionnaire import load_questionnaire
 
-    _check_lang(lang)
+    check_lang(lang)
     out = Path(study_out_dir)
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.interviews.roles import ROLE_LABELS, role_label
-from pipeline.report.figures import read_table
+from pipeline.report.tables import read_table
 from pipeline.report.writers import Figure, Report, Section, Table
 
 RULES = {
