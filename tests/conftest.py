@@ -100,3 +100,14 @@ def demo_interviews(tmp_path_factory):
     iv_stage.run(st)
     coding.run(st)
     return st
+
+
+# Tests that run whole studies (the demo's stages end to end) are `slow`: `make test-fast` leaves
+# them out. Marked here from the fixtures they use, so a new test on these fixtures is marked too.
+SLOW_FIXTURES = {"demo_dir", "demo_interviews", "demo_clean", "runs", "full", "stats_run"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

@@ -69,6 +69,7 @@ def test_fragment_lists_every_input_with_make_escapes(tmp_path):
     assert make_path(Path("/a b/c$d#e:f")) == "/a\\ b/c$$d\\#e\\:f"
 
 
+@pytest.mark.slow
 def test_touching_each_input_reruns_exactly_the_stages_that_read_it(tmp_path):
     d = tmp_path / "s"
     study = _study(d)

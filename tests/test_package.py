@@ -4,7 +4,6 @@ docs; bundled definitions by name; a `renewal` command; a wheel that works outsi
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import venv
@@ -86,7 +85,7 @@ def test_renewal_is_the_console_command():
 
 
 @pytest.mark.slow
-def test_the_wheel_installs_and_runs_a_study_outside_the_checkout(tmp_path):
+def test_the_wheel_installs_and_runs_a_study_outside_the_checkout(tmp_path, demo):
     """Build the wheel, install it (no dependencies: they come from this environment) into a fresh
     virtual environment outside the checkout, and run a survey study with the `renewal` command
     using the bundled questionnaire by name, from a folder that is not the checkout."""
@@ -108,10 +107,9 @@ def test_the_wheel_installs_and_runs_a_study_outside_the_checkout(tmp_path):
     assert r.returncode == 0, r.stderr
     study_dir = tmp_path / "mystudy"
     study_dir.mkdir()
-    shutil.copy(ROOT / "examples" / "demo" / "raw" / "survey_by_text.xlsx", study_dir / "export.xlsx") \
-        if (ROOT / "examples" / "demo" / "raw" / "survey_by_text.xlsx").exists() else pytest.skip("no demo export")
+    demo.by_text.to_csv(study_dir / "export.csv", index=False)  # a WJX export by text, as the demo's
     (study_dir / "study.yaml").write_text(yaml.safe_dump({
-        "name": "wheel", "questionnaire": "renewal_satisfaction", "survey": {"files": ["export.xlsx"]},
+        "name": "wheel", "questionnaire": "renewal_satisfaction", "survey": {"files": ["export.csv"]},
         "outputs": "out"}), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env["RENEWAL_CACHE"] = str(tmp_path / "cache")
@@ -163,6 +161,7 @@ def test_stats_stage_records_what_cannot_be_computed_and_stops_on_faults(monkeyp
     assert issubclass(CannotCompute, ValueError)
 
 
+@pytest.mark.slow
 def test_a_population_table_that_does_not_fit_is_an_input_error(tmp_path, capsys, demo):
     d = tmp_path
     demo.by_text.head(60).to_csv(d / "export.csv", index=False)

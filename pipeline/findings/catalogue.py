@@ -1,4 +1,4 @@
-"""The problem catalogue (``coding_schemes/problems.yaml``): the problems a study reports, each
+"""The problem catalogue (bundled: ``pipeline/data/coding_schemes/problems.yaml``): the problems a study reports, each
 with its survey indicators, the interview codes that evidence it, and the thresholds of the
 judgement rules (see :mod:`pipeline.findings.stage` and docs/findings.md)."""
 

@@ -1,6 +1,6 @@
 """Stage 7, findings: survey and interview evidence joined problem by problem.
 
-For each problem of the catalogue (``coding_schemes/problems.yaml``): its survey indicators
+For each problem of the catalogue (:mod:`pipeline.findings.catalogue`): its survey indicators
 with 95% CIs from ``clean/responses.parquet`` (and ``stats/ipa.csv``), who in the interviews
 raised it (informants and segments coded with its codes, by stakeholder role) and in what
 words (1–3 quotes from different informants, preferring different roles), a judgement of each

@@ -1,4 +1,4 @@
-"""Codebooks (``coding_schemes/*.yaml``): hierarchical (theme → code), with zh/en labels, a
+"""Codebooks (bundled: ``pipeline/data/coding_schemes/renewal_governance.yaml``): hierarchical (theme → code), with zh/en labels, a
 definition, inclusion and exclusion notes, and the rules the coder applies — literal
 ``keywords``, ``regex`` patterns, ``exclude_patterns`` that veto a segment, and a negation window."""
 

@@ -1,4 +1,4 @@
-"""Questionnaire definitions (``questionnaires/*.yaml``), validated on load.
+"""Questionnaire definitions (YAML; bundled: ``pipeline/data/questionnaires/``), validated on load.
 
 A definition describes the items of a survey independently of any platform. See
 ``docs/questionnaire.md`` for every key with examples. Load with :func:`load_questionnaire`;
