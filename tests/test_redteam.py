@@ -409,3 +409,137 @@ def test_findings_with_a_filtered_problem_and_no_codings(tmp_path, capsys):
     code, err = _run(capsys, "findings", "--study", str(study))
     assert "Traceback" not in err and "KeyError" not in err
     assert code in (0, 2)
+
+
+# ---- third round ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name_col, iv_col", [("Full Name", "Interviewer Name"), ("受访人", "访谈人"),
+                                              ("姓  名", "访谈员"), ("respondent_name", "interviewer")])
+def test_name_columns_are_found_by_what_their_header_says(tmp_path, capsys, name_col, iv_col):
+    d = tmp_path / "study"
+    roster = (f"informant,role,community,{name_col},{iv_col}\n"
+              "R01,resident,梧桐里,何俊杰-物业经理,LXW\nJ01,residents_committee,梧桐里,洪振邦（外号：洪三）,刘晓伟 LXW\n")
+    study = interview_study(d, roster=roster, transcripts={
+        "R01.txt": "LXW：您好。\n受访者：我是何俊杰，俊杰就行。物业的事归我管。\n",
+        "J01.txt": "晓伟：参与怎么样？\n受访者：振邦我说过，洪三也说过。\n"})
+    assert _run(capsys, "interviews", "--study", str(study))[0] == 0
+    seg = pd.read_parquet(d / "out" / "interviews" / "segments.parquet")
+    text = " ".join(seg["text"]) + " ".join(seg["speaker"])
+    for secret in ("何俊杰", "俊杰", "振邦", "洪三", "LXW", "晓伟"):
+        assert secret not in text, secret
+    assert "物业" in text  # a note in a name cell (物业经理) is not a name
+
+
+def test_a_big5_roster_and_transcript(tmp_path, capsys):
+    d = tmp_path / "study"
+    study = interview_study(d)
+    (d / "interviews" / "informants.csv").write_bytes(
+        "informant,role,community,name\nR01,resident,梧桐里,鄧麗娟\nJ01,residents_committee,梧桐里,龔建華\n".encode("big5"))
+    (d / "interviews" / "R01.txt").write_bytes("訪談者：改造以後誰來管？\n受訪者：我是鄧麗娟，沒有物業。\n".encode("big5"))
+    assert _run(capsys, "interviews", "--study", str(study))[0] == 0
+    docs = pd.read_parquet(d / "out" / "interviews" / "documents.parquet")
+    text = docs.loc[docs["document"] == "R01.txt", "text"].iloc[0]
+    assert "沒有物業" in text and "鄧麗娟" not in text and "[姓名:R01]" in text
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("7栋3-201", "address"), ("5#楼401", "address"), ("阿陈说的", "name_short"), ("陈生", "name_short"),
+    ("陈太", "name_short"), ("陈伯", "name_short"), ("端木主任", "name_short")])
+def test_third_round_variants(text, kind):
+    _, counts = redact(text)
+    assert counts.get(kind) == 1, (text, counts)
+
+
+def test_variant_characters_fold_to_the_roster_name():
+    from pipeline.interviews.redaction import redact_text
+
+    out, _ = redact_text("周衞國和栢林都来了", {"周卫国": "R01", "柏林": "R02"})
+    assert out == "[姓名:R01]和[姓名:R02]都来了"
+
+
+def test_respondent_ids_and_channel_details_that_are_personal(tmp_path, capsys, demo):
+    d = tmp_path / "study"
+    study = interview_study(d)
+    df = demo.by_text.head(20).copy()
+    id_col, detail = df.columns[0], next((c for c in df.columns if "来源详情" in str(c)), None)
+    df[id_col] = df[id_col].astype(object)
+    df.loc[df.index[0], id_col] = "3号楼2单元101"
+    df.loc[df.index[1], id_col] = "13800138000"
+    if detail is not None:
+        df[detail] = df[detail].astype(object)
+        df.loc[df.index[2], detail] = "https://www.wjx.cn/vm/x.aspx?sojumpparm=13912345678"
+    df.to_csv(d / "raw" / "survey.csv", index=False)
+    assert _run(capsys, "ingest", "--study", str(study))[0] == 0
+    assert _run(capsys, "clean", "--study", str(study))[0] == 0
+    for p in (d / "out").rglob("*"):
+        if p.is_file():
+            data = _decompressed(p)
+            for secret in ("13800138000", "3号楼2单元101", "13912345678"):
+                assert secret.encode() not in data, (p, secret)
+    log = json.loads((d / "out" / "ingest" / "ingest_log.json").read_text(encoding="utf-8"))
+    assert log["redactions"]["respondent_id"] == 2
+
+
+def test_a_study_named_after_a_person(tmp_path, capsys):
+    d = tmp_path / "洪振邦访谈"
+    study = interview_study(d)
+    study.write_text(study.read_text(encoding="utf-8").replace("name: safety", "name: 洪振邦口述史"), encoding="utf-8")
+    assert _run(capsys, "interviews", "--study", str(study))[0] == 0
+    assert _run(capsys, "code", "--study", str(study))[0] == 0
+    for p in (d / "out").rglob("*"):
+        if p.is_file():
+            assert "洪振邦".encode() not in _decompressed(p), p
+
+
+def test_an_impossible_date_in_front_matter_or_the_study(tmp_path, capsys):
+    d = tmp_path / "study"
+    study = interview_study(d, transcripts={"R01.txt": "---\ninformant: R01\ndate: 2024-02-30\n---\n访谈者：好\n受访者：好\n",
+                                            "J01.txt": "访谈者：好\n受访者：好\n"})
+    code, err = _run(capsys, "interviews", "--study", str(study))
+    assert code == 2 and "R01.txt" in err and "date" in err
+    study.write_text(study.read_text(encoding="utf-8").replace("name: safety", "name: 2024-13-01"), encoding="utf-8")
+    code, err = _run(capsys, "interviews", "--study", str(study))
+    assert code == 2 and "study.yaml" in err
+
+
+def test_word_documents_the_pipeline_cannot_read_are_named(tmp_path, capsys):
+    d = tmp_path / "study"
+    study = interview_study(d)
+    (d / "interviews" / "R02.doc").write_bytes(b"\xd0\xcf\x11\xe0old word")
+    code, err = _run(capsys, "interviews", "--study", str(study))
+    assert code == 2 and "R02.doc" in err and ".docx" in err
+
+
+def test_a_word_transcript_laid_out_as_a_table(tmp_path, capsys):
+    import docx
+
+    d = tmp_path / "study"
+    study = interview_study(d)
+    (d / "interviews" / "R01.txt").unlink()
+    doc = docx.Document()
+    doc.add_paragraph("访谈记录")
+    t = doc.add_table(rows=3, cols=3)
+    for r, (ts, who, say) in enumerate([("00:00:05", "访谈者", "改造以后谁来管？"),
+                                        ("00:00:09", "受访者", "没有物业，楼道灯坏了没人修。"),
+                                        ("00:01:02", "访谈者", "资金呢？")]):
+        t.cell(r, 0).text, t.cell(r, 1).text, t.cell(r, 2).text = ts, who, say
+    doc.save(d / "interviews" / "R01.docx")
+    assert _run(capsys, "interviews", "--study", str(study))[0] == 0
+    seg = pd.read_parquet(d / "out" / "interviews" / "segments.parquet")
+    r01 = seg[seg["document"] == "R01.docx"]
+    assert r01.loc[~r01["is_interviewer"], "text"].tolist()[-1] == "没有物业,楼道灯坏了没人修。"
+    assert r01["is_interviewer"].sum() == 2
+
+
+def test_an_edited_report_is_not_overwritten(tmp_path):
+    from pipeline.core.errors import InputError
+    from pipeline.core.stage import stage_output
+
+    out = tmp_path / "out" / "report"
+    with stage_output(out, inputs=[], configs=[], seed=1, stage="report") as tmp:
+        (tmp / "report.md").write_text("# 报告\n", encoding="utf-8")
+    (out / "report.md").write_text("# 报告\n我加的结论。\n", encoding="utf-8")
+    with pytest.raises(InputError, match="changed after the report stage wrote it"):
+        with stage_output(out, inputs=[], configs=[], seed=1, stage="report") as tmp:
+            (tmp / "report.md").write_text("# 报告\n", encoding="utf-8")
+    assert "我加的结论" in (out / "report.md").read_text(encoding="utf-8")

@@ -138,7 +138,8 @@ RULES: tuple[Rule, ...] = (
     _rule("address", "[门牌]", rf"{_BUILDING}{_HS}(?:{_N}{{1,2}}|[东西南北中]){_HS}(?:单元|门){_HS}(?:{_N}{{1,2}}{_HS}(?:楼|层){_HS})?{_N}{{3,4}}{_HS}(?:室|号|户)?{_ROOM_NOT_COUNT}"),
     _rule("address", "[门牌]", rf"(?:{_BUILDING}|(?<![0-9]){_N}{{1,2}}{_HS}单元){_HS}(?:{_N}{{1,2}}{_HS}(?:楼|层){_HS})?{_N}{{3,4}}{_HS}(?:室|号|房)?{_ROOM_NOT_COUNT}"),
     _rule("address", "[门牌]", r"(?<![\d\-—–/])\d{1,2}(?:[-—–/]|#\s?)\d{1,2}[-—–/]\d{3,4}(?:室)?(?![\d\-—–/])"),
-    _rule("address", "[门牌]", r"(?<![\d#])\d{1,3}#[ \t]?\d{3,4}(?:室)?(?![\d#])"),
+    _rule("address", "[门牌]", r"(?<![\d#])\d{1,3}#[ \t]?(?:楼[ \t]?)?\d{3,4}(?:室)?(?![\d#])"),
+    _rule("address", "[门牌]", rf"(?<![0-9]){_N}{{1,3}}{_HS}(?:栋|幢|号楼|座){_HS}\d{{1,2}}[-—–]\d{{3,4}}(?:室)?(?!\d)"),
     # a lane address (长乐路123弄4号, 45弄6号302室): the road name stays, the lane and number go
     _rule("address", "[门牌]", rf"(?<![0-9〇零一二两三四五六七八九十]){_N}{{1,4}}{_HS}弄{_HS}(?:{_N}{{1,2}}{_HS}支弄{_HS})?{_N}{{1,4}}{_HS}号"
                                rf"(?:{_HS}(?:楼{_HS})?{_N}{{1,4}}{_HS}(?:室|号))?"),
@@ -164,11 +165,16 @@ def id_checksum_ok(s: str) -> bool:
 COMMON_SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁"
                    "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严"
                    "覃武戴莫孔汤洪")
-COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "令狐", "司徒")
+COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "令狐", "司徒",
+                     "端木", "西门", "南宫", "夏侯", "宇文", "轩辕", "闻人", "钟离", "澹台", "公冶", "太史", "申屠",
+                     "濮阳", "百里", "呼延", "万俟", "独孤", "拓跋", "完颜", "赫连", "第五", "梁丘", "左丘", "东郭",
+                     "鲜于", "仲孙", "司空", "单于", "段干", "公羊", "谷梁", "巫马", "乐正", "壤驷", "漆雕", "颛孙")
 TITLES = ("总经理", "副主任", "副书记", "老师傅", "主任", "书记", "经理", "大爷", "大妈", "阿姨", "师傅", "老师", "主管",
           "大姐", "大哥", "科长", "所长", "站长", "队长", "组长", "楼长", "会长", "局长", "处长", "院长", "老板",
           "教授", "医生", "律师", "支书", "社长", "奶奶", "爷爷", "婆婆", "伯伯", "叔叔", "阿婆", "老太", "会计",
-          "先生", "女士", "小姐", "太太", "大叔", "大娘", "大婶", "姨(?![妈父])",
+          "先生", "女士", "小姐", "太太", "大叔", "大娘", "大婶", "姨(?![妈父])", "师奶", "姑娘", "同学",
+          "生(?![活产态日意命气长成病效前死存])", "太(?![阳多好极过平空子久快慢大小高低远近少了])",
+          "伯(?![伯])",
           "姐(?![妹])", "哥(?![们])", "嫂", "婶", "叔", "工(?![作程人资地期厂具业])",
           "总(?![体是共之结算量数计价额规理部监站归计的])",
           "老(?![师太板人家婆公头百姓年汉乡区小旧楼房屋的了是说])")
@@ -187,7 +193,7 @@ def short_name_pattern(surnames: str | list[str] = COMMON_SURNAMES) -> re.Patter
     """Surname + title (冯书记, 孔总) or 老/小 + surname (老张), for the given surnames."""
     alt = "|".join(sorted({re.escape(s) for s in surnames}, key=len, reverse=True))
     titles = "|".join(TITLES)
-    return re.compile(rf"(?P<s1>{alt})(?:{titles})|(?:(?<![\u4e00-\u9fff])|(?<=[{_BEFORE_SHORT}]))[老小](?P<s2>{alt})"
+    return re.compile(rf"(?P<s1>{alt})(?:{titles})|(?:(?<![\u4e00-\u9fff])|(?<=[{_BEFORE_SHORT}]))[老小阿](?P<s2>{alt})"
                       rf"(?![{_NOT_AFTER_SHORT}])")
 
 
@@ -224,20 +230,51 @@ def _names_pattern(names: tuple[str, ...]) -> re.Pattern | None:
 
 
 INTERVIEWER_CODE = "访谈者"  # an interviewer's own name or initials become [姓名:访谈者]
-# roster columns that hold people's names, and the interviewer's (compared case-insensitively)
-NAME_COLUMNS = ("name", "names", "full_name", "fullname", "姓名", "名字", "受访者姓名", "被访者姓名", "真实姓名")
-INTERVIEWER_COLUMNS = ("interviewer", "interviewers", "访谈员", "访谈者", "访问员", "采访者", "调查员", "调研员",
-                       "访员", "主访")
-_CELL_SPLIT = re.compile(r"[、,，/;；|()（）\[\]【】]+|\s{2,}")
-_LABELS = {"访谈者", "访谈员", "采访者", "调研者", "调研员", "主持人", "访问员", "问", "Q", "I", "记者", "受访者", "被访者",
-           "答", "A", "回答"}
+# roster columns that hold people's names, and the interviewer's: recognised by their header
+# (compared without spaces, in lower case), so that 姓名, 姓  名, 受访人, Full Name, respondent_name
+# and 访谈人, Interviewer Name are all found; a header about a place or an organisation is not
+_INTERVIEWER_HEADER = re.compile(r"interviewer|访谈人|访谈员|访谈者|访问员|采访人|采访者|调查员|调研员|访员|主访|记录人")
+_NAME_HEADER = re.compile(r"name|姓名|名字|^姓$|^名$|^受访人$|^被访人$|^访谈对象$|^受访对象$|^被访对象$|^受访者$|^被访者$"
+                          r"|^联系人$|^户主$|^业主$|^住户$")
+_NOT_PERSON_HEADER = re.compile(r"community|小区|社区|street|街道|district|区县|project|项目|org|单位|company|公司|"
+                                r"file|文件|building|楼栋|code|编码|编号|id$|role|角色|type|类型|nick")
 
 
 def name_columns(columns) -> tuple[list[str], list[str]]:
     """The roster columns that hold names and those that hold interviewers' names."""
-    norm = {c: unicodedata.normalize("NFKC", str(c)).strip().lower() for c in columns}
-    return ([c for c in columns if norm[c] in NAME_COLUMNS],
-            [c for c in columns if norm[c] in INTERVIEWER_COLUMNS])
+    names, interviewers = [], []
+    for c in columns:
+        h = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(c))).lower()
+        if _INTERVIEWER_HEADER.search(h):
+            interviewers.append(c)
+        elif (_NAME_HEADER.search(h) and not _NOT_PERSON_HEADER.search(h)) or re.search(r"nick|昵称|外号|小名|绰号|别名", h):
+            names.append(c)
+    return names, interviewers
+
+
+# in a roster cell: separators between several names or a name and a note (洪振邦（老洪）,
+# 龚建华、龚太太, 李明/LM, 何俊杰-物业经理, 何俊杰：物业经理, 洪振邦 老洪)
+_CELL_SPLIT = re.compile(r"[、,，/;；|()（）\[\]【】:：\-—–~～]+|\s+")
+_NICK_LABEL = re.compile(r"^(?:外号|小名|昵称|绰号|又名|别名|乳名|aka)")
+_TITLE_SUFFIX = re.compile("(?:" + "|".join(t for t in TITLES if "(" not in t) + ")$")
+_LABELS = {"访谈者", "访谈员", "采访者", "调研者", "调研员", "主持人", "访问员", "问", "Q", "I", "记者", "受访者", "被访者",
+           "答", "A", "回答"}
+
+
+def _looks_like_name(part: str) -> bool:
+    """A part of a roster cell that is a name or a nickname: Chinese of 2–4 characters starting
+    with a surname (or 老/小/阿 + surname), or Latin letters (initials, pinyin)."""
+    if part.isascii():
+        return part.replace(".", "").isalpha()
+    if not (2 <= len(part) <= 4 and all("\u3400" <= ch <= "\u9fff" for ch in part)):
+        return False
+    core = part[1:] if part[0] in "老小阿" and len(part) >= 2 else part
+    return core[:2] in COMPOUND_SURNAMES or core[:1] in COMMON_SURNAMES or core[:1] in _MORE_SURNAMES
+
+
+# surnames beyond the common list, for recognising names inside roster cells only
+_MORE_SURNAMES = set("邝庞闵聂柯欧卜伍樊殷乔靳单匡彭甘祁侯房裴鲁韩邱耿简邬宁迟温左包葛童颜霍车施毕牛焦梅蒙"
+                     "饶花凌管柴翟滕谷阮柳卓屠辛廉巩鞠麦喻关宗桑翁岳丛苗边向于和郎贝景胥容全冉")
 
 
 def names_from_roster(roster, extra: list[str] | None = None) -> dict[str, str]:
@@ -253,12 +290,15 @@ def names_from_roster(roster, extra: list[str] | None = None) -> dict[str, str]:
         if not isinstance(value, str):
             return
         text = unicodedata.normalize("NFKC", value).strip()
-        for part in [text] + _CELL_SPLIT.split(text):
-            part = part.strip()
-            if len(part) < 2 or part in _LABELS:
-                continue
+        parts = _CELL_SPLIT.split(text)
+        for i, part in enumerate([text] + (parts if len(parts) > 1 else [])):
+            part, nick = _NICK_LABEL.subn("", part.strip())
+            if len(part) >= 4 and _TITLE_SUFFIX.search(part):  # 何俊杰先生 → 何俊杰
+                part = _TITLE_SUFFIX.sub("", part)
+            if len(part) < 2 or part in _LABELS or (i and not nick and not _looks_like_name(part)):
+                continue  # a part of a cell that is a note (物业经理), not a name
             names.setdefault(part, code)
-            dotted = [p for p in re.split(r"[·•・‧･.\s]+", part) if len(p) >= 2]
+            dotted = [p for p in re.split(r"[·•・‧･.]+", part) if len(p) >= 2]
             if len(dotted) > 1:
                 for p in dotted:
                     names.setdefault(p, code)
@@ -297,7 +337,7 @@ class Names:
             if len(name) >= 2 and "\u3400" <= name[0] <= "\u9fff":
                 by_surname.setdefault(surname(name), set()).add(code)
         self.surname_codes = {s: next(iter(c)) for s, c in by_surname.items() if len(c) == 1 and "" not in c}
-        surnames = (list(COMMON_SURNAMES) if common_surnames else []) + sorted(by_surname)
+        surnames = (list(COMMON_SURNAMES) + list(COMPOUND_SURNAMES) if common_surnames else []) + sorted(by_surname)
         self.short = short_name_pattern(surnames) if surnames else None
 
     def __len__(self) -> int:
@@ -363,7 +403,7 @@ def redact_spans(text: str, names: dict[str, str] | Names | None = None, short_n
 
 @functools.lru_cache(maxsize=1)
 def _common_short_names() -> re.Pattern:
-    return short_name_pattern(COMMON_SURNAMES)
+    return short_name_pattern(list(COMMON_SURNAMES) + list(COMPOUND_SURNAMES))
 
 
 def redact(text: str, names: Names | None = None) -> tuple[str, dict[str, int]]:

@@ -125,6 +125,8 @@ def read_yaml_text(text: str, path: Path) -> Any:
         mark = getattr(e, "problem_mark", None)
         raise InputError(f"not valid YAML: {getattr(e, 'problem', None) or e}", file=path,
                          row=(mark.line + 1) if mark else None) from None
+    except (ValueError, OverflowError) as e:  # a value YAML reads as an impossible date (2024-02-30)
+        raise InputError(f"not valid YAML: {e} (a date that does not exist? quote the value)", file=path) from None
     except RecursionError:
         raise InputError(f"not valid YAML: nesting too deep (more than {MAX_YAML_DEPTH} levels)",
                          file=path) from None
@@ -149,13 +151,13 @@ def read_text_file(path: Path, what: str = "file", limit: int = MAX_YAML_BYTES) 
         raise InputError(f"is larger than {limit >> 20} MB: not a {what}", file=path)
     if b"\x00" in data:
         raise InputError(f"is a binary file, not a {what} (text in UTF-8 or GBK)", file=path)
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(enc)
-        except UnicodeDecodeError as e:
-            err = e
-    raise InputError(f"is neither UTF-8 nor GBK text (undecodable byte at position {err.start})", file=path,
-                     hint="save it as UTF-8")
+    from pipeline.core.tables import detect_encoding
+
+    try:
+        return data.decode(detect_encoding(path, data))
+    except (InputError, UnicodeDecodeError) as e:
+        where = f" (undecodable byte at position {e.start})" if isinstance(e, UnicodeDecodeError) else ""
+        raise InputError(f"is neither UTF-8 nor GBK text{where}", file=path, hint="save it as UTF-8") from None
 
 
 

@@ -213,12 +213,28 @@ def _remove_ours(folder: Path, stage: str) -> None:
         shutil.rmtree(folder)
 
 
+def _changed(folder: Path) -> list[str]:
+    """Outputs edited since the stage wrote them (their SHA-256 differs from the manifest's)."""
+    hashes = _manifest(folder).get("hashes")
+    if not isinstance(hashes, dict):
+        return []
+    return [rel for rel, h in sorted(hashes.items())
+            if (folder / rel).is_file() and not (folder / rel).is_symlink() and _sha256(folder / rel, 1 << 22) != h]
+
+
 def _check_foreign(out_dir: Path, stage: str) -> None:
-    if out_dir.is_dir() and (extra := _foreign(out_dir)):
+    if not out_dir.is_dir():
+        return
+    if extra := _foreign(out_dir):
         raise InputError(f"'{out_dir / extra[0]}' is not one of the {stage} stage's outputs"
                          + (f" ({len(extra) - 1} more such file(s))" if len(extra) > 1 else "")
                          + "; the stage replaces its whole folder and never deletes what it did not write: "
                          "move your files out of it", file=out_dir)
+    if edited := _changed(out_dir):
+        raise InputError(f"'{out_dir / edited[0]}' was changed after the {stage} stage wrote it"
+                         + (f" ({len(edited) - 1} more such file(s))" if len(edited) > 1 else "")
+                         + "; a rerun would replace your edits: save the edited copy elsewhere (or delete it) "
+                         "and run again", file=out_dir)
 
 
 def _refuse(folder: Path, stage: str):
@@ -232,8 +248,9 @@ def stage_output(out_dir: Path, *, inputs: list[Path], configs: list[Path], seed
                  base: Path | None = None, label=None):
     """Yield a temporary folder; on success it becomes ``out_dir`` with a manifest.
 
-    ``label`` maps an input's relative path to the name the manifest shows (a transcript named
-    after a person is listed with the name redacted).
+    ``label`` maps an input's or config's relative path, and the command line, to what the
+    manifest shows (a transcript or a study folder named after a person is listed with the name
+    redacted).
 
     ``out_dir`` is replaced only if it is absent or holds this stage's ``manifest.json``;
     anything else there is an :class:`~pipeline.core.errors.InputError` and nothing is touched."""
@@ -253,14 +270,17 @@ def stage_output(out_dir: Path, *, inputs: list[Path], configs: list[Path], seed
         manifest = {
             "stage": stage,
             "inputs": {(label or str)(_rel(p, base)): file_hash(p) for p in inputs},
-            "configs": {_rel(p, base): file_hash(p) for p in configs},
+            "configs": {(label or str)(_rel(p, base)): file_hash(p) for p in configs},
             "seed": seed,
             "versions": versions(),
-            "command": " ".join([Path(sys.argv[0]).name] + sys.argv[1:]),
+            "command": (label or str)(" ".join([Path(sys.argv[0]).name] + sys.argv[1:])),
             "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "seconds": round(time.time() - started, 3),
             "outputs": sorted(p.name for p in tmp.iterdir() if p.name != TMP_MARK),
             "files": sorted([f for f in _files(tmp) if f != TMP_MARK] + ["manifest.json"]),
+            # what each output was when written: an edit made afterwards stops the next run
+            "hashes": {f: _sha256(tmp / f, 1 << 22) for f in _files(tmp)
+                       if f != TMP_MARK and (tmp / f).is_file() and not (tmp / f).is_symlink()},
         }
         write_json(manifest, tmp / "manifest.json")
         _remove_ours(old, stage)

@@ -252,6 +252,13 @@ class Study:
             if iv and iv.names else None
         return Names(names_from_roster(roster, extra))
 
+    def redact_label(self, text: str) -> str:
+        """A label that reaches the outputs (a file name, the study's name, a command line) with
+        the study's known names and any personal data redacted."""
+        from pipeline.core.privacy import redact
+
+        return redact(text, self.personal_names)[0]
+
     @property
     def survey_files(self) -> list[tuple[Path, str]]:
         files = self.config.survey.files

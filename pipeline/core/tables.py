@@ -61,23 +61,52 @@ class RawTable:
         return self._factorized[i]
 
 
+def _hanzi_score(text: str) -> float:
+    """How much a decoded text looks like Chinese: the share of its CJK characters that are in
+    GB2312 once traditional forms are folded (real text, simplified or traditional, scores near
+    1; Big5 bytes read as GBK give rare characters and score low)."""
+    from pipeline.core.textnorm import fold_traditional
+
+    cjk = [ch for ch in fold_traditional(text) if "\u4e00" <= ch <= "\u9fff"]
+    if not cjk:
+        return 0.0
+    common = 0
+    for ch in cjk:
+        try:
+            ch.encode("gb2312")
+            common += 1
+        except UnicodeEncodeError:
+            pass
+    return common / len(cjk)
+
+
 def detect_encoding(path: Path, head: bytes) -> str:
-    """'utf-8-sig' for a BOM, 'utf-8' when the first MiB decodes, else 'gb18030'."""
+    """'utf-8-sig' for a BOM, 'utf-8' when the first MiB decodes, else 'gb18030' — or 'big5'
+    (a Traditional-Chinese Windows file) when the bytes decode as Big5 and read as far more
+    plausible Chinese that way."""
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
+    final = len(head) < _SNIFF_BYTES
     dec = codecs.getincrementaldecoder("utf-8")("strict")
     try:
-        dec.decode(head, final=len(head) < _SNIFF_BYTES)
+        dec.decode(head, final=final)
         return "utf-8"
     except UnicodeDecodeError:
         pass
-    try:
-        codecs.getincrementaldecoder("gb18030")("strict").decode(head, final=len(head) < _SNIFF_BYTES)
+    texts = {}
+    for enc in ("gb18030", "big5"):
+        try:
+            texts[enc] = codecs.getincrementaldecoder(enc)("strict").decode(head, final=final)
+        except UnicodeDecodeError as e:
+            if enc == "gb18030":
+                err = e
+    if "big5" in texts and _hanzi_score(texts["big5"]) > _hanzi_score(texts.get("gb18030", "")) + 0.2:
+        return "big5"
+    if "gb18030" in texts:
         return "gb18030"
-    except UnicodeDecodeError as e:
-        raise InputError(
-            f"cannot tell the text encoding (not UTF-8, not GBK/GB18030; byte {e.start} is not valid)",
-            file=path, hint="save the file as UTF-8 or GBK CSV") from None
+    raise InputError(
+        f"cannot tell the text encoding (not UTF-8, not GBK/GB18030; byte {err.start} is not valid)",
+        file=path, hint="save the file as UTF-8 or GBK CSV") from None
 
 
 # Limits on zip containers (.xlsx, .ods, .docx, .qdpx) before anything is decompressed: real

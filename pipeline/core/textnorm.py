@@ -33,21 +33,45 @@ def strip_controls(text: str) -> str:
     return CONTROL.sub(" ", text) if CONTROL.search(text) else text
 
 
+# variant forms OpenCC's tables leave alone (Hong Kong, Taiwan and older printed forms), folded
+# before traditional → simplified
+EXTRA_VARIANTS = {
+    "栢": "柏", "姸": "妍", "淸": "清", "峯": "峰", "綫": "线", "啓": "启", "眞": "真", "敎": "教", "戶": "户",
+    "兌": "兑", "稅": "税", "囘": "回", "爲": "为", "僞": "伪", "潙": "沩", "媯": "妫", "麪": "面", "衆": "众",
+    "鷄": "鸡", "雞": "鸡", "羣": "群", "裡": "里", "綉": "绣", "鬭": "斗", "匯": "汇", "彥": "彦", "産": "产",
+    "靑": "青", "淨": "净", "吿": "告", "鄕": "乡", "鍊": "炼", "祕": "秘", "秊": "年", "晉": "晋",
+}
+
+
 @functools.lru_cache(maxsize=1)
 def _t2s_table() -> dict[int, str]:
-    """Traditional → simplified, character by character, from OpenCC's TSCharacters table (in
-    the opencc-python-reimplemented package, Apache-2.0; read from the installed package, never
-    downloaded). Only one-character targets are kept, so folding never changes a text's length."""
+    """Traditional → simplified, character by character, from OpenCC's tables (in the
+    opencc-python-reimplemented package, Apache-2.0; read from the installed package, never
+    downloaded): Hong Kong and Taiwan variant forms to the standard traditional ones
+    (HKVariantsRev, TWVariantsRev; 衞 → 衛), then TSCharacters (衛 → 卫), and
+    :data:`EXTRA_VARIANTS`. Only one-character targets are kept, so folding never changes a
+    text's length."""
     spec = importlib.util.find_spec("opencc")
     if spec is None or not spec.submodule_search_locations:
         raise ImportError("the 'opencc-python-reimplemented' package is needed to fold traditional characters")
-    path = Path(list(spec.submodule_search_locations)[0]) / "dictionary" / "TSCharacters.txt"
-    table: dict[int, str] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        trad, _, simp = line.partition("\t")
-        first = simp.split(" ")[0] if simp else ""
-        if len(trad) == 1 and len(first) == 1 and first != trad:
-            table[ord(trad)] = first
+    folder = Path(list(spec.submodule_search_locations)[0]) / "dictionary"
+
+    def pairs(name: str) -> dict[str, str]:
+        out = {}
+        for line in (folder / name).read_text(encoding="utf-8").splitlines():
+            src, _, dst = line.partition("\t")
+            first = dst.split(" ")[0] if dst else ""
+            if len(src) == 1 and len(first) == 1 and first != src:
+                out[src] = first
+        return out
+
+    ts = pairs("TSCharacters.txt")
+    variants = {**pairs("TWVariantsRev.txt"), **pairs("HKVariantsRev.txt")}
+    table = {ord(t): s for t, s in ts.items()}
+    for v, std in variants.items():
+        table.setdefault(ord(v), ts.get(std, std))
+    for v, std in EXTRA_VARIANTS.items():
+        table.setdefault(ord(v), std)
     return table
 
 

@@ -194,7 +194,7 @@ def run(study) -> dict:
                                                                  "mean_kappa", "alpha_masi_coded_units")}
                             for r in overall.to_dict("records")}
         inputs += gold_files
-    label = (lambda rel: document_name(rel, names)) if gold_files else None
+    label = (lambda rel: document_name(study.redact_label(rel), names)) if gold_files else study.redact_label
     with stage_output(study.stage_dir("coding"), inputs=inputs, configs=study.config_files() + [book_path], label=label,
                       seed=study.config.seed, stage="coding", base=study.dir) as tmp:
         codings.to_parquet(tmp / "codings.parquet", index=False)
@@ -204,7 +204,7 @@ def run(study) -> dict:
 
         both = pd.concat([codings[["document", "start", "end", "code"]].assign(coder="pipeline"), gold],
                          ignore_index=True)
-        q = export_qdpx(tmp / "project.qdpx", docs, cases, book, both, project_name=study.name)
+        q = export_qdpx(tmp / "project.qdpx", docs, cases, book, both, project_name=study.redact_label(study.name))
         log["qdpx"] = {k: q[k] for k in ("sources", "codes", "cases", "selections", "codings") if k in q}
         write_tables({"codebook": book.table(), **tables}, log, tmp, "coding_log.json")
     return log

@@ -75,7 +75,7 @@ def run(study) -> dict:
            "roster_columns_withheld": [document_name(str(c), names) for c in roster.columns if c not in cases.columns]}
     with stage_output(study.stage_dir("interviews"), inputs=files + [roster_path], configs=study.config_files(),
                       seed=study.config.seed, stage="interviews", base=study.dir,
-                      label=lambda rel: document_name(rel, names)) as tmp:
+                      label=lambda rel: document_name(study.redact_label(rel), names)) as tmp:
         segments.to_parquet(tmp / "segments.parquet", index=False)
         pd.DataFrame(docs).to_parquet(tmp / "documents.parquet", index=False)
         write_csv(redactions, tmp / "redactions.csv")

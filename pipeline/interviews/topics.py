@@ -460,7 +460,7 @@ def run(study) -> dict:
     except InputError as e:
         e.file = str(study.path)
         raise
-    with stage_output(study.stage_dir("topics"), inputs=inputs, configs=study.config_files(),
+    with stage_output(study.stage_dir("topics"), label=study.redact_label, inputs=inputs, configs=study.config_files(),
                       seed=study.config.seed, stage="topics", base=study.dir) as tmp:
         write_tables(tables, log, tmp, "topics_log.json")
     return log

@@ -48,6 +48,39 @@ class Transcript:
     redactions: list[tuple[str, int, int, int, int]] = field(default_factory=list)
 
 
+def _docx_lines(document) -> list[str]:
+    """The lines of a Word transcript in reading order: paragraphs, and the rows of tables (a
+    transcript laid out as a table of speaker | text, or time | speaker | text, becomes
+    ``speaker: text`` lines, so that its turns are found like any other)."""
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    lines: list[str] = []
+    for block in document.element.body.iterchildren():
+        tag = block.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            lines.append(Paragraph(block, document).text)
+        elif tag == "tbl":
+            for row in Table(block, document).rows:
+                seen, cells = set(), []
+                for cell in row.cells:  # a merged cell appears once per column it spans
+                    if id(cell._tc) not in seen:
+                        seen.add(id(cell._tc))
+                        cells.append(" ".join(cell.text.split()))
+                cells = [c for c in cells if c]
+                if len(cells) >= 3 and TIMESTAMP.fullmatch(cells[0] + " "):
+                    lines.append(f"{cells[0]} {cells[1]}：{' '.join(cells[2:])}")
+                elif len(cells) >= 2:
+                    lines.append(f"{cells[0]}：{' '.join(cells[1:])}")
+                elif cells:
+                    lines.append(cells[0])
+    return lines
+
+
+# documents the pipeline cannot read: saved as .docx or .txt they are read
+UNREADABLE_SUFFIXES = (".doc", ".wps", ".rtf", ".pdf", ".odt", ".pages")
+
+
 def _decode(path: Path) -> tuple[str, str | None]:
     if path.suffix.lower() == ".docx":
         try:
@@ -61,7 +94,7 @@ def _decode(path: Path) -> tuple[str, str | None]:
             d = docx.Document(str(path))
         except Exception as e:
             raise InputError(f"cannot read as a Word document ({e})", file=path) from None
-        return "\n".join(p.text for p in d.paragraphs), None
+        return "\n".join(_docx_lines(d)), None
     data = path.read_bytes()
     if not data.strip():
         raise InputError("the transcript is empty", file=path)
@@ -158,6 +191,10 @@ def transcript_files(folder: Path, exclude: list[Path] | None = None) -> list[Pa
     skip = {Path(p).resolve() for p in exclude or []}
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in TEXT_SUFFIXES and p.name.lower() != "readme.md"
                    and p.resolve() not in skip and not p.name.startswith(("~$", "._")))
+    for p in sorted(folder.iterdir()):
+        if p.suffix.lower() in UNREADABLE_SUFFIXES and not p.name.startswith(("~$", "._")):
+            raise InputError(f"a {p.suffix} document cannot be read; save it as .docx or .txt (UTF-8), or move it "
+                             "out of the transcripts folder", file=p)
     for p in files:
         if not p.is_file():
             raise InputError("is not a regular file (a folder, pipe or device); the pipeline reads only files",

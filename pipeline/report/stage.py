@@ -271,9 +271,10 @@ def run(study, lang: str | None = None) -> dict:
 
         raise InputError(f"nothing to report yet: none of stats/, coding/, findings/ is in {out}; run the stages "
                          f"first (make all, or python -m pipeline run --study {study.path})", file=study.path)
-    title_zh = f"老旧小区改造调查与访谈分析报告（{study.name}）"
-    title_en = f"Old residential community renovation: survey and interview report ({study.name})"
-    with stage_output(study.stage_dir("report"), inputs=inputs, configs=study.config_files(),
+    name = study.redact_label(study.name)  # a study named after a person shows no name
+    title_zh = f"老旧小区改造调查与访谈分析报告（{name}）"
+    title_en = f"Old residential community renovation: survey and interview report ({name})"
+    with stage_output(study.stage_dir("report"), label=study.redact_label, inputs=inputs, configs=study.config_files(),
                       seed=study.config.seed, stage="report", base=study.dir) as tmp:
         skipped: dict[str, str] = {}
         figures = render_all(out, tmp / "figures", lang, questionnaire=study.questionnaire, skipped=skipped)

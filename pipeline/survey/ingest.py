@@ -81,6 +81,16 @@ def _read_survey(q: Questionnaire, path: Path, fmt: str, source: str | None, ip_
     out["respondent"] = meta.pop("respondent", None)
     if out["respondent"] is None:
         out["respondent"] = pd.Series(row_numbers.astype(str), dtype="str")
+    else:  # an id typed by hand may be a name, a phone or a flat (序号 洪振邦, 3号楼2单元101)
+        ids = out["respondent"]
+        uniq = pd.unique(ids.dropna())
+        personal = {u for u in uniq if redact(str(u), KNOWN_NAMES.get())[0] != str(u)}
+        if personal:
+            hit = ids.isin(personal).to_numpy()
+            ids = ids.astype(object).copy()
+            ids[hit] = [f"id-redacted-row{r}" for r in row_numbers[hit]]
+            out["respondent"] = pd.Series(ids, dtype="str")
+            redactions["respondent_id"] = int(hit.sum())
     zeros = np.zeros(n, dtype=np.int64)
     out["source_file"] = dec.str_series(dec.take_text(np.array([label], dtype=object), zeros))
     out["source"] = dec.str_series(dec.take_text(np.array([source or path.stem], dtype=object), zeros))
@@ -378,8 +388,9 @@ def _read_meta(table: RawTable, cols: list[Column], ip_key, shown: str) -> dict[
                     h, mi, sec = m.groups()
                     vals[k] = int(h or 0) * 3600 + int(mi or 0) * 60 + float(sec or 0)
                 out["duration_s"] = pd.array(np.take(vals, codes), dtype="Float64")
-            elif c.meta in ("channel", "channel_detail", "ip_region"):
-                vals = np.array([None if u in dec._BLANK else u for u in uniq], dtype=object)
+            elif c.meta in ("channel", "channel_detail", "ip_region"):  # free text a link may carry (?sojumpparm=)
+                vals = np.array([None if u in dec._BLANK else redact(u, KNOWN_NAMES.get())[0] for u in uniq],
+                                dtype=object)
                 out[c.meta] = dec.str_series(dec.take_text(vals, codes))
             elif c.meta == "finished":
                 truth = {"true": True, "1": True, "是": True, "yes": True, "false": False, "0": False, "否": False, "no": False}
@@ -473,9 +484,8 @@ def run(study) -> dict:
     cmap = pd.concat([r.column_map for r in results], ignore_index=True)
     log = {"files": [r.info for r in results], "rows": int(len(data)),
            "redactions": _sum_dicts(r.info["redactions"] for r in results)}
-    with stage_output(study.stage_dir("ingest"), inputs=[p for p, _ in files], configs=study.config_files(),
-                      seed=study.config.seed, stage="ingest", base=study.dir,
-                      label=lambda rel: redact(rel, names)[0]) as tmp:
+    with stage_output(study.stage_dir("ingest"), label=study.redact_label, inputs=[p for p, _ in files], configs=study.config_files(),
+                      seed=study.config.seed, stage="ingest", base=study.dir) as tmp:
         data.to_parquet(tmp / "responses.parquet", index=False)
         missing.to_parquet(tmp / "missing.parquet", index=False)
         write_csv(cmap, tmp / "column_map.csv")
