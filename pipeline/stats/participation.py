@@ -8,12 +8,43 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from pipeline.stats._util import check_columns, numeric_frame
+from pipeline.stats._util import check_columns, check_scalar, numeric_frame
 
 
 def wilson_ci(k: float, n: float, ci: float = 0.95) -> tuple[float, float]:
     """Wilson score interval of a proportion k/n.
-    # R: prop.test(k, n, correct = FALSE)$conf.int"""
+
+    Parameters
+    ----------
+    k : float
+        Number of events (a weighted count may be fractional), 0 <= k <= n.
+    n : float
+        Number of trials, >= 0.
+    ci : float
+        Confidence level, in (0, 1).
+
+    Returns
+    -------
+    (low, high) : tuple of float
+        The interval's ends as proportions (0–1); NaN when n = 0.
+
+    Notes
+    -----
+    With p = k/n and z the (1 + ci)/2 normal quantile: centre (p + z²/2n) / (1 + z²/n),
+    half-width z sqrt(p(1 − p)/n + z²/4n²) / (1 + z²/n).
+    # R: prop.test(k, n, correct = FALSE)$conf.int
+
+    Examples
+    --------
+    >>> from pipeline.stats import wilson_ci
+    >>> [round(float(v), 5) for v in wilson_ci(327, 600)]
+    [0.50499, 0.58443]
+
+    # R: prop.test(327, 600, correct = FALSE)$conf.int  0.50499 0.58443
+    """
+    check_scalar("ci", ci, "wilson_ci", low=0, high=1, inclusive="neither")
+    check_scalar("n", n, "wilson_ci", low=0)
+    check_scalar("k", k, "wilson_ci", low=0, high=n)
     if n == 0:
         return np.nan, np.nan
     z = stats.norm.ppf(1 - (1 - ci) / 2)
@@ -41,10 +72,18 @@ def participation(data: pd.DataFrame, participated: str, yes: int = 1,
 
     Parameters
     ----------
+    data : DataFrame
+        One row per respondent.
     participated : str
-        Column saying whether the respondent took part (code ``yes`` = took part).
+        Column saying whether the respondent took part (code ``yes`` = took part); rows where
+        it is missing are left out.
+    yes : int or float
+        The code of ``participated`` that means "took part" (any other code: did not).
     stages, channels : dict, optional
         Stage (channel) → its 0/1 column; missing (a logic skip) for non-participants.
+    ci : float
+        Confidence level of the Wilson interval of the overall rate, in (0, 1). The stage and
+        channel intervals are 95% intervals (their columns are named ``ci95_*``).
 
     Returns
     -------
@@ -53,7 +92,30 @@ def participation(data: pd.DataFrame, participated: str, yes: int = 1,
         stages : one row per stage: stage, n, pct_of_participants, pct_of_all, ci95_low, ci95_high
         channels : the same per channel
         depth : number of stages taken part in (participants): depth, n, pct; attrs['mean_depth']
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pipeline.stats import participation
+    >>> d = pd.DataFrame({"took_part": [1, 1, 1, 2, 2, None],
+    ...                   "s_plan": [1, 0, 1, None, None, None],
+    ...                   "s_build": [1, 1, 0, None, None, None]})
+    >>> res = participation(d, "took_part", yes=1, stages={"plan": "s_plan", "build": "s_build"})
+    >>> res["overall"].round(1)
+       n  n_participated  rate  ci95_low  ci95_high
+    0  5               3  60.0      23.1       88.2
+    >>> res["stages"][["stage", "n", "pct_of_participants", "pct_of_all"]].round(1)
+       stage  n  pct_of_participants  pct_of_all
+    0   plan  2                 66.7        40.0
+    1  build  2                 66.7        40.0
+    >>> res["depth"].round(1)
+       depth  n   pct
+    0      0  0   0.0
+    1      1  2  66.7
+    2      2  1  33.3
     """
+    check_scalar("yes", yes, "participation")
+    check_scalar("ci", ci, "participation", low=0, high=1, inclusive="neither")
     check_columns(data, [participated], "column")
     p = numeric_frame(data, [participated])[participated]
     valid = p.notna()

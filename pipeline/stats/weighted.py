@@ -27,7 +27,7 @@ from pipeline.stats._calibration import (
     row_keys,
     type_hint,
 )
-from pipeline.stats._util import check_choice, check_columns, numeric_frame
+from pipeline.stats._util import check_choice, check_columns, check_scalar, numeric_frame
 
 
 @dataclass
@@ -229,7 +229,8 @@ _DOC_DESIGN = """    strata : str, optional
         Reference design of the design effect: simple random sampling without replacement from
         the weighted population (R's ``deff = TRUE``) or with replacement (``deff = "replace"``).
     max_iter, tol : int, float
-        Passed to :func:`rake` when ``calibration='rake'`` and population is given."""
+        Passed to :func:`rake` when ``calibration='rake'`` and population is given: the largest
+        number of raking passes (>= 1) and the convergence tolerance (> 0)."""
 
 
 
@@ -280,11 +281,26 @@ def weighted_mean(data: pd.DataFrame, columns: str | Sequence[str], weights=None
 
     Examples
     --------
-    >>> weighted_mean(apistrat, ["api00"], "pw", poststrata="stype",
-    ...               population={"E": 4421, "H": 755, "M": 1018})  # doctest: +SKIP
+    Eight respondents, three men and five women, post-stratified to a population of 500 of each:
+
+    >>> import pandas as pd
+    >>> from pipeline.stats import weighted_mean
+    >>> d = pd.DataFrame({"sex": ["m", "m", "m", "f", "f", "f", "f", "f"],
+    ...                   "sat": [4, 5, 5, 3, 2, 4, 3, 3]})
+    >>> res = weighted_mean(d, "sat", poststrata="sex", population={"m": 500, "f": 500})
+    >>> res[["variable", "n", "mean", "se", "deff"]].round(3)
+      variable  n   mean    se   deff
+    0      sat  8  3.833  0.21  0.309
+
+    On the survey package's api data (tests/reference/data/apistrat.csv),
+    ``weighted_mean(apistrat, ["api00"], "pw", poststrata="stype", population={"E": 4421,
+    "H": 755, "M": 1018})`` is
+
     # R: svymean(~api00, postStratify(svydesign(id=~1, weights=~pw, data=apistrat), ~stype,
     #            pop.types), deff=TRUE)
     """
+    check_scalar("max_iter", max_iter, "weighted_mean", kind=int, low=1)
+    check_scalar("tol", tol, "weighted_mean", low=0, inclusive="neither")
     cols = check_columns(data, as_list(columns, "columns"), "column")
     check_choice("deff", deff, ("srswor", "srswr"))
     check_choice("nan_policy", nan_policy, ("omit", "listwise"))
@@ -348,10 +364,26 @@ def weighted_proportions(data: pd.DataFrame, column: str, weights=None, strata: 
 
     Examples
     --------
-    >>> weighted_proportions(apistrat, "awards", "pw", strata="stype", fpc="fpc")  # doctest: +SKIP
+    A stratified sample of four households in each of two strata of 100 and 400 households:
+
+    >>> import pandas as pd
+    >>> from pipeline.stats import weighted_proportions
+    >>> d = pd.DataFrame({"stratum": ["A"] * 4 + ["B"] * 4, "N": [100] * 4 + [400] * 4,
+    ...                   "lift": ["yes", "yes", "no", "yes", "no", "no", "yes", "no"]})
+    >>> res = weighted_proportions(d, "lift", d["N"] / 4, strata="stratum", fpc="N")
+    >>> res[["category", "count", "proportion", "se", "deff"]].round(3)
+      category  count  proportion     se   deff
+    0       no      4        0.65  0.205  1.313
+    1      yes      4        0.35  0.205  1.313
+
+    On the survey package's api data (tests/reference/data/apistrat.csv),
+    ``weighted_proportions(apistrat, "awards", "pw", strata="stype", fpc="fpc")`` is
+
     # R: svymean(~awards, svydesign(id=~1, strata=~stype, weights=~pw, fpc=~fpc,
     #            data=apistrat), deff=TRUE)
     """
+    check_scalar("max_iter", max_iter, "weighted_proportions", kind=int, low=1)
+    check_scalar("tol", tol, "weighted_proportions", low=0, inclusive="neither")
     col = check_columns(data, [column], "column")[0]
     check_choice("deff", deff, ("srswor", "srswr"))
     s = data[col]

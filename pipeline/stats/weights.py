@@ -29,7 +29,7 @@ from pipeline.stats._calibration import (
     row_keys,
     type_hint,
 )
-from pipeline.stats._util import check_columns, numeric_frame
+from pipeline.stats._util import check_columns, check_scalar, numeric_frame
 
 # ---------------------------------------------------------------- inputs
 
@@ -78,7 +78,19 @@ def poststratify(data: pd.DataFrame, strata: str | Sequence[str], population,
 
     Examples
     --------
-    >>> w = poststratify(apistrat, "stype", {"E": 4421, "H": 755, "M": 1018}, weight="pw")  # doctest: +SKIP
+    >>> import pandas as pd
+    >>> from pipeline.stats import poststratify
+    >>> d = pd.DataFrame({"sex": ["m", "m", "f", "f", "f"], "pw": [10, 10, 10, 10, 20]})
+    >>> w = poststratify(d, "sex", {"m": 40, "f": 60}, weight="pw")
+    >>> w.tolist()
+    [20.0, 20.0, 15.0, 15.0, 30.0]
+    >>> w.groupby(d["sex"]).sum().to_dict()
+    {'f': 60.0, 'm': 40.0}
+
+    On the survey package's api data (tests/reference/data/apistrat.csv),
+    ``poststratify(apistrat, "stype", {"E": 4421, "H": 755, "M": 1018}, weight="pw")`` gives
+    the weights of
+
     # R: postStratify(svydesign(id=~1, weights=~pw, data=apistrat), ~stype,
     #                 data.frame(stype=c("E","H","M"), Freq=c(4421,755,1018)))
     """
@@ -105,9 +117,9 @@ def rake(data: pd.DataFrame, margins: Mapping, weight=None, max_iter: int = 50,
     weight : str or array-like, optional
         Design weights; default 1 for every row.
     max_iter : int
-        Largest number of passes over the margins (R's ``control$maxit``, 10 there).
+        Largest number of passes over the margins, >= 1 (R's ``control$maxit``, 10 there).
     tol : float
-        Convergence: a pass is the last when no cell of the joint weighted table of all margin
+        Convergence (> 0): a pass is the last when no cell of the joint weighted table of all margin
         columns changed by ``tol`` or more since the previous pass. ``tol < 1`` is relative to the
         sum of the design weights, ``tol >= 1`` is absolute — R's ``control$epsilon`` (default 1,
         i.e. one population unit). The default 1e-6 is stricter than R's default.
@@ -130,11 +142,27 @@ def rake(data: pd.DataFrame, margins: Mapping, weight=None, max_iter: int = 50,
 
     Examples
     --------
-    >>> w = rake(apistrat, {"stype": {"E": 4421, "H": 755, "M": 1018},
-    ...                     "sch.wide": {"No": 1072, "Yes": 5122}}, weight="pw")  # doctest: +SKIP
+    >>> import pandas as pd
+    >>> from pipeline.stats import rake
+    >>> d = pd.DataFrame({"sex": ["m", "m", "f", "f", "f", "m", "f"],
+    ...                   "age": ["young", "old", "young", "old", "old", "old", "young"]})
+    >>> w = rake(d, {"sex": {"m": 50, "f": 50}, "age": {"young": 40, "old": 60}})
+    >>> w.round(3).tolist()
+    [15.887, 17.056, 12.056, 12.944, 12.944, 17.056, 12.056]
+    >>> w.groupby(d["sex"]).sum().round(3).to_dict(), w.groupby(d["age"]).sum().round(3).to_dict()
+    ({'f': 50.0, 'm': 50.0}, {'old': 60.0, 'young': 40.0})
+    >>> w.attrs
+    {'iterations': 5, 'converged': True}
+
+    On the survey package's api data (tests/reference/data/apistrat.csv),
+    ``rake(apistrat, {"stype": {"E": 4421, "H": 755, "M": 1018}, "sch.wide": {"No": 1072,
+    "Yes": 5122}}, weight="pw")`` gives the weights of
+
     # R: rake(svydesign(id=~1, weights=~pw, data=apistrat), list(~stype, ~sch.wide),
     #         list(pop.types, pop.schwide), control=list(maxit=50, epsilon=1e-6))
     """
+    check_scalar("max_iter", max_iter, "rake", kind=int, low=1)
+    check_scalar("tol", tol, "rake", low=0, inclusive="neither")
     totals = margins_of(margins)
     w0 = design_weights(data, weight)
     w, _, passes, converged = rake_core(data, totals, w0, max_iter, tol)
@@ -197,8 +225,22 @@ def community_weights(data: pd.DataFrame, community_col: str, population: str | 
 
     Examples
     --------
-    >>> w, table = community_weights(clean, "community", "examples/demo/raw/households.csv",
-    ...                              labels)  # doctest: +SKIP
+    >>> import pandas as pd
+    >>> from pipeline.stats import community_weights
+    >>> d = pd.DataFrame({"community": [1, 1, 1, 1, 2, 2, 3, 3]})
+    >>> households = pd.DataFrame({"community": ["东园", "西园", "南园"], "households": [200, 300, 500]})
+    >>> w, table = community_weights(d, "community", households, {1: "东园", 2: "西园", 3: "南园"})
+    >>> table
+      community  code  households  sample_n  weight
+    0        东园     1       200.0         4     0.4
+    1        西园     2       300.0         2     1.2
+    2        南园     3       500.0         2     2.0
+    >>> w.round(3).tolist()
+    [0.4, 0.4, 0.4, 0.4, 1.2, 1.2, 2.0, 2.0]
+
+    In the pipeline: ``community_weights(clean, "community", "examples/demo/raw/households.csv",
+    labels)``.
+
     # R: postStratify(svydesign(id=~1, data=clean), ~community, households); then w / mean(w)
     """
     from pipeline.core.textnorm import canon
