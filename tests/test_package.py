@@ -172,3 +172,35 @@ def test_a_population_table_that_does_not_fit_is_an_input_error(tmp_path, capsys
     assert main(["stats", "--study", str(study), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "pop.csv" in err and "key 'survey.population'" in err and "不存在的小区" in err
+
+
+def test_public_statistics_api_documents_every_parameter():
+    """numpydoc for the public API: every parameter under Parameters, a Returns and an Examples
+    section (the examples run in tests/test_stats_doctests.py)."""
+    import inspect
+    import re
+
+    import pipeline.stats as S
+
+    def sections(doc: str) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        cur = None
+        lines = inspect.cleandoc(doc or "").splitlines()
+        for i, line in enumerate(lines):
+            if i + 1 < len(lines) and re.fullmatch(r"-{3,}", lines[i + 1].strip()) and line.strip():
+                cur = line.strip()
+                out[cur] = []
+            elif cur and not re.fullmatch(r"-{3,}", line.strip()):
+                out[cur].append(line)
+        return out
+
+    problems = []
+    for name in S.__all__:
+        f = getattr(S, name)
+        sec = sections(f.__doc__)
+        documented = {n.strip() for line in sec.get("Parameters", []) if not line.startswith(" ")
+                      and (m := re.match(r"^(\w[\w, ]*)\s*:", line)) for n in m.group(1).split(",")}
+        missing = [p for p in inspect.signature(f).parameters if not p.startswith("*") and p not in documented]
+        if missing or "Returns" not in sec or "Examples" not in sec:
+            problems.append((name, missing, sorted(sec)))
+    assert problems == []
