@@ -6,8 +6,10 @@ Reads ``clean/responses.parquet``; writes one tidy CSV per table (UTF-8 with BOM
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -45,6 +47,265 @@ def _model_table(res: dict[str, pd.DataFrame], name: str) -> pd.DataFrame:
     return coef
 
 
+@dataclass
+class _Inputs:
+    """What the table builders below share: the questionnaire and the data, what is derived from
+    them once (constructs, reverse-keyed items, roles, background variables), and the tables and
+    log they fill."""
+    q: Questionnaire
+    df: pd.DataFrame
+    seed: int
+    log: dict
+    population: pd.DataFrame | None
+    population_path: object
+    constructs: dict[str, list[str]]
+    reverse: list[str]
+    all_items: list[str]
+    r: object
+    background: list[str]
+    numeric_background: list[str]
+    tables: dict[str, pd.DataFrame]
+
+
+# ---- one builder per group of tables (each fills t.tables; attempt() in build_tables records
+# what these data cannot give) ------------------------------------------------------------------
+
+def _reliability_tables(t: _Inputs) -> None:
+    q, df, constructs, reverse, tables = t.q, t.df, t.constructs, t.reverse, t.tables
+    rows, items_rows = [], []
+    for cid, items in constructs.items():
+        if len(items) < 2:
+            continue
+        sc = q.scales.get(q.item_index[items[0]].scale)
+        kw = dict(reverse=[i for i in items if i in reverse],
+                  scale_min=sc.min if sc else None, scale_max=sc.max if sc else None)
+        zh, en = _labels(q, cid)
+        r = reliability(df, items, **kw)
+        r.insert(0, "construct", cid)
+        r.insert(1, "label_zh", zh)
+        r.insert(2, "label_en", en)
+        rows.append(r)
+        ia = item_analysis(df, items, **kw)
+        ia.insert(0, "construct", cid)
+        items_rows.append(ia)
+    tables["reliability"] = pd.concat(rows, ignore_index=True)
+    tables["item_analysis"] = pd.concat(items_rows, ignore_index=True)
+
+
+def _validity_tables(t: _Inputs) -> None:
+    q, df, seed, log, constructs, all_items, tables = t.q, t.df, t.seed, t.log, t.constructs, t.all_items, t.tables
+    tables["kmo"] = kmo(df, all_items)
+    tables["bartlett"] = bartlett(df, all_items)
+    nf = n_factors(df, all_items, n_iter=20, random_state=seed)
+    tables["n_factors"] = nf
+    log["n_factors"] = dict(nf.attrs)
+    res = efa(df, all_items, len(constructs), method="minres", rotation="oblimin")
+    load = res["loadings"]
+    load.insert(1, "construct", [q.item_index[i].construct for i in load["item"]])
+    tables["efa_loadings"] = load
+    tables["efa_variance"] = res["variance"]
+    tables["efa_phi"] = res["phi"]
+
+
+def _satisfaction_tables(t: _Inputs) -> None:
+    q, df, constructs, reverse, tables = t.q, t.df, t.constructs, t.reverse, t.tables
+    importance = {c.id: c.importance for c in q.constructs if c.importance}
+    idx_rows, con_rows = [], []
+    for w in sat.WEIGHTINGS:
+        if w == "importance" and len(importance) != len(constructs):
+            continue
+        if w == "regression" and not q.roles.overall:
+            continue
+        res = sat.satisfaction_index(df, constructs, weighting=w, importance=importance,
+                                     overall=q.roles.overall, reverse=reverse)
+        idx_rows.append(res["index"])
+        con_rows.append(res["constructs"].assign(weighting=w))
+    tables["satisfaction_index"] = pd.concat(idx_rows, ignore_index=True)
+    cons = pd.concat(con_rows, ignore_index=True)
+    cons.insert(1, "label_zh", [_labels(q, c)[0] for c in cons["construct"]])
+    cons.insert(2, "label_en", [_labels(q, c)[1] for c in cons["construct"]])
+    tables["satisfaction_constructs"] = cons
+    if q.roles.community:
+        rows = []
+        comm = q.item_index[q.roles.community]
+        for o in q.options_of(comm):
+            sub = df[df[q.roles.community] == o.code]
+            if len(sub) < 2:
+                continue
+            r = sat.satisfaction_index(sub, constructs, weighting="equal", reverse=reverse)
+            per = r["constructs"].set_index("construct")["index"]
+            rows.append({"community": o.code, "label_zh": o.label, "label_en": o.en,
+                         **r["index"].drop(columns="weighting").iloc[0].to_dict(),
+                         **{f"index_{c}": per[c] for c in constructs}})
+        tables["satisfaction_by_community"] = pd.DataFrame(rows)
+    ipa_rows = []
+    if len(importance) == len(constructs):
+        ipa_rows.append(sat.ipa(df, constructs, importance=importance))
+    if q.roles.overall:
+        ipa_rows.append(sat.ipa(df, constructs, overall=q.roles.overall))
+    if ipa_rows:
+        ipa = pd.concat(ipa_rows, ignore_index=True)
+        ipa.insert(1, "label_zh", [_labels(q, c)[0] for c in ipa["attribute"]])
+        ipa.insert(2, "label_en", [_labels(q, c)[1] for c in ipa["attribute"]])
+        tables["ipa"] = ipa
+    if q.roles.overall:
+        scores = sat.construct_scores(df, constructs, reverse=reverse)
+        kd = sat.key_drivers(pd.concat([scores, df[q.roles.overall]], axis=1), list(constructs), q.roles.overall)
+        kd.insert(1, "label_zh", [_labels(q, c)[0] for c in kd["driver"]])
+        kd["r2"] = kd.attrs["r2"]
+        kd["n"] = kd.attrs["n"]
+        tables["key_drivers"] = kd
+
+
+def _participation_tables(t: _Inputs) -> None:
+    q, df, log, tables = t.q, t.df, t.log, t.tables
+    r = q.roles
+    res = participation(
+        df, r.participated, r.participated_yes,
+        stages=_opt_columns(q, r.participation_stages) if r.participation_stages else None,
+        channels=_opt_columns(q, r.participation_channels) if r.participation_channels else None)
+    for key, t in res.items():
+        tables[f"participation_{key}"] = t
+    if "depth" in res:
+        log["mean_participation_depth"] = res["depth"].attrs["mean_depth"]
+
+
+def _priority_tables(t: _Inputs) -> None:
+    q, df, tables = t.q, t.df, t.tables
+    it = q.item_index[q.roles.priorities]
+    opts = _opt_columns(q, it.id)
+    labels = {o.col_key: o.label for o in q.options_of(it)}
+    tables["priorities"] = ranking_summary(df, opts, labels=labels)
+    tables["priorities_concordance"] = kendall_w(df, opts)
+    if q.roles.community:
+        cons = consensus(df, opts, q.roles.community)
+        tables["priorities_consensus_within"] = cons["within"]
+        tables["priorities_consensus_between"] = cons["between"]
+        tables["priorities_mean_ranks"] = cons["mean_ranks"]
+
+
+def _descriptive_tables(t: _Inputs) -> None:
+    q, df, numeric_background, tables = t.q, t.df, t.numeric_background, t.tables
+    freq, multi, desc_items = [], [], []
+    for it in q.items:
+        cols = [r.id for r in it.rows or []] if it.type == "matrix" else [it.id]
+        if it.type in ("single", "likert", "matrix"):
+            labels = {o.code: o.label for o in q.options_of(it)}
+            for c in cols:
+                f = descriptives.frequencies(df, c, labels=labels)
+                f.insert(0, "item", c)
+                freq.append(f)
+            if it.type in ("likert", "matrix"):
+                desc_items += cols
+        elif it.type == "multi":
+            opts = q.options_of(it)
+            m = descriptives.multi_response(df, [f"{it.id}__{o.col_key}" for o in opts],
+                                            labels={f"{it.id}__{o.col_key}": o.label for o in opts})
+            m.insert(0, "item", it.id)
+            multi.append(m)
+    tables["frequencies"] = pd.concat(freq, ignore_index=True)
+    if multi:
+        tables["multi_response"] = pd.concat(multi, ignore_index=True)
+    parts = []
+    if desc_items:
+        parts.append(descriptives.describe(df, desc_items, top_box=(4, 5)))
+    if numeric_background:
+        parts.append(descriptives.describe(df, numeric_background, top_box=None))
+    if parts:
+        tables["descriptives"] = pd.concat(parts, ignore_index=True)
+
+
+def _crosstab_tables(t: _Inputs) -> None:
+    df, seed, r, tables = t.df, t.seed, t.r, t.tables
+    pairs = [(g, r.community) for g in r.groups if g != r.community] if r.community else []
+    if r.participated:
+        pairs += [(r.participated, g) for g in r.groups]
+    counts, tests = [], []
+    for a, b in pairs:
+        res = descriptives.crosstab(df, a, b, random_state=seed)
+        counts.append(res["counts"].assign(row_variable=a, col_variable=b))
+        tests.append(res["test"].assign(row_variable=a, col_variable=b))
+    if tests:
+        t = pd.concat(tests, ignore_index=True)
+        t["p_adj"] = compare.p_adjust(t["p_val"].to_numpy(), "fdr_bh")
+        tables["crosstab_tests"] = t
+        tables["crosstab_counts"] = pd.concat(counts, ignore_index=True)
+
+
+def _comparison_tables(t: _Inputs) -> None:
+    df, constructs, reverse, r, tables = t.df, t.constructs, t.reverse, t.r, t.tables
+    scores = sat.construct_scores(df, constructs, reverse=reverse) if constructs else pd.DataFrame(index=df.index)
+    data = pd.concat([df, scores.add_prefix("score_")], axis=1)
+    dvs = [f"score_{c}" for c in constructs] + ([r.overall] if r.overall else [])
+    out = []
+    for g in r.groups:
+        res = compare.compare_many(data, dvs, g)
+        res.insert(0, "group", g)
+        out.append(res)
+    if out:
+        tables["comparisons"] = pd.concat(out, ignore_index=True)
+    if r.community and r.overall:
+        ph = []
+        for method in ("tukey", "games-howell", "dunn"):
+            p = compare.posthoc(data, r.overall, r.community, method=method)
+            p.insert(0, "method", method)
+            ph.append(p)
+        tables["posthoc_overall_by_community"] = pd.concat(ph, ignore_index=True)
+
+
+def _model_tables(t: _Inputs) -> None:
+    df, log, constructs, reverse, r, background, tables = t.df, t.log, t.constructs, t.reverse, t.r, t.background, t.tables
+    scores = sat.construct_scores(df, constructs, reverse=reverse)
+    data = pd.concat([df, scores.add_prefix("score_")], axis=1)
+    terms = " + ".join(f"score_{c}" for c in constructs)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if r.overall:
+            rhs = " + ".join(([f"C({r.community})"] if r.community else []) + background) or "1"
+            tables["model_overall_ordinal"] = _model_table(
+                models.ordinal_logit(data, f"{r.overall} ~ {rhs}"), "ordinal_logit")
+            tables["model_overall_drivers"] = _model_table(
+                models.ols(data, f"{r.overall} ~ {terms}", cluster=r.community), "ols_cluster_cr1"
+                if r.community else "ols")
+            if r.community:
+                tables["model_overall_mixed"] = _model_table(
+                    models.mixed(data, f"{r.overall} ~ {terms}", group=r.community), "random_intercept")
+                tables["icc"] = models.icc(data, r.overall, r.community)
+        if r.participated:
+            tables["model_participation"] = _model_table(
+                models.logit(data, f"{r.participated} ~ {' + '.join(background) or '1'}", event=r.participated_yes),
+                "logit")
+    for w in caught:
+        log.setdefault("warnings", []).append(str(w.message))
+
+
+def _weight_tables(t: _Inputs) -> None:
+    q, df, population, population_path, constructs, reverse, r, tables = t.q, t.df, t.population, t.population_path, t.constructs, t.reverse, t.r, t.tables
+    comm = q.item_index[r.community]
+    labels = {o.code: o.label for o in q.options_of(comm)}
+    try:
+        _, table = community_weights(df, r.community, population, labels)
+    except CannotCompute:
+        raise
+    except ValueError as e:  # the population table does not fit the survey: the user's input
+        raise InputError(str(e), file=population_path, key="survey.population") from None
+    tables["weights"] = table
+    totals = dict(zip(table["code"], table["households"]))
+    w = poststratify(df, r.community, totals)
+    scores = sat.construct_scores(df, constructs, reverse=reverse)
+    est = pd.DataFrame({f"index_{c}": (scores[c] - 1) / 4 * 100 for c in constructs}, index=df.index)
+    if r.overall:
+        est[r.overall] = pd.to_numeric(df[r.overall]).astype(float)
+    if r.participated:
+        est["participation_rate"] = (pd.to_numeric(df[r.participated]) == r.participated_yes).astype(float) \
+            .where(df[r.participated].notna())
+    est[r.community] = df[r.community]
+    cols = [c for c in est.columns if c != r.community]
+    wm = weighted_mean(est, cols, weights=w.to_numpy(), poststrata=r.community, population=totals)
+    wm.insert(2, "mean_unweighted", [float(est[c].mean()) for c in cols])
+    tables["weighted_estimates"] = wm
+
+
 def build_tables(q: Questionnaire, df: pd.DataFrame, seed: int, log: dict,
                  population: pd.DataFrame | None = None, population_path=None) -> dict[str, pd.DataFrame]:
     """Every table of the stage, by file name (without .csv)."""
@@ -63,242 +324,28 @@ def build_tables(q: Questionnaire, df: pd.DataFrame, seed: int, log: dict,
     reverse = [i for items in constructs.values() for i in items if q.item_index[i].reverse]
     all_items = [i for items in constructs.values() for i in items]
 
-    def reliability_tables() -> None:
-        rows, items_rows = [], []
-        for cid, items in constructs.items():
-            if len(items) < 2:
-                continue
-            sc = q.scales.get(q.item_index[items[0]].scale)
-            kw = dict(reverse=[i for i in items if i in reverse],
-                      scale_min=sc.min if sc else None, scale_max=sc.max if sc else None)
-            zh, en = _labels(q, cid)
-            r = reliability(df, items, **kw)
-            r.insert(0, "construct", cid)
-            r.insert(1, "label_zh", zh)
-            r.insert(2, "label_en", en)
-            rows.append(r)
-            ia = item_analysis(df, items, **kw)
-            ia.insert(0, "construct", cid)
-            items_rows.append(ia)
-        tables["reliability"] = pd.concat(rows, ignore_index=True)
-        tables["item_analysis"] = pd.concat(items_rows, ignore_index=True)
-
-    def validity_tables() -> None:
-        tables["kmo"] = kmo(df, all_items)
-        tables["bartlett"] = bartlett(df, all_items)
-        nf = n_factors(df, all_items, n_iter=20, random_state=seed)
-        tables["n_factors"] = nf
-        log["n_factors"] = dict(nf.attrs)
-        res = efa(df, all_items, len(constructs), method="minres", rotation="oblimin")
-        load = res["loadings"]
-        load.insert(1, "construct", [q.item_index[i].construct for i in load["item"]])
-        tables["efa_loadings"] = load
-        tables["efa_variance"] = res["variance"]
-        tables["efa_phi"] = res["phi"]
-
-    def satisfaction_tables() -> None:
-        importance = {c.id: c.importance for c in q.constructs if c.importance}
-        idx_rows, con_rows = [], []
-        for w in sat.WEIGHTINGS:
-            if w == "importance" and len(importance) != len(constructs):
-                continue
-            if w == "regression" and not q.roles.overall:
-                continue
-            res = sat.satisfaction_index(df, constructs, weighting=w, importance=importance,
-                                         overall=q.roles.overall, reverse=reverse)
-            idx_rows.append(res["index"])
-            con_rows.append(res["constructs"].assign(weighting=w))
-        tables["satisfaction_index"] = pd.concat(idx_rows, ignore_index=True)
-        cons = pd.concat(con_rows, ignore_index=True)
-        cons.insert(1, "label_zh", [_labels(q, c)[0] for c in cons["construct"]])
-        cons.insert(2, "label_en", [_labels(q, c)[1] for c in cons["construct"]])
-        tables["satisfaction_constructs"] = cons
-        if q.roles.community:
-            rows = []
-            comm = q.item_index[q.roles.community]
-            for o in q.options_of(comm):
-                sub = df[df[q.roles.community] == o.code]
-                if len(sub) < 2:
-                    continue
-                r = sat.satisfaction_index(sub, constructs, weighting="equal", reverse=reverse)
-                per = r["constructs"].set_index("construct")["index"]
-                rows.append({"community": o.code, "label_zh": o.label, "label_en": o.en,
-                             **r["index"].drop(columns="weighting").iloc[0].to_dict(),
-                             **{f"index_{c}": per[c] for c in constructs}})
-            tables["satisfaction_by_community"] = pd.DataFrame(rows)
-        ipa_rows = []
-        if len(importance) == len(constructs):
-            ipa_rows.append(sat.ipa(df, constructs, importance=importance))
-        if q.roles.overall:
-            ipa_rows.append(sat.ipa(df, constructs, overall=q.roles.overall))
-        if ipa_rows:
-            ipa = pd.concat(ipa_rows, ignore_index=True)
-            ipa.insert(1, "label_zh", [_labels(q, c)[0] for c in ipa["attribute"]])
-            ipa.insert(2, "label_en", [_labels(q, c)[1] for c in ipa["attribute"]])
-            tables["ipa"] = ipa
-        if q.roles.overall:
-            scores = sat.construct_scores(df, constructs, reverse=reverse)
-            kd = sat.key_drivers(pd.concat([scores, df[q.roles.overall]], axis=1), list(constructs), q.roles.overall)
-            kd.insert(1, "label_zh", [_labels(q, c)[0] for c in kd["driver"]])
-            kd["r2"] = kd.attrs["r2"]
-            kd["n"] = kd.attrs["n"]
-            tables["key_drivers"] = kd
-
-    def participation_tables() -> None:
-        r = q.roles
-        res = participation(
-            df, r.participated, r.participated_yes,
-            stages=_opt_columns(q, r.participation_stages) if r.participation_stages else None,
-            channels=_opt_columns(q, r.participation_channels) if r.participation_channels else None)
-        for key, t in res.items():
-            tables[f"participation_{key}"] = t
-        if "depth" in res:
-            log["mean_participation_depth"] = res["depth"].attrs["mean_depth"]
-
-    def priority_tables() -> None:
-        it = q.item_index[q.roles.priorities]
-        opts = _opt_columns(q, it.id)
-        labels = {o.col_key: o.label for o in q.options_of(it)}
-        tables["priorities"] = ranking_summary(df, opts, labels=labels)
-        tables["priorities_concordance"] = kendall_w(df, opts)
-        if q.roles.community:
-            cons = consensus(df, opts, q.roles.community)
-            tables["priorities_consensus_within"] = cons["within"]
-            tables["priorities_consensus_between"] = cons["between"]
-            tables["priorities_mean_ranks"] = cons["mean_ranks"]
-
     r = q.roles
     numeric_background = [it.id for it in q.items if it.type == "numeric"]
     background = [f"C({g})" for g in r.groups if g != r.community] + numeric_background
+    t = _Inputs(q, df, seed, log, population, population_path, constructs, reverse, all_items, r, background,
+                numeric_background, tables)
 
-    def descriptive_tables() -> None:
-        freq, multi, desc_items = [], [], []
-        for it in q.items:
-            cols = [r.id for r in it.rows or []] if it.type == "matrix" else [it.id]
-            if it.type in ("single", "likert", "matrix"):
-                labels = {o.code: o.label for o in q.options_of(it)}
-                for c in cols:
-                    f = descriptives.frequencies(df, c, labels=labels)
-                    f.insert(0, "item", c)
-                    freq.append(f)
-                if it.type in ("likert", "matrix"):
-                    desc_items += cols
-            elif it.type == "multi":
-                opts = q.options_of(it)
-                m = descriptives.multi_response(df, [f"{it.id}__{o.col_key}" for o in opts],
-                                                labels={f"{it.id}__{o.col_key}": o.label for o in opts})
-                m.insert(0, "item", it.id)
-                multi.append(m)
-        tables["frequencies"] = pd.concat(freq, ignore_index=True)
-        if multi:
-            tables["multi_response"] = pd.concat(multi, ignore_index=True)
-        parts = []
-        if desc_items:
-            parts.append(descriptives.describe(df, desc_items, top_box=(4, 5)))
-        if numeric_background:
-            parts.append(descriptives.describe(df, numeric_background, top_box=None))
-        if parts:
-            tables["descriptives"] = pd.concat(parts, ignore_index=True)
-
-    def crosstab_tables() -> None:
-        pairs = [(g, r.community) for g in r.groups if g != r.community] if r.community else []
-        if r.participated:
-            pairs += [(r.participated, g) for g in r.groups]
-        counts, tests = [], []
-        for a, b in pairs:
-            res = descriptives.crosstab(df, a, b, random_state=seed)
-            counts.append(res["counts"].assign(row_variable=a, col_variable=b))
-            tests.append(res["test"].assign(row_variable=a, col_variable=b))
-        if tests:
-            t = pd.concat(tests, ignore_index=True)
-            t["p_adj"] = compare.p_adjust(t["p_val"].to_numpy(), "fdr_bh")
-            tables["crosstab_tests"] = t
-            tables["crosstab_counts"] = pd.concat(counts, ignore_index=True)
-
-    def comparison_tables() -> None:
-        scores = sat.construct_scores(df, constructs, reverse=reverse) if constructs else pd.DataFrame(index=df.index)
-        data = pd.concat([df, scores.add_prefix("score_")], axis=1)
-        dvs = [f"score_{c}" for c in constructs] + ([r.overall] if r.overall else [])
-        out = []
-        for g in r.groups:
-            res = compare.compare_many(data, dvs, g)
-            res.insert(0, "group", g)
-            out.append(res)
-        if out:
-            tables["comparisons"] = pd.concat(out, ignore_index=True)
-        if r.community and r.overall:
-            ph = []
-            for method in ("tukey", "games-howell", "dunn"):
-                p = compare.posthoc(data, r.overall, r.community, method=method)
-                p.insert(0, "method", method)
-                ph.append(p)
-            tables["posthoc_overall_by_community"] = pd.concat(ph, ignore_index=True)
-
-    def model_tables() -> None:
-        scores = sat.construct_scores(df, constructs, reverse=reverse)
-        data = pd.concat([df, scores.add_prefix("score_")], axis=1)
-        terms = " + ".join(f"score_{c}" for c in constructs)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            if r.overall:
-                rhs = " + ".join(([f"C({r.community})"] if r.community else []) + background) or "1"
-                tables["model_overall_ordinal"] = _model_table(
-                    models.ordinal_logit(data, f"{r.overall} ~ {rhs}"), "ordinal_logit")
-                tables["model_overall_drivers"] = _model_table(
-                    models.ols(data, f"{r.overall} ~ {terms}", cluster=r.community), "ols_cluster_cr1"
-                    if r.community else "ols")
-                if r.community:
-                    tables["model_overall_mixed"] = _model_table(
-                        models.mixed(data, f"{r.overall} ~ {terms}", group=r.community), "random_intercept")
-                    tables["icc"] = models.icc(data, r.overall, r.community)
-            if r.participated:
-                tables["model_participation"] = _model_table(
-                    models.logit(data, f"{r.participated} ~ {' + '.join(background) or '1'}", event=r.participated_yes),
-                    "logit")
-        for w in caught:
-            log.setdefault("warnings", []).append(str(w.message))
-
-    def weight_tables() -> None:
-        comm = q.item_index[r.community]
-        labels = {o.code: o.label for o in q.options_of(comm)}
-        try:
-            _, table = community_weights(df, r.community, population, labels)
-        except CannotCompute:
-            raise
-        except ValueError as e:  # the population table does not fit the survey: the user's input
-            raise InputError(str(e), file=population_path, key="survey.population") from None
-        tables["weights"] = table
-        totals = dict(zip(table["code"], table["households"]))
-        w = poststratify(df, r.community, totals)
-        scores = sat.construct_scores(df, constructs, reverse=reverse)
-        est = pd.DataFrame({f"index_{c}": (scores[c] - 1) / 4 * 100 for c in constructs}, index=df.index)
-        if r.overall:
-            est[r.overall] = pd.to_numeric(df[r.overall]).astype(float)
-        if r.participated:
-            est["participation_rate"] = (pd.to_numeric(df[r.participated]) == r.participated_yes).astype(float) \
-                .where(df[r.participated].notna())
-        est[r.community] = df[r.community]
-        cols = [c for c in est.columns if c != r.community]
-        wm = weighted_mean(est, cols, weights=w.to_numpy(), poststrata=r.community, population=totals)
-        wm.insert(2, "mean_unweighted", [float(est[c].mean()) for c in cols])
-        tables["weighted_estimates"] = wm
-
-    attempt("descriptives", descriptive_tables)
+    attempt("descriptives", functools.partial(_descriptive_tables, t))
     if r.groups:
-        attempt("crosstabs", crosstab_tables)
-        attempt("comparisons", comparison_tables)
+        attempt("crosstabs", functools.partial(_crosstab_tables, t))
+        attempt("comparisons", functools.partial(_comparison_tables, t))
     if constructs:
-        attempt("reliability", reliability_tables)
-        attempt("validity", validity_tables)
-        attempt("satisfaction", satisfaction_tables)
+        attempt("reliability", functools.partial(_reliability_tables, t))
+        attempt("validity", functools.partial(_validity_tables, t))
+        attempt("satisfaction", functools.partial(_satisfaction_tables, t))
     if q.roles.participated:
-        attempt("participation", participation_tables)
+        attempt("participation", functools.partial(_participation_tables, t))
     if q.roles.priorities:
-        attempt("priorities", priority_tables)
+        attempt("priorities", functools.partial(_priority_tables, t))
     if constructs or r.participated:
-        attempt("models", model_tables)
+        attempt("models", functools.partial(_model_tables, t))
     if population is not None and r.community:
-        attempt("weights", weight_tables)
+        attempt("weights", functools.partial(_weight_tables, t))
     elif population is not None:
         log["skipped"]["weights"] = "the study gives a population but the questionnaire names no roles.community"
     return tables
