@@ -93,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
         from pipeline.core.stage import study_lock
 
         stages = [s.name for s in stages_for(study)] if args.stage == "run" else [args.stage]
+        if args.stage != "run" and not BY_NAME[args.stage].applies(study):
+            needs = {"survey": "'survey' section", "interviews": "'interviews' section",
+                     "coding": "'interviews' and a 'coding_scheme'"}[BY_NAME[args.stage].needs]
+            raise InputError(f"the {args.stage} stage has nothing to do: the study has no {needs}", file=study.path)
 
         with study_lock(study.out):
             for s in stages:

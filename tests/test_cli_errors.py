@@ -119,7 +119,7 @@ def test_study_pointing_to_missing_file(tmp_path):
 
 @pytest.mark.parametrize("yaml_text, key, message", [
     ("name: x\nquestionnaire: q.yaml\nsurvey: {files: [a.csv]}\nsurvy: 1\n", "survy", "unknown key"),
-    ("name: x\nsurvey: {files: [a.csv]}\n", "questionnaire", "required key is missing"),
+    ("name: x\nsurvey: {files: [a.csv]}\n", "questionnaire", "needs its 'questionnaire'"),
     ("name: x\nquestionnaire: q.yaml\nsurvey: {files: [a.csv], format: wjx}\n", "survey.format", "must be one of"),
 ])
 def test_study_file_validation_names_key(tmp_path, yaml_text, key, message):

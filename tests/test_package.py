@@ -4,6 +4,7 @@ docs; bundled definitions by name; a `renewal` command; a wheel that works outsi
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -204,3 +205,30 @@ def test_public_statistics_api_documents_every_parameter():
         if missing or "Returns" not in sec or "Examples" not in sec:
             problems.append((name, missing, sorted(sec)))
     assert problems == []
+
+
+@pytest.mark.slow
+def test_an_interview_only_study_runs_to_a_report(tmp_path, capsys):
+    """No questionnaire and no survey: run does the interview stages, findings and the report."""
+    shutil.copytree(ROOT / "examples" / "demo" / "transcripts", tmp_path / "transcripts")
+    study = tmp_path / "study.yaml"
+    study.write_text("name: ivonly\ninterviews:\n  dir: transcripts/\n  roster: transcripts/informants.csv\n"
+                     "coding_scheme: renewal_governance\noutputs: out\n", encoding="utf-8")
+    st = Study(study)
+    assert [s.name for s in registry.stages_for(st)] == ["interviews", "code", "topics", "findings", "report"]
+    assert main(["run", "--study", str(study), "--quiet"]) == 0
+    assert (tmp_path / "out" / "report" / "report.docx").is_file()
+    assert not (tmp_path / "out" / "ingest").exists()
+    md = (tmp_path / "out" / "report" / "report.md").read_text(encoding="utf-8")
+    assert md.startswith("# 老旧小区改造访谈分析报告")
+    assert main(["ingest", "--study", str(study)]) == 2
+    assert "the ingest stage has nothing to do: the study has no 'survey' section" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("body, key", [("name: t\noutputs: out\n", "survey"),
+                                       ("name: t\nsurvey: {files: [s.csv]}\n", "questionnaire")])
+def test_a_study_needs_a_survey_or_interviews(tmp_path, capsys, body, key):
+    (tmp_path / "s.csv").write_text("a\n1\n", encoding="utf-8")
+    (tmp_path / "study.yaml").write_text(body, encoding="utf-8")
+    assert main(["run", "--study", str(tmp_path / "study.yaml")]) == 2
+    assert f"key '{key}'" in capsys.readouterr().err

@@ -162,7 +162,10 @@ def _study(tmp_path, segments: pd.DataFrame, name: str = "tp"):
 
     (tmp_path / "raw").mkdir(exist_ok=True)
     (tmp_path / "raw" / "survey.csv").write_text("a\n1\n", encoding="utf-8")
-    extra = "topics:\n  k_min: 2\n  k_max: 4\n  top_n: 5\n  min_df: 2\n  max_df: 1.0\n  unit_tokens: 0\n"
+    extra = ("topics:\n  k_min: 2\n  k_max: 4\n  top_n: 5\n  min_df: 2\n  max_df: 1.0\n  unit_tokens: 0\n"
+             "interviews:\n  dir: iv\n  roster: iv/roster.csv\n")  # the topics stage applies to interview studies
+    (tmp_path / "iv").mkdir(exist_ok=True)
+    (tmp_path / "iv" / "roster.csv").write_text("informant,role\nR01,resident\n", encoding="utf-8")
     study = Study(write_study(tmp_path, ["raw/survey.csv"], name=name, extra=extra))
     d = study.stage_dir("interviews")
     d.mkdir(parents=True)

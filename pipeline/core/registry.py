@@ -68,7 +68,7 @@ class Stage:
     def applies(self, study) -> bool:
         """Whether the stage has anything to do for ``study``."""
         c = study.config
-        return {"survey": True, "study": True, "interviews": c.interviews is not None,
+        return {"survey": c.survey is not None, "study": True, "interviews": c.interviews is not None,
                 "coding": c.interviews is not None and bool(c.coding_scheme)}[self.needs]
 
     def runner(self):

@@ -11,7 +11,7 @@ from pydantic import Field, StrictBool, StrictInt, field_validator, model_valida
 
 from pipeline.core import resources
 from pipeline.core.errors import InputError
-from pipeline.core.schema import Strict, read_yaml, validate_model
+from pipeline.core.schema import KeyedError, Strict, read_yaml, validate_model
 from pipeline.survey.questionnaire import Questionnaire, load_questionnaire
 
 
@@ -91,8 +91,8 @@ class Topics(Strict):
 
 class StudyConfig(Strict):
     name: str
-    questionnaire: str
-    survey: Survey
+    questionnaire: str | None = None   # with survey: (a study may be survey-only, interview-only or both)
+    survey: Survey | None = None
     interviews: Interviews | None = None
     coding_scheme: str | None = None
     problems: str | None = None
@@ -102,6 +102,15 @@ class StudyConfig(Strict):
     # every stage passes it to numpy and scikit-learn, which take 0 … 2**32 − 1
     seed: StrictInt = Field(default=20240501, ge=0, le=2**32 - 1)
     outputs: str | None = None  # default: outputs/<name> under the working directory
+
+    @model_validator(mode="after")
+    def _shape(self) -> StudyConfig:
+        if self.survey is None and self.interviews is None:
+            raise KeyedError("survey", "a study needs a 'survey' (with a 'questionnaire'), 'interviews', or both")
+        if self.survey is not None and not self.questionnaire:
+            raise KeyedError("questionnaire", "a study with a 'survey' needs its 'questionnaire' (a bundled name "
+                                              "such as renewal_satisfaction, or a path)")
+        return self
 
     @field_validator("name")
     @classmethod
@@ -143,8 +152,10 @@ class Study:
         """Every file or folder the study reads, by its key in the study file."""
         c = self.config
         paths = {"study": self.path, "questionnaire": self.definition("questionnaire")}
-        paths.update({f"survey.files[{i}]": f.path for i, f in enumerate(c.survey.files)})
-        paths.update({"survey.population": c.survey.population, "coding_scheme": self.definition("coding_scheme"),
+        if c.survey is not None:
+            paths.update({f"survey.files[{i}]": f.path for i, f in enumerate(c.survey.files)})
+        paths.update({"survey.population": c.survey.population if c.survey else None,
+                      "coding_scheme": self.definition("coding_scheme"),
                       "problems": self.definition("problems")})
         if c.interviews:
             iv = c.interviews
@@ -225,8 +236,10 @@ class Study:
             return str(p)
 
     @cached_property
-    def questionnaire(self) -> Questionnaire:
-        return load_questionnaire(self.definition("questionnaire"))
+    def questionnaire(self) -> Questionnaire | None:
+        """The questionnaire model (``None`` for an interview-only study)."""
+        path = self.definition("questionnaire")
+        return load_questionnaire(path) if path else None
 
     @property
     def out(self) -> Path:
@@ -261,8 +274,8 @@ class Study:
 
     @property
     def survey_files(self) -> list[tuple[Path, str]]:
-        files = self.config.survey.files
+        files = self.config.survey.files if self.config.survey else []
         return [(self.resolve(f.path), f.source or Path(f.path).stem) for f in files]
 
     def config_files(self) -> list[Path]:
-        return [self.path, self.definition("questionnaire")]
+        return [self.path] + ([q] if (q := self.definition("questionnaire")) else [])

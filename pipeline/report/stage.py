@@ -272,8 +272,11 @@ def run(study, lang: str | None = None) -> dict:
         raise InputError(f"nothing to report yet: none of stats/, coding/, findings/ is in {out}; run the stages "
                          f"first (make all, or python -m pipeline run --study {study.path})", file=study.path)
     name = study.redact_label(study.name)  # a study named after a person shows no name
-    title_zh = f"老旧小区改造调查与访谈分析报告（{name}）"
-    title_en = f"Old residential community renovation: survey and interview report ({name})"
+    kind_zh, kind_en = {(True, True): ("调查与访谈", "survey and interview"), (True, False): ("问卷调查", "survey"),
+                        (False, True): ("访谈", "interview")}[(study.config.survey is not None,
+                                                             study.config.interviews is not None)]
+    title_zh = f"老旧小区改造{kind_zh}分析报告（{name}）"
+    title_en = f"Old residential community renovation: {kind_en} report ({name})"
     with stage_output(study.stage_dir("report"), label=study.redact_label, inputs=inputs, configs=study.config_files(),
                       seed=study.config.seed, stage="report", base=study.dir) as tmp:
         skipped: dict[str, str] = {}
