@@ -92,3 +92,22 @@ def test_demo_findings(demo_clean, demo_interviews):
     assert set(stake["role"]) == set(segments["role"]) and stake["pct"].between(0, 100).all()
     q = t["quotes"]
     assert (q.groupby("problem")["informant"].nunique() == q.groupby("problem").size()).all()
+
+
+def test_indicators_the_questionnaire_lacks_are_not_measured(demo_clean):
+    """Another questionnaire: the catalogue's items and constructs it lacks are listed as not
+    measured, with the reason; the problem is judged on what is measured; nothing crashes."""
+    st, responses = demo_clean
+    cat = fd.load_catalogue(CODING_SCHEMES / "problems.yaml")
+    fewer = responses.drop(columns=["willing_pay"])
+    t = fd.build(cat, fewer, st.questionnaire, None, None, None)
+    ind = t["indicators"].set_index("indicator")
+    assert ind.loc["unwilling_to_pay", "support"] == "not_measured"
+    assert ind.loc["unwilling_to_pay", "detail"] == "no item 'willing_pay'"
+    f = t["findings"].set_index("problem")
+    assert "未测量（no item 'willing_pay'）" in f.loc["funding_pressure", "survey_evidence"]
+    assert f.loc["funding_pressure", "survey_support"] in ("strong", "moderate", "none", "contradicts")
+    # a questionnaire without any of a problem's items: the survey did not measure it
+    only = responses[["respondent"]].copy()
+    t = fd.build(cat, only, st.questionnaire, None, None, None)
+    assert set(t["findings"]["survey_support"]) == {"not_measured"}

@@ -32,13 +32,13 @@ from pipeline.findings.catalogue import Catalogue, Indicator, InterviewRules, Pr
 from pipeline.interviews.coding import quote_rank
 from pipeline.interviews.roles import ROLE_LABELS, role_label
 
-SUPPORT_ZH = {"strong": "强", "moderate": "中", "none": "无", "contradicts": "相反"}
+SUPPORT_ZH = {"strong": "强", "moderate": "中", "none": "无", "contradicts": "相反", "not_measured": "未测量"}
 CONVERGENCE = {
     "both": ("两类证据一致支持", "Both sources support"), "survey_only": ("仅问卷支持", "Survey only"),
     "interviews_only": ("仅访谈支持", "Interviews only"), "conflict": ("两类证据冲突", "Conflict"),
     "neither": ("均不支持", "Neither source"),
 }
-STRENGTH = {"strong": 2, "moderate": 1, "none": 0, "contradicts": 0}
+STRENGTH = {"strong": 2, "moderate": 1, "none": 0, "contradicts": 0, "not_measured": 0}
 
 
 # ---- survey indicators -------------------------------------------------------------------------
@@ -55,6 +55,25 @@ def _judge(est: float, lo: float, hi: float, direction: str, threshold: float) -
     if not math.isnan(lo) and short(lo) and short(hi) and not (lo == hi == threshold):
         return "contradicts"
     return "none"
+
+
+def unmeasured(ind: Indicator, responses: pd.DataFrame, questionnaire) -> str | None:
+    """Why the study's questionnaire cannot give an indicator of the catalogue (an item or a
+    construct it does not have), or None when it can."""
+    if ind.type == "share":
+        return None if ind.item in responses.columns else f"no item '{ind.item}'"
+    if ind.type == "index":
+        if ind.items:
+            missing = [i for i in ind.items if i not in responses.columns]
+            return f"no item(s) {missing}" if missing else None
+        known = {c.id for c in questionnaire.constructs} if questionnaire is not None else set()
+        wanted = [ind.construct] if ind.construct else list(ind.constructs)
+        absent = [c for c in wanted if c not in known]
+        if absent:
+            return f"no construct(s) {absent}"
+        missing = [i for c in wanted for i in questionnaire.construct_items(c) if i not in responses.columns]
+        return f"no item(s) {missing}" if missing else None
+    return None
 
 
 def indicator_value(ind: Indicator, responses: pd.DataFrame, questionnaire, ipa: pd.DataFrame | None) -> dict:
@@ -97,6 +116,8 @@ def indicator_value(ind: Indicator, responses: pd.DataFrame, questionnaire, ipa:
 
 def _fmt_indicator(row: dict, lang: str) -> str:
     label = row["label_zh"] if lang == "zh" else row["label_en"]
+    if row.get("support") == "not_measured":
+        return f"{label} 未测量（{row['detail']}）" if lang == "zh" else f"{label} not measured ({row['detail']})"
     if row["type"] == "ipa":
         if math.isnan(row["estimate"]):
             return f"{label} —"
@@ -181,14 +202,19 @@ def build(catalogue: Catalogue, responses: pd.DataFrame | None, questionnaire, i
             for ind in p.indicators:
                 if ind.type == "ipa" and ipa is None:
                     continue
-                v = indicator_value(ind, responses, questionnaire, ipa)
-                support = _judge(v["estimate"], v["ci95_low"], v["ci95_high"], ind.direction, ind.threshold)
+                why = unmeasured(ind, responses, questionnaire)
+                if why:  # the catalogue asks for what this questionnaire does not have
+                    v = {"estimate": math.nan, "ci95_low": math.nan, "ci95_high": math.nan, "n": 0, "detail": why}
+                    support = "not_measured"
+                else:
+                    v = indicator_value(ind, responses, questionnaire, ipa)
+                    support = _judge(v["estimate"], v["ci95_low"], v["ci95_high"], ind.direction, ind.threshold)
                 inds.append({"problem": p.id, "indicator": ind.id, "label_zh": ind.label.zh,
                              "label_en": ind.label.en or ind.label.zh, "type": ind.type, **v,
                              "direction": ind.direction, "threshold": ind.threshold, "support": support})
         ind_rows += inds
-        sups = [i["support"] for i in inds]
-        survey = ("none" if not sups else "contradicts" if all(s == "contradicts" for s in sups)
+        sups = [i["support"] for i in inds if i["support"] != "not_measured"]
+        survey = ("not_measured" if not sups else "contradicts" if all(s == "contradicts" for s in sups)
                   else max(sups, key=lambda s: STRENGTH[s]))
         if codings is not None and segments is not None:
             ev = interview_evidence(p, codings, segments, catalogue.interview_rules)
