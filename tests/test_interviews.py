@@ -181,3 +181,72 @@ def test_short_forms_of_names_are_redacted(text, expected):
     got, placed = iv_redaction.redact_text(text, {"杜春梅": "J02"})
     assert got == expected
     assert all(kind in ("name", "name_short") for kind, *_ in placed)
+
+
+# ---- transcripts as transcription tools write them (issue 11) ----------------------------------
+
+def _layout_study(tmp_path, text: str, roster: str | None = None):
+    from tests.test_safety import interview_study
+
+    return interview_study(tmp_path / "s", roster=roster, transcripts={"R01.txt": text,
+                                                                      "J01.txt": "访谈者：好吗？\n受访者：好。\n"})
+
+
+@pytest.mark.parametrize("text", [
+    # 讯飞听见 / 飞书妙记 / 通义听悟: the speaker and the time on their own line, the text below
+    "说话人 1 00:00:02\n改造以后谁来管？\n\n说话人 2 00:00:06\n没有物业，楼道灯坏了没人修。\n资金也不够。\n",
+    # a timestamp before the label, no brackets
+    "00:00:02 说话人1：改造以后谁来管？\n00:00:06 说话人2：没有物业，楼道灯坏了没人修。资金也不够。\n",
+    # 腾讯会议 / Zoom: name (time): text
+    "说话人1 (00:00:02): 改造以后谁来管？\n说话人2 (00:00:06): 没有物业，楼道灯坏了没人修。资金也不够。\n",
+])
+def test_transcription_tool_layouts(tmp_path, capsys, text):
+    from pipeline.cli import main
+
+    study = _layout_study(tmp_path, text)
+    assert main(["interviews", "--study", str(study)]) == 0
+    out = capsys.readouterr().out
+    seg = pd.read_parquet(tmp_path / "s" / "out" / "interviews" / "segments.parquet")
+    r01 = seg[seg["document"] == "R01.txt"]
+    assert r01.loc[r01["is_interviewer"], "text"].tolist() == ["改造以后谁来管?"]
+    assert r01.loc[~r01["is_interviewer"], "text"].tolist() == ["没有物业,楼道灯坏了没人修。", "资金也不够。"]
+    assert "R01.txt: speakers" in out and "guessed" in out  # the guess is reported
+    sp = pd.read_csv(tmp_path / "s" / "out" / "interviews" / "speakers.csv", encoding="utf-8-sig")
+    assert set(sp.loc[sp["document"] == "R01.txt", "assigned_by"]) == {"guess"}
+
+
+def test_front_matter_says_who_is_who_and_names_in_headers_never_become_speakers(tmp_path, capsys):
+    from pipeline.cli import main
+
+    text = ("---\nspeakers: {说话人1: R01, 说话人2: interviewer}\n---\n"
+            "说话人2 00:00:01\n您觉得呢？\n说话人1 00:00:04\n我觉得挺好。\n"
+            "王小丫 00:00:09\n我补充一句，电梯还没装。\n")
+    study = _layout_study(tmp_path, text)
+    assert main(["interviews", "--study", str(study)]) == 0
+    seg = pd.read_parquet(tmp_path / "s" / "out" / "interviews" / "segments.parquet")
+    r01 = seg[seg["document"] == "R01.txt"]
+    assert r01.loc[r01["is_interviewer"], "text"].tolist() == ["您觉得呢?"]
+    assert "王小丫" not in set(r01["speaker"]) and "说话人1" in set(r01["speaker"])
+    sp = pd.read_csv(tmp_path / "s" / "out" / "interviews" / "speakers.csv", encoding="utf-8-sig")
+    assert set(sp.loc[sp["document"] == "R01.txt", "assigned_by"]) >= {"front matter"}
+
+
+def test_a_focus_group_attributes_each_turn_to_its_informant(tmp_path, capsys):
+    from pipeline.cli import main
+
+    roster = ("informant,role,community\nR01,resident,梧桐里\nR02,resident,梧桐里\n"
+              "J01,residents_committee,梧桐里\n")
+    text = "访谈者：大家说说？\nR01：电梯还没装。\nR02：停车太难了。\n"
+    study = _layout_study(tmp_path, text, roster=roster)
+    assert main(["interviews", "--study", str(study)]) == 0
+    seg = pd.read_parquet(tmp_path / "s" / "out" / "interviews" / "segments.parquet")
+    r01 = seg[seg["document"] == "R01.txt"].set_index("text")
+    assert r01.loc["电梯还没装。", "informant"] == "R01" and r01.loc["停车太难了。", "informant"] == "R02"
+
+
+def test_only_one_labelled_speaker_is_a_warning(tmp_path, capsys):
+    from pipeline.cli import main
+
+    study = _layout_study(tmp_path, "受访者：改造以后谁来管？没有物业。\n受访者：资金也不够。\n")
+    assert main(["interviews", "--study", str(study)]) == 0
+    assert "R01.txt: only one speaker found" in capsys.readouterr().out

@@ -101,7 +101,7 @@ STAGES: tuple[Stage, ...] = (
           "reliability, validity, satisfaction index, IPA, participation, priorities → stats/*.csv", "survey",
           CORE + ("survey/questionnaire.py", "stats/*.py")),
     Stage("interviews", "interviews", "segments.parquet",
-          ("segments.parquet", "documents.parquet", "redactions.csv", "cases.csv", "interviews_log.json"),
+          ("segments.parquet", "documents.parquet", "redactions.csv", "cases.csv", "speakers.csv", "interviews_log.json"),
           (), (), "pipeline.interviews.stage:run", "pipeline.interviews.stage:summary",
           "read, redact and segment the transcripts → interviews/segments.parquet", "interviews",
           CORE + ("interviews/*.py", "data/coding_schemes/*.txt")),

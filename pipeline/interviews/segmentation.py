@@ -20,8 +20,10 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.core import resources
+from pipeline.interviews.roles import RESPONDENT_LABELS
 from pipeline.interviews.transcripts import (
     TIMESTAMP,
+    TOOL_SPEAKER,
     Transcript,
     interviewer_labels,
     label_pattern,
@@ -173,25 +175,99 @@ def sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return out
 
 
-def segment(tr: Transcript, roster: pd.DataFrame, seg, label_re: re.Pattern | None = None,
+INTERVIEWER_WORDS = {"interviewer", "访谈者", "访谈员", "采访者", "主持人", "访问员", "问"}
+INFORMANT_WORDS = {"informant", "respondent", "受访者", "被访者", "答"}
+
+
+def speaker_roles(labels: list[str], texts: list[str], tr: Transcript, asking: set[str],
+                  codes: set[str]) -> dict[str, dict]:
+    """Who each speaker label of a transcript is: ``interviewer`` (bool), ``informant`` (the
+    informant code the turn is attributed to) and ``by`` (how it was decided: ``label``, ``front
+    matter``, ``guess``). A transcript's front matter may say it (``speakers: {说话人1: interviewer,
+    说话人2: R03}``); labels the pipeline knows decide themselves (访谈者, 受访者, an informant
+    code); speakers numbered by a tool and not mapped are guessed — the one whose turns hold the
+    largest share of questions is the interviewer — and the guess is reported."""
+    mapping = tr.meta.get("speakers") if isinstance(tr.meta.get("speakers"), dict) else {}
+    mapping = {str(k).strip(): str(v).strip() for k, v in mapping.items()}
+    out: dict[str, dict] = {}
+    unknown: list[str] = []
+    for label in dict.fromkeys(labels):
+        if label is None:
+            out[label] = {"interviewer": False, "informant": tr.informant, "by": "no label"}
+        elif label in mapping:
+            v = mapping[label]
+            if v.lower() in INTERVIEWER_WORDS or v in asking:
+                out[label] = {"interviewer": True, "informant": tr.informant, "by": "front matter"}
+            elif v in codes:
+                out[label] = {"interviewer": False, "informant": v, "by": "front matter"}
+            else:
+                out[label] = {"interviewer": False, "informant": tr.informant, "by": "front matter"}
+        elif label in asking:
+            out[label] = {"interviewer": True, "informant": tr.informant, "by": "label"}
+        elif label in codes:
+            out[label] = {"interviewer": False, "informant": label, "by": "label"}
+        elif label in INFORMANT_WORDS or label in RESPONDENT_LABELS or label.startswith("[姓名:"):
+            out[label] = {"interviewer": False, "informant": tr.informant, "by": "label"}
+        else:
+            unknown.append(label)
+    if unknown:
+        def question_share(label: str) -> float:
+            said = [t for lab, t in zip(labels, texts) if lab == label]
+            return sum(("？" in t or "?" in t) for t in said) / max(len(said), 1)
+
+        known_asker = any(v["interviewer"] for v in out.values())
+        asker = None if known_asker or len(unknown) + len(out) < 2 else max(unknown, key=question_share)
+        for label in unknown:
+            out[label] = {"interviewer": label == asker, "informant": tr.informant, "by": "guess"}
+    return out
+
+
+def segment(tr: Transcript, roster: pd.DataFrame, seg, label_re=None,
             asking: set[str] | None = None, session: int | None = None,
             cases: dict[str, dict] | None = None) -> pd.DataFrame:
     """One row per sentence of every turn, with the roster's case attributes (``label_re`` and
     ``asking`` may be computed once for many transcripts). Segment ids are
     ``<informant>-<turn>-<sentence>``, or ``<informant>.<session>-…`` when an informant has
-    several transcripts (numbered in file-name order)."""
+    several transcripts (numbered in file-name order). Who speaks each turn:
+    :func:`speaker_roles`; a speaker named in a header line that the roster does not know is shown
+    as ``说话人N`` (its name is never copied into the speaker column). The table of speakers of
+    the transcript is in ``.attrs["speakers"]``."""
+    mapping = tr.meta.get("speakers") if isinstance(tr.meta.get("speakers"), dict) else {}
+    if mapping:
+        label_re = label_pattern(roster, frozenset(str(k).strip() for k in mapping))
     label_re = label_re or label_pattern(roster)
     asking = asking if asking is not None else interviewer_labels(roster)
-    rows = []
-    case = cases[tr.informant] if cases is not None else roster.loc[roster["informant"] == tr.informant].iloc[0].to_dict()
+    codes = set(cases) if cases is not None else set(roster["informant"].astype(str))
+
+    def case_of(code: str) -> dict:
+        return cases[code] if cases is not None else roster.loc[roster["informant"] == code].iloc[0].to_dict()
+
     stem = tr.informant if session is None else f"{tr.informant}.{session}"
-    for t_i, t in enumerate(turns(tr.text, label_re)):
-        speaker = t["speaker"] or tr.informant
-        interviewer = speaker in asking
+    tt = turns(tr.text, label_re)
+    labels = [t["speaker"] for t in tt]
+    roles = speaker_roles(labels, [tr.text[t["start"]:t["end"]] for t in tt], tr, asking, codes)
+    shown: dict = {}
+    for lab in roles:
+        if lab is None:
+            shown[lab] = tr.informant
+        elif roles[lab]["by"] == "guess" and not re.fullmatch(TOOL_SPEAKER, lab):
+            shown[lab] = f"说话人{len([v for v in shown.values() if str(v).startswith('说话人')]) + 1}"
+        else:
+            shown[lab] = lab
+    rows = []
+    for t_i, t in enumerate(tt):
+        who = roles[t["speaker"]]
+        case = case_of(who["informant"])
         for s_i, (a, b) in enumerate(sentences(tr.text, t["start"], t["end"])):
             text = tr.text[a:b]
             rows.append({"segment_id": f"{stem}-{t_i + 1:03d}-{s_i + 1:02d}", "document": tr.document,
-                         "informant": tr.informant, "role": case.get("role"), "community": case.get("community"),
-                         "speaker": speaker, "is_interviewer": interviewer, "turn": t_i + 1, "start": a, "end": b,
-                         "text": text, "tokens": seg.tokens(text) if seg else []})
-    return pd.DataFrame(rows)
+                         "informant": who["informant"], "role": case.get("role"), "community": case.get("community"),
+                         "speaker": shown[t["speaker"]], "is_interviewer": who["interviewer"], "turn": t_i + 1,
+                         "start": a, "end": b, "text": text, "tokens": seg.tokens(text) if seg else []})
+    out = pd.DataFrame(rows)
+    out.attrs["speakers"] = [
+        {"document": tr.document, "speaker": shown[lab], "interviewer": roles[lab]["interviewer"],
+         "informant": roles[lab]["informant"], "assigned_by": roles[lab]["by"],
+         "turns": sum(1 for x in labels if x == lab),
+         "characters": sum(t["end"] - t["start"] for t in tt if t["speaker"] == lab)} for lab in roles]
+    return out

@@ -42,7 +42,7 @@ def run(study) -> dict:
     # the study's other inputs may live in the transcripts folder: they are not transcripts
     others = [study.resolve(x) for x in [cfg.roster, cfg.names, *cfg.gold_files] if x]
     files = transcript_files(folder, exclude=others)
-    parts, red_rows, docs = [], [], []
+    parts, red_rows, docs, speakers = [], [], [], []
     label_re, asking = label_pattern(roster), interviewer_labels(roster)
     codes = set(roster["informant"].astype(str))
     by_code = {str(r["informant"]): r for r in roster.to_dict("records")}
@@ -52,8 +52,10 @@ def run(study) -> dict:
     for tr in read:
         several = per_informant[tr.informant] > 1
         seen[tr.informant] = seen.get(tr.informant, 0) + 1
-        parts.append(segment(tr, roster, seg, label_re, asking, session=seen[tr.informant] if several else None,
-                             cases=by_code))
+        part = segment(tr, roster, seg, label_re, asking, session=seen[tr.informant] if several else None,
+                       cases=by_code)
+        parts.append(part)
+        speakers += part.attrs.get("speakers", [])
         red_rows += [{"document": tr.document, "informant": tr.informant, "kind": k, "start": a, "end": b,
                       "source_start": sa, "source_end": sb} for k, a, b, sa, sb in tr.redactions]
         docs.append({"document": tr.document, "informant": tr.informant, "encoding": tr.encoding,
@@ -67,11 +69,14 @@ def run(study) -> dict:
     for col in ("role", "community"):  # a roster column that is not a case variable never leaves
         if col not in attrs:
             segments[col] = None
+    speakers = pd.DataFrame(speakers, columns=["document", "speaker", "interviewer", "informant", "assigned_by",
+                                               "turns", "characters"])
     log = {"documents": len(files), "segments": int(len(segments)),
            "interviewer_segments": int(segments["is_interviewer"].sum()),
            "informants": int(segments["informant"].nunique()),
            "redactions": {k: int(v) for k, v in redactions["kind"].value_counts().sort_index().items()},
            "case_attributes": attrs,
+           "warnings": speaker_warnings(speakers, docs),
            "roster_columns_withheld": [document_name(str(c), names) for c in roster.columns if c not in cases.columns]}
     with stage_output(study.stage_dir("interviews"), inputs=files + [roster_path], configs=study.config_files(),
                       seed=study.config.seed, stage="interviews", base=study.dir,
@@ -80,11 +85,37 @@ def run(study) -> dict:
         pd.DataFrame(docs).to_parquet(tmp / "documents.parquet", index=False)
         write_csv(redactions, tmp / "redactions.csv")
         write_csv(cases, tmp / "cases.csv")
+        write_csv(speakers, tmp / "speakers.csv")
         write_json(log, tmp / "interviews_log.json")
     return log
 
 
+def speaker_warnings(speakers: pd.DataFrame, docs: list[dict]) -> list[str]:
+    """What a researcher should check about who speaks: a transcript with one labelled speaker only
+    (the interviewer's questions may be coded as the informant's words), most text without a
+    speaker label, or speakers whose role was guessed (say it in the front matter: ``speakers:``)."""
+    out = []
+    for d in docs:
+        sp = speakers[speakers["document"] == d["document"]]
+        labelled = sp[sp["assigned_by"] != "no label"]
+        if len(labelled) == 1:  # labels found, but only one speaker's (a text without any is a field note)
+            out.append(f"{d['document']}: only one speaker found ({labelled['speaker'].iloc[0]}) — check the "
+                       "speaker labels (interviewer questions may be counted as the informant's)")
+        total = int(sp["characters"].sum())
+        if total and sp.loc[sp["assigned_by"] == "no label", "characters"].sum() > total / 2 and len(labelled):
+            out.append(f"{d['document']}: most text has no speaker label")
+        guessed = sp[sp["assigned_by"] == "guess"]
+        if len(guessed):
+            asker = guessed.loc[guessed["interviewer"], "speaker"].tolist()
+            out.append(f"{d['document']}: speakers {guessed['speaker'].tolist()} guessed"
+                       + (f" ({asker[0]} asks most questions: taken as the interviewer)" if asker else "")
+                       + "; say who is who in the front matter, e.g. speakers: {说话人1: interviewer, 说话人2: R03}")
+    return out
+
+
 def summary(log: dict) -> str:
-    """One line for the terminal."""
-    return (f"interviews: {log['documents']} transcripts, {log['informants']} informants, {log['segments']} segments "
-            f"({log['interviewer_segments']} by the interviewer); redacted: {log['redactions'] or 'nothing'}")
+    """The counts, and a line for each transcript whose speakers need a look."""
+    lines = [f"interviews: {log['documents']} transcripts, {log['informants']} informants, {log['segments']} segments "
+             f"({log['interviewer_segments']} by the interviewer); redacted: {log['redactions'] or 'nothing'}"]
+    lines += [f"  warning: {w}" for w in log.get("warnings", [])]
+    return "\n".join(lines)

@@ -148,17 +148,55 @@ def interviewer_labels(roster: pd.DataFrame) -> set[str]:
     return INTERVIEWER_LABELS | extra | {INTERVIEWER_PLACEHOLDER}
 
 
-def label_pattern(roster: pd.DataFrame) -> re.Pattern:
-    return _compiled_labels(frozenset(interviewer_labels(roster) | RESPONDENT_LABELS | set(roster["informant"].astype(str))))
+# speakers numbered by a transcription tool (讯飞听见, 飞书妙记, 通义听悟, 腾讯会议: 说话人 1, 发言人2, Speaker 3)
+TOOL_SPEAKER = r"(?:说话人|发言人|讲话人|[Ss]peaker|SPEAKER)\s?\d{1,2}"
+# a timestamp, matched whole (an atomic group: 00:00:01 is never read as 00:00 and a colon)
+_TS = r"(?>[\[(（]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?[\])）]?)"
 
 
-@functools.lru_cache(maxsize=8)
-def _compiled_labels(labels: frozenset[str]) -> re.Pattern:
+@dataclass(frozen=True)
+class SpeakerPatterns:
+    """How a line starts a speaker's turn, in the layouts transcripts come in:
+
+    * ``label: text`` — 访谈者：…, 问：…, R03: …, with a timestamp before or after the label
+      (``[00:12:31] 访谈者：``, ``00:00:05 访谈者:``, ``访谈者 (00:01:02):``);
+    * a line with only the label and a timestamp, the text on the lines below — ``说话人 1
+      00:00:02`` (讯飞听见, 飞书妙记, 通义听悟), ``李明 00:01:02`` or ``李明 (00:01:02)`` (腾讯会议,
+      Zoom); a line with only a known label (``访谈者``) works the same way.
+    """
+    inline: re.Pattern
+    header: re.Pattern
+    named_header: re.Pattern
+
+    def match(self, line: str) -> tuple[str, bool, int] | None:
+        """(label, whether the text starts on the next line, end of the label part) or None."""
+        m = self.inline.match(line)
+        if m:
+            return m.group("label"), False, m.end()
+        m = self.header.match(line) or self.named_header.match(line)
+        if m and not re.fullmatch(r"[\d\W_]+", m.group("label")):
+            return m.group("label"), True, len(line)
+        return None
+
+
+def label_pattern(roster: pd.DataFrame, extra: frozenset[str] = frozenset()) -> SpeakerPatterns:
+    """The speaker patterns of a roster (its informant codes and interviewers) and ``extra`` labels
+    (a transcript's ``speakers:`` front matter)."""
+    return _compiled_labels(frozenset(interviewer_labels(roster) | RESPONDENT_LABELS
+                                      | set(roster["informant"].astype(str)) | extra))
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled_labels(labels: frozenset[str]) -> SpeakerPatterns:
     alt = "|".join(re.escape(x) for x in sorted(labels, key=lambda s: (-len(s), s)))
-    return re.compile(rf"^(?:{TIMESTAMP.pattern})?\s*(?P<label>{alt}|[A-Z]{{1,2}}\d{{1,3}}|\[姓名:[^\]]+\])\s*:\s*")
+    label = rf"(?P<label>{alt}|{TOOL_SPEAKER}|[A-Z]{{1,2}}\d{{1,3}}|\[姓名:[^\]]+\])"
+    return SpeakerPatterns(
+        inline=re.compile(rf"^(?:{_TS}\s*)?{label}\s*(?:{_TS})?\s*:\s*"),
+        header=re.compile(rf"^(?:{_TS}\s*)?{label}\s*(?:{_TS})?\s*$"),
+        named_header=re.compile(rf"^(?P<label>[^\s:：\[\]()（）]{{1,16}}|\[姓名:[^\]]+\])\s*{_TS}\s*$"))
 
 
-def turns(text: str, label_re: re.Pattern) -> list[dict]:
+def turns(text: str, label_re: SpeakerPatterns) -> list[dict]:
     """Speaker turns: label, start, end (offsets in text, label and timestamp excluded)."""
     out: list[dict] = []
     pos = 0
@@ -169,16 +207,23 @@ def turns(text: str, label_re: re.Pattern) -> list[dict]:
         m = label_re.match(line)
         if m:
             any_label = True
-            out.append({"speaker": m.group("label"), "start": start + m.end(), "end": start + len(line)})
+            label, below, end = m
+            if below:  # the text follows on the next lines
+                out.append({"speaker": label, "start": pos, "end": pos, "open": True})
+            else:
+                out.append({"speaker": label, "start": start + end, "end": start + len(line)})
             continue
         ts = TIMESTAMP.match(line)
         body_start = start + (ts.end() if ts and ts.start() == 0 else 0)
         if not line[body_start - start:].strip():
             continue
         if out:
+            if out[-1].pop("open", False):
+                out[-1]["start"] = body_start
             out[-1]["end"] = start + len(line)
         else:
             out.append({"speaker": None, "start": body_start, "end": start + len(line)})
+    out = [t for t in out if not t.pop("open", False) and t["end"] > t["start"] or t["speaker"] is None]
     if not any_label:
         return [{"speaker": None, "start": t["start"], "end": t["end"]} for t in out[:1]] if out else []
     return out
