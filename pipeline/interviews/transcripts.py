@@ -194,8 +194,8 @@ def _compiled_labels(labels: frozenset[str]) -> SpeakerPatterns:
         inline=re.compile(rf"^(?:{_TS}\s*)?{label}\s*(?:{_TS})?\s*:\s*"),
         header=re.compile(rf"^(?:{_TS}\s*)?{label}\s*(?:{_TS})?\s*$"),
         # any name before a full time (with seconds, or in brackets): 李明 00:01:02, Li Ming (01:02)
-        named_header=re.compile(rf"^(?P<label>[^\s:：\[\]()（）]{{1,16}}|\[姓名:[^\]]+\])\s*"
-                                rf"(?:\d{{1,2}}:\d{{2}}:\d{{2}}(?:[.,]\d{{1,3}})?|[\[(（]\d{{1,2}}:\d{{2}}(?::\d{{2}})?[\])）])\s*$"))
+        named_header=re.compile(r"^(?P<label>[^\s:：\[\]()（）]{1,16}|\[姓名:[^\]]+\])\s*"
+                                r"(?:\d{1,2}:\d{2}:\d{2}(?:[.,]\d{1,3})?|[\[(（]\d{1,2}:\d{2}(?::\d{2})?[\])）])\s*$"))
 
 
 def turns(text: str, label_re: SpeakerPatterns) -> list[dict]:
