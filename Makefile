@@ -32,7 +32,7 @@ help:  ## list the targets
 	@echo "make lint                     ruff on the package, tests and benchmarks"
 	@echo "make bench                    benchmarks (ingest+clean at 50k xlsx and 1M csv; segmentation and interview stages)"
 	@echo "make lock                     re-pin requirements.lock from the current environment"
-	@echo "make clean                    delete outputs/ and generated demo exports (keeps .venv)"
+	@echo "make clean                    delete the pipeline's stage folders under outputs/ (never your files) and the generated demo exports (keeps .venv)"
 	@echo "(after make venv, the command 'renewal STAGE --study PATH' is in .venv/bin)"
 
 # the pinned dependencies, then the project itself (editable: the `renewal` command, package data)
@@ -80,5 +80,7 @@ lock:
 	  echo '# Regenerate with `make lock` after changing dependencies in pyproject.toml.'; \
 	  cat requirements.lock.new; } > requirements.lock && rm requirements.lock.new
 
+# outputs: only stage folders that are wholly the pipeline's (your files and edits are kept and listed)
 clean:
-	rm -rf outputs/*/ $(DEMO_RAW) $(DEPS_DIR)
+	if test -x $(PY); then $(PY) -m pipeline clean-outputs outputs; fi
+	rm -rf $(DEMO_RAW) $(DEPS_DIR)

@@ -39,6 +39,10 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--output", metavar="FILE", help="write the fragment to FILE instead of printing it")
     help_ = "print the table of stages (docs/stages.md)"
     sub.add_parser("stages", help=help_, description=help_)
+    help_ = ("delete the stage folders under an outputs folder that are wholly the pipeline's (make clean); "
+             "folders with your files or edits are kept and listed")
+    sp = sub.add_parser("clean-outputs", help=help_, description=help_)
+    sp.add_argument("folder", nargs="?", default="outputs", help="the outputs folder (default: outputs)")
     return p
 
 
@@ -69,11 +73,19 @@ def _os_message(e: OSError, study) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from pipeline.core.errors import EXIT_INPUT_ERROR, InputError
+    from pipeline.core.errors import EXIT_INPUT_ERROR, CannotCompute, InputError
 
     try:
         from pipeline.core.study import Study
 
+        if args.stage == "clean-outputs":
+            from pipeline.core.stage import remove_outputs
+
+            removed, kept = remove_outputs(Path(args.folder))
+            print(f"removed {len(removed)} stage folder(s) under {args.folder}")
+            for folder, why in kept:
+                print(f"kept {folder}: {why}")
+            return 0
         if args.stage == "stages":
             from pipeline.core.registry import markdown
 
@@ -102,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
             for s in stages:
                 _run_stage(s, study, args.quiet)
     except InputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    except CannotCompute as e:  # what these data cannot give, in a stage that cannot go on without it
         print(f"error: {e}", file=sys.stderr)
         return EXIT_INPUT_ERROR
     except OSError as e:  # a file that cannot be opened, read or written: the system's reason, no traceback

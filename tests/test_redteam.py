@@ -543,3 +543,137 @@ def test_an_edited_report_is_not_overwritten(tmp_path):
         with stage_output(out, inputs=[], configs=[], seed=1, stage="report") as tmp:
             (tmp / "report.md").write_text("# 报告\n", encoding="utf-8")
     assert "我加的结论" in (out / "report.md").read_text(encoding="utf-8")
+
+
+# ---- fourth round ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("header", ["化名", "真名", "姓名（单位）", "Interviewee", "受访者姓名（社区干部）", "称呼",
+                                    "Participant", "受访人员", "受訪者", "x"])
+def test_names_are_redacted_whatever_the_name_column_is_called(tmp_path, capsys, header):
+    """By its header, or — for a header nobody foresaw ('x') — because its values are names."""
+    d = tmp_path / "study"
+    roster = (f"informant,role,community,{header}\nR01,resident,梧桐里,洪振邦\n"
+              "J01,residents_committee,梧桐里,龚建华\n")
+    study = interview_study(d, roster=roster, transcripts={
+        "R01.txt": "访谈者：您好。\n受访者：我是洪振邦，振邦就行。\n", "J01.txt": "访谈者：好吗？\n受访者：龚建华说好。\n"})
+    assert _run(capsys, "interviews", "--study", str(study))[0] == 0
+    seg = pd.read_parquet(d / "out" / "interviews" / "segments.parquet")
+    text = " ".join(seg["text"])
+    assert "洪振邦" not in text and "振邦" not in text and "龚建华" not in text
+
+
+def test_a_name_in_the_front_matter_is_redacted(tmp_path, capsys):
+    d = tmp_path / "study"
+    study = interview_study(d, roster="informant,role,community\nR01,resident,梧桐里\nJ01,residents_committee,梧桐里\n",
+                            transcripts={"R01.txt": "---\ninformant: R01\nname: 洪振邦\n---\n访谈者：您好。\n受访者：我是洪振邦。\n",
+                                         "J01.txt": "访谈者：好吗？\n受访者：好。\n"})
+    assert _run(capsys, "interviews", "--study", str(study))[0] == 0
+    assert "洪振邦" not in " ".join(pd.read_parquet(d / "out" / "interviews" / "segments.parquet")["text"])
+
+
+def test_make_clean_deletes_only_what_the_pipeline_made(tmp_path, capsys):
+    from pipeline.cli import main
+
+    d = tmp_path / "study"
+    study = interview_study(d)
+    assert _run(capsys, "interviews", "--study", str(study))[0] == 0
+    assert _run(capsys, "code", "--study", str(study))[0] == 0
+    (d / "out" / "my_notes").mkdir()
+    (d / "out" / "my_notes" / "n.txt").write_text("mine", encoding="utf-8")
+    (d / "out" / "coding" / "codebook.csv").write_text("edited", encoding="utf-8")
+    assert main(["clean-outputs", str(tmp_path / "study")]) == 0
+    out = capsys.readouterr().out
+    assert not (d / "out" / "interviews").exists()
+    assert (d / "out" / "coding" / "codebook.csv").read_text(encoding="utf-8") == "edited"
+    assert (d / "out" / "my_notes" / "n.txt").read_text(encoding="utf-8") == "mine"
+    assert "edited after the stage wrote it" in out and "my_notes" in out
+
+
+def test_a_numeric_item_holding_phone_numbers_never_leaves(tmp_path, capsys, demo):
+    d = tmp_path / "study"
+    study = interview_study(d)
+    df = demo.by_text.head(20).copy()
+    col = next(c for c in df.columns if "居住" in str(c) and "年" in str(c))  # a numeric item of the demo
+    df[col] = df[col].astype(object)
+    df.loc[df.index[0], col] = "13800138000"
+    df.to_csv(d / "raw" / "survey.csv", index=False)
+    assert _run(capsys, "ingest", "--study", str(study))[0] == 0
+    for p in (d / "out" / "ingest").rglob("*.parquet"):
+        frame = pd.read_parquet(p)
+        assert not frame.astype(str).apply(lambda c: c.str.contains("13800138000")).any().any(), p
+        assert not (frame.select_dtypes("number") == 13800138000).any().any(), p
+    log = json.loads((d / "out" / "ingest" / "ingest_log.json").read_text(encoding="utf-8"))
+    assert log["redactions"]["numeric_personal"] == 1
+
+
+@pytest.mark.parametrize("text", ["帽儿胡同23号", "南锣鼓巷45号院", "和平村5组23号", "18号院3排5号", "502房间", "我住3-501",
+                                  "梧桐里-3-2-501", "5号楼-2单元-301"])
+def test_fourth_round_addresses(text):
+    assert redact(text)[1].get("address") == 1, text
+
+
+def test_an_informant_code_holding_a_flat_is_refused(tmp_path, capsys):
+    d = tmp_path / "study"
+    roster = "informant,role,community\nH-3-2-501,resident,梧桐里\nJ01,residents_committee,梧桐里\n"
+    study = interview_study(d, roster=roster, transcripts={"H-3-2-501.txt": "访谈者：好\n受访者：好\n",
+                                                           "J01.txt": "访谈者：好\n受访者：好\n"})
+    code, err = _run(capsys, "interviews", "--study", str(study))
+    assert code == 2 and "informant code holds personal data" in err
+
+
+def test_an_edit_is_protected_under_an_older_manifest(tmp_path):
+    import os
+    import time
+
+    from pipeline.core.errors import InputError
+    from pipeline.core.stage import stage_output
+
+    out = tmp_path / "out" / "report"
+    with stage_output(out, inputs=[], configs=[], seed=1, stage="report") as tmp:
+        (tmp / "report.md").write_text("# 报告\n", encoding="utf-8")
+    m = out / "manifest.json"
+    old = json.loads(m.read_text(encoding="utf-8"))
+    del old["hashes"]
+    m.write_text(json.dumps(old), encoding="utf-8")
+    past = time.time() - 60
+    os.utime(m, (past, past))
+    (out / "report.md").write_text("# 报告\n我的结论。\n", encoding="utf-8")
+    with pytest.raises(InputError, match="changed after"):
+        with stage_output(out, inputs=[], configs=[], seed=1, stage="report") as tmp:
+            (tmp / "report.md").write_text("x", encoding="utf-8")
+
+
+def test_two_studies_sharing_an_output_folder(tmp_path, capsys):
+    d = tmp_path / "study"
+    study = interview_study(d)
+    assert _run(capsys, "interviews", "--study", str(study))[0] == 0
+    other = d / "other.yaml"
+    other.write_text(study.read_text(encoding="utf-8"), encoding="utf-8")
+    code, err = _run(capsys, "interviews", "--study", str(other))
+    assert code == 2 and "another study" in err
+
+
+def test_a_pilot_sized_survey_runs_through_stats(tmp_path, capsys, demo):
+    from tests.conftest import write_study
+
+    for n in (8, 12):
+        d = tmp_path / f"pilot{n}"
+        d.mkdir()
+        demo.by_text.sample(n=n, random_state=1).to_csv(d / "export.csv", index=False)
+        study = write_study(d, ["export.csv"])
+        for stage in ("ingest", "clean", "stats"):
+            code, err = _run(capsys, stage, "--study", str(study))
+            assert code in (0, 2) and "Traceback" not in err, (n, stage, err)
+
+
+def test_run_goes_on_when_topics_cannot_be_made(tmp_path, capsys):
+    d = tmp_path / "study"
+    study = interview_study(d)
+    text = "\n".join(line for line in study.read_text(encoding="utf-8").splitlines()
+                     if not line.startswith(("questionnaire:", "survey:", "  files:")))
+    study.write_text(text + "\n", encoding="utf-8")  # interview-only: two short transcripts
+    code, err = _run(capsys, "run", "--study", str(study))
+    assert code == 0, err
+    log = json.loads((d / "out" / "topics" / "topics_log.json").read_text(encoding="utf-8"))
+    assert "too little text" in log["skipped"]
+    assert (d / "out" / "report" / "report.docx").is_file()

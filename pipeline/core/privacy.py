@@ -137,7 +137,15 @@ RULES: tuple[Rule, ...] = (
     _rule("address", "[门牌]", rf"{_BUILDING}{_HS}(?:{_N}{{1,2}}|[东西南北中]){_HS}(?:单元|门){_HS}{_N}{{1,2}}{_HS}(?:楼|层){_HS}[东西南北中]?[户边侧]"),
     _rule("address", "[门牌]", rf"{_BUILDING}{_HS}(?:{_N}{{1,2}}|[东西南北中]){_HS}(?:单元|门){_HS}(?:{_N}{{1,2}}{_HS}(?:楼|层){_HS})?{_N}{{3,4}}{_HS}(?:室|号|户)?{_ROOM_NOT_COUNT}"),
     _rule("address", "[门牌]", rf"(?:{_BUILDING}|(?<![0-9]){_N}{{1,2}}{_HS}单元){_HS}(?:{_N}{{1,2}}{_HS}(?:楼|层){_HS})?{_N}{{3,4}}{_HS}(?:室|号|房)?{_ROOM_NOT_COUNT}"),
-    _rule("address", "[门牌]", r"(?<![\d\-—–/])\d{1,2}(?:[-—–/]|#\s?)\d{1,2}[-—–/]\d{3,4}(?:室)?(?![\d\-—–/])"),
+    _rule("address", "[门牌]", r"(?<![\d/])\d{1,2}(?:[-—–/]|#\s?)\d{1,2}[-—–/]\d{3,4}(?:室)?(?![\d\-—–/])"),
+    _rule("address", "[门牌]", rf"{_BUILDING}[-—–]{_HS}{_N}{{1,2}}{_HS}单元[-—–]?{_HS}{_N}{{3,4}}{_HS}(?:室|号)?"),
+    # 平房, 胡同, 城中村: the street stays, the number goes (帽儿胡同[门牌], 和平村5组23号 → 和平村[门牌])
+    _rule("address", "[门牌]", r"(?:胡同|巷|弄|里|村|屯|庄)[ \t]*(?P<v>\d{1,4}[ \t]*号(?:院)?"
+                               r"(?:[ \t]*\d{1,3}[ \t]*排[ \t]*\d{1,3}[ \t]*号)?)(?![楼栋幢座0-9])"),
+    _rule("address", "[门牌]", r"(?<!\d)\d{1,3}[ \t]*组[ \t]*\d{1,4}[ \t]*号"),
+    _rule("address", "[门牌]", r"(?<!\d)\d{1,3}[ \t]*号院[ \t]*\d{1,3}[ \t]*排[ \t]*\d{1,3}[ \t]*号"),
+    _rule("address", "[门牌]", r"(?<!\d)\d{3,4}[ \t]*房间"),
+    _rule("address", "[门牌]", r"(?:住在|家住|住|家在)[ \t]*(?P<v>\d{1,2}-\d{3,4})(?!\d)"),
     _rule("address", "[门牌]", r"(?<![\d#])\d{1,3}#[ \t]?(?:楼[ \t]?)?\d{3,4}(?:室)?(?![\d#])"),
     _rule("address", "[门牌]", rf"(?<![0-9]){_N}{{1,3}}{_HS}(?:栋|幢|号楼|座){_HS}\d{{1,2}}[-—–]\d{{3,4}}(?:室)?(?!\d)"),
     # a lane address (长乐路123弄4号, 45弄6号302室): the road name stays, the lane and number go
@@ -233,23 +241,46 @@ INTERVIEWER_CODE = "访谈者"  # an interviewer's own name or initials become [
 # roster columns that hold people's names, and the interviewer's: recognised by their header
 # (compared without spaces, in lower case), so that 姓名, 姓  名, 受访人, Full Name, respondent_name
 # and 访谈人, Interviewer Name are all found; a header about a place or an organisation is not
-_INTERVIEWER_HEADER = re.compile(r"interviewer|访谈人|访谈员|访谈者|访问员|采访人|采访者|调查员|调研员|访员|主访|记录人")
-_NAME_HEADER = re.compile(r"name|姓名|名字|^姓$|^名$|^受访人$|^被访人$|^访谈对象$|^受访对象$|^被访对象$|^受访者$|^被访者$"
-                          r"|^联系人$|^户主$|^业主$|^住户$")
-_NOT_PERSON_HEADER = re.compile(r"community|小区|社区|street|街道|district|区县|project|项目|org|单位|company|公司|"
-                                r"file|文件|building|楼栋|code|编码|编号|id$|role|角色|type|类型|nick")
+_INTERVIEWER_HEADER = re.compile(r"interviewer|访谈人|访谈员|访谈者|访问员|采访人|采访者|调查员|调研员|访员|主访|记录人|"
+                                 r"记录员|调查人|调研人")
+# a header about a person: a name (姓名, 真名, 化名, 实名, 称呼, name), the person interviewed
+# (受访…, 被访…, 访谈对象, participant, respondent, interviewee) or someone else on the roster
+_NAME_HEADER = re.compile(r"name|姓名|名字|真名|化名|实名|称呼|^姓$|^名$|受访|被访|访谈对象|调查对象|对象姓|participant|"
+                          r"respondent|interviewee|person|^联系人|^户主|^业主|^住户|介绍人|陪同人|家属|^居民$")
+_NOT_PERSON_HEADER = re.compile(r"community|小区|社区|street|街道|district|区县|project|项目|org|单位名|company|公司|"
+                                r"file|文件|building|楼栋|code|编码|编号|^id$|_id$|role|角色|type|类型|nick|数量|人数|count")
 
 
 def name_columns(columns) -> tuple[list[str], list[str]]:
-    """The roster columns that hold names and those that hold interviewers' names."""
+    """The roster columns that hold names and those that hold interviewers' names, by header
+    (compared in simplified characters, without spaces, in lower case)."""
+    from pipeline.core.textnorm import fold_traditional
+
     names, interviewers = [], []
     for c in columns:
-        h = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(c))).lower()
+        h = fold_traditional(re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(c))).lower())
+        if h == "informant":
+            continue
         if _INTERVIEWER_HEADER.search(h):
             interviewers.append(c)
-        elif (_NAME_HEADER.search(h) and not _NOT_PERSON_HEADER.search(h)) or re.search(r"nick|昵称|外号|小名|绰号|别名", h):
+        elif ((_NAME_HEADER.search(h) and not _NOT_PERSON_HEADER.search(re.sub(r"[(（][^)）]*[)）]", "", h)))
+              or re.search(r"nick|昵称|外号|小名|绰号|别名", h)):
             names.append(c)
     return names, interviewers
+
+
+def name_like_columns(roster, skip=()) -> list[str]:
+    """Roster columns whose values are mostly people's names (Chinese of 2–4 characters starting
+    with a surname), whatever their header says: a roster whose name column is headed in a way
+    :func:`name_columns` does not know still has its names redacted."""
+    out = []
+    for c in roster.columns:
+        if c in skip or str(c).strip().lower() in ("informant", "role", "community", "gender", "date", "age_band"):
+            continue
+        values = [unicodedata.normalize("NFKC", v).strip() for v in roster[c].tolist() if isinstance(v, str) and v.strip()]
+        if values and sum(_looks_like_name(_CELL_SPLIT.split(v)[0]) for v in values) >= max(2, 0.6 * len(values)):
+            out.append(c)
+    return out
 
 
 # in a roster cell: separators between several names or a name and a note (洪振邦（老洪）,
@@ -309,6 +340,7 @@ def names_from_roster(roster, extra: list[str] | None = None) -> dict[str, str]:
 
     if roster is not None:
         name_cols, interviewer_cols = name_columns(roster.columns)
+        name_cols += [c for c in name_like_columns(roster, skip=set(name_cols) | set(interviewer_cols))]
         codes = roster["informant"].astype(str).tolist() if "informant" in roster.columns else [""] * len(roster)
         for c in name_cols:
             for value, code in zip(roster[c].tolist(), codes):

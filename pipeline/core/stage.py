@@ -215,9 +215,15 @@ def _remove_ours(folder: Path, stage: str) -> None:
 
 def _changed(folder: Path) -> list[str]:
     """Outputs edited since the stage wrote them (their SHA-256 differs from the manifest's)."""
-    hashes = _manifest(folder).get("hashes")
-    if not isinstance(hashes, dict):
-        return []
+    m = _manifest(folder)
+    hashes = m.get("hashes")
+    if not isinstance(hashes, dict):  # a manifest from before the hashes: a file newer than it was edited
+        try:
+            written = (folder / "manifest.json").stat().st_mtime
+        except OSError:
+            return []
+        return [rel for rel in m.get("files") or m.get("outputs") or []
+                if rel != "manifest.json" and (folder / rel).is_file() and (folder / rel).stat().st_mtime > written + 2]
     return [rel for rel, h in sorted(hashes.items())
             if (folder / rel).is_file() and not (folder / rel).is_symlink() and _sha256(folder / rel, 1 << 22) != h]
 
@@ -245,7 +251,7 @@ def _refuse(folder: Path, stage: str):
 
 @contextmanager
 def stage_output(out_dir: Path, *, inputs: list[Path], configs: list[Path], seed: int | None, stage: str,
-                 base: Path | None = None, label=None):
+                 base: Path | None = None, label=None, owner: str | None = None):
     """Yield a temporary folder; on success it becomes ``out_dir`` with a manifest.
 
     ``label`` maps an input's or config's relative path, and the command line, to what the
@@ -261,6 +267,11 @@ def stage_output(out_dir: Path, *, inputs: list[Path], configs: list[Path], seed
         if not _ours(folder, stage, temporary=temporary):
             _refuse(folder, stage)
     _check_foreign(out_dir, stage)
+    theirs = _manifest(out_dir).get("study") if out_dir.is_dir() else None
+    if owner and theirs and theirs != owner:
+        raise InputError(f"'{out_dir}' holds the {stage} results of another study; two studies sharing an output "
+                         "folder would replace each other's results: give this study its own 'outputs:' (or 'name:')",
+                         file=out_dir)
     _remove_ours(tmp, stage)
     tmp.mkdir(parents=True)
     (tmp / TMP_MARK).write_bytes(b"")
@@ -269,6 +280,7 @@ def stage_output(out_dir: Path, *, inputs: list[Path], configs: list[Path], seed
         yield tmp
         manifest = {
             "stage": stage,
+            "study": owner,
             "inputs": {(label or str)(_rel(p, base)): file_hash(p) for p in inputs},
             "configs": {(label or str)(_rel(p, base)): file_hash(p) for p in configs},
             "seed": seed,
@@ -364,3 +376,40 @@ def progress(items, label: str):
     if tty and n:
         sys.stderr.write("\r" + " " * (len(label) + 2 * len(str(n)) + 4) + "\r")
         sys.stderr.flush()
+
+
+def remove_outputs(root: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Delete the stage folders under ``root`` (``outputs/<study>/<stage>/``) that are wholly the
+    pipeline's: a manifest of a stage, nothing it does not list, nothing edited since. Anything
+    else — a user's folder, a memo, an edited report — is kept and reported. Returns (removed,
+    kept with the reason). ``make clean`` uses it; it never deletes what it did not make."""
+    root = Path(root)
+    removed: list[Path] = []
+    kept: list[tuple[Path, str]] = []
+    if not root.is_dir():
+        return removed, kept
+    for study in sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink()):
+        for folder in sorted(study.iterdir()):
+            if not folder.is_dir() or folder.is_symlink():
+                if folder.name != ".lock":
+                    kept.append((folder, "not a stage folder"))
+                continue
+            stage = _manifest_stage(folder)
+            if folder.name.endswith((".tmp", ".old")) and (folder / TMP_MARK).is_file():
+                shutil.rmtree(folder)
+                removed.append(folder)
+            elif stage is None:
+                kept.append((folder, "no manifest of the pipeline"))
+            elif extra := _foreign(folder):
+                kept.append((folder, f"holds {extra[0]}, which the stage did not write"))
+            elif edited := _changed(folder):
+                kept.append((folder, f"{edited[0]} was edited after the stage wrote it"))
+            else:
+                shutil.rmtree(folder)
+                removed.append(folder)
+        lock = study / ".lock"
+        if lock.is_file() and not lock.is_symlink() and lock.stat().st_size == 0:
+            lock.unlink()
+        if not any(study.iterdir()):
+            study.rmdir()
+    return removed, kept

@@ -96,6 +96,7 @@ class StudyConfig(Strict):
     interviews: Interviews | None = None
     coding_scheme: str | None = None
     problems: str | None = None
+    names: str | None = None   # personal names to redact everywhere (one per line), for any study shape
     topics: Topics = Field(default_factory=Topics)
     language: Literal["zh", "en"] = "zh"   # of the report's labels, headers and captions
     bilingual: StrictBool = False                # report.xlsx headers as "中文 (English)"
@@ -154,7 +155,7 @@ class Study:
         paths = {"study": self.path, "questionnaire": self.definition("questionnaire")}
         if c.survey is not None:
             paths.update({f"survey.files[{i}]": f.path for i, f in enumerate(c.survey.files)})
-        paths.update({"survey.population": c.survey.population if c.survey else None,
+        paths.update({"names": c.names, "survey.population": c.survey.population if c.survey else None,
                       "coding_scheme": self.definition("coding_scheme"),
                       "problems": self.definition("problems")})
         if c.interviews:
@@ -176,7 +177,7 @@ class Study:
 
         survey = pick("study", "questionnaire")
         out: dict[str, list[Path]] = {
-            "ingest": survey + pick("survey.files"), "clean": survey, "stats": survey + pick("survey.population"),
+            "ingest": survey + pick("survey.files", "names", "interviews.roster", "interviews.names"), "clean": survey, "stats": survey + pick("survey.population"),
             "findings": pick("study", "problems"), "report": pick("study"),
         }
         if self.config.interviews:
@@ -185,7 +186,8 @@ class Study:
             folder = paths["interviews.dir"]
             texts = sorted(p for p in folder.iterdir() if p.suffix.lower() in TEXT_SUFFIXES
                            and p.name.lower() != "readme.md") if folder.is_dir() else []
-            out["interviews"] = pick("study", "interviews.dir") + texts + pick("interviews.roster", "interviews.names")
+            out["interviews"] = pick("study", "interviews.dir") + texts + pick("interviews.roster", "interviews.names",
+                                                                                 "names")
             out["code"] = pick("study", "interviews.gold", "coding_scheme") + (
                 pick("interviews.roster", "interviews.names") if self.config.interviews.gold else [])
             out["topics"] = pick("study")
@@ -261,9 +263,18 @@ class Study:
 
         iv = self.config.interviews
         roster = read_frame(self.resolve(iv.roster)) if iv and iv.roster else None
-        extra = read_text_file(self.resolve(iv.names), "names list (one name per line)").splitlines() \
-            if iv and iv.names else None
+        extra: list[str] = []
+        for path in ([iv.names] if iv and iv.names else []) + ([self.config.names] if self.config.names else []):
+            extra += read_text_file(self.resolve(path), "names list (one name per line)").splitlines()
         return Names(names_from_roster(roster, extra))
+
+    @property
+    def owner(self) -> str:
+        """Which study a stage folder belongs to (recorded in its manifest): a hash of the study
+        file's path, so two studies sharing an output folder never replace each other's results."""
+        import hashlib
+
+        return hashlib.sha256(str(self.path.resolve()).encode()).hexdigest()[:16]
 
     def redact_label(self, text: str) -> str:
         """A label that reaches the outputs (a file name, the study's name, a command line) with

@@ -302,7 +302,7 @@ def run(study) -> dict:
     log = {"problems": int(len(f)), "survey": responses is not None, "interviews": codings is not None,
            "convergence": {k: int(v) for k, v in f["convergence"].value_counts().sort_index().items()},
            "ranking": f.sort_values("rank")["problem"].tolist()}
-    with stage_output(study.stage_dir("findings"), label=study.redact_label, inputs=inputs, configs=study.config_files() + [cat_path],
+    with stage_output(study.stage_dir("findings"), owner=study.owner, label=study.redact_label, inputs=inputs, configs=study.config_files() + [cat_path],
                       seed=study.config.seed, stage="findings", base=study.dir) as tmp:
         write_tables(tables, log, tmp, "findings_log.json")
     return log

@@ -195,7 +195,7 @@ def run(study) -> dict:
                             for r in overall.to_dict("records")}
         inputs += gold_files
     label = (lambda rel: document_name(study.redact_label(rel), names)) if gold_files else study.redact_label
-    with stage_output(study.stage_dir("coding"), inputs=inputs, configs=study.config_files() + [book_path], label=label,
+    with stage_output(study.stage_dir("coding"), owner=study.owner, inputs=inputs, configs=study.config_files() + [book_path], label=label,
                       seed=study.config.seed, stage="coding", base=study.dir) as tmp:
         codings.to_parquet(tmp / "codings.parquet", index=False)
         # the coded interviews for NVivo, ATLAS.ti, MAXQDA, QualCoder: the pipeline's codings and

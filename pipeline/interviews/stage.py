@@ -35,7 +35,10 @@ def run(study) -> dict:
     if roster_path is None:
         raise InputError("interviews need a roster (informant, role, …)", file=study.path, key="interviews.roster")
     roster = read_roster(roster_path)
-    names = Names(roster_names(roster, study.resolve(cfg.names) if cfg.names else None))  # prepared once
+    known = roster_names(roster, study.resolve(cfg.names) if cfg.names else None)
+    if study.config.names:  # the study-wide names list
+        known = {**roster_names(roster.iloc[:0], study.resolve(study.config.names)), **known}
+    names = Names(known)  # prepared once
     check_codes(roster, names, roster_path)
     seg = Segmenter(user_dict=DEFAULT_USER_DICT if DEFAULT_USER_DICT.exists() else None,
                     stopwords=DEFAULT_STOPWORDS if DEFAULT_STOPWORDS.exists() else None)
@@ -78,7 +81,7 @@ def run(study) -> dict:
            "case_attributes": attrs,
            "warnings": speaker_warnings(speakers, docs),
            "roster_columns_withheld": [document_name(str(c), names) for c in roster.columns if c not in cases.columns]}
-    with stage_output(study.stage_dir("interviews"), inputs=files + [roster_path], configs=study.config_files(),
+    with stage_output(study.stage_dir("interviews"), owner=study.owner, inputs=files + [roster_path], configs=study.config_files(),
                       seed=study.config.seed, stage="interviews", base=study.dir,
                       label=lambda rel: document_name(study.redact_label(rel), names)) as tmp:
         segments.to_parquet(tmp / "segments.parquet", index=False)

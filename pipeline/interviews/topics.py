@@ -89,6 +89,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from pipeline.core.errors import CannotCompute
+
 MODELS = ("nmf", "lda")
 ROUND = 6
 EPS = 1e-12
@@ -371,7 +373,6 @@ def topic_codes(units: pd.DataFrame, fits: dict, codings: pd.DataFrame) -> pd.Da
 
 def _analyse(segments, *, seed, k_range, top_n, min_df, max_df, unit_tokens, stop_words, drop_community_names,
              lda_max_iter, quotes, codings=None):
-    from pipeline.core.errors import InputError
 
     stop = frozenset(unicodedata.normalize("NFKC", w).strip() for w in stop_words)
     places = place_words(segments) if drop_community_names else frozenset()
@@ -380,14 +381,14 @@ def _analyse(segments, *, seed, k_range, top_n, min_df, max_df, unit_tokens, sto
     try:
         counts, vocab = vectorise(units, min_df, max_df)
     except ValueError as e:  # no units, or no term left after min_df/max_df
-        raise InputError(f"too little text for a topic model ({len(units)} units): {e}", key="topics") from None
+        raise CannotCompute(f"too little text for a topic model ({len(units)} units): {e}") from None
     keep = np.asarray(counts.sum(axis=1)).ravel() > 0
     units, counts = units[keep].reset_index(drop=True), counts[keep]
     binary = (counts > 0).astype(np.float64)
     tried = [k for k in k_range if 2 <= k < min(counts.shape)]
     if not tried:
-        raise InputError(f"too little text for a topic model: {counts.shape[0]} units, {counts.shape[1]} terms, "
-                         f"k from {min(k_range)} to {max(k_range)}", key="topics")
+        raise CannotCompute(f"too little text for a topic model: {counts.shape[0]} units, {counts.shape[1]} terms, "
+                            f"k from {min(k_range)} to {max(k_range)}")
     from pipeline.core.stage import progress
 
     fits = {m: [] for m in MODELS}
@@ -460,7 +461,11 @@ def run(study) -> dict:
     except InputError as e:
         e.file = str(study.path)
         raise
-    with stage_output(study.stage_dir("topics"), label=study.redact_label, inputs=inputs, configs=study.config_files(),
+    except CannotCompute as e:  # a small study: the stage records why and the pipeline goes on
+        tables = {"topics": pd.DataFrame(columns=["model", "topic", "label", "share", "top_terms"])}
+        log = {"skipped": str(e), "units": 0, "segments": int((~segments["is_interviewer"]).sum()),
+               "vocabulary": 0, "chosen": {}}
+    with stage_output(study.stage_dir("topics"), owner=study.owner, label=study.redact_label, inputs=inputs, configs=study.config_files(),
                       seed=study.config.seed, stage="topics", base=study.dir) as tmp:
         write_tables(tables, log, tmp, "topics_log.json")
     return log
@@ -468,5 +473,7 @@ def run(study) -> dict:
 
 def summary(log: dict) -> str:
     """One line for the terminal."""
+    if log.get("skipped"):
+        return f"topics: skipped — {log['skipped']}"
     chosen = "; ".join(f"{m.upper()} k={c['k']} (NPMI {c['npmi']:.3f})" for m, c in log["chosen"].items())
     return f"topics: {log['units']} units from {log['segments']} segments, {log['vocabulary']} terms; {chosen}"

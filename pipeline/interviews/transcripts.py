@@ -122,6 +122,10 @@ def _front_matter(text: str, path: Path) -> tuple[dict, str]:
     return meta, rest[1:] if rest.startswith("\n") else rest
 
 
+# front-matter keys whose value is a person's name
+FRONT_MATTER_NAMES = {"name", "姓名", "真名", "interviewee", "受访者", "被访者", "受访人", "respondent", "participant"}
+
+
 def read_transcript(path: str | Path, roster: pd.DataFrame, names=None, codes: set[str] | None = None) -> Transcript:
     """Read, normalise and redact one transcript; the informant must be in the roster (``codes``:
     the roster's informant codes, computed once for many transcripts)."""
@@ -135,6 +139,12 @@ def read_transcript(path: str | Path, roster: pd.DataFrame, names=None, codes: s
                          hint="name the file by the informant code or give 'informant:' in front matter")
     if not body.strip():
         raise InputError("the transcript has no text", file=path)
+    own = [str(v) for k, v in meta.items() if isinstance(v, str) and str(k).strip().lower() in FRONT_MATTER_NAMES]
+    if own:  # the informant's name given in the front matter is redacted in this transcript too
+        from pipeline.core.privacy import Names
+
+        base = names.codes if isinstance(names, Names) else dict(names or {})
+        names = Names({**base, **{n: informant for n in own}})
     text, placed = redact_text(body, names or {})
     return Transcript(document_name(path.name, names or {}), informant, text, meta, enc, placed)
 

@@ -277,7 +277,7 @@ def run(study, lang: str | None = None) -> dict:
                                                              study.config.interviews is not None)]
     title_zh = f"老旧小区改造{kind_zh}分析报告（{name}）"
     title_en = f"Old residential community renovation: {kind_en} report ({name})"
-    with stage_output(study.stage_dir("report"), label=study.redact_label, inputs=inputs, configs=study.config_files(),
+    with stage_output(study.stage_dir("report"), owner=study.owner, label=study.redact_label, inputs=inputs, configs=study.config_files(),
                       seed=study.config.seed, stage="report", base=study.dir) as tmp:
         skipped: dict[str, str] = {}
         figures = render_all(out, tmp / "figures", lang, questionnaire=study.questionnaire, skipped=skipped)

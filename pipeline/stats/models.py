@@ -554,7 +554,11 @@ def ordinal_logit(data: pd.DataFrame, formula: str) -> dict[str, pd.DataFrame]:
     if not rhs:
         raise ValueError("an ordinal model needs at least one predictor; the thresholds-only "
                          "model is the marginal distribution")
-    model = OrderedModel.from_formula(f, sub, distr="logit")
+    try:
+        model = OrderedModel.from_formula(f, sub, distr="logit")
+    except ValueError as e:  # e.g. a predictor constant in these rows acts as a second intercept
+        raise CannotCompute(f"the ordinal model of '{outcome}' cannot be fitted on these data ({e}; "
+                            f"{len(sub)} complete rows)") from None
     k_beta = model.k_vars
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # overflow while exploring; singular Hessians are checked below

@@ -374,7 +374,7 @@ def run(study) -> dict:
         inputs.append(pop_path)
     tables = build_tables(q, df, study.config.seed, log, population, pop_path)
     log["tables"] = sorted(tables)
-    with stage_output(study.stage_dir("stats"), label=study.redact_label, inputs=inputs, configs=study.config_files(),
+    with stage_output(study.stage_dir("stats"), owner=study.owner, label=study.redact_label, inputs=inputs, configs=study.config_files(),
                       seed=study.config.seed, stage="stats", base=study.dir) as tmp:
         write_tables(tables, log, tmp, "stats_log.json")
     return log

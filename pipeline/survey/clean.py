@@ -276,7 +276,7 @@ def run(study) -> dict:
         "config": q.quality.model_dump(),
     }
     assert log["read"] == log["kept"] + sum(r["excluded"] for r in log["rules"])
-    with stage_output(study.stage_dir("clean"), label=study.redact_label, inputs=[src / "responses.parquet", src / "missing.parquet"],
+    with stage_output(study.stage_dir("clean"), owner=study.owner, label=study.redact_label, inputs=[src / "responses.parquet", src / "missing.parquet"],
                       configs=study.config_files(), seed=study.config.seed, stage="clean", base=study.dir) as tmp:
         kept.to_parquet(tmp / "responses.parquet", index=False)
         kept_missing.to_parquet(tmp / "missing.parquet", index=False)

@@ -119,6 +119,13 @@ def _read_survey(q: Questionnaire, path: Path, fmt: str, source: str | None, ip_
         elif t == "numeric":
             cell, uniq = _fact(table, plan.main, shown)
             vals, kinds = dec.decode_numeric(item, cell, uniq, mode)
+            # a "number" that is a phone, ID or card number (a 联系电话 item typed as numeric) never leaves
+            personal = np.array([isinstance(u, str) and bool(u.strip()) and redact(u, KNOWN_NAMES.get())[0] != u
+                                 for u in uniq], dtype=bool)
+            if personal.any():
+                vals = np.where(personal, np.nan, vals)
+                redactions["numeric_personal"] = redactions.get("numeric_personal", 0) + int(
+                    np.isin(cell.codes, np.flatnonzero(personal)).sum())
             out[item.id] = pd.array(np.take(vals, cell.codes), dtype="Float64")
             add_missing(item.id, np.take(kinds, cell.codes))
         elif t in ("open", "region"):
@@ -484,7 +491,7 @@ def run(study) -> dict:
     cmap = pd.concat([r.column_map for r in results], ignore_index=True)
     log = {"files": [r.info for r in results], "rows": int(len(data)),
            "redactions": _sum_dicts(r.info["redactions"] for r in results)}
-    with stage_output(study.stage_dir("ingest"), label=study.redact_label, inputs=[p for p, _ in files], configs=study.config_files(),
+    with stage_output(study.stage_dir("ingest"), owner=study.owner, label=study.redact_label, inputs=[p for p, _ in files], configs=study.config_files(),
                       seed=study.config.seed, stage="ingest", base=study.dir) as tmp:
         data.to_parquet(tmp / "responses.parquet", index=False)
         missing.to_parquet(tmp / "missing.parquet", index=False)
