@@ -269,3 +269,12 @@ def test_missing_figure(tmp_path):
     r = Report("t", "t", [Section("s", "s", items=[Figure(tmp_path / "nope.png", "图", "fig")])])
     with pytest.raises(FileNotFoundError, match="nope.png"):
         write_docx(r, tmp_path / "r.docx")
+
+
+def test_quotes_keep_chinese_punctuation():
+    """NFKC turns ，？（） into ASCII for matching; a quote in the report is printed as said."""
+    from pipeline.core.textnorm import cjk_punctuation
+
+    assert cjk_punctuation("没有物业,楼道灯坏了没人修?") == "没有物业，楼道灯坏了没人修？"
+    assert cjk_punctuation("人数(约300户):不少") == "人数（约300户）：不少"
+    assert cjk_punctuation("A, B and 3.5; 比例3:2") == "A, B and 3.5; 比例3:2"

@@ -107,3 +107,16 @@ def normalise_text(text: str) -> str:
     invisible format characters. Unlike :func:`norm`, line breaks and spacing are kept."""
     text = unicodedata.normalize("NFKC", text.replace("\r\n", "\n").replace("\r", "\n"))
     return strip_controls(text.replace("\u3000", " ").replace("\xa0", " "))
+
+
+_FULL = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！", "(": "（", ")": "）"}
+_CJK_PUNCT = re.compile(r"(?<=[\u3400-\u9fff\u3000-\u303f\uff00-\uffef“”‘’…])[,;:?!()]|[,;:?!()](?=[\u3400-\u9fff“”‘’…])")
+
+
+def cjk_punctuation(text: str) -> str:
+    """Chinese punctuation as printed, for quotes a thesis cites: the ASCII ``, ; : ? ! ( )`` that
+    NFKC made of ``，；：？！（）`` turned back where they touch Chinese text (``楼道灯坏了,没人修`` →
+    ``楼道灯坏了，没人修``); numbers and Latin text keep theirs (``3.5``, ``A, B``)."""
+    if not isinstance(text, str):
+        return text
+    return _CJK_PUNCT.sub(lambda m: _FULL[m.group(0)], text)

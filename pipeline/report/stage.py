@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.core.textnorm import cjk_punctuation
 from pipeline.interviews.roles import ROLE_LABELS, role_label
 from pipeline.report.tables import read_table
 from pipeline.report.writers import Figure, Report, Section, Table
@@ -115,7 +116,7 @@ def _quotes_table(q: pd.DataFrame, f: pd.DataFrame, lang: str) -> Table:
     zh = lang == "zh"
     labels = dict(zip(f["problem"], f["label_zh" if zh else "label_en"]))
     df = pd.DataFrame({"problem": q["problem"].map(labels), "informant": q["informant"],
-                       "role": q["role"].map(lambda r: role_label(r, lang)), "quote": q["quote"]})
+                       "role": q["role"].map(lambda r: role_label(r, lang)), "quote": q["quote"].map(cjk_punctuation)})
     return Table("quotes", "典型引语", "Exemplar quotes", df,
                  headers_zh={"problem": "问题", "informant": "受访者", "role": "角色", "quote": "引语"},
                  headers_en={"problem": "Problem", "informant": "Informant", "role": "Role", "quote": "Quote"})
