@@ -271,8 +271,9 @@ def _docx_widths(headers: list[str], body: list[list[str]], numeric: list[bool])
 
     Each column gets the width of its widest text if the table fits the text width; otherwise
     every column keeps at least its minimum — the widest number (numbers never wrap), at most
-    12 half-width characters of text, the longest Latin word of the header (at most 10; CJK
-    headers may wrap after two characters) — and the rest of the text width is shared in
+    14 half-width characters of text (a problem's name such as 多主体协调不畅 stays on one line),
+    the longest Latin word of the header (at most 10; CJK headers may wrap after three
+    characters) — and the rest of the text width is shared in
     proportion to what each column lacks.
     """
     def cm(w: float) -> float:
@@ -281,10 +282,10 @@ def _docx_widths(headers: list[str], body: list[list[str]], numeric: list[bool])
     desired, minimum = [], []
     for j, h in enumerate(headers):
         data = max((display_width(row[j]) for row in body), default=0)
-        head_word = max((min(display_width(w), 4 if CJK_RE.search(w) else 10) for w in h.split()),
-                        default=0)   # CJK headers may wrap after any 2 characters
+        head_word = max((min(display_width(w), 6 if CJK_RE.search(w) else 10) for w in h.split()),
+                        default=0)   # CJK headers may wrap after any 3 characters (受访者 stays whole)
         desired.append(cm(max(data, display_width(h))))
-        minimum.append(cm(max(data if numeric[j] else min(data, 12), head_word)))
+        minimum.append(cm(max(data if numeric[j] else min(data, 14), head_word)))
     if sum(desired) <= TEXT_WIDTH_CM:
         return desired
     if sum(minimum) >= TEXT_WIDTH_CM:
