@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -250,3 +252,27 @@ def test_only_one_labelled_speaker_is_a_warning(tmp_path, capsys):
     study = _layout_study(tmp_path, "受访者：改造以后谁来管？没有物业。\n受访者：资金也不够。\n")
     assert main(["interviews", "--study", str(study)]) == 0
     assert "R01.txt: only one speaker found" in capsys.readouterr().out
+
+
+def test_roles_as_the_researcher_writes_them(tmp_path, capsys):
+    """居委会, 居民, 社区党委, 运营企业 in the roster become the vocabulary's ids, so every table by
+    role fills; a role the vocabulary does not know stays as written and is reported."""
+    from pipeline.cli import main
+    from tests.test_safety import interview_study
+
+    roster = ("informant,role,community\nR01,居民,梧桐里\nJ01,社区居委会,梧桐里\nJ02,社区党委,梧桐里\n"
+              "Q01,运营企业,梧桐里\nX01,住建局,梧桐里\n")
+    texts = {f"{c}.txt": "访谈者：资金怎么样？\n受访者：资金不够，居民出资难。\n" for c in ("R01", "J01", "J02", "Q01", "X01")}
+    study = interview_study(tmp_path / "s", roster=roster, transcripts=texts)
+    assert main(["interviews", "--study", str(study)]) == 0
+    assert main(["code", "--study", str(study)]) == 0
+    out = tmp_path / "s" / "out"
+    seg = pd.read_parquet(out / "interviews" / "segments.parquet")
+    assert set(seg["role"]) == {"resident", "residents_committee", "operator", "住建局"}
+    log = json.loads((out / "interviews" / "interviews_log.json").read_text(encoding="utf-8"))
+    assert log["roles_mapped"] == {"居民": "resident", "社区居委会": "residents_committee",
+                                   "社区党委": "residents_committee", "运营企业": "operator"}
+    assert any("住建局" in w for w in log["warnings"])
+    by_role = pd.read_csv(out / "coding" / "code_by_role.csv", encoding="utf-8-sig")
+    funding = by_role[by_role["code"] == "funding_pressure"].set_index("role")
+    assert funding.loc["residents_committee", "informants"] == 2

@@ -19,6 +19,7 @@ CODING_SCHEMES = DATA / "coding_schemes"
 USER_DICT = CODING_SCHEMES / "user_dict.txt"        # jieba user dictionary of the domain
 STOPWORDS = CODING_SCHEMES / "stopwords_zh.txt"
 DEFAULT_PROBLEMS = CODING_SCHEMES / "problems.yaml"
+ROLES = DATA / "roles.yaml"                         # the stakeholder-role vocabulary
 
 # study-file key → bundled name → file under DATA
 BUNDLED: dict[str, dict[str, str]] = {

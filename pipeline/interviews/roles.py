@@ -3,15 +3,42 @@ speaker labels that mark an interviewer's or an informant's turn in a transcript
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from pipeline.core.privacy import INTERVIEWER_CODE
 
-# stakeholder roles of the roster's `role` column, in the order tables and figures show them
-ROLE_LABELS: dict[str, tuple[str, str]] = {
-    "street_office": ("街道办", "Street office"), "residents_committee": ("居委会", "Residents' committee"),
-    "property_company": ("物业公司", "Property company"), "owners_committee": ("业委会", "Owners' committee"),
-    "resident": ("居民", "Residents"), "social_organisation": ("社会组织", "Social organisations"),
-    "operator": ("运营方", "Operators"),
-}
+
+def _vocabulary() -> list[dict]:
+    from pipeline.core import resources
+    from pipeline.core.schema import read_yaml
+
+    return read_yaml(resources.ROLES)["roles"]
+
+
+# stakeholder roles of the roster's `role` column (pipeline/data/roles.yaml), in the order tables
+# and figures show them
+ROLE_LABELS: dict[str, tuple[str, str]] = {r["id"]: (r["zh"], r["en"]) for r in _vocabulary()}
+
+
+def _key(value: str) -> str:
+    from pipeline.core.textnorm import fold_traditional
+
+    return fold_traditional(re.sub(r"[\s'’_\-]+", "", unicodedata.normalize("NFKC", value))).lower()
+
+
+_SYNONYMS: dict[str, str] = {}
+for _r in _vocabulary():
+    for _v in [_r["id"], _r["zh"], _r["en"], *_r.get("synonyms", [])]:
+        _SYNONYMS.setdefault(_key(str(_v)), _r["id"])
+
+
+def canonical_role(value) -> str | None:
+    """The role id a roster value means (居委会, 社区居委会, 居委, Residents' committee →
+    ``residents_committee``), or None when the vocabulary does not know it."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return _SYNONYMS.get(_key(value))
 
 
 def role_label(role: str, lang: str = "zh") -> str:
@@ -27,4 +54,4 @@ RESPONDENT_LABELS = {"受访者", "被访者", "答", "A", "回答"}
 INTERVIEWER_PLACEHOLDER = f"[姓名:{INTERVIEWER_CODE}]"
 
 __all__ = ["INTERVIEWER_CODE", "INTERVIEWER_LABELS", "INTERVIEWER_PLACEHOLDER", "RESPONDENT_LABELS", "ROLE_LABELS",
-           "role_label"]
+           "canonical_role", "role_label"]

@@ -63,6 +63,14 @@ def read_roster(path: Path) -> pd.DataFrame:
     if len(dup):
         raise InputError("informant code appears twice in the roster", file=path, column="informant", value=dup.iloc[0],
                          row=int(dup.index[0]) + 2)
+    if "role" in df.columns:  # roles as the researcher writes them (居委会, 社区居委会, Residents' committee) → ids
+        from pipeline.interviews.roles import canonical_role
+
+        raw = df["role"].astype(object)
+        mapped = raw.map(canonical_role)
+        df = df.assign(role=mapped.where(mapped.notna(), raw))
+        df.attrs["roles_unknown"] = sorted({str(v) for v, m in zip(raw, mapped) if pd.isna(m) and isinstance(v, str) and v})
+        df.attrs["roles_mapped"] = {str(v): m for v, m in zip(raw, mapped) if pd.notna(m) and v != m}
     return df
 
 

@@ -79,7 +79,10 @@ def run(study) -> dict:
            "informants": int(segments["informant"].nunique()),
            "redactions": {k: int(v) for k, v in redactions["kind"].value_counts().sort_index().items()},
            "case_attributes": attrs,
-           "warnings": speaker_warnings(speakers, docs),
+           "warnings": speaker_warnings(speakers, docs) + [
+               f"role '{v}' is not in the role vocabulary (pipeline/data/roles.yaml): tables show it as written"
+               for v in roster.attrs.get("roles_unknown", [])],
+           "roles_mapped": dict(sorted(roster.attrs.get("roles_mapped", {}).items())),
            "roster_columns_withheld": [document_name(str(c), names) for c in roster.columns if c not in cases.columns]}
     with stage_output(study.stage_dir("interviews"), owner=study.owner, inputs=files + [roster_path], configs=study.config_files(),
                       seed=study.config.seed, stage="interviews", base=study.dir,
