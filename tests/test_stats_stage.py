@@ -118,3 +118,16 @@ def test_stats_tables_are_byte_identical_across_runs(stats_run):
     stats_stage.run(st)
     after = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in st.stage_dir("stats").glob("*.csv")}
     assert before == after and len(before) >= 20
+
+
+def test_the_random_intercept_model_is_lme4s(stats_run):
+    """The demo's random-intercept model once came out degenerate (intercept 2e-16, SE 2.3e6,
+    loglik +inf) and was reported as converged. lme4::lmer (REML) on the same data, from the
+    independent audit in issue 12 (R 4.2.2): intercept -1.002, loglik -556.85, community variance
+    0.0024, ICC 0.0067, management slope 0.4580."""
+    m = read(stats_run[0], "model_overall_mixed").set_index("term")
+    assert m.loc["Intercept", "estimate"] == pytest.approx(-1.002, abs=5e-4)
+    assert m.loc["score_management", "estimate"] == pytest.approx(0.4580, abs=5e-5)
+    assert m["fit_loglik"].iloc[0] == pytest.approx(-556.85, abs=5e-3)
+    assert m["fit_icc"].iloc[0] == pytest.approx(0.0067, abs=5e-5)
+    assert m["se"].max() < 1  # no standard error of millions

@@ -629,12 +629,15 @@ def ordinal_logit(data: pd.DataFrame, formula: str) -> dict[str, pd.DataFrame]:
 
 def _fit_mixedlm(model, reml: bool):
     """REML/ML fit that reaches lme4's optimum: BFGS with a tight gradient tolerance (the
-    statsmodels default, L-BFGS, stops ~4e-5 short on the variance components); L-BFGS and
-    Powell as fall-backs."""
+    statsmodels default, L-BFGS, stops ~4e-5 short on the variance components), then Powell,
+    Nelder–Mead, CG and L-BFGS; a fit is taken only when it converged to a finite
+    log-likelihood with finite standard errors (a degenerate point — loglik +inf, an intercept
+    SE of millions — is never reported as a model)."""
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
     last = None
-    for method, kw in (("bfgs", {"gtol": 1e-10, "maxiter": 1000}), ("lbfgs", {}), ("powell", {})):
+    for method, kw in (("bfgs", {"gtol": 1e-10, "maxiter": 1000}), ("powell", {}), ("nm", {"maxiter": 20000}),
+                       ("cg", {}), ("lbfgs", {})):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
@@ -642,9 +645,12 @@ def _fit_mixedlm(model, reml: bool):
             except (np.linalg.LinAlgError, ValueError) as e:
                 last = e
                 continue
-        if res.converged:
+        # a converged fit is accepted only if it is a real optimum: a finite log-likelihood and
+        # finite standard errors (L-BFGS can stop on a degenerate point with loglik +inf)
+        finite = np.isfinite(res.llf) and np.all(np.isfinite(np.asarray(res.bse)[: len(res.fe_params)]))
+        if res.converged and finite:
             return res
-        last = res
+        last = res if finite else (last if last is not None else res)
     if isinstance(last, Exception):
         raise CannotCompute(f"the mixed model could not be fitted: {last}") from last
     warnings.warn("the mixed model did not converge; estimates may be unreliable", ConvergenceWarning,
