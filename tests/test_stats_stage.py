@@ -131,3 +131,10 @@ def test_the_random_intercept_model_is_lme4s(stats_run):
     assert m["fit_loglik"].iloc[0] == pytest.approx(-556.85, abs=5e-3)
     assert m["fit_icc"].iloc[0] == pytest.approx(0.0067, abs=5e-5)
     assert m["se"].max() < 1  # no standard error of millions
+
+
+def test_every_model_table_says_whether_it_converged_and_what_it_used(stats_run):
+    for name in ("model_overall_ordinal", "model_overall_drivers", "model_overall_mixed", "model_participation"):
+        t = read(stats_run[0], name)
+        assert {"fit_n", "fit_n_dropped", "fit_converged"} <= set(t.columns), name
+        assert t["fit_converged"].all() and (t["fit_n"] + t["fit_n_dropped"] > 0).all(), name

@@ -41,9 +41,12 @@ def _model_table(res: dict[str, pd.DataFrame], name: str) -> pd.DataFrame:
     coef = res["coefficients"].copy()
     fit = res["fit"].iloc[0]
     coef.insert(0, "model", name)
-    for key in ("n", "n_groups", "r2", "adj_r2", "pseudo_r2", "loglik", "aic", "bic", "icc", "cov_type", "event"):
+    for key in ("n", "n_dropped", "n_groups", "r2", "adj_r2", "pseudo_r2", "loglik", "aic", "bic", "icc", "cov_type",
+                "event", "converged"):
         if key in fit.index:
             coef[f"fit_{key}"] = fit[key]
+    if "fit_converged" not in coef.columns:  # least squares has a closed form: nothing to converge
+        coef["fit_converged"] = True
     return coef
 
 
