@@ -288,8 +288,10 @@ def name_like_columns(roster, skip=()) -> list[str]:
 _CELL_SPLIT = re.compile(r"[、,，/;；|()（）\[\]【】:：\-—–~～]+|\s+")
 _NICK_LABEL = re.compile(r"^(?:外号|小名|昵称|绰号|又名|别名|乳名|aka)")
 _TITLE_SUFFIX = re.compile("(?:" + "|".join(t for t in TITLES if "(" not in t) + ")$")
-_LABELS = {"访谈者", "访谈员", "采访者", "调研者", "调研员", "主持人", "访问员", "问", "Q", "I", "记者", "受访者", "被访者",
-           "答", "A", "回答"}
+# labels that start an interviewer's turn, and an informant's, in a transcript (never a name)
+INTERVIEWER_LABELS = frozenset({"访谈者", "访谈员", "采访者", "调研者", "调研员", "主持人", "访问员", "问", "Q", "I", "记者"})
+RESPONDENT_LABELS = frozenset({"受访者", "被访者", "答", "A", "回答"})
+_LABELS = INTERVIEWER_LABELS | RESPONDENT_LABELS
 
 
 def _looks_like_name(part: str) -> bool:

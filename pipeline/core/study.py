@@ -276,6 +276,17 @@ class Study:
 
         return hashlib.sha256(str(self.path.resolve()).encode()).hexdigest()[:16]
 
+    def output(self, folder: str, stage: str, inputs: list[Path], extra_configs: list[Path] = (), label=None):
+        """The stage's output folder as :func:`~pipeline.core.stage.stage_output` writes it, with
+        what every stage records: the study file and questionnaire (and ``extra_configs``) as
+        configs, the seed, this study as the owner and paths redacted (``label``, by default
+        :meth:`redact_label`)."""
+        from pipeline.core.stage import stage_output
+
+        return stage_output(self.stage_dir(folder), inputs=inputs, configs=self.config_files() + list(extra_configs),
+                            seed=self.config.seed, stage=stage, base=self.dir, label=label or self.redact_label,
+                            owner=self.owner)
+
     def redact_label(self, text: str) -> str:
         """A label that reaches the outputs (a file name, the study's name, a command line) with
         the study's known names and any personal data redacted."""

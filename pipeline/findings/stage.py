@@ -267,7 +267,7 @@ def build(catalogue: Catalogue, responses: pd.DataFrame | None, questionnaire, i
 
 def run(study) -> dict:
     """The findings stage: catalogue × (clean responses, stats, codings) → findings/."""
-    from pipeline.core.stage import read_csv, stage_output, write_tables
+    from pipeline.core.stage import read_csv, write_tables
 
     cat_path = study.definition("problems")
     catalogue = load_catalogue(cat_path)
@@ -302,8 +302,7 @@ def run(study) -> dict:
     log = {"problems": int(len(f)), "survey": responses is not None, "interviews": codings is not None,
            "convergence": {k: int(v) for k, v in f["convergence"].value_counts().sort_index().items()},
            "ranking": f.sort_values("rank")["problem"].tolist()}
-    with stage_output(study.stage_dir("findings"), owner=study.owner, label=study.redact_label, inputs=inputs, configs=study.config_files() + [cat_path],
-                      seed=study.config.seed, stage="findings", base=study.dir) as tmp:
+    with study.output("findings", "findings", inputs, [cat_path]) as tmp:
         write_tables(tables, log, tmp, "findings_log.json")
     return log
 

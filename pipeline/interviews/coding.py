@@ -140,7 +140,7 @@ def summarise(codings: pd.DataFrame, segments: pd.DataFrame, book: Codebook) -> 
 def run(study) -> dict:
     """The coding stage: codebook rules over interviews/segments.parquet → coding/."""
     from pipeline.core.errors import InputError
-    from pipeline.core.stage import read_csv, stage_output, write_tables
+    from pipeline.core.stage import read_csv, write_tables
 
     if not study.config.coding_scheme:
         raise InputError("the study names no coding_scheme", file=study.path, key="coding_scheme")
@@ -160,15 +160,12 @@ def run(study) -> dict:
     cases = read_csv(iv_dir / "cases.csv", dtype=str, keep_default_na=False)
     gold = pd.DataFrame(columns=["document", "start", "end", "code", "coder"])
     if gold_files:
-        from pipeline.core.privacy import Names
         from pipeline.interviews.agreement import evaluate, read_spans
-        from pipeline.interviews.redaction import document_name, roster_names
-        from pipeline.interviews.roster import read_roster
+        from pipeline.interviews.redaction import document_name
 
         reds = read_csv(iv_dir / "redactions.csv")
         texts = dict(zip(docs["document"], docs["text"]))
-        iv = study.config.interviews
-        names = Names(roster_names(read_roster(study.resolve(iv.roster)), study.resolve(iv.names) if iv.names else None))
+        names = study.personal_names
         gold = pd.concat([read_spans(g, texts, reds, book, rename=lambda d: document_name(d, names))
                           for g in gold_files], ignore_index=True)
         # a coder is named by the gold file or its coder column: a person's name there is redacted too
@@ -195,8 +192,7 @@ def run(study) -> dict:
                             for r in overall.to_dict("records")}
         inputs += gold_files
     label = (lambda rel: document_name(study.redact_label(rel), names)) if gold_files else study.redact_label
-    with stage_output(study.stage_dir("coding"), owner=study.owner, inputs=inputs, configs=study.config_files() + [book_path], label=label,
-                      seed=study.config.seed, stage="coding", base=study.dir) as tmp:
+    with study.output("coding", "coding", inputs, [book_path], label=label) as tmp:
         codings.to_parquet(tmp / "codings.parquet", index=False)
         # the coded interviews for NVivo, ATLAS.ti, MAXQDA, QualCoder: the pipeline's codings and
         # every gold coder's, each as a REFI-QDA user

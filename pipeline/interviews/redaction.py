@@ -4,11 +4,9 @@ before anything is written; offsets of a coder's original text mapped onto the r
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
-from pipeline.core.privacy import Names, names_from_roster, redact_spans
+from pipeline.core.privacy import Names, redact_spans
 from pipeline.core.textnorm import normalise_text as normalise
 
 
@@ -60,15 +58,3 @@ def source_length(text_length: int, redactions: pd.DataFrame) -> int:
         return text_length
     grew = ((redactions["end"] - redactions["start"]) - (redactions["source_end"] - redactions["source_start"])).sum()
     return int(text_length - grew)
-
-
-def roster_names(roster: pd.DataFrame, names_file: Path | None = None) -> dict[str, str]:
-    """Names to redact → informant code (:func:`pipeline.core.privacy.names_from_roster`): the
-    roster's name columns (``name``, ``姓名``…), its interviewer columns (``interviewer``,
-    ``访谈员``… → ``访谈者``) and an optional names list (one per line, → no code)."""
-    extra = None
-    if names_file is not None:
-        from pipeline.core.schema import read_text_file
-
-        extra = [line for line in read_text_file(names_file, "names list (one name per line)").splitlines()]
-    return names_from_roster(roster, extra)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from pipeline.core.privacy import INTERVIEWER_CODE
+# the speaker labels live with the personal-data rules, which must never take them for names
+from pipeline.core.privacy import INTERVIEWER_CODE, INTERVIEWER_LABELS, RESPONDENT_LABELS
 
 
 def _vocabulary() -> list[dict]:
@@ -47,9 +48,6 @@ def role_label(role: str, lang: str = "zh") -> str:
     return zh if lang == "zh" else en
 
 
-# labels that start an interviewer's turn, and an informant's
-INTERVIEWER_LABELS = {"访谈者", "访谈员", "采访者", "调研者", "调研员", "主持人", "访问员", "问", "Q", "I", "记者"}
-RESPONDENT_LABELS = {"受访者", "被访者", "答", "A", "回答"}
 # an interviewer's own name or initials become this placeholder, which marks an interviewer's turn
 INTERVIEWER_PLACEHOLDER = f"[姓名:{INTERVIEWER_CODE}]"
 

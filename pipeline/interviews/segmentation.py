@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.core import resources
-from pipeline.interviews.roles import RESPONDENT_LABELS
+from pipeline.interviews.roles import INTERVIEWER_LABELS, RESPONDENT_LABELS
 from pipeline.interviews.transcripts import (
     TIMESTAMP,
     TOOL_SPEAKER,
@@ -175,8 +175,6 @@ def sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return out
 
 
-INTERVIEWER_WORDS = {"interviewer", "访谈者", "访谈员", "采访者", "主持人", "访问员", "问"}
-INFORMANT_WORDS = {"informant", "respondent", "受访者", "被访者", "答"}
 
 
 def speaker_roles(labels: list[str], texts: list[str], tr: Transcript, asking: set[str],
@@ -196,7 +194,7 @@ def speaker_roles(labels: list[str], texts: list[str], tr: Transcript, asking: s
             out[label] = {"interviewer": False, "informant": tr.informant, "by": "no label"}
         elif label in mapping:
             v = mapping[label]
-            if v.lower() in INTERVIEWER_WORDS or v in asking:
+            if v.lower() == "interviewer" or v in INTERVIEWER_LABELS or v in asking:
                 out[label] = {"interviewer": True, "informant": tr.informant, "by": "front matter"}
             elif v in codes:
                 out[label] = {"interviewer": False, "informant": v, "by": "front matter"}
@@ -206,7 +204,7 @@ def speaker_roles(labels: list[str], texts: list[str], tr: Transcript, asking: s
             out[label] = {"interviewer": True, "informant": tr.informant, "by": "label"}
         elif label in codes:
             out[label] = {"interviewer": False, "informant": label, "by": "label"}
-        elif label in INFORMANT_WORDS or label in RESPONDENT_LABELS or label.startswith("[姓名:"):
+        elif label in RESPONDENT_LABELS or label.startswith("[姓名:"):
             out[label] = {"interviewer": False, "informant": tr.informant, "by": "label"}
         else:
             unknown.append(label)

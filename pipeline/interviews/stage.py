@@ -6,8 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from pipeline.core.errors import InputError
-from pipeline.core.privacy import Names
-from pipeline.interviews.redaction import document_name, roster_names
+from pipeline.interviews.redaction import document_name
 from pipeline.interviews.roster import case_table, check_codes, read_roster
 from pipeline.interviews.segmentation import segment
 from pipeline.interviews.transcripts import (
@@ -20,7 +19,7 @@ from pipeline.interviews.transcripts import (
 
 def run(study) -> dict:
     """Run the interviews stage for a loaded :class:`~pipeline.core.study.Study`."""
-    from pipeline.core.stage import progress, stage_output, write_csv, write_json
+    from pipeline.core.stage import progress, write_csv, write_json
     from pipeline.interviews.segmentation import (
         DEFAULT_STOPWORDS,
         DEFAULT_USER_DICT,
@@ -35,10 +34,7 @@ def run(study) -> dict:
     if roster_path is None:
         raise InputError("interviews need a roster (informant, role, …)", file=study.path, key="interviews.roster")
     roster = read_roster(roster_path)
-    known = roster_names(roster, study.resolve(cfg.names) if cfg.names else None)
-    if study.config.names:  # the study-wide names list
-        known = {**roster_names(roster.iloc[:0], study.resolve(study.config.names)), **known}
-    names = Names(known)  # prepared once
+    names = study.personal_names  # the roster's names and both names lists, prepared once
     check_codes(roster, names, roster_path)
     seg = Segmenter(user_dict=DEFAULT_USER_DICT if DEFAULT_USER_DICT.exists() else None,
                     stopwords=DEFAULT_STOPWORDS if DEFAULT_STOPWORDS.exists() else None)
@@ -84,8 +80,7 @@ def run(study) -> dict:
                for v in roster.attrs.get("roles_unknown", [])],
            "roles_mapped": dict(sorted(roster.attrs.get("roles_mapped", {}).items())),
            "roster_columns_withheld": [document_name(str(c), names) for c in roster.columns if c not in cases.columns]}
-    with stage_output(study.stage_dir("interviews"), owner=study.owner, inputs=files + [roster_path], configs=study.config_files(),
-                      seed=study.config.seed, stage="interviews", base=study.dir,
+    with study.output("interviews", "interviews", files + [roster_path],
                       label=lambda rel: document_name(study.redact_label(rel), names)) as tmp:
         segments.to_parquet(tmp / "segments.parquet", index=False)
         pd.DataFrame(docs).to_parquet(tmp / "documents.parquet", index=False)

@@ -444,7 +444,7 @@ def _analyse(segments, *, seed, k_range, top_n, min_df, max_df, unit_tokens, sto
 def run(study) -> dict:
     """The topics stage: interviews/segments.parquet → topics/."""
     from pipeline.core.errors import InputError
-    from pipeline.core.stage import stage_output, write_tables
+    from pipeline.core.stage import write_tables
 
     src = study.stage_dir("interviews") / "segments.parquet"
     if not src.exists():
@@ -465,8 +465,7 @@ def run(study) -> dict:
         tables = {"topics": pd.DataFrame(columns=["model", "topic", "label", "share", "top_terms"])}
         log = {"skipped": str(e), "units": 0, "segments": int((~segments["is_interviewer"]).sum()),
                "vocabulary": 0, "chosen": {}}
-    with stage_output(study.stage_dir("topics"), owner=study.owner, label=study.redact_label, inputs=inputs, configs=study.config_files(),
-                      seed=study.config.seed, stage="topics", base=study.dir) as tmp:
+    with study.output("topics", "topics", inputs) as tmp:
         write_tables(tables, log, tmp, "topics_log.json")
     return log
 

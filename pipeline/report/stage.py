@@ -259,7 +259,7 @@ def build_report(out: Path, figures: list[dict], lang: str, title: str) -> Repor
 
 def run(study, lang: str | None = None) -> dict:
     """The report stage."""
-    from pipeline.core.stage import stage_output, write_json
+    from pipeline.core.stage import write_json
     from pipeline.report.figures import render_all
     from pipeline.report.writers import write_all
 
@@ -278,8 +278,7 @@ def run(study, lang: str | None = None) -> dict:
                                                              study.config.interviews is not None)]
     title_zh = f"老旧小区改造{kind_zh}分析报告（{name}）"
     title_en = f"Old residential community renovation: {kind_en} report ({name})"
-    with stage_output(study.stage_dir("report"), owner=study.owner, label=study.redact_label, inputs=inputs, configs=study.config_files(),
-                      seed=study.config.seed, stage="report", base=study.dir) as tmp:
+    with study.output("report", "report", inputs) as tmp:
         skipped: dict[str, str] = {}
         figures = render_all(out, tmp / "figures", lang, questionnaire=study.questionnaire, skipped=skipped)
         # the figures are written into the temporary folder; the report refers to them there and

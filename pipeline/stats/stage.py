@@ -355,7 +355,7 @@ def build_tables(q: Questionnaire, df: pd.DataFrame, seed: int, log: dict,
 
 
 def run(study) -> dict:
-    from pipeline.core.stage import stage_output, write_tables
+    from pipeline.core.stage import write_tables
 
     q = study.questionnaire
     src = study.stage_dir("clean") / "responses.parquet"
@@ -377,8 +377,7 @@ def run(study) -> dict:
         inputs.append(pop_path)
     tables = build_tables(q, df, study.config.seed, log, population, pop_path)
     log["tables"] = sorted(tables)
-    with stage_output(study.stage_dir("stats"), owner=study.owner, label=study.redact_label, inputs=inputs, configs=study.config_files(),
-                      seed=study.config.seed, stage="stats", base=study.dir) as tmp:
+    with study.output("stats", "stats", inputs) as tmp:
         write_tables(tables, log, tmp, "stats_log.json")
     return log
 

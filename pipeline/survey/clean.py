@@ -223,7 +223,7 @@ def screen(df: pd.DataFrame, missing: pd.DataFrame, q: Questionnaire) -> tuple[d
 
 
 def run(study) -> dict:
-    from pipeline.core.stage import stage_output, write_csv, write_json
+    from pipeline.core.stage import write_csv, write_json
 
     q = study.questionnaire
     src = study.stage_dir("ingest")
@@ -276,8 +276,7 @@ def run(study) -> dict:
         "config": q.quality.model_dump(),
     }
     assert log["read"] == log["kept"] + sum(r["excluded"] for r in log["rules"])
-    with stage_output(study.stage_dir("clean"), owner=study.owner, label=study.redact_label, inputs=[src / "responses.parquet", src / "missing.parquet"],
-                      configs=study.config_files(), seed=study.config.seed, stage="clean", base=study.dir) as tmp:
+    with study.output("clean", "clean", [src / "responses.parquet", src / "missing.parquet"]) as tmp:
         kept.to_parquet(tmp / "responses.parquet", index=False)
         kept_missing.to_parquet(tmp / "missing.parquet", index=False)
         write_csv(exclusions, tmp / "exclusions.csv")

@@ -457,7 +457,7 @@ def run(study) -> dict:
     """Run the ingest stage for a loaded :class:`~pipeline.core.study.Study`."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from pipeline.core.stage import file_hash, stage_output, write_csv, write_json
+    from pipeline.core.stage import file_hash, write_csv, write_json
 
     q = study.questionnaire
     files = study.survey_files
@@ -491,8 +491,7 @@ def run(study) -> dict:
     cmap = pd.concat([r.column_map for r in results], ignore_index=True)
     log = {"files": [r.info for r in results], "rows": int(len(data)),
            "redactions": _sum_dicts(r.info["redactions"] for r in results)}
-    with stage_output(study.stage_dir("ingest"), owner=study.owner, label=study.redact_label, inputs=[p for p, _ in files], configs=study.config_files(),
-                      seed=study.config.seed, stage="ingest", base=study.dir) as tmp:
+    with study.output("ingest", "ingest", [p for p, _ in files]) as tmp:
         data.to_parquet(tmp / "responses.parquet", index=False)
         missing.to_parquet(tmp / "missing.parquet", index=False)
         write_csv(cmap, tmp / "column_map.csv")
