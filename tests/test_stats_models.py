@@ -383,3 +383,21 @@ def test_demo_icc_of_overall_satisfaction(clean_demo):
     assert r["icc"] > 0.1  # planted community effects of ±1 latent SD
     m = mixed(clean_demo, "overall_sat ~ years_lived", group="community")["fit"].iloc[0]
     assert m["icc"] > 0.1 and m["converged"]
+
+
+def test_a_degenerate_mixed_fit_is_never_reported():
+    """If every optimiser stops on a degenerate point (loglik +inf, infinite SEs), the model cannot
+    be computed — it is not returned with a 'did not converge' warning."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from pipeline.core.errors import CannotCompute
+    from pipeline.stats.models import _fit_mixedlm
+
+    class Degenerate:
+        def fit(self, **kw):
+            return SimpleNamespace(llf=np.inf, bse=np.array([2.3e6, np.inf]), fe_params=[0.0, 1.0], converged=True)
+
+    with pytest.raises(CannotCompute, match="degenerate"):
+        _fit_mixedlm(Degenerate(), reml=True)

@@ -635,7 +635,7 @@ def _fit_mixedlm(model, reml: bool):
     SE of millions — is never reported as a model)."""
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
-    last = None
+    fallback, error = None, None   # a finite fit that did not converge; the last exception
     for method, kw in (("bfgs", {"gtol": 1e-10, "maxiter": 1000}), ("powell", {}), ("nm", {"maxiter": 20000}),
                        ("cg", {}), ("lbfgs", {})):
         with warnings.catch_warnings():
@@ -643,19 +643,21 @@ def _fit_mixedlm(model, reml: bool):
             try:
                 res = model.fit(reml=reml, method=method, **kw)
             except (np.linalg.LinAlgError, ValueError) as e:
-                last = e
+                error = e
                 continue
-        # a converged fit is accepted only if it is a real optimum: a finite log-likelihood and
-        # finite standard errors (L-BFGS can stop on a degenerate point with loglik +inf)
+        # only a real optimum counts: a finite log-likelihood and finite standard errors (L-BFGS
+        # can stop on a degenerate point with loglik +inf and call it converged)
         finite = np.isfinite(res.llf) and np.all(np.isfinite(np.asarray(res.bse)[: len(res.fe_params)]))
-        if res.converged and finite:
+        if finite and res.converged:
             return res
-        last = res if finite else (last if last is not None else res)
-    if isinstance(last, Exception):
-        raise CannotCompute(f"the mixed model could not be fitted: {last}") from last
+        if finite:
+            fallback = res
+    if fallback is None:
+        reason = error or "every optimiser stopped on a degenerate point (infinite log-likelihood or standard errors)"
+        raise CannotCompute(f"the mixed model could not be fitted: {reason}") from error
     warnings.warn("the mixed model did not converge; estimates may be unreliable", ConvergenceWarning,
                   stacklevel=3)
-    return last
+    return fallback
 
 
 def mixed(data: pd.DataFrame, formula: str, group: str, reml: bool = True) -> dict[str, pd.DataFrame]:
