@@ -100,7 +100,12 @@ def _findings_table(f: pd.DataFrame, lang: str) -> Table:
         "roles": f["roles" if zh else "roles_en"].fillna(""),
         "convergence": f["convergence_zh" if zh else "convergence_en"],
     }).sort_values("rank", kind="stable")
-    return Table("findings", "问题—证据汇总表：问卷指标与访谈证据", "Findings: survey indicators and interview evidence", df,
+    if "survey_support" in f.columns and (f["survey_support"] == "not_measured").all():
+        # no survey (an interview-only study) or none of the catalogue's indicators: no empty column
+        df = df.drop(columns="survey")
+    survey = "survey" in df.columns
+    return Table("findings", "问题—证据汇总表：" + ("问卷指标与访谈证据" if survey else "访谈证据"),
+                 "Findings: " + ("survey indicators and interview evidence" if survey else "interview evidence"), df,
                  headers_zh={"rank": "排序", "problem": "问题", "survey": "问卷证据（% 或 0–100 指数 [95% CI]）",
                              "informants": "提及的受访者", "roles": "提及者角色（人数/该角色人数）", "convergence": "一致性"},
                  headers_en={"rank": "Rank", "problem": "Problem", "survey": "Survey evidence (% or 0–100 index [95% CI])",
