@@ -28,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
-QUESTIONNAIRE = ROOT / "questionnaires" / "renewal_satisfaction.yaml"
+QUESTIONNAIRE = ROOT / "pipeline" / "data" / "questionnaires" / "renewal_satisfaction.yaml"
 
 
 def child(kind: str, path: Path) -> None:

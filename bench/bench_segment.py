@@ -74,8 +74,8 @@ WORK = OUT / "segment"
 DEMO = ROOT / "examples" / "demo"
 TRANSCRIPTS = DEMO / "transcripts"
 ROSTER = TRANSCRIPTS / "informants.csv"
-QUESTIONNAIRE = ROOT / "questionnaires" / "renewal_satisfaction.yaml"
-CODEBOOK = ROOT / "coding_schemes" / "renewal_governance.yaml"
+QUESTIONNAIRE = ROOT / "pipeline" / "data" / "questionnaires" / "renewal_satisfaction.yaml"
+CODEBOOK = ROOT / "pipeline" / "data" / "coding_schemes" / "renewal_governance.yaml"
 DEMO_SURVEY = DEMO / "raw" / "survey_by_text.xlsx"
 GOAL_MB_S = 10.0
 
@@ -644,7 +644,7 @@ def git_state() -> dict:
     def git(*a):
         r = subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True)
         return r.stdout.strip() if r.returncode == 0 else None
-    changed = git("status", "--porcelain", "--", "pipeline", "examples/demo", "coding_schemes")
+    changed = git("status", "--porcelain", "--", "pipeline", "examples/demo")
     return {"head": git("rev-parse", "HEAD"), "changed": changed.splitlines() if changed else []}
 
 
