@@ -67,12 +67,52 @@ def test_identical_answers_name_the_original(tmp_path):
 
 def test_same_ip_only_within_the_window(tmp_path):
     q = questionnaire(tmp_path, {**OFF, "duplicates": {"same_id": False, "identical_answers": False,
-                                                      "same_ip_window_minutes": 10}})
+                                                      "same_ip_window_minutes": 10, "same_ip_min_agreement": None}})
     t = pd.to_datetime(["2024-05-01 10:00", "2024-05-01 10:09", "2024-05-01 10:30", "2024-05-01 10:05"])
     df = frame(4, ip_hash=pd.array([7, 7, 7, 8], dtype="UInt64"), submitted_at=t)
     flags, _ = clean.screen(df, NO_MISSING, q)
     assert flagged(flags, "duplicate_ip") == [1]  # 9 min after row 0; row 2 is 21 min after row 1
     assert "same IP as respondent 1, 9.0 min earlier" in flags["duplicate_ip"][1]
+
+
+def test_same_ip_behind_carrier_nat_is_two_people_unless_the_answers_agree(tmp_path):
+    """Two phones behind one carrier IP a minute apart with different answers are both kept; a
+    resubmission with the same answers is flagged; the share of shared IPs is reported."""
+    q = questionnaire(tmp_path, {**OFF, "duplicates": {"same_id": False, "identical_answers": False,
+                                                      "same_ip_window_minutes": 30}})
+    t = pd.to_datetime(["2024-05-01 10:00", "2024-05-01 10:01", "2024-05-01 10:02", "2024-05-01 11:00"])
+    df = frame(4, ip_hash=pd.array([7, 7, 7, 9], dtype="UInt64"), submitted_at=t)
+    # rows 0 and 1: different gender, years and overall (agreement 2 of 5 items); row 2 repeats row 1
+    df.loc[2, ["gender", "years", "overall"]] = df.loc[1, ["gender", "years", "overall"]].to_numpy()
+    flags, info = clean.screen(df, NO_MISSING, q)
+    assert flagged(flags, "duplicate_ip") == [2]
+    assert flags["duplicate_ip"][2].endswith("100% of the answers identical")
+    assert info["duplicate_ip"]["responses_sharing_an_ip"] == 3
+    assert info["duplicate_ip"]["share_sharing_an_ip"] == 0.75
+    assert info["duplicate_ip"]["same_ip_pairs_in_window"] == 2
+
+
+def test_exclusive_option_chosen_with_another(tmp_path):
+    data = yaml.safe_load(MINI.read_text(encoding="utf-8"))
+    data["quality"] = OFF
+    data["items"].append({"id": "lacks", "q": 90, "type": "multi", "required": False, "options": [
+        {"code": 1, "label": "电梯"}, {"code": 2, "label": "停车"}, {"code": 3, "label": "都没有", "exclusive": True}]})
+    p = tmp_path / "q.yaml"
+    p.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    q = load_questionnaire(p)
+    df = frame(3, lacks__1=pd.array([1, 0, 1], dtype="Int8"), lacks__2=pd.array([0, 0, 0], dtype="Int8"),
+               lacks__3=pd.array([0, 1, 1], dtype="Int8"))
+    flags, _ = clean.screen(df, NO_MISSING, q)
+    assert flagged(flags, "exclusive") == [2]
+    assert flags["exclusive"][2] == "lacks: '都没有' chosen together with 1 other option(s)"
+
+
+def test_platform_status_screens_previews(tmp_path):
+    q = questionnaire(tmp_path, OFF)
+    df = frame(3, status=pd.array(["response", "preview", "spam"], dtype="string"))
+    flags, _ = clean.screen(df, NO_MISSING, q)
+    assert flagged(flags, "platform_status") == [1, 2]
+    assert flags["platform_status"][1] == "the platform marks the response as 'preview'"
 
 
 def test_speeders_floor_and_median_fraction(tmp_path):

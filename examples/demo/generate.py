@@ -156,6 +156,7 @@ PLANTED_RATES = {"speeder": .05, "duplicate_answers": .02, "duplicate_ip": .01, 
 OUT_OF_RANGE = (("household_size", 40), ("years_lived", 95), ("household_size", 40))
 SPEEDER_SECONDS = (30, 90)
 SAME_IP_DELAY = (60, 540)  # seconds after the genuine row whose IP is shared
+NAT_PAIRS = 6  # pairs of genuine respondents behind one carrier IP (different people, both kept)
 DUPLICATE_DELAY = (1800, 2 * 86400)
 
 
@@ -650,6 +651,19 @@ def generate(n_genuine: int = 600, seed: int = 20240501, bad_rows: bool = True) 
     community = pool["community"][:n_genuine]
     ip_of = np.array([rng.choice(np.flatnonzero(community == c) if (community == c).any() else n_genuine)
                       for c in pool["community"][at["duplicate_ip"]]], dtype=np.int64)
+    # ... and is that neighbour submitting again with two answers changed (same IP, ~97% identical
+    # answers). A second generator, so that the main stream, and with it every genuine row, is the
+    # same as when these rows were fresh answers.
+    rng2 = np.random.default_rng(seed + 1)
+    again = _take(pool, ip_of)
+    rows = [r["id"] for m in spec.matrices for r in m["rows"]
+            if r["id"] != spec.attention_row]
+    for k in range(ip_of.size):
+        for r in rng2.choice(rows, 2, replace=False):
+            v = int(again[r][k])
+            again[r][k] = v + 1 if v < 5 else v - 1
+    for key in pool:
+        pool[key][at["duplicate_ip"]] = again[key]
     copy_of = rng.choice(n_genuine, count["duplicate_answers"], replace=False)
     answers = _concat([pool, _take(pool, copy_of)])
     rules = np.concatenate([rules, np.full(copy_of.size, "duplicate_answers", dtype=object)])
@@ -663,6 +677,11 @@ def generate(n_genuine: int = 600, seed: int = 20240501, bad_rows: bool = True) 
     duration[at["speeder"]] = rng.integers(*SPEEDER_SECONDS, count["speeder"], endpoint=True)
     ip = _ips(rng, n)
     ip[at["duplicate_ip"]] = ip[ip_of]
+    # carrier NAT: genuine neighbours (in time) behind one mobile IP, answers of their own: kept
+    by_time = np.argsort(seconds[:n_genuine], kind="stable")
+    close = np.flatnonzero(np.diff(seconds[:n_genuine][by_time]) < 600)
+    for j in rng2.choice(close, min(NAT_PAIRS, close.size), replace=False):
+        ip[by_time[j + 1]] = ip[by_time[j]]
 
     order = np.lexsort((np.arange(n), seconds))
     answers, rules = _take(answers, order), rules[order]
@@ -693,7 +712,8 @@ def _verify(spec: _Spec, a: Answers, by_code: pd.DataFrame, duration: np.ndarray
             answers[next(c for c in answers.columns if c.startswith(f"{it['q']}、"))] = value
     assert (out == planted("out_of_range")).all()
     assert (answers.duplicated().to_numpy() == planted("duplicate_answers")).all()
-    assert (by_code["来自IP"].duplicated().to_numpy() == planted("duplicate_ip")).all()
+    assert (~by_code["来自IP"].duplicated().to_numpy() | planted("duplicate_ip") | (rules == "")).all()
+    assert (by_code["来自IP"].duplicated().to_numpy() | ~planted("duplicate_ip")).all()
     sp = spec.quality["speeders"]
     limit = max(sp.get("min_seconds") or 0, (sp.get("median_fraction") or 0) * np.median(duration))
     assert ((duration < limit) == planted("speeder")).all()

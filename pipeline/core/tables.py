@@ -41,6 +41,8 @@ class RawTable:
     n_rows: int
     kind: str                          # excel | csv | spss
     encoding: str | None = None
+    user_missing: dict = field(default_factory=dict)   # SPSS: column -> ((lo, hi), ...) user-missing ranges
+    value_labels: dict = field(default_factory=dict)   # SPSS: column -> {value: label}
     _factorized: dict = field(default_factory=dict, repr=False)
 
     def prefactorize(self, indices: list[int]) -> None:
@@ -182,9 +184,19 @@ def read_frame(path: str | Path) -> pd.DataFrame:
 
 
 def _header_rows(rows: list[list]) -> int:
-    """1, or 3 for a Qualtrics export (its third row holds {"ImportId": ...})."""
-    if len(rows) >= 3 and any(str(v).startswith('{"ImportId"') for v in rows[2] if v):
+    """How many header rows: 3 for a Qualtrics export whose third row holds ``{"ImportId": …}``
+    (or the 2016 layout's single-quoted ``{'ImportId': …}``), 2 for a Qualtrics export with
+    names and question texts only (the legacy ``V1…Vn`` layout, or the third row left out), else 1."""
+    import re
+
+    if len(rows) >= 3 and any(re.match(r"""^\{\s*['"]ImportId['"]""", str(v)) for v in rows[2] if v):
         return 3
+    if len(rows) >= 2:
+        first = {str(v).strip() for v in rows[0] if v}
+        second = {str(v).strip() for v in rows[1] if v}
+        qualtrics = ({"ResponseId", "ResponseID"} & first) or ({"V1", "V2"} <= first and "ResponseID" in second)
+        if qualtrics and ({"ResponseID", "ResponseId", "Response ID", "Start Date", "StartDate"} & second):
+            return 2
     return 1
 
 
@@ -214,7 +226,7 @@ def _read_excel(path: Path) -> RawTable:
         cols = [np.asarray(c, dtype=object) for c in zip(*(r + [""] * (width - len(r)) if len(r) < width else r[:width] for r in data))]
     else:
         cols = [np.empty(0, dtype=object) for _ in range(width)]
-    texts = head[1] if nh == 3 else head[0]
+    texts = head[1] if nh >= 2 else head[0]
     return RawTable(path, head[0], texts, cols, nh + 1, len(data), "excel")
 
 
@@ -268,7 +280,7 @@ def _read_csv(path: Path, sep: str) -> RawTable:
     for name in names:
         col = tbl.column(name)
         cols.append(col)  # pyarrow ChunkedArray; decode handles it without a Python copy
-    texts = head[1] if nh == 3 else head[0]
+    texts = head[1] if nh >= 2 else head[0]
     return RawTable(path, head[0], texts, cols, nh + 1, tbl.num_rows, "csv", encoding=enc)
 
 
@@ -282,7 +294,18 @@ def _read_sav(path: Path) -> RawTable:
     headers = [norm(c) for c in df.columns]
     labels = [norm(meta.column_names_to_labels.get(c) or c) for c in df.columns]
     cols = [df[c].to_numpy(dtype=object) for c in df.columns]
-    return RawTable(path, headers, labels, cols, 2, len(df), "spss")
+    user_missing: dict[int, tuple] = {}
+    value_labels: dict[int, dict] = {}
+    ranges = getattr(meta, "missing_ranges", None) or {}
+    for i, c in enumerate(df.columns):
+        spans = tuple((float(r["lo"]), float(r["hi"])) for r in ranges.get(c, [])
+                      if isinstance(r.get("lo"), (int, float)) and isinstance(r.get("hi"), (int, float)))
+        if spans:
+            user_missing[i] = spans
+        vl = (meta.variable_value_labels or {}).get(c)
+        if vl:
+            value_labels[i] = {float(k): norm(v) for k, v in vl.items() if isinstance(k, (int, float))}
+    return RawTable(path, headers, labels, cols, 2, len(df), "spss", user_missing=user_missing, value_labels=value_labels)
 
 
 def cell_text(v: object) -> str:

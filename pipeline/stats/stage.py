@@ -241,7 +241,7 @@ def _comparison_tables(t: _Inputs) -> None:
     data = pd.concat([df, scores.add_prefix("score_")], axis=1)
     dvs = [f"score_{c}" for c in constructs] + ([r.overall] if r.overall else [])
     out = []
-    for g in r.groups:
+    for g in (r.groups if dvs else []):  # no construct and no overall item: nothing to compare
         res = compare.compare_many(data, dvs, g)
         res.insert(0, "group", g)
         out.append(res)

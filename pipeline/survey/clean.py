@@ -4,8 +4,10 @@ Every rule flags rows with a human-readable detail. A row that fails several rul
 under each of them in ``exclusions.csv`` but counted once, under the first rule in
 ``quality.order``; ``cleaning_log.json`` reconciles exactly: read = kept + Σ excluded per rule.
 
-Rules: duplicate_id, duplicate_answers, duplicate_ip (then the IP pseudonym is dropped),
-speeder, straightlining, attention_check, incomplete, out_of_range.
+Rules: platform_status (Qualtrics survey previews, tests, spam), duplicate_id,
+duplicate_answers, duplicate_ip (same IP within a window and near-identical answers; then the IP
+pseudonym is dropped), speeder, straightlining, attention_check, exclusive, incomplete,
+out_of_range.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import pandas as pd
 
 from pipeline.survey.questionnaire import META_COLUMNS, Questionnaire
 
-NON_ITEM = set(META_COLUMNS) | {"source", "finished", "progress"}
+NON_ITEM = set(META_COLUMNS) | {"source", "finished", "progress", "status"}
 
 
 def item_columns(df: pd.DataFrame) -> list[str]:
@@ -45,22 +47,81 @@ def rule_duplicate_answers(df: pd.DataFrame, cols: list[str]) -> pd.Series:
     return _flags(dup, lambda i: f"identical answers to respondent {resp[first[i]]}")
 
 
-def rule_duplicate_ip(df: pd.DataFrame, window_min: float) -> pd.Series:
-    if "ip_hash" not in df or "submitted_at" not in df:
+def rule_platform_status(df: pd.DataFrame, statuses: list[str]) -> pd.Series:
+    """Responses the platform itself marks as not real (Qualtrics Status: survey preview, test, spam)."""
+    if "status" not in df or not statuses:
         return _flags(np.zeros(len(df), bool))
-    ok = (df["ip_hash"].notna() & df["submitted_at"].notna()).to_numpy()
-    d = pd.DataFrame({"ip": df["ip_hash"].to_numpy()[ok], "t": df["submitted_at"].to_numpy()[ok],
+    st = df["status"].astype("string").fillna("").to_numpy(dtype=object)
+    mask = np.isin(st, list(statuses))
+    return _flags(mask, lambda i: f"the platform marks the response as '{st[i]}'")
+
+
+def rule_duplicate_ip(df: pd.DataFrame, window_min: float, cols: list[str],
+                      min_agreement: float | None) -> tuple[pd.Series, dict]:
+    """The same IP within ``window_min`` minutes of the previous submission from it and, unless
+    ``min_agreement`` is None, the same answer to at least that share of the items both answered.
+
+    An IP alone does not identify a person: Chinese mobile carriers put many phones behind one
+    address (carrier-grade NAT), so a shared IP with different answers is two people."""
+    info: dict = {}
+    if "ip_hash" not in df or "submitted_at" not in df:
+        return _flags(np.zeros(len(df), bool)), {"note": "no IP or submission time in the export"}
+    ip = df["ip_hash"]
+    has_ip = ip.notna().to_numpy()
+    counts = ip[has_ip].value_counts()
+    info["responses_with_ip"] = int(has_ip.sum())
+    info["responses_sharing_an_ip"] = int(counts[counts > 1].sum())
+    info["share_sharing_an_ip"] = round(info["responses_sharing_an_ip"] / max(int(has_ip.sum()), 1), 4)
+    ok = (ip.notna() & df["submitted_at"].notna()).to_numpy()
+    d = pd.DataFrame({"ip": ip.to_numpy()[ok], "t": df["submitted_at"].to_numpy()[ok],
                       "pos": np.flatnonzero(ok)}).sort_values(["ip", "t", "pos"], kind="stable")
     same = d["ip"].eq(d["ip"].shift()).to_numpy()
     gap = ((d["t"] - d["t"].shift()).dt.total_seconds() / 60).to_numpy()
     hit = same & (gap <= window_min)
-    prev = df["respondent"].to_numpy()[d["pos"].shift().fillna(0).astype(int).to_numpy()]
+    pos_all = d["pos"].to_numpy()
+    prev_all = np.r_[0, pos_all[:-1]]
+    agree = np.full(len(d), np.nan)
+    if min_agreement is not None and hit.any() and cols:
+        idx = np.flatnonzero(hit)
+        a = df[cols].iloc[pos_all[idx]].astype("string").to_numpy(dtype=object)
+        b = df[cols].iloc[prev_all[idx]].astype("string").to_numpy(dtype=object)
+        both = ~(pd.isna(a) | pd.isna(b))
+        eq = both & (np.where(both, a, "") == np.where(both, b, ""))
+        agree[idx] = eq.sum(axis=1) / np.maximum(both.sum(axis=1), 1)
+        info["same_ip_pairs_in_window"] = int(hit.sum())
+        hit = hit & (np.nan_to_num(agree, nan=0.0) >= min_agreement - 1e-12)
+    prev = df["respondent"].to_numpy()[prev_all]
     mask = np.zeros(len(df), bool)
     detail = np.full(len(df), "", dtype=object)
-    pos = d["pos"].to_numpy()[hit]
+    pos = pos_all[hit]
     mask[pos] = True
     detail[pos] = [f"same IP as respondent {p}, {g:.1f} min earlier (window {window_min:g} min)"
-                   for p, g in zip(prev[hit], gap[hit])]
+                   + ("" if min_agreement is None else f", {s:.0%} of the answers identical")
+                   for p, g, s in zip(prev[hit], gap[hit], agree[hit])]
+    return _flags(mask, detail.__getitem__), info
+
+
+def rule_exclusive(df: pd.DataFrame, q: Questionnaire) -> pd.Series:
+    """A multi-select where an exclusive option (都没有, 不清楚) is chosen together with another."""
+    n = len(df)
+    mask = np.zeros(n, bool)
+    detail = np.full(n, "", dtype=object)
+    for it in q.items:
+        if it.type != "multi":
+            continue
+        opts = q.options_of(it)
+        excl = [o for o in opts if o.exclusive]
+        if not excl:
+            continue
+        m = df[[f"{it.id}__{o.col_key}" for o in opts]].astype("float64").fillna(0).to_numpy() > 0
+        chosen = m.sum(axis=1)
+        for o in excl:
+            j = opts.index(o)
+            bad = m[:, j] & (chosen > 1)
+            for i in np.flatnonzero(bad):
+                detail[i] = (detail[i] + "; " if detail[i] else "") + \
+                    f"{it.id}: '{o.label}' chosen together with {int(chosen[i]) - 1} other option(s)"
+            mask |= bad
     return _flags(mask, detail.__getitem__)
 
 
@@ -202,12 +263,15 @@ def screen(df: pd.DataFrame, missing: pd.DataFrame, q: Questionnaire) -> tuple[d
     info: dict[str, dict] = {}
     cols = item_columns(df)
     d = qc.duplicates
+    if "status" in df:
+        flags["platform_status"] = rule_platform_status(df, qc.platform_status)
     if d.same_id:
         flags["duplicate_id"] = rule_duplicate_id(df)
     if d.identical_answers:
         flags["duplicate_answers"] = rule_duplicate_answers(df, cols)
     if d.same_ip_window_minutes is not None:
-        flags["duplicate_ip"] = rule_duplicate_ip(df, d.same_ip_window_minutes)
+        flags["duplicate_ip"], info["duplicate_ip"] = rule_duplicate_ip(
+            df, d.same_ip_window_minutes, cols, d.same_ip_min_agreement)
     if qc.speeders.min_seconds is not None or qc.speeders.median_fraction is not None:
         flags["speeder"], info["speeder"] = rule_speeder(df, qc.speeders.min_seconds, qc.speeders.median_fraction)
     if qc.straightlining is not None:
@@ -215,6 +279,8 @@ def screen(df: pd.DataFrame, missing: pd.DataFrame, q: Questionnaire) -> tuple[d
         info["straightlining"] = {"blocks": [b for b, _ in straightlining_blocks(q)]}
     if qc.attention:
         flags["attention_check"] = rule_attention(df, qc.attention)
+    if qc.exclusive and any(o.exclusive for it in q.items if it.type == "multi" for o in q.options_of(it)):
+        flags["exclusive"] = rule_exclusive(df, q)
     if qc.completeness is not None:
         flags["incomplete"] = rule_incomplete(df, missing, q)
     if qc.ranges:

@@ -22,7 +22,7 @@ import pandas as pd
 from pipeline.core.errors import InputError
 from pipeline.core.privacy import Names, redact
 from pipeline.core.tables import RawTable, cell_text, read_table
-from pipeline.core.textnorm import norm
+from pipeline.core.textnorm import canon, norm
 from pipeline.survey.io import decode as dec
 from pipeline.survey.io.headers import Column, detect_format, parse_columns
 from pipeline.survey.io.mapping import ItemPlan, plan_items
@@ -30,7 +30,8 @@ from pipeline.survey.questionnaire import Questionnaire
 
 _DUR = re.compile(r"^(?:(\d+)(?:小时|时))?(?:(\d+)分)?(?:(\d+(?:\.\d+)?)秒?)?$")
 _TIME_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M",
-                 "%d-%b-%Y %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S")
+                 "%d-%b-%Y %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S",
+                 "%Y/%m/%d", "%Y-%m-%d", "%Y年%m月%d日")  # a date alone (a hand-typed 调查日期): midnight
 
 
 @dataclass
@@ -118,7 +119,7 @@ def _read_survey(q: Questionnaire, path: Path, fmt: str, source: str | None, ip_
             _multi(q, item, plan, table, mode, shown, out, add_missing, family, redactions)
         elif t == "numeric":
             cell, uniq = _fact(table, plan.main, shown)
-            vals, kinds = dec.decode_numeric(item, cell, uniq, mode)
+            vals, kinds, miss_labels = dec.decode_numeric(item, cell, uniq, mode)
             # a "number" that is a phone, ID or card number (a 联系电话 item typed as numeric) never leaves
             personal = np.array([isinstance(u, str) and bool(u.strip()) and redact(u, KNOWN_NAMES.get())[0] != u
                                  for u in uniq], dtype=bool)
@@ -127,7 +128,8 @@ def _read_survey(q: Questionnaire, path: Path, fmt: str, source: str | None, ip_
                 redactions["numeric_personal"] = redactions.get("numeric_personal", 0) + int(
                     np.isin(cell.codes, np.flatnonzero(personal)).sum())
             out[item.id] = pd.array(np.take(vals, cell.codes), dtype="Float64")
-            add_missing(item.id, np.take(kinds, cell.codes))
+            add_missing(item.id, np.take(kinds, cell.codes),
+                        np.take(miss_labels, cell.codes) if (kinds == dec.SCALE_MISSING).any() else None)
         elif t in ("open", "region"):
             uvals, codes, kind_rows = _text_column(table, plan.main, shown, mode, redactions)
             out[item.id] = dec.str_series(dec.take_text(uvals, codes))
@@ -158,6 +160,15 @@ def _read_survey(q: Questionnaire, path: Path, fmt: str, source: str | None, ip_
     return FileResult(data, missing, cmap, info)
 
 
+# what a per-option column holds when the option is chosen, besides 1 and the option's own text
+_CHOSEN = {canon(x) for x in ("√", "✓", "✔", "☑", "是", "选中", "已选", "yes", "y", "x", "true")}
+
+# Qualtrics 'Status' (response type): text exports write the name, numeric exports the code
+_STATUS = {"ip address": "response", "0": "response", "survey preview": "preview", "1": "preview",
+           "survey test": "test", "2": "test", "imported": "imported", "4": "imported", "spam": "spam",
+           "8": "spam", "survey preview spam": "preview", "9": "preview", "imported spam": "spam", "12": "spam",
+           "offline": "offline", "16": "offline", "offline survey preview": "preview", "17": "preview"}
+
 # the study's known names (roster, names list) while a stage reads its exports: open answers,
 # labels and headers are redacted with them (a context variable, so nested readers need no argument)
 KNOWN_NAMES: ContextVar[Names | None] = ContextVar("renewal_known_names", default=None)
@@ -185,7 +196,8 @@ def _text_column(table: RawTable, col: Column, shown: str, mode: str, redactions
 
 def _fact(table: RawTable, c: Column, shown: str) -> tuple[dec.Cell, list[str]]:
     codes, uniq = table.factorize(c.index)
-    return dec.Cell(shown, c.header, table.first_data_row, codes), uniq
+    return dec.Cell(shown, c.header, table.first_data_row, codes, table.user_missing.get(c.index, ()),
+                    table.value_labels.get(c.index, {})), uniq
 
 
 def _choice(q, item, col_id, column, plan, table, mode, shown, out, add_missing, redactions) -> None:
@@ -222,11 +234,12 @@ def _multi(q, item, plan: ItemPlan, table, mode, shown, out, add_missing, family
         kinds_cols = []
         for o in opts:
             cell, uniq = _fact(table, plan.options[o.code], shown)
+            chosen_as = _CHOSEN | {canon(o.label)}
             v = np.full(len(uniq), np.nan)
             kd = np.zeros(len(uniq), dtype=np.int8)
             for k, u in enumerate(uniq):
                 u = dec.int_text(u)
-                if u in ("-3", "(跳过)", "跳过"):
+                if u in ("-3", "(跳过)", "跳过") or (u == "-2" and not is_rank):  # by code -2 is a skip, in a rank column 'not ranked'
                     kd[k] = dec.SKIPPED
                 elif u in ("-2", "(空)", "NULL") or (u == "" and (is_rank or family != "tencent")):
                     kd[k] = dec.BLANK
@@ -240,8 +253,11 @@ def _multi(q, item, plan: ItemPlan, table, mode, shown, out, add_missing, family
                     v[k] = 0.0 if u in ("", "0") else 1.0
                 elif u in ("0", "1"):
                     v[k] = float(u)
+                elif canon(u) in chosen_as:  # Qualtrics/plain tables: the option's text or a tick mark
+                    v[k] = 1.0
                 else:
-                    raise InputError(f"option column of item '{item.id}' must hold 0 or 1 (or -3 when skipped)",
+                    raise InputError(f"option column of item '{item.id}' must hold 0 or 1, the option's text or a tick "
+                                     "such as √ (or -3 when skipped)",
                                      file=shown, row=cell.row_of(k), column=cell.header, value=u)
             mats.append(np.take(v, cell.codes))
             kinds_cols.append(np.take(kd, cell.codes))
@@ -264,7 +280,7 @@ def _multi(q, item, plan: ItemPlan, table, mode, shown, out, add_missing, family
         ukinds = np.zeros(nu, dtype=np.int8)
         uother = np.full(nu, None, dtype=object)
         pos = {o.code: j for j, o in enumerate(opts)}
-        seps = "→" if is_rank else ("┋" if family != "qualtrics" else ",")
+        seps = "→>" if is_rank else ("┋" if family != "qualtrics" else ",")
         for k, u in enumerate(uniq):
             if u in dec._BLANK:
                 ukinds[k] = dec.BLANK
@@ -410,6 +426,9 @@ def _read_meta(table: RawTable, cols: list[Column], ip_key, shown: str) -> dict[
                                          row=_first_bad(codes == k, table))
                     vals[k] = truth[u.lower()]
                 out["finished"] = pd.array(np.take(vals, codes), dtype="boolean")
+            elif c.meta == "status":  # Qualtrics Status, as text or as its numeric code
+                vals = np.array([None if u in dec._BLANK else _STATUS.get(u.lower(), u.lower()) for u in uniq], dtype=object)
+                out["status"] = dec.str_series(dec.take_text(vals, codes))
             elif c.meta == "progress":
                 vals = np.full(len(uniq), np.nan)
                 for k, u in enumerate(uniq):

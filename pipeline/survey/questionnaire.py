@@ -30,10 +30,10 @@ META_COLUMNS = (
     "respondent", "source_file", "source_row", "submitted_at", "started_at", "duration_s",
     "ip_hash", "ip_region", "channel", "channel_detail",
 )
-RESERVED = set(META_COLUMNS) | {"source", "finished", "progress"}
+RESERVED = set(META_COLUMNS) | {"source", "finished", "progress", "status"}
 RULES = (
-    "duplicate_id", "duplicate_answers", "duplicate_ip", "speeder", "straightlining",
-    "attention_check", "incomplete", "out_of_range",
+    "platform_status", "duplicate_id", "duplicate_answers", "duplicate_ip", "speeder", "straightlining",
+    "attention_check", "exclusive", "incomplete", "out_of_range",
 )
 
 
@@ -42,16 +42,17 @@ RULES = (
 class Option(Strict):
     """One answer option: the code a by-code export writes and the label a by-text export writes."""
 
-    code: int = Field(ge=0, le=32767)  # stored as Int16; WJX's -2/-3 mean blank/skipped
+    code: int = Field(ge=-32768, le=32767)  # stored as Int16; by-code -2/-3 mean skipped unless defined here
     label: str
     en: str = ""
     key: str | None = None  # column suffix for multi/ranking items (default: the code)
     other: bool = False     # "other, please specify": the fill-in text is kept in <item>_other
     exclusive: bool = False  # e.g. 都没有 / 不清楚 in a multi-select
+    column: str | None = None  # plain tables, SPSS: the header of this option's own 0/1 (or rank) column
 
     @property
     def col_key(self) -> str:
-        return self.key or str(self.code)
+        return self.key or (str(self.code) if self.code >= 0 else f"m{-self.code}")
 
 
 def _options_from(value: Any) -> Any:
@@ -67,6 +68,7 @@ class Scale(Strict):
     levels: list[Option]
     missing: list[Option] = Field(default_factory=list)
     aliases: dict[str, str] = Field(default_factory=dict)  # other spelling -> label
+    export_offset: int = 0  # a by-code export writes code + offset (WJX numbers a 0-10 scale 1..11)
 
     @field_validator("levels", "missing", mode="before")
     @classmethod
@@ -110,6 +112,7 @@ class MatrixRow(Strict):
     construct: str | None = None
     reverse: bool = False
     required: bool = True
+    column: str | None = None  # plain tables, SPSS: the header of this row's column (default: the row id)
 
     @field_validator("id")
     @classmethod
@@ -128,6 +131,7 @@ class Match(Strict):
     text: str | None = None
     column: str | None = None
     qualtrics: str | None = None
+    other: str | None = None  # plain tables, SPSS: the header of the 'other, please specify' fill-in column
 
 
 class Item(Strict):
@@ -139,15 +143,17 @@ class Item(Strict):
     match: Match | None = None
     scale: str | None = None
     options: list[Option] | None = None
+    missing: list[Option] = Field(default_factory=list)  # answers that mean no answer (不愿透露, 拒答, 不清楚)
+    export_offset: int | None = None  # overrides the scale's: a by-code export writes code + offset
     rows: list[MatrixRow] | None = None
     construct: str | None = None
     reverse: bool = False
     required: bool = True
     min: float | None = None
     max: float | None = None
-    unit: str | None = None  # text after a number to accept, e.g. 年 in '12年'
+    unit: str | list[str] | None = None  # text after a number to accept, e.g. 年 in '12年' (or several: [楼, 层])
 
-    @field_validator("options", mode="before")
+    @field_validator("options", "missing", mode="before")
     @classmethod
     def _shorthand(cls, v: Any) -> Any:
         return _options_from(v)
@@ -170,8 +176,10 @@ class Item(Strict):
             raise ValueError("'rows' is only for matrix items")
         if t in ("numeric", "open", "region") and (self.options or self.scale):
             raise ValueError(f"a {t} item takes no 'options' or 'scale'")
+        if self.missing and t in ("open", "region"):
+            raise ValueError(f"a {t} item takes no 'missing' answers")
         if self.options:
-            codes = [o.code for o in self.options]
+            codes = [o.code for o in self.options] + [o.code for o in self.missing]
             if len(set(codes)) != len(codes):
                 raise ValueError(f"option codes repeat: {codes}")
             keys = [o.col_key for o in self.options]
@@ -180,9 +188,9 @@ class Item(Strict):
             for k in keys:
                 if not ID_PATTERN.match(k) and not k.isdigit():
                     raise ValueError(f"option key '{k}' is not snake_case")
-            labels = [canon(o.label) for o in self.options]
+            labels = [canon(o.label) for o in self.options + self.missing]
             if len(set(labels)) != len(labels):
-                raise ValueError("option labels repeat")
+                raise ValueError("option labels repeat (options and missing together)")
         if self.q is None and self.match is None:
             raise ValueError("give 'q' (question number) or 'match' so the item can be found in an export")
         return self
@@ -214,6 +222,9 @@ class Duplicates(Strict):
     same_id: bool = True
     identical_answers: bool = True
     same_ip_window_minutes: float | None = 30.0  # null switches the rule off
+    # share of the answered items two same-IP submissions must agree on to be one person twice
+    # (mobile carriers put many phones behind one IP); null: the same IP in the window is enough
+    same_ip_min_agreement: float | None = Field(default=0.9, ge=0, le=1)
 
 
 class Speeders(Strict):
@@ -245,6 +256,8 @@ class Quality(Strict):
     attention: list[AttentionCheck] = Field(default_factory=list)
     completeness: Completeness | None = Field(default_factory=Completeness)
     ranges: bool = True
+    exclusive: bool = True         # an 'exclusive' option (都没有) chosen together with another one
+    platform_status: list[str] = Field(default_factory=lambda: ["preview", "test", "spam"])  # Qualtrics Status
 
     @field_validator("order")
     @classmethod
@@ -328,7 +341,8 @@ class Questionnaire(Strict):
             for r in it.rows or []:
                 out[r.id] = Item(
                     id=r.id, type="likert", text=f"{it.text}—{r.label}", en=r.en, q=it.q,
-                    match=it.match, scale=it.scale, options=it.options,
+                    match=it.match, scale=it.scale, options=it.options, missing=it.missing,
+                    export_offset=it.export_offset,
                     construct=r.construct if "construct" in r.model_fields_set else it.construct, reverse=r.reverse, required=r.required,
                 )
         return out
@@ -358,7 +372,16 @@ class Questionnaire(Strict):
         return list(self.scales[item.scale].levels) if item.scale else []
 
     def missing_of(self, item: Item) -> list[Option]:
-        return list(self.scales[item.scale].missing) if item.scale else []
+        """Answers that mean no substantive answer: the item's own ``missing``, then its scale's."""
+        own = list(item.missing)
+        seen = {o.code for o in own}
+        return own + ([o for o in self.scales[item.scale].missing if o.code not in seen] if item.scale else [])
+
+    def export_offset(self, item: Item) -> int:
+        """What a by-code export adds to the stored code (WJX writes 1..11 for a 0-10 scale)."""
+        if item.export_offset is not None:
+            return item.export_offset
+        return self.scales[item.scale].export_offset if item.scale else 0
 
     def construct_items(self, construct_id: str) -> list[str]:
         c = next(c for c in self.constructs if c.id == construct_id)

@@ -4,9 +4,11 @@ Every raw column is factorised once (distinct values + an index per row); each d
 decoded once, and the results are spread back with ``numpy.take``. That keeps a 1,000,000-row
 export at a few seconds. Missing values keep their kind:
 
-* ``skipped`` — logic skip: WJX ``(跳过)`` by text, ``-3`` by code;
-* ``blank`` — left empty: ``(空)``, an empty cell, ``-2`` by code;
-* ``scale_missing`` — a scale's own no-answer label such as 不清楚 / 不适用.
+* ``skipped`` — logic skip: WJX ``(跳过)`` by text, ``-2`` or ``-3`` by code (unless the
+  definition gives the code a meaning of its own);
+* ``blank`` — left empty: ``(空)``, an empty cell;
+* ``scale_missing`` — a no-answer label of the item or its scale such as 不清楚 / 不愿透露, or a
+  value an SPSS file declares user-missing (its value label is kept as the label).
 
 Answer text that the definition does not know is an :class:`InputError` naming the cell.
 """
@@ -25,7 +27,7 @@ from pipeline.survey.questionnaire import Item, Questionnaire
 
 ANSWERED, SKIPPED, BLANK, SCALE_MISSING = 0, 1, 2, 3
 KIND_NAMES = {SKIPPED: "skipped", BLANK: "blank", SCALE_MISSING: "scale_missing"}
-_SKIP = {"(跳过)", "跳过"}
+_SKIP = {"(跳过)", "跳过", "/"}  # '/' is how a hand-typed table says 'not applicable
 _BLANK = {"", "(空)", "NULL"}
 _SCORE = re.compile(r"^(-?\d+)分$")
 _INT = re.compile(r"^-?\d+$")
@@ -47,6 +49,11 @@ class Cell:
     header: str
     first_row: int
     codes: np.ndarray = field(repr=False)
+    user_missing: tuple = ()          # SPSS user-missing (lo, hi) ranges of this column
+    value_labels: dict = field(default_factory=dict)  # SPSS value labels of this column
+
+    def is_user_missing(self, v: float) -> bool:
+        return any(lo <= v <= hi for lo, hi in self.user_missing)
 
     def row_of(self, k: int) -> int:
         return int(np.argmax(self.codes == k)) + self.first_row
@@ -68,6 +75,7 @@ def decode_choice(q: Questionnaire, item: Item, mode: str, cell: Cell, uniq: lis
     """Single choice / likert: (codes as floats, missing kinds, 'other' fill-ins, labels of
     scale-missing answers such as 不清楚), one entry per distinct value."""
     by_label, by_code, missing_codes = _lookup(q, item)
+    offset = q.export_offset(item)
     n = len(uniq)
     vals = np.full(n, np.nan)
     kinds = np.zeros(n, dtype=np.int8)
@@ -77,10 +85,10 @@ def decode_choice(q: Questionnaire, item: Item, mode: str, cell: Cell, uniq: lis
     for k, u in enumerate(uniq):
         if mode != "text":
             u = int_text(u)
-        if u in _BLANK or (mode != "text" and u == "-2"):
+        if u in _BLANK:
             kinds[k] = BLANK
             continue
-        if u in _SKIP or (mode != "text" and u == "-3"):
+        if u in _SKIP or (mode != "text" and u in ("-2", "-3") and int(u) - offset not in by_code):
             kinds[k] = SKIPPED
             continue
         label, other = u, None
@@ -94,8 +102,12 @@ def decode_choice(q: Questionnaire, item: Item, mode: str, cell: Cell, uniq: lis
                 m = _SCORE.match(label)
                 if m and int(m.group(1)) in by_code and int(m.group(1)) not in missing_codes:
                     code = int(m.group(1))
-        if code is None and mode != "text" and _INT.match(label) and int(label) in by_code:
-            code = int(label)
+        if code is None and mode != "text" and _INT.match(label) and int(label) - offset in by_code:
+            code = int(label) - offset
+        if code is None and mode != "text" and cell.user_missing and _NUM.match(label) and cell.is_user_missing(float(label)):
+            kinds[k] = SCALE_MISSING
+            missing_labels[k] = cell.value_labels.get(float(label)) or f"user-missing {label}"
+            continue
         if code is None:
             expected = "one of the option labels" if mode == "text" else ("an option code" if mode == "code" else "an option label or code")
             raise InputError(f"answer not in the definition of item '{item.id}' (expected {expected}: "
@@ -149,7 +161,7 @@ def split_multi(u: str, item: Item, q: Questionnaire, cell: Cell, k: int, seps: 
                 label, other = piece.split("〖", 1)
                 other = norm(other.rstrip("〗"))
             code = by_label.get(canon(label))
-            if code is None and _INT.match(label) and int(label) in by_code and seps != "→":
+            if code is None and _INT.match(label) and int(label) in by_code and "→" not in seps:
                 code = int(label)
             if code is not None:
                 out.append((code, other))
@@ -162,25 +174,42 @@ def split_multi(u: str, item: Item, q: Questionnaire, cell: Cell, k: int, seps: 
 
 
 def decode_numeric(item: Item, cell: Cell, uniq: list[str], mode: str = "text"):
+    """Numbers (a unit after them accepted); the item's ``missing`` codes and labels and SPSS
+    user-missing values are no answer (``scale_missing``), WJX -2/-3 by code are skips."""
     n = len(uniq)
     vals = np.full(n, np.nan)
     kinds = np.zeros(n, dtype=np.int8)
-    unit = norm(item.unit) if item.unit else None
+    missing_labels = np.full(n, None, dtype=object)
+    units = sorted((norm(u) for u in ([item.unit] if isinstance(item.unit, str) else item.unit or [])), key=len, reverse=True)
+    miss_code = {o.code: o.label for o in item.missing}
+    miss_label = {canon(o.label): o.label for o in item.missing}
     for k, u in enumerate(uniq):
-        if u in _BLANK or (mode == "code" and u == "-2"):
+        if mode != "text":
+            u = int_text(u)
+        if u in _BLANK:
             kinds[k] = BLANK
             continue
-        if u in _SKIP or (mode == "code" and u == "-3"):
+        if canon(u) in miss_label or (_INT.match(u) and int(u) in miss_code):
+            kinds[k] = SCALE_MISSING
+            missing_labels[k] = miss_label.get(canon(u)) or miss_code[int(u)]
+            continue
+        if u in _SKIP or (mode == "code" and u in ("-2", "-3")):
             kinds[k] = SKIPPED
             continue
+        if cell.user_missing and _NUM.match(u) and cell.is_user_missing(float(u)):
+            kinds[k] = SCALE_MISSING
+            missing_labels[k] = cell.value_labels.get(float(u)) or f"user-missing {u}"
+            continue
         s = u.replace(",", "").replace(" ", "")
-        if unit and s.endswith(unit):
-            s = s[: -len(unit)]
+        for unit in units:
+            if unit and s.endswith(unit):
+                s = s[: -len(unit)]
+                break
         if not _NUM.match(s):
             raise InputError(f"not a number for numeric item '{item.id}'" + (f" (unit '{item.unit}' is accepted)" if item.unit else ""),
                              file=cell.file, row=cell.row_of(k), column=cell.header, value=u)
         vals[k] = float(s)
-    return vals, kinds
+    return vals, kinds, missing_labels
 
 
 def decode_text(uniq: list[str], mode: str = "text"):
@@ -189,9 +218,9 @@ def decode_text(uniq: list[str], mode: str = "text"):
     vals = np.full(n, None, dtype=object)
     kinds = np.zeros(n, dtype=np.int8)
     for k, u in enumerate(uniq):
-        if u in _BLANK or (mode == "code" and u == "-2"):
+        if u in _BLANK:
             kinds[k] = BLANK
-        elif u in _SKIP or (mode == "code" and u == "-3"):
+        elif u in _SKIP or (mode == "code" and u in ("-2", "-3")):
             kinds[k] = SKIPPED
         else:
             vals[k] = u

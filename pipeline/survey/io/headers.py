@@ -39,10 +39,14 @@ META = {
     "qualtrics": {
         "ResponseId": "respondent", "StartDate": "started_at", "EndDate": "submitted_at",
         "Duration (in seconds)": "duration_s", "IPAddress": "ip", "Finished": "finished",
-        "Progress": "progress", "DistributionChannel": "channel", "Status": None, "RecordedDate": None,
+        "Progress": "progress", "DistributionChannel": "channel", "RecordedDate": None,
         "RecipientLastName": None, "RecipientFirstName": None, "RecipientEmail": None,
         "ExternalReference": None, "ExternalDataReference": None, "LocationLatitude": None,
-        "LocationLongitude": None, "UserLanguage": None, "Q_RecaptchaScore": None,
+        "LocationLongitude": None, "LocationAccuracy": None, "UserLanguage": None, "Q_RecaptchaScore": None,
+        # the 2016 'Insights' layout and the legacy V1…Vn layout (named by their second row)
+        "ResponseID": "respondent", "ResponseSet": None, "Name": None, "EmailAddress": None,
+        "Status": "status", "Q_TotalDuration": "duration_s", "Q_RelevantIDDuplicate": None,
+        "Q_RelevantIDDuplicateScore": None, "Q_RelevantIDFraudScore": None, "Q_RelevantIDLastStartDate": None,
     },
     "table": {
         "respondent": "respondent", "respondent_id": "respondent", "id": "respondent", "序号": "respondent",
@@ -50,6 +54,10 @@ META = {
         "started_at": "started_at", "duration_s": "duration_s", "所用时间": "duration_s", "答题时长": "duration_s",
         "ip": "ip", "来自IP": "ip", "IP": "ip", "channel": "channel", "来源": "channel",
         "finished": "finished", "progress": "progress",
+        "submit_time": "submitted_at", "submitted": "submitted_at", "end_time": "submitted_at", "start_time": "started_at",
+        "duration": "duration_s", "提交时间": "submitted_at", "填写时间": "submitted_at", "调查日期": "submitted_at",
+        "用时(秒)": "duration_s", "所用时间(秒)": "duration_s", "答题时长(秒)": "duration_s", "IP地址": "ip",
+        "答卷编号": "respondent", "问卷编号": "respondent",
     },
 }
 
@@ -63,7 +71,7 @@ _WJX_OPT = re.compile(r"^第(\d+)题\((.*)\)$", re.S)
 _WJX_OPT2 = re.compile(r"^(\d+)\((.*)\)$", re.S)
 _OTHER_FILL = re.compile(r"^\((.*?):?\)$")
 _RENAMED = re.compile(r"\.\d+$")
-_QUALTRICS_NAME = re.compile(r"^Q(\w+?)(?:_(\d+))?(_TEXT)?$")
+_QUALTRICS_NAME = re.compile(r"^Q([A-Za-z0-9]+?)(?:_(\d+))?(_TEXT)?$")
 
 
 @dataclass
@@ -91,7 +99,9 @@ def detect_format(table: RawTable, requested: str = "auto") -> str:
     if table.kind == "spss":
         return "spss"
     h = set(table.headers)
-    if "ResponseId" in h or ("StartDate" in h and "Finished" in h):
+    if "ResponseId" in h or "ResponseID" in h or ("StartDate" in h and "Finished" in h):
+        return "qualtrics"
+    if _legacy_qualtrics(table):
         return "qualtrics"
     if "序号" in h and ("提交答卷时间" in h or "所用时间" in h):
         return "wjx"
@@ -100,15 +110,27 @@ def detect_format(table: RawTable, requested: str = "auto") -> str:
     return "table"
 
 
+_V_NAME = re.compile(r"^V\d+$")
+
+
+def _legacy_qualtrics(table: RawTable) -> bool:
+    """The legacy Qualtrics CSV: metadata named V1…Vn in the first row, ResponseID… in the second."""
+    return "V1" in table.headers and "ResponseID" in table.texts
+
+
 def parse_columns(table: RawTable, family: str) -> list[Column]:
     meta = META.get(family if family != "spss" else "table", {})
     cols: list[Column] = []
     last_matrix: Column | None = None
+    legacy = family == "qualtrics" and _legacy_qualtrics(table)
     for i, header in enumerate(table.headers):
         c = Column(index=i, header=header)
         cols.append(c)
-        if header in meta:
-            c.meta = meta[header]
+        name = table.texts[i] if legacy and _V_NAME.match(header) else header
+        if family == "spss" and name not in meta and table.texts[i] in meta:
+            name = table.texts[i]  # an SPSS variable labelled 提交答卷时间, 来自IP …
+        if name in meta:
+            c.meta = meta[name]
             c.dropped = c.meta is None
             last_matrix = None
             continue
@@ -122,10 +144,48 @@ def parse_columns(table: RawTable, family: str) -> list[Column]:
                 c.bare = True
                 continue
             if c.qnum is None and family == "spss" and table.texts[i] != header:
-                _parse_numbered(c, table.texts[i], "wjx")
+                _parse_numbered(c, table.texts[i], "spss_label")
         last_matrix = c if (c.qnum is not None and c.sub is not None and not c.opt_column and not c.other_text) else None
+    if family == "qualtrics":
+        _qualtrics_subs(cols, table.texts)
     _check_duplicates(table, cols)
     return cols
+
+
+_SEP_TAIL = re.compile(r"(?:\s+-\s+|-|:|：)$")
+
+
+def _qualtrics_subs(cols: list[Column], texts: list[str]) -> None:
+    """Stem and sub-label of Qualtrics columns that share a question (Q6_1, Q6_2 …) from their
+    question texts: the texts' common beginning, cut at its last separator, is the stem and the
+    rest the option or row label. Works for the current ``stem - Selected Choice - option``, the
+    2016 and legacy ``stem-option`` joins, and labels that contain ' - ' or '-' themselves."""
+    groups: dict[str, list[Column]] = {}
+    for c in cols:
+        if c.qnum is not None and c.meta is None and _QUALTRICS_NAME.match(c.header).group(2) is not None:
+            groups.setdefault(c.qnum, []).append(c)
+    for group in groups.values():
+        plain = [c for c in group if not c.other_text]
+        if len(plain) < 2:
+            continue
+        full = [texts[c.index] for c in plain]
+        prefix = full[0]
+        for t in full[1:]:
+            k = 0
+            while k < min(len(prefix), len(t)) and prefix[k] == t[k]:
+                k += 1
+            prefix = prefix[:k]
+        cut = max((m.end() for m in re.finditer(r"\s+-\s+|-|:|：", prefix)), default=0)
+        if cut == 0:
+            continue
+        stem = _SEP_TAIL.sub("", prefix[:cut].strip()).strip()
+        stem = re.sub(r"\s+-\s+Selected Choice$", "", stem)
+        for c in group:
+            rest = texts[c.index][cut:].strip()
+            if c.other_text:
+                rest = re.sub(r"(?:\s+-\s+|-)(?:Text|TEXT)$", "", rest).strip()
+            if rest:
+                c.stem, c.sub = stem, rest
 
 
 def _parse_numbered(c: Column, header: str, family: str) -> None:
@@ -142,11 +202,12 @@ def _parse_numbered(c: Column, header: str, family: str) -> None:
     if fill:  # 25、(其他（请补充）:)
         c.sub, c.other_text = fill.group(1).strip(), True
         return
-    if family == "tencent" and ":" in rest.rstrip(":"):
+    if family in ("tencent", "spss_label") and ":" in rest.rstrip(":"):
+        # Tencent '21.题干:选项'; an SPSS variable label '6. 题干：选项' (NFKC turns ： into :)
         stem, sub = rest.rstrip(":").rsplit(":", 1)
         c.stem, c.sub = stem.strip(), sub.strip()
-        if re.search(r"_填空\d*$", c.sub):
-            c.sub, c.other_text = re.sub(r"_填空\d*$", "", c.sub), True
+        if re.search(r"_填空\d*$", c.sub) or (family == "spss_label" and re.search(r"_(文本|text|TEXT)$", c.sub)):
+            c.sub, c.other_text = re.sub(r"_(填空\d*|文本|text|TEXT)$", "", c.sub), True
         return
     if family == "tencent" and re.search(r"_填空\d*$", rest):
         c.stem, c.other_text = re.sub(r"_填空\d*$", "", rest), True

@@ -35,9 +35,11 @@ class ItemPlan:
 def _candidates(item: Item, cols: list[Column], family: str) -> list[Column]:
     m = item.match
     if family in ("table", "spss"):
-        names = {item.id, *(r.id for r in item.rows or [])}
+        names = {item.id, *(r.id for r in item.rows or []), *_own_columns(item)}
         if m and m.column:
             names.add(norm(m.column))
+        if m and m.other:
+            names.add(norm(m.other))
         prefix = item.id + "__"
         direct = [c for c in cols if c.meta is None and (c.header in names or c.header.startswith(prefix)
                                                           or c.header == item.id + "_other")]
@@ -64,6 +66,11 @@ def _candidates(item: Item, cols: list[Column], family: str) -> list[Column]:
     return out
 
 
+def _own_columns(item: Item) -> set[str]:
+    """Headers named in the definition for single options (SPSS dummies) and matrix rows."""
+    return {norm(x.column) for x in (item.options or []) + (item.rows or []) if x.column}
+
+
 def plan_items(q: Questionnaire, table: RawTable, cols: list[Column], family: str) -> list[ItemPlan]:
     plans: list[ItemPlan] = []
     owner: dict[int, str] = {}
@@ -74,7 +81,10 @@ def plan_items(q: Questionnaire, table: RawTable, cols: list[Column], family: st
             raise InputError(f"{where} matches no column of the export", file=table.path,
                              hint="check 'q' or 'match' in the questionnaire definition")
         plan = ItemPlan(item)
-        direct_table = family in ("table", "spss") and any(c.header in (item.id, *(r.id for r in item.rows or [])) or c.header.startswith(item.id + "__") for c in cands)
+        own = _own_columns(item)
+        direct_table = family in ("table", "spss") and any(
+            c.header in (item.id, *(r.id for r in item.rows or [])) or c.header in own or c.header.startswith(item.id + "__")
+            for c in cands)
         if direct_table:
             _plan_direct(q, plan, cands, table)
         else:
@@ -93,21 +103,26 @@ def _plan_direct(q: Questionnaire, plan: ItemPlan, cands: list[Column], table: R
     by_header = {c.header: c for c in cands}
     if item.type == "matrix":
         for r in item.rows or []:
-            if r.id not in by_header:
-                raise InputError(f"matrix row '{r.id}' of item '{item.id}' matches no column", file=table.path)
-            plan.rows[r.id] = by_header[r.id]
+            name = norm(r.column) if r.column else r.id
+            if name not in by_header:
+                raise InputError(f"matrix row '{r.id}' of item '{item.id}' matches no column (expected '{name}')", file=table.path)
+            plan.rows[r.id] = by_header[name]
         return
-    plan.other = by_header.get(item.id + "_other")
-    if item.type in ("multi", "ranking") and item.id not in by_header:
+    plan.other = by_header.get(norm(item.match.other)) if item.match and item.match.other else None
+    plan.other = plan.other or by_header.get(item.id + "_other")
+    main_name = norm(item.match.column) if item.match and item.match.column and norm(item.match.column) in by_header else item.id
+    per_option = any(o.column for o in q.options_of(item))
+    if item.type in ("multi", "ranking") and (per_option or main_name not in by_header):
         for o in q.options_of(item):
-            c = by_header.get(f"{item.id}__{o.col_key}")
+            name = norm(o.column) if o.column else f"{item.id}__{o.col_key}"
+            c = by_header.get(name)
             if c is None:
-                raise InputError(f"option '{o.label}' of item '{item.id}' has no column '{item.id}__{o.col_key}'", file=table.path)
+                raise InputError(f"option '{o.label}' of item '{item.id}' has no column '{name}'", file=table.path)
             plan.options[o.code] = c
         return
-    if item.id not in by_header:
+    if main_name not in by_header:
         raise InputError(f"item '{item.id}' matches no column", file=table.path)
-    plan.main = by_header[item.id]
+    plan.main = by_header[main_name]
 
 
 def _plan_numbered(q: Questionnaire, plan: ItemPlan, cands: list[Column], table: RawTable, where: str) -> None:
