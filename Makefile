@@ -22,11 +22,12 @@ export RENEWAL_LOCK_WAIT ?= 3600
 
 DEMO_RAW := examples/demo/raw/survey_by_text.xlsx examples/demo/raw/survey_by_code.xlsx
 
-.PHONY: help venv demo all test test-fast bench clean lock lint
+.PHONY: help venv demo all init test test-fast bench clean lock lint
 
 help:  ## list the targets
 	@echo "make demo                     install (first time) and run the whole pipeline on the bundled demo study"
 	@echo "make test                     run the test suite (make test-fast: unit tests only, no whole-study runs)"
+	@echo "make init EXPORTS='a.xlsx b.xlsx' OUT=dir  draft dir/questionnaire.yaml and dir/study.yaml from your export(s)"
 	@echo "make all STUDY=path/study.yaml  run the pipeline on your study (outputs/<name>/)"
 	@echo "make ingest|clean-stage|stats|interviews|code|topics|findings|report STUDY=...  one stage (and what it needs)"
 	@echo "make lint                     ruff on the package, tests and benchmarks"
@@ -59,6 +60,11 @@ all: $(ALL)  ## the whole pipeline for STUDY
 
 demo:
 	@$(MAKE) --no-print-directory all STUDY=examples/demo/study.yaml
+
+# draft a questionnaire definition and a study file from export(s) of one survey (docs/init.md)
+init: $(STAMP)
+	@test -n "$(EXPORTS)" -a -n "$(OUT)" || { echo "usage: make init EXPORTS='export.xlsx [twin.xlsx]' OUT=folder"; exit 2; }
+	$(PY) -m pipeline init $(EXPORTS) --out $(OUT)
 
 test: $(STAMP)
 	$(PY) -m ruff check pipeline tests bench examples

@@ -37,6 +37,14 @@ def _parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("deps", help=help_, description=help_)
     sp.add_argument("--study", required=True, metavar="PATH", help="the study file (YAML)")
     sp.add_argument("--output", metavar="FILE", help="write the fragment to FILE instead of printing it")
+    help_ = ("draft questionnaire.yaml and study.yaml from one or more exports of the same survey "
+             "(e.g. 问卷星 按文本 and 按序号 together); see docs/init.md")
+    sp = sub.add_parser("init", help=help_, description=help_)
+    sp.add_argument("exports", nargs="+", metavar="EXPORT", help="export file(s): .xlsx/.xls/.csv/.sav")
+    sp.add_argument("--out", required=True, metavar="DIR", help="folder for questionnaire.yaml and study.yaml")
+    sp.add_argument("--format", default="auto", help="how to read the exports (as survey.format; default auto)")
+    sp.add_argument("--name", help="the study's name (default: the --out folder's name)")
+    sp.add_argument("--force", action="store_true", help="replace questionnaire.yaml/study.yaml already in DIR")
     help_ = "print the table of stages (docs/stages.md)"
     sub.add_parser("stages", help=help_, description=help_)
     help_ = ("delete the stage folders under an outputs folder that are wholly the pipeline's (make clean); "
@@ -85,6 +93,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"removed {len(removed)} stage folder(s) under {args.folder}")
             for folder, why in kept:
                 print(f"kept {folder}: {why}")
+            return 0
+        if args.stage == "init":
+            from pipeline.survey.draft import run_init
+
+            res = run_init(args.exports, args.out, args.format, args.name, args.force)
+            print(f"wrote {res['questionnaire']} ({res['items']} items; {res['checks']} with a CHECK note) and {res['study']}")
+            for f in res["files"]:
+                print(f"  read {f}")
+            if res["twins"]:
+                print(f"  {', '.join(res['twins'])}: the same respondents again; used for the codes, not listed in survey.files")
+            print(f"next: read the CHECK comments, then: renewal run --study {res['study']}")
             return 0
         if args.stage == "stages":
             from pipeline.core.registry import markdown

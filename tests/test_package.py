@@ -27,7 +27,7 @@ def _subcommands() -> list[str]:
 
 
 def test_cli_offers_exactly_the_registry_stages_and_run():
-    assert _subcommands() == registry.ORDER + ["run", "deps", "stages", "clean-outputs"]
+    assert _subcommands() == registry.ORDER + ["run", "deps", "init", "stages", "clean-outputs"]
 
 
 def test_docs_stage_table_is_the_registry():

@@ -162,6 +162,8 @@ def rule_attention(df: pd.DataFrame, checks) -> pd.Series:
 
 
 def straightlining_blocks(q: Questionnaire) -> list:
+    """(block id, item ids): every matrix, and every construct made of separate rating items
+    (a plain table or SPSS file has no matrices), with at least ``min_items`` items."""
     cfg = q.quality.straightlining
     attention = {a.item for a in q.quality.attention}
     blocks = [it for it in q.items if it.type == "matrix" and (cfg.blocks is None or it.id in cfg.blocks)]
@@ -170,6 +172,13 @@ def straightlining_blocks(q: Questionnaire) -> list:
         rows = [r.id for r in b.rows or [] if r.id not in attention]
         if len(rows) >= cfg.min_items:
             out.append((b.id, rows))
+    top = {it.id for it in q.items if it.type == "likert"}
+    for c in q.constructs:
+        if cfg.blocks is not None and c.id not in cfg.blocks:
+            continue
+        members = [i for i in q.construct_items(c.id) if i not in attention]
+        if members and all(i in top for i in members) and len(members) >= cfg.min_items:
+            out.append((c.id, members))
     return out
 
 

@@ -327,8 +327,8 @@ class Questionnaire(Strict):
                 raise KeyedError(f"quality.attention[{n}].item", f"unknown item '{a.item}'")
         if q.straightlining and q.straightlining.blocks:
             for b in q.straightlining.blocks:
-                if b not in by_id or by_id[b].type != "matrix":
-                    raise KeyedError("quality.straightlining.blocks", f"'{b}' is not a matrix item")
+                if (b not in by_id or by_id[b].type != "matrix") and b not in construct_ids:
+                    raise KeyedError("quality.straightlining.blocks", f"'{b}' is not a matrix item or a construct")
         return self
 
     # ---- derived views -------------------------------------------------------------

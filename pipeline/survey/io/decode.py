@@ -102,6 +102,8 @@ def decode_choice(q: Questionnaire, item: Item, mode: str, cell: Cell, uniq: lis
                 m = _SCORE.match(label)
                 if m and int(m.group(1)) in by_code and int(m.group(1)) not in missing_codes:
                     code = int(m.group(1))
+            if code is None and _INT.match(label):  # a bare 7 for the option 7分 (Tencent, Qualtrics, tables)
+                code = by_label.get(canon(label + "分"))
         if code is None and mode != "text" and _INT.match(label) and int(label) - offset in by_code:
             code = int(label) - offset
         if code is None and mode != "text" and cell.user_missing and _NUM.match(label) and cell.is_user_missing(float(label)):
