@@ -150,6 +150,7 @@ def test_stats_stage_records_what_cannot_be_computed_and_stops_on_faults(monkeyp
     log = {"computed": [], "skipped": {}}
     monkeypatch.setattr(stage.descriptives, "frequencies", cannot)
     monkeypatch.setattr(stage, "ranking_summary", cannot)
+    monkeypatch.setattr(stage, "_item_rows", cannot)
     for name in ("crosstab", "describe", "multi_response"):
         monkeypatch.setattr(stage.descriptives, name, cannot)
     for name in ("compare_many", "posthoc"):
@@ -220,7 +221,7 @@ def test_an_interview_only_study_runs_to_a_report(tmp_path, capsys):
     assert (tmp_path / "out" / "report" / "report.docx").is_file()
     assert not (tmp_path / "out" / "ingest").exists()
     md = (tmp_path / "out" / "report" / "report.md").read_text(encoding="utf-8")
-    assert md.startswith("# 老旧小区改造访谈分析报告")
+    assert md.startswith("# 老旧小区改造治理访谈分析报告（ivonly）")  # the subject from its codebook
     assert "问卷证据" not in md and "表1 问题—证据汇总表：访谈证据" in md  # no empty survey column
     assert main(["ingest", "--study", str(study)]) == 2
     assert "the ingest stage has nothing to do: the study has no 'survey' section" in capsys.readouterr().err

@@ -111,3 +111,50 @@ def test_topics_are_related_to_codes(full):
     assert (nmf.groupby("code")["mean_weight"].sum().round(4) == 1).all()
     # the operators' parking/operation talk: market_operation is concentrated in one topic
     assert nmf.loc[nmf["code"] == "market_operation", "lift"].max() > 2
+
+
+def test_survey_report_for_a_thesis_and_a_district(full):
+    """The report of the demo's survey: title from the questionnaire, sample profile, 满意率 with
+    the least satisfying items, reliability/KMO/EFA with their verdicts, the index by weighting
+    scheme with an overall row, weighted estimates labelled, group comparisons, the model and
+    one page per community; xlsx numbers stored as shown."""
+    import json
+
+    from openpyxl import load_workbook
+
+    rep = full.stage_dir("report")
+    log = json.loads((rep / "report_log.json").read_text(encoding="utf-8"))
+    for name in ("sample_profile", "item_ratings", "lowest_items", "reliability", "kmo_bartlett", "efa_loadings",
+                 "satisfaction_index", "index_weights", "weighted_estimates", "group_comparisons", "model_overall"):
+        assert name in log["tables"], name
+    assert sum(t.startswith("community_") for t in log["tables"]) == 6
+    md = (rep / "report.md").read_text(encoding="utf-8")
+    assert md.startswith("# " + full.questionnaire.title.zh)
+    assert "有效样本 600 份。小区以“和平街小区”居多（18.7%）" in md
+    items = pd.read_csv(full.stage_dir("stats") / "item_satisfaction.csv", encoding="utf-8-sig")
+    sat = items[items["satisfaction_scale"] & (items["item"] != "overall_sat")].sort_values(["top2_pct", "mean"])
+    lowest = sat.head(3)
+    assert "满意率最低的是" + "、".join(f"{x.label_zh}（{x.top2_pct:.1f}%）" for x in lowest.itertuples()) in md
+    assert "本行请选择" not in md  # the attention check is not an item to report
+    overall = items.set_index("item").loc["overall_sat"]
+    assert "总体满意率（" in md and f"为 {overall.top2_pct:.1f}%" in md
+    assert "信度良好" in md and "很适合进行因子分析" in md
+    idx = pd.read_csv(full.stage_dir("stats") / "satisfaction_index.csv", encoding="utf-8-sig")
+    assert f"按等权计算的总满意度指数为 {idx['index'].iloc[0]:.1f}" in md
+    for scheme in ("| 总指数 | 等权 |", "| 总指数 | 重要性加权 |", "| 总指数 | 熵权法 |", "| 总指数 | 回归权重 |"):
+        assert scheme in md
+    assert "### 梧桐里小区" in md and "在 6 个小区中排第" in md
+    wb = load_workbook(rep / "report.xlsx")
+    ws = wb["satisfaction_index"]
+    values = [ws.cell(row=r, column=3).value for r in range(3, 12)]
+    assert all(v == round(v, 2) for v in values if isinstance(v, float))
+
+
+def test_methods_sentence_when_nothing_is_excluded(tmp_path):
+    from pipeline.report.stage import methods
+
+    (tmp_path / "clean").mkdir()
+    (tmp_path / "clean" / "cleaning_log.json").write_text(
+        '{"read": 12, "kept": 12, "excluded": 0, "rules": [{"rule": "speeder", "excluded": 0}]}', encoding="utf-8")
+    text = methods(tmp_path, "zh")[0]
+    assert text == "问卷共回收 12 份，均通过预先设定的质量规则，有效问卷 12 份。" and "（；" not in text

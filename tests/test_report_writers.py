@@ -130,10 +130,10 @@ def test_xlsx(report, tmp_path):
     assert [c.value for c in ws[2]] == ["小区", "样本量", "满意比例（%）", "均值", "p 值"]
     assert all(c.font.b for c in ws[2])
     assert ws["B3"].value == 99 and ws["B3"].number_format == "0"
-    assert ws["C3"].value == pytest.approx(12.345) and ws["C3"].number_format == "0.0"
+    assert ws["C3"].value == 12.3 and ws["C3"].number_format == "0.0"  # stored as shown
     assert ws["C4"].value is None                       # NaN -> empty cell
     assert ws["D3"].number_format == "0.00"
-    assert ws["E3"].value == pytest.approx(0.0004) and ws["E3"].number_format == "0.000"
+    assert ws["E3"].value == pytest.approx(0.0004) and ws["E3"].number_format == "0.000"  # p unrounded
     assert ws["A6"].value == "注：p 值为 Kruskal–Wallis 检验。"
     widths = {k: d.width for k, d in ws.column_dimensions.items()}
     assert set("ABCDE") <= set(widths) and all(w > 0 for w in widths.values())

@@ -138,3 +138,44 @@ def test_every_model_table_says_whether_it_converged_and_what_it_used(stats_run)
         t = read(stats_run[0], name)
         assert {"fit_n", "fit_n_dropped", "fit_converged"} <= set(t.columns), name
         assert t["fit_converged"].all() and (t["fit_n"] + t["fit_n_dropped"] > 0).all(), name
+
+
+def test_wilson_interval_equals_r_prop_test():
+    """tests/reference/wilson_prop_test.R: prop.test(k, n, correct = FALSE)$conf.int × 100."""
+    from pipeline.stats.stage import _wilson
+
+    ref = {(264, 600): (40.0787904235, 47.9975499886), (0, 12): (0.0, 24.2494006655),
+           (12, 12): (75.7505993345, 100.0), (7, 40): (8.7454137460, 31.9499903318)}
+    for (k, n), (lo, hi) in ref.items():
+        assert _wilson(k, n) == pytest.approx((lo, hi), abs=1e-8)
+
+
+def test_item_satisfaction_uses_each_scale_own_top_two(tmp_path):
+    """满意率 is the share in the item's own two highest levels: 4-5 of a 1-5 scale, 9-10 of a
+    0-10 score, the top level only of a 3-level scale; attention checks are left out."""
+    import yaml
+
+    from pipeline.stats.stage import build_tables
+    from pipeline.survey.questionnaire import load_questionnaire
+
+    q = {"id": "t", "title": {"zh": "测试"},
+         "scales": {"sat5": {"levels": {"很不满意": 1, "不满意": 2, "一般": 3, "满意": 4, "很满意": 5}},
+                    "s010": {"levels": {f"{v}分": v for v in range(11)}}},
+         "items": [{"id": "a", "q": 1, "type": "likert", "scale": "sat5"},
+                   {"id": "b", "q": 2, "type": "likert", "scale": "s010"},
+                   {"id": "c", "q": 3, "type": "likert", "options": {"差": 1, "中": 2, "好": 3}},
+                   {"id": "chk", "q": 4, "type": "likert", "scale": "sat5"}],
+         "quality": {"attention": [{"item": "chk", "passes": [4]}]}}
+    p = tmp_path / "q.yaml"
+    p.write_text(yaml.safe_dump(q, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    qq = load_questionnaire(p)
+    df = pd.DataFrame({"a": pd.array([5, 4, 3, 1, None], dtype="Int16"), "b": pd.array([10, 9, 8, 0, 10], dtype="Int16"),
+                       "c": pd.array([3, 3, 2, 1, 1], dtype="Int16"), "chk": pd.array([4] * 5, dtype="Int16")})
+    log = {"computed": [], "skipped": {}}
+    tab = build_tables(qq, df, 1, log)["item_satisfaction"].set_index("item")
+    assert list(tab.index) == ["a", "b", "c"]
+    assert tab.loc["a", "top2_pct"] == 50.0 and tab.loc["a", "n"] == 4 and tab.loc["a", "bottom2_pct"] == 25.0
+    assert tab.loc["b", "top2_pct"] == 60.0 and tab.loc["b", "top2_codes"] == "9/10"
+    assert tab.loc["c", "top2_pct"] == 40.0 and tab.loc["c", "top2_codes"] == "3"
+    assert tab.loc["a", "satisfaction_scale"] and not tab.loc["c", "satisfaction_scale"]
+    assert list(tab["rank_lowest"]) == [2, 3, 1]

@@ -111,7 +111,8 @@ def indicator_value(ind: Indicator, responses: pd.DataFrame, questionnaire, ipa:
         ipa = ipa[ipa["importance_type"] == ("stated" if "stated" in kinds else kinds[0])]
     hit = ipa[ipa["quadrant"] == "concentrate here"]
     return {"estimate": float(len(hit)), "ci95_low": math.nan, "ci95_high": math.nan, "n": int(len(ipa)),
-            "detail": "、".join(hit["label_zh"]) + ("|" + ", ".join(hit["label_en"]) if len(hit) else "")}
+            "detail": "、".join(hit["label_zh"].astype(str)) +
+            ("|" + ", ".join(hit["label_en"].fillna(hit["label_zh"]).astype(str)) if len(hit) else "")}
 
 
 def _fmt_indicator(row: dict, lang: str) -> str:

@@ -24,7 +24,8 @@ RULES = {
     "duplicate_ip": ("同一IP短时重复提交", "same IP within the window"), "speeder": ("作答过快", "speeding"),
     "attention_check": ("未通过注意力检测题", "failed attention check"),
     "straightlining": ("直线作答", "straightlining"), "incomplete": ("未完成", "incomplete"),
-    "out_of_range": ("数值超出范围", "out of range"),
+    "out_of_range": ("数值超出范围", "out of range"), "platform_status": ("平台标记为预览/测试/垃圾答卷", "platform preview/test/spam"),
+    "exclusive": ("互斥选项同时勾选", "exclusive option chosen with others"),
 }
 
 
@@ -41,21 +42,21 @@ def methods(out: Path, lang: str) -> list[str]:
         ex = [(r["rule"], r["excluded"]) for r in clean["rules"] if r.get("excluded")]
         parts = ("、".join(f"{RULES.get(k, (k, k))[0]} {n} 份" for k, n in ex) if zh else
                  ", ".join(f"{RULES.get(k, (k, k))[1]} {n}" for k, n in ex))
-        paras.append(f"问卷共回收 {clean['read']} 份，按预先设定的质量规则剔除 {clean['excluded']} 份（{parts}；每份只计入其首个"
-                     f"未通过的规则），有效问卷 {clean['kept']} 份，有效率 {100 * clean['kept'] / clean['read']:.1f}%。"
-                     if zh else
-                     f"Of {clean['read']} questionnaires returned, {clean['excluded']} were excluded by the pre-set quality "
-                     f"rules ({parts}; each counted under the first rule it failed), leaving {clean['kept']} valid "
-                     f"responses ({100 * clean['kept'] / clean['read']:.1f}%).")
-    rel = read_table(out / "stats" / "reliability.csv")
-    if rel is not None and len(rel):
-        lo, hi = rel["alpha"].min(), rel["alpha"].max()
-        paras.append(f"各满意度维度的内部一致性良好：Cronbach's α 介于 {lo:.3f} 与 {hi:.3f} 之间（{len(rel)} 个维度）。满意度指数按"
-                     f"（均值−1）/（量表点数−1）×100 换算为 0–100 分，置信区间为 95%。"
-                     if zh else
-                     f"Internal consistency of the satisfaction dimensions was good: Cronbach's α between {lo:.3f} and "
-                     f"{hi:.3f} ({len(rel)} dimensions). Satisfaction indices are (mean − 1) / (points − 1) × 100 on a "
-                     f"0–100 scale, with 95% confidence intervals.")
+        if not clean["excluded"]:
+            paras.append(f"问卷共回收 {clean['read']} 份，均通过预先设定的质量规则，有效问卷 {clean['kept']} 份。" if zh else
+                         f"All {clean['read']} questionnaires returned passed the pre-set quality rules.")
+        else:
+            paras.append(f"问卷共回收 {clean['read']} 份，按预先设定的质量规则剔除 {clean['excluded']} 份（{parts}；每份只计入其首个"
+                         f"未通过的规则），有效问卷 {clean['kept']} 份，有效率 {100 * clean['kept'] / clean['read']:.1f}%。"
+                         if zh else
+                         f"Of {clean['read']} questionnaires returned, {clean['excluded']} were excluded by the pre-set quality "
+                         f"rules ({parts}; each counted under the first rule it failed), leaving {clean['kept']} valid "
+                         f"responses ({100 * clean['kept'] / clean['read']:.1f}%).")
+    if read_table(out / "stats" / "satisfaction_index.csv") is not None:
+        paras.append("满意度指数按（均值−1）/（量表点数−1）×100 换算为 0–100 分；满意率为选择量表最高两级者的比例；"
+                     "置信区间均为 95%。" if zh else
+                     "Satisfaction indices are (mean − 1) / (points − 1) × 100 on a 0–100 scale; the share satisfied is "
+                     "the top-two-box share; all intervals are 95%.")
     cases = read_table(out / "interviews" / "cases.csv")
     iv = _json(out / "interviews" / "interviews_log.json")
     if cases is not None and iv:
@@ -140,53 +141,25 @@ def _stakeholder_table(s: pd.DataFrame, lang: str) -> Table:
                  formats={r: "pct1" for r in roles})
 
 
-def _survey_tables(out: Path, lang: str) -> list[Table]:
+def _ipa_table(out: Path, lang: str) -> Table | None:
     zh = lang == "zh"
     lab = "label_zh" if zh else "label_en"
-    tables = []
-    rel = read_table(out / "stats" / "reliability.csv")
-    if rel is not None:
-        df = rel[[lab, "n_items", "n_complete", "alpha", "alpha_ci_low", "alpha_ci_high", "omega_total", "mean", "sd"]]
-        tables.append(Table("reliability", "各维度信度", "Reliability of the dimensions", df.rename(columns={lab: "construct"}),
-                            headers_zh={"construct": "维度", "n_items": "题数", "n_complete": "完整样本", "alpha": "α",
-                                        "alpha_ci_low": "α 95%CI 下限", "alpha_ci_high": "α 95%CI 上限",
-                                        "omega_total": "ω", "mean": "均值", "sd": "标准差"},
-                            headers_en={"construct": "Dimension", "n_items": "Items", "n_complete": "Complete n",
-                                        "alpha": "α", "alpha_ci_low": "α CI low", "alpha_ci_high": "α CI high",
-                                        "omega_total": "ω total", "mean": "Mean", "sd": "SD"},
-                            formats={"n_items": "int", "n_complete": "int", "alpha": "dec3", "alpha_ci_low": "dec3",
-                                     "alpha_ci_high": "dec3", "omega_total": "dec3", "mean": "dec2", "sd": "dec2"}))
-    con = read_table(out / "stats" / "satisfaction_constructs.csv")
-    if con is not None:
-        df = con[[lab, "weight", "mean", "index", "ci95_low", "ci95_high"]].rename(columns={lab: "construct"})
-        tables.append(Table("satisfaction_constructs", "各维度满意度指数（0–100）", "Satisfaction index by dimension (0–100)", df,
-                            headers_zh={"construct": "维度", "weight": "权重", "mean": "均值（1–5）", "index": "指数",
-                                        "ci95_low": "95%CI 下限", "ci95_high": "95%CI 上限"},
-                            headers_en={"construct": "Dimension", "weight": "Weight", "mean": "Mean (1–5)",
-                                        "index": "Index", "ci95_low": "95% CI low", "ci95_high": "95% CI high"},
-                            formats={"weight": "dec2", "mean": "dec2", "index": "dec2", "ci95_low": "dec2",
-                                     "ci95_high": "dec2"}))
-    com = read_table(out / "stats" / "satisfaction_by_community.csv")
-    if com is not None:
-        df = com[[lab, "n", "index", "ci95_low", "ci95_high"]].rename(columns={lab: "community"})
-        tables.append(Table("satisfaction_by_community", "各小区满意度指数", "Satisfaction index by community", df,
-                            headers_zh={"community": "小区", "n": "样本量", "index": "指数", "ci95_low": "95%CI 下限",
-                                        "ci95_high": "95%CI 上限"},
-                            headers_en={"community": "Community", "n": "n", "index": "Index", "ci95_low": "95% CI low",
-                                        "ci95_high": "95% CI high"},
-                            formats={"n": "int", "index": "dec2", "ci95_low": "dec2", "ci95_high": "dec2"}))
     ipa = read_table(out / "stats" / "ipa.csv")
-    if ipa is not None:
-        ipa = ipa[ipa["importance_type"] == ipa["importance_type"].iloc[0]]
-        df = ipa[[lab, "performance", "importance", "quadrant_zh" if zh else "quadrant"]]
-        df = df.rename(columns={lab: "attribute", "quadrant_zh": "quadrant"})
-        tables.append(Table("ipa", "重要性—表现分析（IPA）", "Importance–performance analysis", df,
-                            headers_zh={"attribute": "维度", "performance": "表现（满意度均值）",
-                                        "importance": "重要性均值", "quadrant": "象限"},
-                            headers_en={"attribute": "Dimension", "performance": "Performance", "importance": "Importance",
-                                        "quadrant": "Quadrant"},
-                            formats={"performance": "dec2", "importance": "dec2"}))
-    return tables
+    if ipa is None or not len(ipa):
+        return None
+    ipa = ipa[ipa["importance_type"] == ipa["importance_type"].iloc[0]]
+    df = ipa[[lab, "performance", "importance", "quadrant_zh" if zh else "quadrant"]]
+    df = df.rename(columns={lab: "attribute", "quadrant_zh": "quadrant"})
+    kind = ipa["importance_type"].iloc[0]
+    return Table("ipa", "重要性—表现分析（IPA）", "Importance–performance analysis", df,
+                 headers_zh={"attribute": "维度", "performance": "表现（满意度均值）",
+                             "importance": "重要性均值" if kind == "stated" else "重要性（与总体满意度的相关）",
+                             "quadrant": "象限"},
+                 headers_en={"attribute": "Dimension", "performance": "Performance", "importance": "Importance",
+                             "quadrant": "Quadrant"},
+                 formats={"performance": "dec2", "importance": "dec2"},
+                 note_zh="象限以各维度均值为分界；“重点改进区”为重要性高而表现低。" if zh else "",
+                 note_en="Quadrants split at the means; 'concentrate here' = high importance, low performance.")
 
 
 def _interview_tables(out: Path, lang: str) -> list[Table]:
@@ -228,7 +201,29 @@ def _interview_tables(out: Path, lang: str) -> list[Table]:
     return tables
 
 
-def build_report(out: Path, figures: list[dict], lang: str, title: str) -> Report:
+def _survey_sections(out: Path, lang: str, q, pick) -> list[Section]:
+    from pipeline.report import survey as sv
+
+    clean = _json(out / "clean" / "cleaning_log.json")
+    parts = [sv.sample_section(out, q, lang, clean["kept"] if clean else None),
+             sv.ratings_section(out, q, lang, pick("likert_satisfaction")),
+             sv.validity_section(out, q, lang),
+             sv.index_section(out, q, lang, pick("satisfaction_by_community")),
+             sv.comparisons_section(out, q, lang),
+             sv.model_section(out, q, lang)]
+    ipa = _ipa_table(out, lang)
+    if ipa is not None:
+        words = sv.ipa_sentence(out, lang)
+        parts.append(Section("重要性—表现分析", "Importance–performance analysis", [words[0]] if words else [],
+                             [words[1]] if words else [], [ipa] + pick("ipa_stated", "ipa_derived")))
+    part_figs = pick("participation_by_stage")
+    if part_figs:
+        parts.append(Section("居民参与", "Participation", [], [], part_figs))
+    parts += sv.community_sections(out, q, lang)
+    return [p for p in parts if p is not None]
+
+
+def build_report(out: Path, figures: list[dict], lang: str, title: str, questionnaire=None) -> Report:
     zh = lang == "zh"
     figs = {d["name"]: Figure(Path(d["file"]), d["caption_zh"], d["caption_en"]) for d in figures}
     pick = lambda *names: [figs[n] for n in names if n in figs]
@@ -249,11 +244,7 @@ def build_report(out: Path, figures: list[dict], lang: str, title: str) -> Repor
         lead_en = (f"Both sources point to {len(both)} problems, in order of the strength of evidence: "
                    + ", ".join(both["label_en"]) + ".") if len(both) else ""
         sections.append(Section("主要发现", "Findings", [lead_zh] if lead_zh else [], [lead_en] if lead_en else [], items))
-    survey = _survey_tables(out, lang)
-    if survey:
-        sections.append(Section("问卷结果", "Survey results", [], [],
-                                survey + pick("likert_satisfaction", "satisfaction_by_community", "ipa_stated",
-                                              "ipa_derived", "participation_by_stage")))
+    sections += _survey_sections(out, lang, questionnaire, pick)
     interviews = _interview_tables(out, lang)
     if interviews or figs:
         iv_items = interviews + pick("code_role_heatmap", "cooccurrence_heatmap", "topic_terms")
@@ -281,14 +272,28 @@ def run(study, lang: str | None = None) -> dict:
     kind_zh, kind_en = {(True, True): ("调查与访谈", "survey and interview"), (True, False): ("问卷调查", "survey"),
                         (False, True): ("访谈", "interview")}[(study.config.survey is not None,
                                                              study.config.interviews is not None)]
-    title_zh = f"老旧小区改造{kind_zh}分析报告（{name}）"
-    title_en = f"Old residential community renovation: {kind_en} report ({name})"
+    q = study.questionnaire if study.config.survey is not None else None
+    if q is not None:  # the survey's own title, as the questionnaire gives it
+        title_zh = f"{study.redact_label(q.title.zh)}：{kind_zh}分析报告"
+        title_en = f"{study.redact_label(q.title.en or q.title.zh)}: {kind_en} report"
+    else:  # an interview-only study: the subject named by its own codebook (老旧小区改造治理编码框架 → 老旧小区改造治理)
+        subject_zh = subject_en = ""
+        if study.config.coding_scheme:
+            import re
+
+            from pipeline.interviews.codebook import load_codebook
+
+            book = load_codebook(study.definition("coding_scheme"))
+            subject_zh = re.sub(r"(的)?(编码框架|编码本|编码表|编码体系)$", "", book.title.zh).strip()
+            subject_en = re.sub(r"\s*(codebook|coding frame|coding scheme)$", "", book.title.en or "", flags=re.I).strip()
+        title_zh = f"{study.redact_label(subject_zh)}{kind_zh}分析报告（{name}）"
+        title_en = (f"{study.redact_label(subject_en)}: " if subject_en else "") + f"{kind_en} report ({name})"
     with study.output("report", "report", inputs) as tmp:
         skipped: dict[str, str] = {}
         figures = render_all(out, tmp / "figures", lang, questionnaire=study.questionnaire, skipped=skipped)
         # the figures are written into the temporary folder; the report refers to them there and
         # Markdown links are relative, so they stay valid after the folder is renamed
-        report = build_report(out, figures, lang, title_zh if lang == "zh" else title_en)
+        report = build_report(out, figures, lang, title_zh if lang == "zh" else title_en, questionnaire=q)
         report.title_zh, report.title_en = title_zh, title_en
         written = write_all(report, tmp, lang, bilingual=bool(getattr(study.config, "bilingual", False)))
         log = {"language": lang, "tables": [t.name for _, t in report.tables()],

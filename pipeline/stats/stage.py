@@ -28,7 +28,7 @@ from pipeline.survey.questionnaire import Questionnaire
 
 def _labels(q: Questionnaire, construct: str) -> tuple[str, str]:
     c = next(c for c in q.constructs if c.id == construct)
-    return c.label.zh, c.label.en
+    return c.label.zh, c.label.en or c.label.zh  # a definition without English labels: the Chinese one
 
 
 def _opt_columns(q: Questionnaire, item_id: str) -> dict[str, str]:
@@ -211,11 +211,87 @@ def _descriptive_tables(t: _Inputs) -> None:
         tables["multi_response"] = pd.concat(multi, ignore_index=True)
     parts = []
     if desc_items:
-        parts.append(descriptives.describe(df, desc_items, top_box=(4, 5)))
+        # the top box is each item's own top two levels (4-5 of a 1-5 scale, 9-10 of 0-10, 6-7 of 1-7)
+        by_box: dict[tuple, list[str]] = {}
+        for c in desc_items:
+            by_box.setdefault(_top_two(q, c), []).append(c)
+        described = pd.concat([descriptives.describe(df, cols, top_box=box) for box, cols in by_box.items()],
+                              ignore_index=True)
+        parts.append(described.set_index("variable").loc[desc_items].reset_index())
     if numeric_background:
         parts.append(descriptives.describe(df, numeric_background, top_box=None))
     if parts:
         tables["descriptives"] = pd.concat(parts, ignore_index=True)
+
+
+def _top_two(q: Questionnaire, item_id: str) -> tuple:
+    levels = q.options_of(q.item_index[item_id])
+    return tuple(o.code for o in levels[-2:]) if len(levels) >= 4 else (levels[-1].code,) if levels else (4, 5)
+
+
+def _wilson(k: float, n: float, z: float = 1.959963984540054) -> tuple[float, float]:
+    """Wilson score interval of a proportion, in percent (R: prop.test(k, n, correct = FALSE))."""
+    if n <= 0:
+        return float("nan"), float("nan")
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return 100 * (centre - half), 100 * (centre + half)
+
+
+def _item_rows(q: Questionnaire, df: pd.DataFrame, items: list[str]) -> list[dict]:
+    rows = []
+    for c in items:
+        it = q.item_index[c]
+        v = pd.to_numeric(df[c]).astype("float64").dropna()
+        box = _top_two(q, c)
+        levels = q.options_of(it)
+        bottom = tuple(o.code for o in levels[:2]) if len(levels) >= 4 else (levels[0].code,) if levels else ()
+        n = int(len(v))
+        k_top, k_bottom = float(v.isin(box).sum()), float(v.isin(bottom).sum())
+        lo, hi = _wilson(k_top, n)
+        parent = next((x for x in q.items if any(r.id == c for r in x.rows or [])), None)
+        label = next((r.label for r in parent.rows if r.id == c), c) if parent else (it.text or c)
+        en = next((r.en for r in parent.rows if r.id == c), "") if parent else it.en
+        rows.append({
+            "item": c, "label_zh": label, "label_en": en or label, "block": parent.id if parent else "",
+            "construct": it.construct or "", "scale_points": len(levels),
+            "satisfaction_scale": any("满意" in o.label for o in levels),
+            "n": n, "mean": float(v.mean()) if n else np.nan, "sd": float(v.std(ddof=1)) if n > 1 else np.nan,
+            "top2_pct": 100 * k_top / n if n else np.nan, "top2_ci95_low": lo, "top2_ci95_high": hi,
+            "bottom2_pct": 100 * k_bottom / n if n else np.nan,
+            "top2_codes": "/".join(str(b) for b in box),
+        })
+    return rows
+
+
+def _item_satisfaction_tables(t: _Inputs) -> None:
+    """Every rating item (likert items and matrix rows): n, mean, SD, top-two-box share (满意率,
+    the headline of Chinese government evaluations) with its Wilson 95% CI, bottom-two share, and
+    its rank from the least satisfying; per community too when the questionnaire names one."""
+    q, df, tables = t.q, t.df, t.tables
+    attention = {a.item for a in q.quality.attention}
+    items = [c for it in q.items for c in ([r.id for r in it.rows or []] if it.type == "matrix" else [it.id])
+             if it.type in ("likert", "matrix") and c not in attention]
+    if not items:
+        return
+    tab = pd.DataFrame(_item_rows(q, df, items))
+    tab["rank_lowest"] = tab["top2_pct"].rank(method="min", na_option="bottom").astype(int)
+    tables["item_satisfaction"] = tab
+    r = q.roles
+    if r.community:
+        parts = []
+        for o in q.options_of(q.item_index[r.community]):
+            sub = df[pd.to_numeric(df[r.community]) == o.code]
+            if not len(sub):
+                continue
+            part = pd.DataFrame(_item_rows(q, sub, items))
+            part.insert(0, "community", o.code)
+            part.insert(1, "community_zh", o.label)
+            part["rank_lowest"] = part["top2_pct"].rank(method="min", na_option="bottom").astype(int)
+            parts.append(part)
+        if parts:
+            tables["item_satisfaction_by_community"] = pd.concat(parts, ignore_index=True)
 
 
 def _crosstab_tables(t: _Inputs) -> None:
@@ -334,6 +410,7 @@ def build_tables(q: Questionnaire, df: pd.DataFrame, seed: int, log: dict,
                 numeric_background, tables)
 
     attempt("descriptives", functools.partial(_descriptive_tables, t))
+    attempt("item_satisfaction", functools.partial(_item_satisfaction_tables, t))
     if r.groups:
         attempt("crosstabs", functools.partial(_crosstab_tables, t))
         attempt("comparisons", functools.partial(_comparison_tables, t))

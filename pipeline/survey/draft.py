@@ -32,6 +32,7 @@ import numpy as np
 import yaml
 
 from pipeline.core.errors import InputError
+from pipeline.core.privacy import redact
 from pipeline.core.tables import RawTable, read_table
 from pipeline.core.textnorm import canon, norm
 from pipeline.survey.io import decode as dec
@@ -284,10 +285,8 @@ def _rating_scale(labels: list[str]) -> tuple[str, dict[str, int]] | None:
             return None
         if r[0]:
             kinds.add(r[0])
-        if r[1] in ranks.values():
-            return None
-        ranks[lab] = r[1]
-    if len(kinds) > 1 or len(ranks) < 3:
+        ranks[lab] = r[1]  # two spellings of one level (较满意, 比较满意) become a level and an alias
+    if len(kinds) > 1 or len(set(ranks.values())) < 3:
         return None
     return (kinds.pop() if kinds else "rating"), ranks
 
@@ -295,8 +294,10 @@ def _rating_scale(labels: list[str]) -> tuple[str, dict[str, int]] | None:
 def _natural_order(labels: list[str]) -> list[str]:
     """Options in the order a questionnaire prints them, as far as the labels tell: numbered
     ranges by their first number (以下 first, 以上 last), 男 before 女; else as first seen."""
-    if set(labels) <= {"男", "女"}:
-        return [x for x in ("男", "女") if x in labels]
+    for pair in (("男", "女"), ("是", "否"), ("有", "没有"), ("愿意", "不愿意"), ("同意", "不同意"), ("参与过", "没有参与过"),
+                 ("参加过", "没有参加过")):
+        if set(labels) <= set(pair):
+            return [x for x in pair if x in labels]
     nums = [re.search(r"\d+(?:\.\d+)?", lab.replace(",", "")) for lab in labels]
     if labels and all(nums):
         def key(k: int):
@@ -402,8 +403,44 @@ class _Drafter:
 
     def scale_for(self, kind: str, ranks: dict[str, int], codes: dict[str, int] | None,
                   missing_labels: list[str], notes: list[str]) -> str:
-        """A shared named scale for a rating item (levels low -> high)."""
-        ranks = dict(ranks)
+        """A shared named scale for a rating item (levels low -> high); other spellings of a
+        level (较满意 beside 比较满意, 还行 beside 一般) become the scale's aliases."""
+        if not codes:  # reuse a scale of the same kind already drafted, adding these spellings as aliases
+            for name, sc in self.scales.items():
+                level_rank = {}
+                for x in sc["levels"]:
+                    rr = _rating_rank(x["label"])
+                    if rr is None or (rr[0] and rr[0] != kind):
+                        level_rank = {}
+                        break
+                    level_rank[rr[1]] = x["label"]
+                if not level_rank or not set(ranks.values()) <= set(level_rank):
+                    continue
+                known = {canon(x["label"]) for x in sc["levels"] + sc.get("missing", [])} | {canon(a) for a in sc.get("aliases", {})}
+                new_alias = {lab: level_rank[r] for lab, r in ranks.items() if canon(lab) not in known}
+                if new_alias:
+                    sc.setdefault("aliases", {}).update(new_alias)
+                have = sc.setdefault("missing", [])
+                taken = {x["code"] for x in sc["levels"]} | {x["code"] for x in have}
+                for lab in missing_labels:
+                    if canon(lab) not in known:
+                        have.append({"code": max(taken) + 1, "label": lab})
+                        taken.add(max(taken) + 1)
+                if not have:
+                    del sc["missing"]
+                return name
+        by_rank: dict[int, list[str]] = {}
+        for lab, r in ranks.items():
+            by_rank.setdefault(r, []).append(lab)
+        aliases: dict[str, str] = {}
+        ranks = {}
+        for r, labs in by_rank.items():
+            usual = {f"非常不{kind}", f"比较不{kind}", f"不{kind}", "一般", kind, f"比较{kind}", f"非常{kind}"}
+            main = sorted(labs, key=lambda x: (not (codes and x in codes), canon(x) not in usual, labs.index(x)))[0]
+            ranks[main] = r
+            aliases.update({x: main for x in labs if x != main})
+        if aliases:
+            notes.append("other spellings read as the same level: " + ", ".join(f"{a} = {b}" for a, b in aliases.items()))
         filled = []
         if not codes and kind in _SCALE_NAMES and len(set(ranks.values())) < 5:
             comparative = any(canon(lab).startswith(("比较", "较")) for lab in ranks)
@@ -430,8 +467,12 @@ class _Drafter:
                 c = max(used | {x["code"] for x in ms}) + 1
             ms.append({"code": c, "label": lab})
         sig = tuple((x["code"], x["label"]) for x in lv)
-        if sig in self.scale_sigs:  # the same levels: one scale, its no-answer labels merged
+        if sig in self.scale_sigs:  # the same levels: one scale, its no-answer labels and aliases merged
             name = self.scale_sigs[sig]
+            if aliases:
+                known = {canon(x["label"]) for x in self.scales[name]["levels"] + self.scales[name].get("missing", [])}
+                merged = self.scales[name].setdefault("aliases", {})
+                merged.update({a: b for a, b in aliases.items() if canon(a) not in known})
             have = self.scales[name].setdefault("missing", [])
             taken = {x["code"] for x in lv} | {x["code"] for x in have}
             for m in ms:
@@ -448,7 +489,9 @@ class _Drafter:
         while name in self.scales:
             name = f"{_SCALE_NAMES.get(kind, 'rating')}{len(lv)}_{k}"
             k += 1
-        self.scales[name] = {"levels": lv, **({"missing": ms} if ms else {})}
+        known = {canon(x["label"]) for x in lv + ms}
+        aliases = {a: b for a, b in aliases.items() if canon(a) not in known}
+        self.scales[name] = {"levels": lv, **({"missing": ms} if ms else {}), **({"aliases": aliases} if aliases else {})}
         self.scale_sigs[sig] = name
         ranks_seen = sorted(ranks.values())
         note = [f"levels ordered low → high from their wording ({' < '.join(levels)})"]
@@ -522,7 +565,19 @@ class _Drafter:
         # value labels (SPSS)
         vlab = f.table.value_labels.get(c.index, {})
         if f.family == "spss" and vlab and any(float(v) not in (0.0, 1.0) or len(vlab) > 2 for v in vlab):
-            return self.draft_labelled(qu, item, f, c, seen, vlab, notes)
+            um = f.table.user_missing.get(c.index, ())
+            answer_labels = [v for v in vlab if not any(lo <= v <= hi for lo, hi in um) and canon(vlab[v]) not in _REFUSAL | _SCALE_MISSING]
+            observed = {float(u) for u in labels if re.match(r"^-?\d+(\.\d+)?$", u)}
+            unlabelled = observed - set(vlab)
+            if len(unlabelled) <= len(answer_labels) or not observed:
+                return self.draft_labelled(qu, item, f, c, seen, vlab, notes)
+            # a quantity whose value labels name only its no-answer codes (-99 不适用, -98 拒答)
+            item["type"] = "numeric"
+            miss = [{"code": int(v), "label": lab} for v, lab in sorted(vlab.items()) if float(v) not in observed - set(vlab)
+                    and (any(lo <= v <= hi for lo, hi in um) or canon(lab) in _REFUSAL | _SCALE_MISSING)]
+            if miss:
+                item["missing"] = miss
+            return item, notes
         if labels and all(_SCORE.match(u) for u in labels):
             vals = sorted(int(_SCORE.match(u).group(1)) for u in labels)
             offset = 0
@@ -623,13 +678,16 @@ class _Drafter:
         labels = list(seen)
         if not labels:
             return False
+        # answers written as sentences, long ones, or ones carrying personal data are free text
+        if any(len(u) > 20 or re.search(r"[，。！？；,.!?;]\S", u) or redact(u)[0] != u for u in labels):
+            return False
         n = sum(seen.values())
         mean_len = sum(len(u) for u in labels) / len(labels)
         if _OPEN_STEM.search(stem) and mean_len > 6:
             return False
         if len(labels) <= 12 and mean_len <= 16 and (len(labels) <= max(2, 0.6 * n)):
             return True
-        return len(labels) <= 20 and len(labels) <= 0.3 * n and mean_len <= 12
+        return len(labels) <= 15 and len(labels) <= 0.3 * n and mean_len <= 10
 
     def numeric(self, seen: Counter) -> dict | None:
         units: Counter = Counter()
@@ -741,6 +799,15 @@ class _Drafter:
                 fill = [x for x in others if x.header]
                 if fill:
                     item.setdefault("match", {})["other"] = fill[0].header
+            filled = np.zeros(f.table.n_rows, bool)
+            for x in subs:
+                codes_x, uniq_x = _distinct(f, x)
+                ok = np.array([u not in _NOT_ANSWERED and u != "0" and not (f.mode == "code" and u in ("-2", "-3"))
+                               for u in uniq_x], dtype=bool)
+                filled |= ok[codes_x] if len(uniq_x) else False
+            none = f.answered_rows() & ~filled
+            if none.any() and not any(x.opt_column for x in subs):
+                item["required"] = False  # some respondents chose nothing (skipped, or not asked)
             if others and not any(o.get("other") for o in item["options"]):
                 last = item["options"][-1] if item["options"] else None
                 cand = next((o for o in item["options"] if _OTHER.match(o["label"])), last)

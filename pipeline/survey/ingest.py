@@ -31,7 +31,8 @@ from pipeline.survey.questionnaire import Questionnaire
 _DUR = re.compile(r"^(?:(\d+)(?:小时|时))?(?:(\d+)分)?(?:(\d+(?:\.\d+)?)秒?)?$")
 _TIME_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M",
                  "%d-%b-%Y %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S",
-                 "%Y/%m/%d", "%Y-%m-%d", "%Y年%m月%d日")  # a date alone (a hand-typed 调查日期): midnight
+                 "%Y/%m/%d", "%Y-%m-%d", "%Y年%m月%d日", "%Y.%m.%d", "%Y%m%d",  # a date alone (调查日期): midnight
+                 "%Y.%m.%d %H:%M", "%Y.%m.%d %H:%M:%S", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日 %H:%M:%S")
 
 
 @dataclass

@@ -20,8 +20,9 @@ Numbers in docx/md/tex are formatted by :func:`format_value`: ``int`` 0 decimals
 (already in percent, no % sign added) 1, ``dec2`` 2, ``dec3`` 3, ``p`` 3 decimals without the
 leading zero and ``<.001`` below 0.001 (APA style: ``.023``), ``text`` as is. A missing number
 (None/NaN/NA) is shown as an em dash ``—`` (``---`` in LaTeX) so that an empty cell is never
-mistaken for a lost value; a missing text is an empty string. In the xlsx, numbers stay numbers
-(p-values too, format ``0.000``) and a missing value is an empty cell.
+mistaken for a lost value; a missing text is an empty string. In the xlsx, numbers stay numbers,
+rounded to the decimals shown (a copied cell carries no false precision; the stage CSVs keep full
+precision), p-values unrounded with format ``0.000``, and a missing value is an empty cell.
 
 Every writer is deterministic: the workbook/document core properties carry a fixed time
 (:data:`FIXED_TIME`) and the zip is rewritten with fixed entry dates and permissions, so two runs

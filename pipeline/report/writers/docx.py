@@ -369,7 +369,7 @@ def write_docx(report: Report, path: str | Path, lang: str = "zh", *,
     for sec in report.sections:
         heading = sec.heading(lang)
         if heading:
-            doc.add_paragraph(heading, style="Heading 1")
+            doc.add_paragraph(heading, style=f"Heading {min(max(sec.level, 1), 2)}")
         for text in sec.paragraphs(lang):
             doc.add_paragraph(text, style="Body Text")
         for it in sec.items:

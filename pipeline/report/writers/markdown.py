@@ -60,7 +60,7 @@ def write_markdown(report: Report, path: str | Path, lang: str = "zh") -> Path:
     for sec in report.sections:
         heading = sec.heading(lang)
         if heading:
-            out += [f"## {_md_line(heading)}", ""]
+            out += [f"{'#' * (1 + min(max(sec.level, 1), 2))} {_md_line(heading)}", ""]
         for text in sec.paragraphs(lang):
             out += [text.strip(), ""]
         for it in sec.items:

@@ -122,6 +122,7 @@ class Section:
     paragraphs_zh: list[str] = field(default_factory=list)
     paragraphs_en: list[str] = field(default_factory=list)
     items: list[Table | Figure] = field(default_factory=list)
+    level: int = 1  # 1 = a chapter heading, 2 = a sub-heading (one page per community)
 
     def heading(self, lang: str) -> str:
         return pick(self.heading_zh, self.heading_en, lang)

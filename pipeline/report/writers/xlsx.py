@@ -13,6 +13,7 @@ import pandas as pd
 
 from pipeline.core.stage import neutralise
 from pipeline.report.writers.model import (
+    DECIMALS,
     FIXED_TIME,
     GENERATOR,
     NUMERIC_FORMATS,
@@ -65,6 +66,9 @@ def _xl_value(v, fmt: str):
             return format_value(x, "dec2")
         if fmt == "int" and x.is_integer():
             return int(x)
+        if fmt in DECIMALS:  # stored as shown (a pasted cell carries no false precision; stats/*.csv keep it all)
+            x = round(x, DECIMALS[fmt])
+            return int(x) if fmt == "int" else x
         return x
     if isinstance(v, pd.Timestamp):
         return v.to_pydatetime()

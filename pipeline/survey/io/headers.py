@@ -55,7 +55,7 @@ META = {
         "ip": "ip", "来自IP": "ip", "IP": "ip", "channel": "channel", "来源": "channel",
         "finished": "finished", "progress": "progress",
         "submit_time": "submitted_at", "submitted": "submitted_at", "end_time": "submitted_at", "start_time": "started_at",
-        "duration": "duration_s", "提交时间": "submitted_at", "填写时间": "submitted_at", "调查日期": "submitted_at",
+        "duration": "duration_s", "提交时间": "submitted_at", "填写时间": "submitted_at",
         "用时(秒)": "duration_s", "所用时间(秒)": "duration_s", "答题时长(秒)": "duration_s", "IP地址": "ip",
         "答卷编号": "respondent", "问卷编号": "respondent",
     },

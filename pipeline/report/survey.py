@@ -1,0 +1,531 @@
+"""The survey part of the report, for any questionnaire: sample profile (样本基本情况), ratings
+with 满意率 and the least satisfying items, reliability and validity, satisfaction indices by
+weighting scheme, group comparisons, the ordinal model, IPA and one page per community.
+
+Each table comes with the short interpretive sentence researchers write beside it. The wording
+follows fixed, cited thresholds (docs/findings.md, "Interpretive sentences"):
+
+* Cronbach's α — ≥ .9 很好 (excellent), ≥ .8 良好 (good), ≥ .7 可接受 (acceptable), ≥ .6 尚可
+  (questionable), else 较差 (poor): George & Mallery (2003), widely used with Nunnally (1978)'s .7;
+* KMO — ≥ .9 非常适合, ≥ .8 很适合, ≥ .7 适合, ≥ .6 尚可, ≥ .5 勉强, else 不适合 (Kaiser 1974);
+  Bartlett's test p < .05: the correlation matrix is not an identity matrix;
+* factor loadings — |λ| ≥ .40 salient (Stevens 2002; Hair et al. 2019 for n ≥ 200);
+* significance — adjusted p < .05 (the family is named in each table note);
+* IPA — the "concentrate here" quadrant (high importance, low performance) is the priority.
+
+Every number is read from ``stats/`` (computed and pinned to R there); this module only selects,
+labels and words them.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.report.tables import read_table
+from pipeline.report.writers import Section, Table
+
+SCHEMES = {"equal": ("等权", "equal weights"), "importance": ("重要性加权", "stated importance"),
+           "entropy": ("熵权法", "entropy weights"), "regression": ("回归权重", "regression weights")}
+
+
+def _alpha_word(a: float, zh: bool) -> str:
+    for cut, w_zh, w_en in ((.9, "很好", "excellent"), (.8, "良好", "good"), (.7, "可接受", "acceptable"),
+                            (.6, "尚可", "questionable")):
+        if a >= cut:
+            return w_zh if zh else w_en
+    return "较差" if zh else "poor"
+
+
+def _kmo_word(k: float, zh: bool) -> str:
+    for cut, w_zh, w_en in ((.9, "非常适合", "marvellous"), (.8, "很适合", "meritorious"), (.7, "适合", "middling"),
+                            (.6, "尚可", "mediocre"), (.5, "勉强可以", "miserable")):
+        if k >= cut:
+            return w_zh if zh else w_en
+    return "不适合" if zh else "unacceptable"
+
+
+def _p(p: float) -> str:
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "—"
+    return "< .001" if p < .001 else f"= {p:.3f}".replace("0.", ".", 1)
+
+
+def _pct(x: float) -> str:
+    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.1f}%"
+
+
+def _item_text(q, item_id: str) -> str:
+    it = q.item_index.get(item_id) if q is not None else None
+    if it is None:
+        return item_id
+    parent = next((x for x in q.items if any(r.id == item_id for r in x.rows or [])), None)
+    if parent is not None:
+        return next(r.label for r in parent.rows if r.id == item_id)
+    return it.text or item_id
+
+
+def _short(q, item_id: str) -> str:
+    """A variable's short name as tables print it: 您居住的小区是 → 小区, 您家庭的月收入大约是 → 月收入;
+    the overall rating is 总体满意度."""
+    import re
+
+    if q is not None and item_id == q.roles.overall:
+        return "总体满意度"
+    t = _item_text(q, item_id)
+    t = re.sub(r"^(请问)?(总体而言|总的来说|总体来看)?[，,]?您(家庭|家)?(的|家)?(居住的|所在的|目前的)?", "", t)
+    t = re.sub(r"(大约|大概)?(是|属于|为|有)?(多少|几)?[？?：:。]*$", "", t).strip()
+    return t if 1 <= len(t) <= 12 else _item_text(q, item_id)
+
+
+def _construct_label(q, cid: str, zh: bool) -> str:
+    c = next((c for c in (q.constructs if q else []) if c.id == cid), None)
+    if c is None:
+        return cid
+    return (c.label.zh if zh else (c.label.en or c.label.zh)) if hasattr(c.label, "zh") else str(c.label)
+
+
+# ---- 样本基本情况 ------------------------------------------------------------------------------
+def sample_section(out: Path, q, lang: str, kept: int | None) -> Section | None:
+    zh = lang == "zh"
+    freq = read_table(out / "stats" / "frequencies.csv")
+    if freq is None or q is None:
+        return None
+    r = q.roles
+    items = [i for i in dict.fromkeys([r.community, *r.groups]) if i]
+    if not items:
+        return None
+    rows, sentences_zh, sentences_en = [], [], []
+    for i in items:
+        f = freq[freq["item"] == i]
+        if not len(f):
+            continue
+        text = _short(q, i)
+        valid = f[~f["is_missing"].astype(bool)] if "is_missing" in f else f
+        for k, (_, x) in enumerate(f.iterrows()):
+            label = x["label"] if isinstance(x["label"], str) and x["label"] else ("缺失" if zh else "missing")
+            rows.append({"variable": text if k == 0 else "", "category": label, "n": int(x["n"]),
+                         "percent": float(x["valid_percent"]) if not bool(x.get("is_missing", False)) else float("nan")})
+        if len(valid):
+            top = valid.sort_values("n", ascending=False, kind="stable").iloc[0]
+            sentences_zh.append(f"{text}以“{top['label']}”居多（{top['valid_percent']:.1f}%）")
+            sentences_en.append(f"{text}: mostly {top['label']} ({top['valid_percent']:.1f}%)")
+    if not rows:
+        return None
+    table = Table("sample_profile", "样本基本情况", "Sample profile", pd.DataFrame(rows),
+                  headers_zh={"variable": "变量", "category": "类别", "n": "人数", "percent": "有效百分比（%）"},
+                  headers_en={"variable": "Variable", "category": "Category", "n": "n", "percent": "Valid %"},
+                  formats={"n": "int", "percent": "pct1"},
+                  note_zh="有效百分比以该题作答者为分母；缺失含跳题、未答与“不清楚”等。",
+                  note_en="Valid percentages use the respondents who answered the question as denominator.")
+    lead_zh = (f"有效样本 {kept} 份。" if kept else "") + "；".join(sentences_zh) + "。"
+    lead_en = (f"The analysis uses {kept} valid responses. " if kept else "") + "; ".join(sentences_en) + "."
+    return Section("样本基本情况", "Sample profile", [lead_zh], [lead_en], [table])
+
+
+# ---- 满意度评价 ------------------------------------------------------------------------------------
+def ratings_section(out: Path, q, lang: str, figs: list) -> Section | None:
+    zh = lang == "zh"
+    items = read_table(out / "stats" / "item_satisfaction.csv")
+    if items is None or not len(items):
+        return None
+    lab = "label_zh" if zh else "label_en"
+    df = items.copy()
+    overall = q.roles.overall if q is not None else None
+    df["group"] = [("总体" if zh else "Overall") if i == overall else
+                   (_construct_label(q, c, zh) if isinstance(c, str) and c else "")
+                   for i, c in zip(df["item"], df["construct"])]
+    sat_mask = df["satisfaction_scale"].astype(bool)
+    sat = df[sat_mask]
+    other = df[~sat_mask]
+    main = sat if len(sat) else df
+    head_pct = "满意率（%）" if len(sat) else "前两级占比（%）"
+    shown = main.copy()
+    shown["group"] = shown["group"].where(shown["group"].ne(shown["group"].shift()), "")
+    shown[lab] = [(_short(q, i) if i == overall else x) for i, x in zip(shown["item"], shown[lab])]
+    table = Table("item_ratings", "各评价项目的得分与满意率" if len(sat) else "各评分项目的得分",
+                  "Ratings of each item and share satisfied",
+                  shown[["group", lab, "n", "mean", "sd", "top2_pct", "top2_ci95_low", "top2_ci95_high"]]
+                  .rename(columns={lab: "item"}),
+                  headers_zh={"group": "维度", "item": "项目", "n": "有效样本", "mean": "均值", "sd": "标准差",
+                              "top2_pct": head_pct, "top2_ci95_low": "下限", "top2_ci95_high": "上限"},
+                  headers_en={"group": "Dimension", "item": "Item", "n": "n", "mean": "Mean", "sd": "SD",
+                              "top2_pct": "Top-two-box %", "top2_ci95_low": "95% CI low", "top2_ci95_high": "95% CI high"},
+                  formats={"n": "int", "mean": "dec2", "sd": "dec2", "top2_pct": "pct1", "top2_ci95_low": "pct1",
+                           "top2_ci95_high": "pct1"},
+                  note_zh="下限、上限为 95% 置信区间。满意率 = 选择量表最高两级（如“比较满意”“非常满意”）者占该项有效作答的比例，95% 置信区间为 Wilson 区间；"
+                          "“不清楚”等不计入有效作答。非满意度量表（如重要性）为最高两级的比例。",
+                  note_en="Top-two-box: share of valid answers in the scale's two highest levels (Wilson 95% CI); "
+                          "'don't know' answers are not valid answers.")
+    extra = []
+    if len(sat) and len(other):
+        extra.append(Table("other_ratings", "其他评分题（重要性、意愿等）", "Other rating items (importance, willingness …)",
+                           other[[lab, "n", "mean", "sd", "top2_pct", "top2_ci95_low", "top2_ci95_high"]]
+                           .rename(columns={lab: "item"}),
+                           headers_zh={"item": "项目", "n": "有效样本", "mean": "均值", "sd": "标准差",
+                                       "top2_pct": "前两级占比（%）", "top2_ci95_low": "下限", "top2_ci95_high": "上限"},
+                           headers_en={"item": "Item", "n": "n", "mean": "Mean", "sd": "SD", "top2_pct": "Top-two-box %",
+                                       "top2_ci95_low": "95% CI low", "top2_ci95_high": "95% CI high"},
+                           formats={"n": "int", "mean": "dec2", "sd": "dec2", "top2_pct": "pct1", "top2_ci95_low": "pct1",
+                                    "top2_ci95_high": "pct1"},
+                           note_zh="前两级占比 = 选择该量表最高两级（如“比较重要”“非常重要”）者的比例；下限、上限为 95% 置信区间。",
+                           note_en="Top-two-box: the scale's two highest levels."))
+    pool = main[main["item"] != overall] if (main["item"] != overall).any() else main
+    k = min(5, len(pool))
+    low = pool.sort_values(["top2_pct", "mean"], kind="stable").head(k)
+    lowest = Table("lowest_items", f"满意率最低的 {k} 个项目", f"The {k} least satisfying items",
+                   low[[lab, "group", "top2_pct", "top2_ci95_low", "top2_ci95_high", "bottom2_pct", "mean"]]
+                   .rename(columns={lab: "item"}).reset_index(drop=True).rename_axis("rank").reset_index()
+                   .assign(rank=lambda d: d["rank"] + 1),
+                   headers_zh={"rank": "序号", "item": "项目", "group": "维度", "top2_pct": "满意率（%）",
+                               "top2_ci95_low": "下限", "top2_ci95_high": "上限",
+                               "bottom2_pct": "不满意率（%）", "mean": "均值"},
+                   headers_en={"rank": "#", "item": "Item", "group": "Dimension", "top2_pct": "Satisfied %",
+                               "top2_ci95_low": "95% CI low", "top2_ci95_high": "95% CI high",
+                               "bottom2_pct": "Dissatisfied %", "mean": "Mean"},
+                   formats={"rank": "int", "top2_pct": "pct1", "top2_ci95_low": "pct1", "top2_ci95_high": "pct1",
+                            "bottom2_pct": "pct1", "mean": "dec2"},
+                   note_zh="不满意率 = 选择量表最低两级者的比例；下限、上限为满意率的 95% 置信区间。", note_en="Dissatisfied: the two lowest levels.")
+    lo_names_zh = "、".join(f"{x[lab]}（{x['top2_pct']:.1f}%）" for _, x in low.head(3).iterrows())
+    lo_names_en = ", ".join(f"{x[lab]} ({x['top2_pct']:.1f}%)" for _, x in low.head(3).iterrows())
+    best = pool.sort_values("top2_pct", ascending=False, kind="stable").iloc[0]
+    paras_zh = [f"{len(pool)} 个{'满意度' if len(sat) else ''}评价项目的满意率介于 {pool['top2_pct'].min():.1f}% 与 "
+                f"{pool['top2_pct'].max():.1f}% 之间。满意率最低的是{lo_names_zh}，最高的是{best[lab]}（{best['top2_pct']:.1f}%）。"]
+    paras_en = [f"Across {len(pool)} rated items the share satisfied ranges from {pool['top2_pct'].min():.1f}% to "
+                f"{pool['top2_pct'].max():.1f}%. Least satisfying: {lo_names_en}; most: {best[lab]} "
+                f"({best['top2_pct']:.1f}%)."]
+    overall = _overall_sentence(out, q, zh=True)
+    if overall:
+        paras_zh.insert(0, overall)
+        paras_en.insert(0, _overall_sentence(out, q, zh=False))
+    return Section("满意度评价", "Ratings", paras_zh, paras_en, [table, lowest] + extra + figs)
+
+
+def _overall_sentence(out: Path, q, zh: bool) -> str | None:
+    if q is None or not q.roles.overall:
+        return None
+    items = read_table(out / "stats" / "item_satisfaction.csv")
+    if items is None:
+        return None
+    row = items[items["item"] == q.roles.overall]
+    if not len(row):
+        return None
+    x = row.iloc[0]
+    if zh:
+        return (f"总体满意率（{_item_text(q, q.roles.overall)}选择最高两级的比例）为 {x['top2_pct']:.1f}%"
+                f"（95% CI {x['top2_ci95_low']:.1f}%–{x['top2_ci95_high']:.1f}%，n = {int(x['n'])}），"
+                f"不满意率为 {x['bottom2_pct']:.1f}%，平均分 {x['mean']:.2f}。")
+    return (f"Overall, {x['top2_pct']:.1f}% were satisfied (95% CI {x['top2_ci95_low']:.1f}–{x['top2_ci95_high']:.1f}%, "
+            f"n = {int(x['n'])}) and {x['bottom2_pct']:.1f}% dissatisfied; mean {x['mean']:.2f}.")
+
+
+# ---- 信度与效度 ------------------------------------------------------------------------------------
+def validity_section(out: Path, q, lang: str) -> Section | None:
+    zh = lang == "zh"
+    lab = "label_zh" if zh else "label_en"
+    items, paras_zh, paras_en = [], [], []
+    rel = read_table(out / "stats" / "reliability.csv")
+    if rel is not None and len(rel):
+        df = rel[[lab, "n_items", "n_complete", "alpha", "alpha_ci_low", "alpha_ci_high", "omega_total"]]
+        df = df.rename(columns={lab: "construct"}).assign(
+            verdict=[_alpha_word(a, zh) for a in rel["alpha"]])
+        items.append(Table("reliability", "各维度信度", "Reliability of the dimensions", df,
+                           headers_zh={"construct": "维度", "n_items": "题数", "n_complete": "完整样本", "alpha": "Cronbach's α",
+                                       "alpha_ci_low": "α 下限", "alpha_ci_high": "α 上限",
+                                       "omega_total": "McDonald's ω", "verdict": "评价"},
+                           headers_en={"construct": "Dimension", "n_items": "Items", "n_complete": "Complete n",
+                                       "alpha": "Cronbach's α", "alpha_ci_low": "α CI low", "alpha_ci_high": "α CI high",
+                                       "omega_total": "McDonald's ω", "verdict": "Verdict"},
+                           formats={"n_items": "int", "n_complete": "int", "alpha": "dec3", "alpha_ci_low": "dec3",
+                                    "alpha_ci_high": "dec3", "omega_total": "dec3"},
+                           note_zh="α ≥ .9 很好，≥ .8 良好，≥ .7 可接受，≥ .6 尚可，其余较差（George & Mallery, 2003）；"
+                                   "α 的 95% 置信区间为 Feldt 区间。",
+                           note_en="α ≥ .9 excellent, ≥ .8 good, ≥ .7 acceptable, ≥ .6 questionable, else poor "
+                                   "(George & Mallery, 2003); Feldt 95% CI."))
+        lo, hi = rel["alpha"].min(), rel["alpha"].max()
+        weak = rel[rel["alpha"] < .7]
+        paras_zh.append(f"{len(rel)} 个维度的 Cronbach's α 介于 {lo:.3f} 与 {hi:.3f} 之间，"
+                        + (f"信度{_alpha_word(lo, True)}至{_alpha_word(hi, True)}" if _alpha_word(lo, True) != _alpha_word(hi, True)
+                           else f"信度{_alpha_word(lo, True)}")
+                        + ("。" if not len(weak) else f"；{'、'.join(weak[lab])}的 α 低于 .7，解释时应谨慎。"))
+        paras_en.append(f"Cronbach's α of the {len(rel)} dimensions lies between {lo:.3f} and {hi:.3f}"
+                        + ("." if not len(weak) else f"; {', '.join(weak[lab])} below .7 should be read with caution."))
+    kmo = read_table(out / "stats" / "kmo.csv")
+    bart = read_table(out / "stats" / "bartlett.csv")
+    if kmo is not None and bart is not None and len(bart):
+        overall = kmo[kmo["item"] == "overall"]["msa"]
+        k = float(overall.iloc[0]) if len(overall) else float("nan")
+        b = bart.iloc[0]
+        df = pd.DataFrame({"kmo": [k], "chi2": [float(b["chi2"])], "df": [int(b["df"])], "p": [float(b["p_val"])],
+                           "n": [int(b["n"])]})
+        items.append(Table("kmo_bartlett", "KMO 与 Bartlett 球形检验", "KMO and Bartlett's test of sphericity", df,
+                           headers_zh={"kmo": "KMO", "chi2": "Bartlett χ²", "df": "自由度", "p": "p", "n": "样本量"},
+                           headers_en={"kmo": "KMO", "chi2": "Bartlett χ²", "df": "df", "p": "p", "n": "n"},
+                           formats={"kmo": "dec3", "chi2": "dec2", "df": "int", "p": "p", "n": "int"},
+                           note_zh="KMO ≥ .9 非常适合，≥ .8 很适合，≥ .7 适合，≥ .6 尚可，≥ .5 勉强可以，其余不适合做因子分析（Kaiser, 1974）。",
+                           note_en="KMO ≥ .9 marvellous, ≥ .8 meritorious, ≥ .7 middling, ≥ .6 mediocre, ≥ .5 miserable "
+                                   "(Kaiser, 1974)."))
+        paras_zh.append(f"KMO 值为 {k:.3f}，{_kmo_word(k, True)}进行因子分析；Bartlett 球形检验 χ²({int(b['df'])}) = "
+                        f"{b['chi2']:.2f}，p {_p(float(b['p_val']))}，" +
+                        ("相关矩阵不是单位矩阵。" if float(b["p_val"]) < .05 else "不能拒绝相关矩阵为单位矩阵的假设。"))
+        paras_en.append(f"KMO = {k:.3f} ({_kmo_word(k, False)}); Bartlett's test χ²({int(b['df'])}) = {b['chi2']:.2f}, "
+                        f"p {_p(float(b['p_val']))}.")
+    load = read_table(out / "stats" / "efa_loadings.csv")
+    var = read_table(out / "stats" / "efa_variance.csv")
+    if load is not None and len(load):
+        factors = [c for c in load.columns if c.startswith("F") and c[1:].isdigit()]
+        df = load[["item", *factors, "h2"]].copy()
+        df["item"] = [_item_text(q, i) for i in df["item"]]
+        items.append(Table("efa_loadings", "探索性因子分析：旋转后的因子载荷", "Exploratory factor analysis: rotated loadings", df,
+                           headers_zh={"item": "项目", **{f: f for f in factors}, "h2": "共同度"},
+                           headers_en={"item": "Item", **{f: f for f in factors}, "h2": "Communality"},
+                           formats={**{f: "dec2" for f in factors}, "h2": "dec2"},
+                           note_zh="|载荷| ≥ .40 视为显著载荷（Hair et al., 2019）。",
+                           note_en="|loading| ≥ .40 is taken as salient (Hair et al., 2019)."))
+        if var is not None and len(var):
+            cum = float(var["cum_var"].iloc[-1]) * 100
+            cross = int(((load[factors].abs() >= .4).sum(axis=1) > 1).sum())
+            weak = int((load[factors].abs().max(axis=1) < .4).sum())
+            paras_zh.append(f"探索性因子分析提取 {len(factors)} 个因子，累计解释 {cum:.1f}% 的方差；"
+                            + (f"{weak} 个项目在所有因子上的载荷均低于 .40，" if weak else "每个项目至少在一个因子上载荷 ≥ .40，")
+                            + (f"{cross} 个项目存在交叉载荷。" if cross else "无交叉载荷。"))
+            paras_en.append(f"The EFA retained {len(factors)} factors explaining {cum:.1f}% of the variance; "
+                            f"{weak} items load below .40 everywhere and {cross} cross-load.")
+    if not items:
+        return None
+    return Section("信度与效度", "Reliability and validity", paras_zh, paras_en, items)
+
+
+# ---- 满意度指数 ------------------------------------------------------------------------------------
+def index_section(out: Path, q, lang: str, figs: list) -> Section | None:
+    zh = lang == "zh"
+    lab = "label_zh" if zh else "label_en"
+    con = read_table(out / "stats" / "satisfaction_constructs.csv")
+    idx = read_table(out / "stats" / "satisfaction_index.csv")
+    if con is None or idx is None:
+        return None
+    eq = con[con["weighting"] == "equal"]
+    rows = [{"part": x[lab], "scheme": "—", "weight": float("nan"), "index": x["index"], "lo": x["ci95_low"],
+             "hi": x["ci95_high"], "n": int(x["n"])} for _, x in eq.iterrows()]
+    for _, x in idx.iterrows():
+        name = SCHEMES.get(x["weighting"], (x["weighting"], x["weighting"]))
+        rows.append({"part": "总指数" if zh else "Overall index", "scheme": name[0] if zh else name[1],
+                     "weight": float("nan"), "index": x["index"], "lo": x["ci95_low"], "hi": x["ci95_high"], "n": int(x["n"])})
+    schemes = list(idx["weighting"])
+    weights = con.pivot_table(index="construct", columns="weighting", values="weight", sort=False)
+    df = pd.DataFrame(rows).drop(columns="weight")
+    wtab = weights.reset_index()
+    wtab["construct"] = [dict(zip(con["construct"], con[lab])).get(c, c) for c in wtab["construct"]]
+    tables = [Table("satisfaction_index", "满意度指数（0–100）：各维度与不同权重方案下的总指数",
+                    "Satisfaction index (0–100): dimensions and the overall index under each weighting scheme", df,
+                    headers_zh={"part": "项目", "scheme": "权重方案", "index": "指数", "lo": "下限", "hi": "上限",
+                                "n": "样本量"},
+                    headers_en={"part": "Part", "scheme": "Weighting", "index": "Index", "lo": "95% CI low",
+                                "hi": "95% CI high", "n": "n"},
+                    formats={"index": "dec2", "lo": "dec2", "hi": "dec2", "n": "int"},
+                    note_zh="下限、上限为 95% 置信区间。指数 =（均值−1）/（量表点数−1）×100，未加权（按样本）。等权：各维度权重相同；重要性加权：按受访者"
+                            "陈述的重要性；熵权法：按各维度得分在受访者间的离散程度（离散越大权重越高，并不代表越重要）；"
+                            "回归权重：按各维度对总体满意度的回归系数。",
+                    note_en="Index = (mean − 1) / (points − 1) × 100, unweighted (sample). Equal: same weight per "
+                            "dimension; importance: stated importance; entropy: dispersion across respondents (more "
+                            "spread, more weight — not importance); regression: coefficients on overall satisfaction."),
+              Table("index_weights", "各权重方案下的维度权重", "Dimension weights under each weighting scheme",
+                    wtab.rename(columns={"construct": "construct"}),
+                    headers_zh={"construct": "维度", **{s: SCHEMES.get(s, (s, s))[0] for s in schemes}},
+                    headers_en={"construct": "Dimension", **{s: SCHEMES.get(s, (s, s))[1] for s in schemes}},
+                    formats={s: "dec3" for s in schemes if s in wtab.columns})]
+    first = idx.iloc[0]
+    paras_zh = [f"按等权计算的总满意度指数为 {first['index']:.1f}（95% CI {first['ci95_low']:.1f}–{first['ci95_high']:.1f}）"
+                + (f"，不同权重方案下介于 {idx['index'].min():.1f} 与 {idx['index'].max():.1f} 之间" if len(idx) > 1 else "")
+                + f"。维度指数最低的是{eq.sort_values('index').iloc[0][lab]}（{eq['index'].min():.1f}），最高的是"
+                f"{eq.sort_values('index').iloc[-1][lab]}（{eq['index'].max():.1f}）。"]
+    paras_en = [f"The equally weighted overall index is {first['index']:.1f} (95% CI {first['ci95_low']:.1f}–"
+                f"{first['ci95_high']:.1f}); lowest dimension {eq.sort_values('index').iloc[0][lab]} "
+                f"({eq['index'].min():.1f}), highest {eq.sort_values('index').iloc[-1][lab]} ({eq['index'].max():.1f})."]
+    wtd = read_table(out / "stats" / "weighted_estimates.csv")
+    if wtd is not None and len(wtd):
+        names = {f"index_{c}": lab_ for c, lab_ in zip(con["construct"], con[lab])}
+        if q is not None and q.roles.overall:
+            names[q.roles.overall] = _short(q, q.roles.overall)
+        names["participation_rate"] = "参与率" if zh else "participation rate"
+        w = wtd.assign(variable=[names.get(v, v) for v in wtd["variable"]])
+        tables.append(Table("weighted_estimates", "按人口加权的估计（事后分层）与未加权估计",
+                            "Population-weighted (post-stratified) and unweighted estimates",
+                            w[["variable", "n", "mean_unweighted", "mean", "ci95_low", "ci95_high", "deff"]],
+                            headers_zh={"variable": "指标", "n": "样本量", "mean_unweighted": "未加权", "mean": "加权",
+                                        "ci95_low": "加权下限", "ci95_high": "加权上限", "deff": "设计效应"},
+                            headers_en={"variable": "Estimate", "n": "n", "mean_unweighted": "Unweighted",
+                                        "mean": "Weighted", "ci95_low": "Weighted CI low", "ci95_high": "Weighted CI high",
+                                        "deff": "Design effect"},
+                            formats={"n": "int", "mean_unweighted": "dec2", "mean": "dec2", "ci95_low": "dec2",
+                                     "ci95_high": "dec2", "deff": "dec2"},
+                            note_zh="加权：按各小区户数事后分层，置信区间为设计基础（与 R survey 包一致）。",
+                            note_en="Weighted: post-stratified to the households of each community; design-based CIs "
+                                    "(as R's survey package)."))
+        big = w.assign(d=(w["mean"] - w["mean_unweighted"]).abs()).sort_values("d", ascending=False).iloc[0]
+        paras_zh.append(f"按各小区户数加权后，各指标变化最大的是{big['variable']}（未加权 {big['mean_unweighted']:.1f}，加权 "
+                        f"{big['mean']:.1f}）；正文其余指数为未加权（样本）结果。")
+        paras_en.append(f"Weighting by households changes {big['variable']} most ({big['mean_unweighted']:.1f} unweighted, "
+                        f"{big['mean']:.1f} weighted); other indices in this report are unweighted.")
+    return Section("满意度指数", "Satisfaction index", paras_zh, paras_en, tables + figs)
+
+
+# ---- 群体差异与影响因素 -------------------------------------------------------------------------
+_PREFERRED = ("welch_anova", "welch_t", "anova", "student_t")
+_NONPAR = {"welch_anova": "kruskal_wallis", "anova": "kruskal_wallis", "welch_t": "mann_whitney", "student_t": "mann_whitney"}
+
+
+def comparisons_section(out: Path, q, lang: str) -> Section | None:
+    zh = lang == "zh"
+    cmp_ = read_table(out / "stats" / "comparisons.csv")
+    if cmp_ is None or not len(cmp_):
+        return None
+    con = read_table(out / "stats" / "satisfaction_constructs.csv")
+    names = {}
+    if con is not None:
+        names = {f"score_{c}": name for c, name in zip(con["construct"], con["label_zh" if zh else "label_en"])}
+    if q is not None and q.roles.overall:
+        names[q.roles.overall] = _short(q, q.roles.overall)
+    rows = []
+    for (g, dv), part in cmp_.groupby(["group", "dv"], sort=False):
+        main = next((part[part["test"] == t].iloc[0] for t in _PREFERRED if (part["test"] == t).any()), None)
+        if main is None:
+            continue
+        np_ = part[part["test"] == _NONPAR.get(main["test"], "")]
+        rows.append({"group": _short(q, g), "dv": names.get(dv, dv), "test": main["test"],
+                     "statistic": main["statistic"], "p": main["p_val"], "p_adj": main.get("p_adj", float("nan")),
+                     "effect": main.get("effect_size", float("nan")),
+                     "p_np": float(np_.iloc[0]["p_val"]) if len(np_) else float("nan")})
+    if not rows:
+        return None
+    df = pd.DataFrame(rows)
+    tests_zh = {"welch_anova": "Welch 方差分析", "anova": "方差分析", "welch_t": "Welch t 检验", "student_t": "t 检验"}
+    df["test"] = [tests_zh.get(t, t) if zh else t.replace("_", " ") for t in df["test"]]
+    table = Table("group_comparisons", "不同群体的满意度差异", "Satisfaction by group", df,
+                  headers_zh={"group": "分组", "dv": "指标", "test": "检验", "statistic": "统计量", "p": "p",
+                              "p_adj": "校正 p（BH）", "effect": "效应量", "p_np": "非参数检验 p"},
+                  headers_en={"group": "Group", "dv": "Outcome", "test": "Test", "statistic": "Statistic", "p": "p",
+                              "p_adj": "Adjusted p (BH)", "effect": "Effect size", "p_np": "Nonparametric p"},
+                  formats={"statistic": "dec2", "p": "p", "p_adj": "p", "effect": "dec3", "p_np": "p"},
+                  note_zh="校正 p：Benjamini–Hochberg 法，族为同一分组变量下的全部指标；效应量为 η²（方差分析）或 Cohen's d"
+                          "（t 检验）；非参数检验为 Kruskal–Wallis 或 Mann–Whitney。",
+                  note_en="Adjusted p: Benjamini–Hochberg within each grouping variable; effect size η² (ANOVA) or "
+                          "Cohen's d (t test); nonparametric: Kruskal–Wallis or Mann–Whitney.")
+    sig = df[df["p_adj"] < .05]
+    if len(sig):
+        by_group = sig.groupby("group", sort=False)["dv"].apply(list)
+        lst_zh = "；".join(f"不同{g}的受访者在{'、'.join(d)}上" for g, d in by_group.items())
+        lst_en = "; ".join(f"{g} on {', '.join(d)}" for g, d in by_group.items())
+        paras = ([f"校正多重比较后（Benjamini–Hochberg，校正 p < .05），存在显著差异的有：{lst_zh}。"
+                  f"其余 {len(df) - len(sig)} 项比较差异不显著。"],
+                 [f"After correction, differences are significant for {lst_en}; the other {len(df) - len(sig)} are not."])
+    else:
+        paras = ([f"校正多重比较后，{len(df)} 项群体比较均无显著差异（校正 p ≥ .05）。"],
+                 [f"After correction none of the {len(df)} group comparisons is significant."])
+    return Section("群体差异", "Group differences", paras[0], paras[1], [table])
+
+
+def model_section(out: Path, q, lang: str) -> Section | None:
+    zh = lang == "zh"
+    m = read_table(out / "stats" / "model_overall_ordinal.csv")
+    if m is None or not len(m):
+        return None
+    terms = m[~m["term"].astype(str).str.startswith("threshold")].copy()
+    if not len(terms):
+        return None
+    con = read_table(out / "stats" / "satisfaction_constructs.csv")
+    names = {f"score_{c}": name for c, name in zip(con["construct"], con["label_zh" if zh else "label_en"])} if con is not None else {}
+
+    def term_label(t: str) -> str:
+        import re
+
+        mm = re.match(r"^C\((\w+)\)\[T\.([^\]]+)\]$", t)
+        if mm and q is not None and mm.group(1) in q.item_index:
+            it = q.item_index[mm.group(1)]
+            code = float(mm.group(2))
+            label = next((o.label for o in q.options_of(it) if o.code == code), mm.group(2))
+            return f"{_short(q, mm.group(1))}：{label}" if zh else f"{_short(q, mm.group(1))}: {label}"
+        return names.get(t, _short(q, t) if q is not None and t in q.item_index else t)
+
+    terms["label"] = [term_label(t) for t in terms["term"]]
+    df = terms[["label", "estimate", "se", "odds_ratio", "or_ci95_low", "or_ci95_high", "p_val"]]
+    fit = m.iloc[0]
+    table = Table("model_overall", "总体满意度的有序 logistic 回归", "Ordinal logistic regression of overall satisfaction", df,
+                  headers_zh={"label": "变量", "estimate": "系数", "se": "标准误", "odds_ratio": "OR", "or_ci95_low": "OR 下限",
+                              "or_ci95_high": "OR 上限", "p_val": "p"},
+                  headers_en={"label": "Term", "estimate": "B", "se": "SE", "odds_ratio": "OR", "or_ci95_low": "OR CI low",
+                              "or_ci95_high": "OR CI high", "p_val": "p"},
+                  formats={"estimate": "dec3", "se": "dec3", "odds_ratio": "dec2", "or_ci95_low": "dec2", "or_ci95_high": "dec2",
+                           "p_val": "p"},
+                  note_zh=f"累积 logit（比例优势）模型，n = {int(fit['fit_n'])}，McFadden 伪 R² = {fit['fit_pseudo_r2']:.3f}。"
+                          "分类变量以第一类为参照；OR 下限、上限为 95% 置信区间。",
+                  note_en=f"Cumulative logit (proportional odds), n = {int(fit['fit_n'])}, McFadden pseudo R² = "
+                          f"{fit['fit_pseudo_r2']:.3f}; categorical terms against their first category.")
+    sig = df[df["p_val"] < .05].sort_values("p_val")
+    if len(sig):
+        lst_zh = "、".join(f"{x['label']}（OR = {x['odds_ratio']:.2f}，p {_p(x['p_val'])}）" for _, x in sig.iterrows())
+        lst_en = ", ".join(f"{x['label']} (OR = {x['odds_ratio']:.2f}, p {_p(x['p_val'])})" for _, x in sig.iterrows())
+        paras = ([f"控制其他变量后，对总体满意度有显著影响的是{lst_zh}；OR > 1 表示该因素越高（或相对参照组）越可能给出更高的满意度。"],
+                 [f"Holding the others constant, {lst_en} are associated with overall satisfaction (OR > 1: higher odds of a "
+                  f"higher rating)."])
+    else:
+        paras = (["控制其他变量后，模型中各变量对总体满意度的影响均不显著。"], ["No term is significant at .05."])
+    return Section("影响因素", "Drivers of overall satisfaction", paras[0], paras[1], [table])
+
+
+def ipa_sentence(out: Path, lang: str) -> tuple[str, str] | None:
+    ipa = read_table(out / "stats" / "ipa.csv")
+    if ipa is None or not len(ipa):
+        return None
+    ipa = ipa[ipa["importance_type"] == ipa["importance_type"].iloc[0]]
+    focus = ipa[ipa["quadrant"] == "concentrate here"]
+    if len(focus):
+        return (f"重要性—表现分析中，{'、'.join(focus['label_zh'])}位于“重点改进区”（重要性高而表现低），应优先改进。",
+                f"In the IPA, {', '.join(focus['label_en'])} fall in 'concentrate here' (high importance, low performance).")
+    return ("重要性—表现分析中没有维度落在“重点改进区”。", "No dimension falls in the IPA's 'concentrate here' quadrant.")
+
+
+# ---- 各小区概况 ------------------------------------------------------------------------------------
+def community_sections(out: Path, q, lang: str) -> list[Section]:
+    zh = lang == "zh"
+    lab = "label_zh" if zh else "label_en"
+    com = read_table(out / "stats" / "satisfaction_by_community.csv")
+    items = read_table(out / "stats" / "item_satisfaction_by_community.csv")
+    if com is None or not len(com) or q is None:
+        return []
+    con = read_table(out / "stats" / "satisfaction_constructs.csv")
+    cnames = dict(zip(con["construct"], con[lab])) if con is not None else {}
+    ranked = com.sort_values("index", ascending=False, kind="stable").reset_index(drop=True)
+    sections = [Section("各小区概况", "Communities", [
+        f"以下按小区给出样本量、满意度指数及满意率最低的项目，供街道和社区对照改进。共 {len(com)} 个小区，指数最高的是"
+        f"{ranked.iloc[0]['label_zh']}（{ranked.iloc[0]['index']:.1f}），最低的是{ranked.iloc[-1]['label_zh']}"
+        f"（{ranked.iloc[-1]['index']:.1f}）。"],
+        [f"Sample size, satisfaction index and least satisfying items for each of the {len(com)} communities."], [])]
+    for _, c in com.iterrows():
+        rank = int(ranked.index[ranked["community"] == c["community"]][0]) + 1
+        name = c["label_zh"] if zh or not isinstance(c.get("label_en"), str) or not c["label_en"] else c["label_en"]
+        dims = [(cnames.get(k[len("index_"):], k[len("index_"):]), c[k]) for k in com.columns if k.startswith("index_")]
+        rows = [{"part": d, "index": v} for d, v in dims]
+        rows.append({"part": "总指数（等权）" if zh else "Overall (equal weights)", "index": c["index"]})
+        tables = [Table(f"community_{int(c['community'])}_index", f"{name}：各维度满意度指数", f"{name}: index by dimension",
+                        pd.DataFrame(rows), headers_zh={"part": "维度", "index": "指数"},
+                        headers_en={"part": "Dimension", "index": "Index"}, formats={"index": "dec2"})]
+        low_text_zh, low_text_en = "", ""
+        if items is not None:
+            it = items[(items["community"] == c["community"]) & items["satisfaction_scale"].astype(bool)]
+            low = it.sort_values(["top2_pct", "mean"], kind="stable").head(3)
+            if len(low):
+                low_text_zh = "满意率最低的是" + "、".join(f"{x[lab]}（{x['top2_pct']:.1f}%，n = {int(x['n'])}）"
+                                                    for _, x in low.iterrows()) + "。"
+                low_text_en = "Least satisfying: " + ", ".join(f"{x[lab]} ({x['top2_pct']:.1f}%)" for _, x in low.iterrows()) + "."
+        small = " 样本量较小，结果仅供参考。" if c["n"] < 30 else ""
+        sections.append(Section(
+            name, name,
+            [f"有效样本 {int(c['n'])} 份；满意度指数 {c['index']:.1f}（95% CI {c['ci95_low']:.1f}–{c['ci95_high']:.1f}），"
+             f"在 {len(com)} 个小区中排第 {rank}。{low_text_zh}{small}".strip()],
+            [f"{int(c['n'])} respondents; index {c['index']:.1f} (95% CI {c['ci95_low']:.1f}–{c['ci95_high']:.1f}), "
+             f"rank {rank} of {len(com)}. {low_text_en}".strip()],
+            tables, level=2))
+    return sections
