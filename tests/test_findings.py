@@ -105,7 +105,7 @@ def test_indicators_the_questionnaire_lacks_are_not_measured(demo_clean):
     assert ind.loc["unwilling_to_pay", "support"] == "not_measured"
     assert ind.loc["unwilling_to_pay", "detail"] == "no item 'willing_pay'"
     f = t["findings"].set_index("problem")
-    assert "未测量（no item 'willing_pay'）" in f.loc["funding_pressure", "survey_evidence"]
+    assert f.loc["funding_pressure", "survey_evidence"].endswith("；未测量：不愿为改造或维护出资")  # item in indicators.csv
     assert f.loc["funding_pressure", "survey_support"] in ("strong", "moderate", "none", "contradicts")
     # a questionnaire without any of a problem's items: the survey did not measure it
     only = responses[["respondent"]].copy()

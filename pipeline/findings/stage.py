@@ -36,7 +36,7 @@ SUPPORT_ZH = {"strong": "强", "moderate": "中", "none": "无", "contradicts": 
 CONVERGENCE = {
     "both": ("两类证据一致支持", "Both sources support"), "survey_only": ("仅问卷支持", "Survey only"),
     "interviews_only": ("仅访谈支持", "Interviews only"), "conflict": ("两类证据冲突", "Conflict"),
-    "neither": ("均不支持", "Neither source"),
+    "neither": ("均不支持", "Neither source"), "not_measured": ("未测量", "Not measured"),
 }
 STRENGTH = {"strong": 2, "moderate": 1, "none": 0, "contradicts": 0, "not_measured": 0}
 
@@ -113,6 +113,16 @@ def indicator_value(ind: Indicator, responses: pd.DataFrame, questionnaire, ipa:
     return {"estimate": float(len(hit)), "ci95_low": math.nan, "ci95_high": math.nan, "n": int(len(ipa)),
             "detail": "、".join(hit["label_zh"].astype(str)) +
             ("|" + ", ".join(hit["label_en"].fillna(hit["label_zh"]).astype(str)) if len(hit) else "")}
+
+
+def _evidence(inds: list[dict], lang: str) -> str:
+    """The measured indicators, then the unmeasured ones named once (their missing items are in
+    indicators.csv): a reader sees what the survey says and what it did not ask."""
+    measured = [_fmt_indicator(i, lang) for i in inds if i.get("support") != "not_measured"]
+    missing = [i["label_zh" if lang == "zh" else "label_en"] for i in inds if i.get("support") == "not_measured"]
+    if lang == "zh":
+        return "；".join(measured) + (f"{'；' if measured else ''}未测量：{'、'.join(missing)}" if missing else "")
+    return "; ".join(measured) + (f"{'; ' if measured else ''}not measured: {', '.join(missing)}" if missing else "")
 
 
 def _fmt_indicator(row: dict, lang: str) -> str:
@@ -236,10 +246,12 @@ def build(catalogue: Catalogue, responses: pd.DataFrame | None, questionnaire, i
             quote_rows.append({"problem": p.id, "rank": rank, "informant": q.informant, "role": q.role,
                                "segment_id": q.segment_id, "quote": q.quote})
         conv = _convergence(survey, ev["support"])
+        if conv == "neither" and survey == "not_measured" and not ev["informants_total"]:
+            conv = "not_measured"  # neither source looked at it: nothing supports or contradicts it
         rows.append({
             "problem": p.id, "label_zh": p.label.zh, "label_en": p.label.en or p.label.zh,
-            "survey_evidence": "；".join(_fmt_indicator(i, "zh") for i in inds),
-            "survey_evidence_en": "; ".join(_fmt_indicator(i, "en") for i in inds),
+            "survey_evidence": _evidence(inds, "zh"),
+            "survey_evidence_en": _evidence(inds, "en"),
             "survey_support": survey,
             "interview_informants": ev["informants"], "informants_total": ev["informants_total"],
             "interview_pct": 100 * ev["informants"] / ev["informants_total"] if ev["informants_total"] else math.nan,

@@ -104,18 +104,27 @@ def _findings_table(f: pd.DataFrame, lang: str) -> Table:
     if "survey_support" in f.columns and (f["survey_support"] == "not_measured").all():
         # no survey (an interview-only study) or none of the catalogue's indicators: no empty column
         df = df.drop(columns="survey")
+    note_zh = "一致性：问卷指标越过阈值（整个置信区间越过为强）且访谈中至少 2 位受访者提及，视为两类证据一致支持。"
+    note_en = ("Convergence: a survey indicator beyond its threshold (strongly when the whole CI is) and at least "
+               "two informants raising the problem count as both sources supporting it.")
+    if "informants_total" in f.columns and (pd.to_numeric(f["informants_total"], errors="coerce").fillna(0) == 0).all():
+        df = df.drop(columns=["informants", "roles"])  # a survey-only study: no empty interview columns
+        note_zh = ("本研究没有访谈：“仅问卷支持”即问卷指标越过阈值（整个置信区间越过为强）；“未测量”的指标问卷未涉及，"
+                   "所缺题目见 findings/indicators.csv。")
+        note_en = ("No interviews in this study: 'survey only' means a survey indicator beyond its threshold; 'not "
+                   "measured' indicators were not asked (findings/indicators.csv names the missing items).")
     survey = "survey" in df.columns
-    return Table("findings", "问题—证据汇总表：" + ("问卷指标与访谈证据" if survey else "访谈证据"),
-                 "Findings: " + ("survey indicators and interview evidence" if survey else "interview evidence"), df,
+    interviews = "informants" in df.columns
+    what_zh = "问卷指标与访谈证据" if survey and interviews else ("访谈证据" if interviews else "问卷指标")
+    what_en = ("survey indicators and interview evidence" if survey and interviews else
+               "interview evidence" if interviews else "survey indicators")
+    return Table("findings", "问题—证据汇总表：" + what_zh, "Findings: " + what_en, df,
                  headers_zh={"rank": "排序", "problem": "问题", "survey": "问卷证据（% 或 0–100 指数 [95% CI]）",
                              "informants": "提及的受访者", "roles": "提及者角色（人数/该角色人数）", "convergence": "一致性"},
                  headers_en={"rank": "Rank", "problem": "Problem", "survey": "Survey evidence (% or 0–100 index [95% CI])",
                              "informants": "Informants raising it", "roles": "Roles (n / informants in role)",
                              "convergence": "Convergence"},
-                 formats={"rank": "int"},
-                 note_zh="一致性：问卷指标越过阈值（整个置信区间越过为强）且访谈中至少 2 位受访者提及，视为两类证据一致支持。",
-                 note_en="Convergence: a survey indicator beyond its threshold (strongly when the whole CI is) and at least "
-                         "two informants raising the problem count as both sources supporting it.")
+                 formats={"rank": "int"}, note_zh=note_zh, note_en=note_en)
 
 
 def _quotes_table(q: pd.DataFrame, f: pd.DataFrame, lang: str) -> Table:
@@ -206,6 +215,7 @@ def _survey_sections(out: Path, lang: str, q, pick) -> list[Section]:
 
     clean = _json(out / "clean" / "cleaning_log.json")
     parts = [sv.sample_section(out, q, lang, clean["kept"] if clean else None),
+             sv.answers_section(out, q, lang),
              sv.ratings_section(out, q, lang, pick("likert_satisfaction")),
              sv.validity_section(out, q, lang),
              sv.index_section(out, q, lang, pick("satisfaction_by_community")),
@@ -229,6 +239,14 @@ def build_report(out: Path, figures: list[dict], lang: str, title: str, question
     pick = lambda *names: [figs[n] for n in names if n in figs]
     sections = [Section("研究方法", "Methods", [p for p in methods(out, "zh")], [p for p in methods(out, "en")])]
     f = read_table(out / "findings" / "findings.csv")
+    if f is not None and "convergence" in f.columns and (f["convergence"] == "not_measured").all():
+        sections.append(Section("主要发现", "Findings", [
+            "问题目录中的指标在本问卷中均未测量，研究也没有访谈，因此没有问题—证据汇总表；如需按问题汇总，请按 "
+            "docs/findings.md 编写自己的问题目录（研究文件的 problems 键）。"],
+            ["None of the problem catalogue's indicators is measured by this questionnaire and the study has no "
+             "interviews, so there is no findings table; write your own catalogue (the study's problems key, "
+             "docs/findings.md)."]))
+        f = None
     if f is not None:
         items: list = [_findings_table(f, lang)]
         s = read_table(out / "findings" / "stakeholder_problem.csv")
@@ -274,7 +292,8 @@ def run(study, lang: str | None = None) -> dict:
                                                              study.config.interviews is not None)]
     q = study.questionnaire if study.config.survey is not None else None
     if q is not None:  # the survey's own title, as the questionnaire gives it
-        title_zh = f"{study.redact_label(q.title.zh)}：{kind_zh}分析报告"
+        base = study.redact_label(q.title.zh)
+        title_zh = f"{base}分析报告" if base.endswith(("调查", "问卷", "调研")) else f"{base}：{kind_zh}分析报告"
         title_en = f"{study.redact_label(q.title.en or q.title.zh)}: {kind_en} report"
     else:  # an interview-only study: the subject named by its own codebook (老旧小区改造治理编码框架 → 老旧小区改造治理)
         subject_zh = subject_en = ""

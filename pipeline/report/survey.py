@@ -125,6 +125,50 @@ def sample_section(out: Path, q, lang: str, kept: int | None) -> Section | None:
     return Section("样本基本情况", "Sample profile", [lead_zh], [lead_en], [table])
 
 
+# ---- 各题作答分布 ----------------------------------------------------------------------------------
+def answers_section(out: Path, q, lang: str) -> Section | None:
+    """The distribution of every single-choice item not in the sample profile, and of every
+    multi-select (share of respondents choosing each option)."""
+    zh = lang == "zh"
+    if q is None:
+        return None
+    freq = read_table(out / "stats" / "frequencies.csv")
+    multi = read_table(out / "stats" / "multi_response.csv")
+    r = q.roles
+    profile = {r.community, *r.groups}
+    items = []
+    singles = [it.id for it in q.items if it.type == "single" and it.id not in profile]
+    if freq is not None and singles:
+        rows = []
+        for i in singles:
+            f = freq[freq["item"] == i]
+            for k, (_, x) in enumerate(f.iterrows()):
+                missing = bool(x.get("is_missing", False))
+                rows.append({"variable": _short(q, i) if k == 0 else "",
+                             "category": x["label"] if isinstance(x["label"], str) and x["label"] else ("缺失" if zh else "missing"),
+                             "n": int(x["n"]), "percent": float("nan") if missing else float(x["valid_percent"])})
+        if rows:
+            items.append(Table("single_answers", "单选题作答分布", "Single-choice items", pd.DataFrame(rows),
+                               headers_zh={"variable": "题目", "category": "选项", "n": "人数", "percent": "有效百分比（%）"},
+                               headers_en={"variable": "Item", "category": "Option", "n": "n", "percent": "Valid %"},
+                               formats={"n": "int", "percent": "pct1"}))
+    if multi is not None and len(multi):
+        df = multi.copy()
+        df["variable"] = [_short(q, i) for i in df["item"]]
+        df["variable"] = df["variable"].where(df["item"].ne(df["item"].shift()), "")
+        items.append(Table("multi_answers", "多选题作答分布", "Multiple-choice items",
+                           df[["variable", "label", "n_responses", "pct_of_cases", "pct_of_responses"]],
+                           headers_zh={"variable": "题目", "label": "选项", "n_responses": "选择人数",
+                                       "pct_of_cases": "占受访者（%）", "pct_of_responses": "占选择次数（%）"},
+                           headers_en={"variable": "Item", "label": "Option", "n_responses": "n",
+                                       "pct_of_cases": "% of respondents", "pct_of_responses": "% of choices"},
+                           formats={"n_responses": "int", "pct_of_cases": "pct1", "pct_of_responses": "pct1"},
+                           note_zh="多选题各选项比例之和可超过 100%。", note_en="Shares of respondents can add up to more than 100%."))
+    if not items:
+        return None
+    return Section("各题作答分布", "Answers to each question", [], [], items)
+
+
 # ---- 满意度评价 ------------------------------------------------------------------------------------
 def ratings_section(out: Path, q, lang: str, figs: list) -> Section | None:
     zh = lang == "zh"

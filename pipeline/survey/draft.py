@@ -968,7 +968,7 @@ def _roles(items: list[dict], notes: list[str]) -> tuple[dict, list[dict]]:
         roles["groups"] = groups
     constructs = []
     for it in items:
-        if it["type"] == "matrix" and it.get("scale", "").startswith(("sat", "importance", "agree")):
+        if it["type"] == "matrix" and it.get("scale", "").startswith(("sat", "agree")):  # importance rates, not a construct
             cid = f"c_{it['id']}"
             constructs.append({"id": cid, "label": {"zh": _short(it.get("text", "") or it["id"])}})
             it["construct"] = cid
@@ -976,7 +976,7 @@ def _roles(items: list[dict], notes: list[str]) -> tuple[dict, list[dict]]:
     run: list[dict] = []
     for it in items + [{"type": "end", "id": ""}]:
         fits = (it["type"] == "likert" and it["id"] != roles.get("overall") and
-                it.get("scale", "").startswith(("sat", "importance", "agree")) and "construct" not in it)
+                it.get("scale", "").startswith(("sat", "agree")) and "construct" not in it)
         if fits and (not run or run[-1].get("scale") == it.get("scale")):
             run.append(it)
             continue
@@ -995,9 +995,17 @@ def _roles(items: list[dict], notes: list[str]) -> tuple[dict, list[dict]]:
 
 
 def _short(text: str) -> str:
-    t = re.sub(r"^(请|您对|请您对|请评价|请问)", "", text)
-    t = re.sub(r"(的)?(满意程度|满意度|评价|打分)$", "", t).strip("：:？?，, ")
-    return (t or text)[:24]
+    """A construct label from its matrix stem: 请问您对小区以下基础设施改造后的状况是否满意 → 小区基础设施."""
+    t = text.strip("：:？?，,。 ")
+    lead = re.compile(r"^(请问|请您|请|评价|您是否同意|是否同意|您|对于|对|目前|现在|关于)")
+    while lead.search(t):
+        t = lead.sub("", t, count=1)
+    t = re.sub(r"(以下|下列|如下)(各|几个)?(方面|项目|内容)?", "", t)
+    while lead.search(t):
+        t = lead.sub("", t, count=1)
+    t = re.sub(r"(改造后|改造以后|目前|现在)?的?(状况|情况|表现|工作)?(是否|有多)?(满意|满意程度|满意度|评价|打分|的评价)$", "", t)
+    t = re.sub(r"的?(说法|描述|看法)$", "", t).strip("：:？?，,的 ")
+    return (t or "满意度")[:24]
 
 
 def _quality(files: list[_File], items: list[dict]) -> tuple[dict, list[str]]:
