@@ -239,9 +239,9 @@ def test_real_wjx_export_init_then_run(tmp_path):
     assert log["read"] == 800
     report = json.loads((res / "report" / "report_log.json").read_text(encoding="utf-8"))
     # a survey about phones: its own questions are reported, no renovation findings table
-    assert report["tables"] == ["sample_profile", "single_answers", "multi_answers"]
+    assert report["tables"] == ["sample_profile", "single_answers", "multi_answers"]  # and "no missing answers"
     md = (res / "report" / "report.md").read_text(encoding="utf-8")
-    assert "问题目录中的指标在本问卷中均未测量" in md and "| 兴趣爱好 | 运动 | 478 | 59.8 |" in md
+    assert "问题目录中的指标在本问卷中均未测量" in md and "| 兴趣爱好（n = 799） | 运动 | 478 | 59.8 |" in md
     text = read_survey(q, wjx / "wjx_800_by_text.xls")
     code = read_survey(q, wjx / "wjx_800_by_code.xls")
     cols = [c for c in text.data.columns if c.startswith("q") and not c.endswith("_other")]  # 按序号 drops 〖…〗 texts

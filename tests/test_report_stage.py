@@ -127,14 +127,17 @@ def test_survey_report_for_a_thesis_and_a_district(full):
     for name in ("sample_profile", "item_ratings", "lowest_items", "reliability", "kmo_bartlett", "efa_loadings",
                  "satisfaction_index", "index_weights", "weighted_estimates", "group_comparisons", "model_overall"):
         assert name in log["tables"], name
-    assert sum(t.startswith("community_") for t in log["tables"]) == 6
+    assert sum(t.startswith("community_") and t.endswith("_priorities") for t in log["tables"]) == 6
+    assert "community_overview" in log["tables"] and "missing_answers" in log["tables"]
     md = (rep / "report.md").read_text(encoding="utf-8")
     assert md.startswith("# " + full.questionnaire.title.zh)
     assert "有效样本 600 份。小区以“和平街小区”居多（18.7%）" in md
     items = pd.read_csv(full.stage_dir("stats") / "item_satisfaction.csv", encoding="utf-8-sig")
-    sat = items[items["satisfaction_scale"] & (items["item"] != "overall_sat")].sort_values(["top2_pct", "mean"])
-    lowest = sat.head(3)
-    assert "满意率最低的是" + "、".join(f"{x.label_zh}（{x.top2_pct:.1f}%）" for x in lowest.itertuples()) in md
+    sat = items[items["satisfaction_scale"] & (items["item"] != "overall_sat")]
+    lowest = sat.sort_values(["bottom2_pct", "top2_pct"], ascending=[False, True]).head(3)
+    assert "最需改进的是" + "、".join(f"{x.label_zh}（不满意率 {x.bottom2_pct:.1f}%）" for x in lowest.itertuples()) in md
+    assert "| 月收入 |" in md and "|  | 不愿透露 | 42 | — |" in md  # a refusal is its own missing row
+    assert "月收入：不愿透露" not in md and "月收入：9" not in md  # …and never a model term
     assert "本行请选择" not in md  # the attention check is not an item to report
     overall = items.set_index("item").loc["overall_sat"]
     assert "总体满意率（" in md and f"为 {overall.top2_pct:.1f}%" in md
@@ -143,7 +146,7 @@ def test_survey_report_for_a_thesis_and_a_district(full):
     assert f"按等权计算的总满意度指数为 {idx['index'].iloc[0]:.1f}" in md
     for scheme in ("| 总指数 | 等权 |", "| 总指数 | 重要性加权 |", "| 总指数 | 熵权法 |", "| 总指数 | 回归权重 |"):
         assert scheme in md
-    assert "### 梧桐里小区" in md and "在 6 个小区中排第" in md
+    assert "### 梧桐里小区" in md and "在 6 个小区中居第" in md and "整改优先清单" in md
     wb = load_workbook(rep / "report.xlsx")
     ws = wb["satisfaction_index"]
     values = [ws.cell(row=r, column=3).value for r in range(3, 12)]

@@ -196,11 +196,15 @@ class _Spec:
         self.speed_limit = max(sp.get("min_seconds") or 0, (sp.get("median_fraction") or 0) * MEDIAN_SECONDS)
         self.order: list[str] = self.quality["order"]
 
+    def answers(self, item_id: str) -> list[dict]:
+        """The answers a respondent can give: the options, then the item's no-answer options (不愿透露)."""
+        return self.item[item_id]["options"] + self.item[item_id].get("missing", [])
+
     def codes(self, item_id: str) -> np.ndarray:
-        return np.array([o["code"] for o in self.item[item_id]["options"]])
+        return np.array([o["code"] for o in self.answers(item_id)])
 
     def code(self, item_id: str, label: str) -> int:
-        return next(o["code"] for o in self.item[item_id]["options"] if o["label"] == label)
+        return next(o["code"] for o in self.answers(item_id) if o["label"] == label)
 
     def keys(self, item_id: str) -> list[str]:
         return [o.get("key") for o in self.item[item_id]["options"]]
@@ -580,7 +584,7 @@ def _render(spec: _Spec, a: Answers, meta: dict[str, object]) -> tuple[pd.DataFr
         head = f"{q}、{it['text']}" + (" " if q in TRAILING_SPACE_Q else "")
         if t in ("single", "likert"):
             scale = spec.scales.get(it.get("scale"), {})
-            opts = it.get("options") or scale["levels"] + scale.get("missing", [])
+            opts = (it.get("options") or scale["levels"] + scale.get("missing", [])) + it.get("missing", [])
             put(text, head, _lookup(a[i], {**{o["code"]: o["label"] for o in opts}, SKIPPED_CODE: SKIPPED_TEXT}))
             put(code, head, a[i])
         elif t in ("numeric", "region", "open"):

@@ -47,7 +47,7 @@ def methods(out: Path, lang: str) -> list[str]:
                          f"All {clean['read']} questionnaires returned passed the pre-set quality rules.")
         else:
             paras.append(f"问卷共回收 {clean['read']} 份，按预先设定的质量规则剔除 {clean['excluded']} 份（{parts}；每份只计入其首个"
-                         f"未通过的规则），有效问卷 {clean['kept']} 份，有效率 {100 * clean['kept'] / clean['read']:.1f}%。"
+                         f"未通过的规则），有效问卷 {clean['kept']} 份，有效回收率 {100 * clean['kept'] / clean['read']:.1f}%。"
                          if zh else
                          f"Of {clean['read']} questionnaires returned, {clean['excluded']} were excluded by the pre-set quality "
                          f"rules ({parts}; each counted under the first rule it failed), leaving {clean['kept']} valid "
@@ -104,13 +104,14 @@ def _findings_table(f: pd.DataFrame, lang: str) -> Table:
     if "survey_support" in f.columns and (f["survey_support"] == "not_measured").all():
         # no survey (an interview-only study) or none of the catalogue's indicators: no empty column
         df = df.drop(columns="survey")
-    note_zh = "一致性：问卷指标越过阈值（整个置信区间越过为强）且访谈中至少 2 位受访者提及，视为两类证据一致支持。"
+    note_zh = ("一致性：问卷指标越过问题目录设定的阈值（整个置信区间越过为强）且访谈中至少 2 位受访者提及，视为两类证据一致支持。"
+               "提及的受访者：被编为该问题任一相关代码的受访者，可多于下文单个代码的人数。")
     note_en = ("Convergence: a survey indicator beyond its threshold (strongly when the whole CI is) and at least "
                "two informants raising the problem count as both sources supporting it.")
     if "informants_total" in f.columns and (pd.to_numeric(f["informants_total"], errors="coerce").fillna(0) == 0).all():
         df = df.drop(columns=["informants", "roles"])  # a survey-only study: no empty interview columns
         note_zh = ("本研究没有访谈：“仅问卷支持”即问卷指标越过阈值（整个置信区间越过为强）；“未测量”的指标问卷未涉及，"
-                   "所缺题目见 findings/indicators.csv。")
+                   "所缺题目列在输出文件 indicators.csv 中。")
         note_en = ("No interviews in this study: 'survey only' means a survey indicator beyond its threshold; 'not "
                    "measured' indicators were not asked (findings/indicators.csv names the missing items).")
     survey = "survey" in df.columns
@@ -190,6 +191,10 @@ def _interview_tables(out: Path, lang: str) -> list[Table]:
                             formats={**{r: "int" for r in roles}, "total": "int"}))
     agr = read_table(out / "coding" / "agreement.csv")
     if agr is not None:
+        if zh:  # 'pipeline vs gold_codes' -> 程序编码 vs 人工编码（gold_codes）
+            agr = agr.assign(comparison=agr["comparison"].astype(str)
+                             .str.replace(r"^pipeline vs (.+)$", r"程序编码 vs 人工编码（\1）", regex=True)
+                             .str.replace(r"^(?!程序)(.+) vs (.+)$", r"人工编码（\1）vs 人工编码（\2）", regex=True))
         df = agr[["comparison", "documents", "units", "macro_precision", "macro_recall", "macro_f1", "mean_kappa",
                   "alpha_masi_coded_units"]]
         tables.append(Table("agreement", "编码一致性（以语句为单位）", "Coding agreement (sentence units)", df,
@@ -217,6 +222,7 @@ def _survey_sections(out: Path, lang: str, q, pick) -> list[Section]:
     parts = [sv.sample_section(out, q, lang, clean["kept"] if clean else None),
              sv.answers_section(out, q, lang),
              sv.ratings_section(out, q, lang, pick("likert_satisfaction")),
+             sv.missing_section(out, q, lang),
              sv.validity_section(out, q, lang),
              sv.index_section(out, q, lang, pick("satisfaction_by_community")),
              sv.comparisons_section(out, q, lang),

@@ -67,6 +67,16 @@ def _item_text(q, item_id: str) -> str:
     return it.text or item_id
 
 
+def _clean_label(label) -> str:
+    """An option label as a table prints it: 其他【请注明】 → 其他; English placeholders in Chinese."""
+    import re
+
+    if not isinstance(label, str):
+        return ""
+    label = re.sub(r"[【(（〖\[]\s*(请注明|请说明|请填写|注明)[^】)）〗\]]*[】)）〗\]]", "", label).strip()
+    return {"missing": "缺失", "total": "合计"}.get(label, label)
+
+
 def _short(q, item_id: str) -> str:
     """A variable's short name as tables print it: 您居住的小区是 → 小区, 您家庭的月收入大约是 → 月收入;
     the overall rating is 总体满意度."""
@@ -74,6 +84,8 @@ def _short(q, item_id: str) -> str:
 
     if q is not None and item_id == q.roles.overall:
         return "总体满意度"
+    if q is not None and item_id == q.roles.community:
+        return "小区"
     t = _item_text(q, item_id)
     t = re.sub(r"^(请问)?(总体而言|总的来说|总体来看)?[，,]?您(家庭|家)?(的|家)?(居住的|所在的|目前的)?", "", t)
     t = re.sub(r"(大约|大概)?(是|属于|为|有)?(多少|几)?[？?：:。]*$", "", t).strip()
@@ -105,12 +117,12 @@ def sample_section(out: Path, q, lang: str, kept: int | None) -> Section | None:
         text = _short(q, i)
         valid = f[~f["is_missing"].astype(bool)] if "is_missing" in f else f
         for k, (_, x) in enumerate(f.iterrows()):
-            label = x["label"] if isinstance(x["label"], str) and x["label"] else ("缺失" if zh else "missing")
+            label = _clean_label(x["label"]) or ("缺失" if zh else "missing")
             rows.append({"variable": text if k == 0 else "", "category": label, "n": int(x["n"]),
                          "percent": float(x["valid_percent"]) if not bool(x.get("is_missing", False)) else float("nan")})
         if len(valid):
             top = valid.sort_values("n", ascending=False, kind="stable").iloc[0]
-            sentences_zh.append(f"{text}以“{top['label']}”居多（{top['valid_percent']:.1f}%）")
+            sentences_zh.append(f"{text}以“{_clean_label(top['label'])}”居多（{top['valid_percent']:.1f}%）")
             sentences_en.append(f"{text}: mostly {top['label']} ({top['valid_percent']:.1f}%)")
     if not rows:
         return None
@@ -145,7 +157,7 @@ def answers_section(out: Path, q, lang: str) -> Section | None:
             for k, (_, x) in enumerate(f.iterrows()):
                 missing = bool(x.get("is_missing", False))
                 rows.append({"variable": _short(q, i) if k == 0 else "",
-                             "category": x["label"] if isinstance(x["label"], str) and x["label"] else ("缺失" if zh else "missing"),
+                             "category": _clean_label(x["label"]) or ("缺失" if zh else "missing"),
                              "n": int(x["n"]), "percent": float("nan") if missing else float(x["valid_percent"])})
         if rows:
             items.append(Table("single_answers", "单选题作答分布", "Single-choice items", pd.DataFrame(rows),
@@ -153,12 +165,13 @@ def answers_section(out: Path, q, lang: str) -> Section | None:
                                headers_en={"variable": "Item", "category": "Option", "n": "n", "percent": "Valid %"},
                                formats={"n": "int", "percent": "pct1"}))
     if multi is not None and len(multi):
-        df = multi.copy()
-        df["variable"] = [_short(q, i) for i in df["item"]]
+        df = multi[multi["option"].astype(str) != "total"].copy() if "option" in multi else multi.copy()
+        df["label"] = [_clean_label(x) for x in df["label"]]
+        df["variable"] = [f"{_short(q, i)}（n = {int(b)}）" for i, b in zip(df["item"], df["n_cases"])]
         df["variable"] = df["variable"].where(df["item"].ne(df["item"].shift()), "")
         items.append(Table("multi_answers", "多选题作答分布", "Multiple-choice items",
                            df[["variable", "label", "n_responses", "pct_of_cases", "pct_of_responses"]],
-                           headers_zh={"variable": "题目", "label": "选项", "n_responses": "选择人数",
+                           headers_zh={"variable": "题目（作答人数）", "label": "选项", "n_responses": "人数",
                                        "pct_of_cases": "占受访者（%）", "pct_of_responses": "占选择次数（%）"},
                            headers_en={"variable": "Item", "label": "Option", "n_responses": "n",
                                        "pct_of_cases": "% of respondents", "pct_of_responses": "% of choices"},
@@ -181,11 +194,13 @@ def ratings_section(out: Path, q, lang: str, figs: list) -> Section | None:
     df["group"] = [("总体" if zh else "Overall") if i == overall else
                    (_construct_label(q, c, zh) if isinstance(c, str) and c else "")
                    for i, c in zip(df["item"], df["construct"])]
-    sat_mask = df["satisfaction_scale"].astype(bool)
+    in_construct = df["construct"].fillna("").astype(str) != ""
+    sat_mask = df["satisfaction_scale"].astype(bool) | in_construct
+    df = df[(df["scale_points"] <= 7) | sat_mask | df["item"].eq(overall)]  # a 0-10 score has no 'top two' to report
     sat = df[sat_mask]
     other = df[~sat_mask]
     main = sat if len(sat) else df
-    head_pct = "满意率（%）" if len(sat) else "前两级占比（%）"
+    head_pct = ("满意率（%）" if sat["satisfaction_scale"].astype(bool).all() else "满意率/认同率（%）") if len(sat) else "前两级占比（%）"
     shown = main.copy()
     shown["group"] = shown["group"].where(shown["group"].ne(shown["group"].shift()), "")
     shown[lab] = [(_short(q, i) if i == overall else x) for i, x in zip(shown["item"], shown[lab])]
@@ -193,7 +208,7 @@ def ratings_section(out: Path, q, lang: str, figs: list) -> Section | None:
                   "Ratings of each item and share satisfied",
                   shown[["group", lab, "n", "mean", "sd", "top2_pct", "top2_ci95_low", "top2_ci95_high"]]
                   .rename(columns={lab: "item"}),
-                  headers_zh={"group": "维度", "item": "项目", "n": "有效样本", "mean": "均值", "sd": "标准差",
+                  headers_zh={"group": "维度", "item": "项目", "n": "样本量", "mean": "均值", "sd": "标准差",
                               "top2_pct": head_pct, "top2_ci95_low": "下限", "top2_ci95_high": "上限"},
                   headers_en={"group": "Dimension", "item": "Item", "n": "n", "mean": "Mean", "sd": "SD",
                               "top2_pct": "Top-two-box %", "top2_ci95_low": "95% CI low", "top2_ci95_high": "95% CI high"},
@@ -208,7 +223,7 @@ def ratings_section(out: Path, q, lang: str, figs: list) -> Section | None:
         extra.append(Table("other_ratings", "其他评分题（重要性、意愿等）", "Other rating items (importance, willingness …)",
                            other[[lab, "n", "mean", "sd", "top2_pct", "top2_ci95_low", "top2_ci95_high"]]
                            .rename(columns={lab: "item"}),
-                           headers_zh={"item": "项目", "n": "有效样本", "mean": "均值", "sd": "标准差",
+                           headers_zh={"item": "项目", "n": "样本量", "mean": "均值", "sd": "标准差",
                                        "top2_pct": "前两级占比（%）", "top2_ci95_low": "下限", "top2_ci95_high": "上限"},
                            headers_en={"item": "Item", "n": "n", "mean": "Mean", "sd": "SD", "top2_pct": "Top-two-box %",
                                        "top2_ci95_low": "95% CI low", "top2_ci95_high": "95% CI high"},
@@ -218,8 +233,8 @@ def ratings_section(out: Path, q, lang: str, figs: list) -> Section | None:
                            note_en="Top-two-box: the scale's two highest levels."))
     pool = main[main["item"] != overall] if (main["item"] != overall).any() else main
     k = min(5, len(pool))
-    low = pool.sort_values(["top2_pct", "mean"], kind="stable").head(k)
-    lowest = Table("lowest_items", f"满意率最低的 {k} 个项目", f"The {k} least satisfying items",
+    low = pool.sort_values(["bottom2_pct", "top2_pct"], ascending=[False, True], kind="stable").head(k)
+    lowest = Table("lowest_items", f"不满意率最高的 {k} 个项目（亟需改进）", f"The {k} items with most dissatisfied",
                    low[[lab, "group", "top2_pct", "top2_ci95_low", "top2_ci95_high", "bottom2_pct", "mean"]]
                    .rename(columns={lab: "item"}).reset_index(drop=True).rename_axis("rank").reset_index()
                    .assign(rank=lambda d: d["rank"] + 1),
@@ -232,14 +247,15 @@ def ratings_section(out: Path, q, lang: str, figs: list) -> Section | None:
                    formats={"rank": "int", "top2_pct": "pct1", "top2_ci95_low": "pct1", "top2_ci95_high": "pct1",
                             "bottom2_pct": "pct1", "mean": "dec2"},
                    note_zh="不满意率 = 选择量表最低两级者的比例；下限、上限为满意率的 95% 置信区间。", note_en="Dissatisfied: the two lowest levels.")
-    lo_names_zh = "、".join(f"{x[lab]}（{x['top2_pct']:.1f}%）" for _, x in low.head(3).iterrows())
-    lo_names_en = ", ".join(f"{x[lab]} ({x['top2_pct']:.1f}%)" for _, x in low.head(3).iterrows())
+    lo_names_zh = "、".join(f"{x[lab]}（不满意率 {x['bottom2_pct']:.1f}%）" for _, x in low.head(3).iterrows())
+    lo_names_en = ", ".join(f"{x[lab]} ({x['bottom2_pct']:.1f}% dissatisfied)" for _, x in low.head(3).iterrows())
     best = pool.sort_values("top2_pct", ascending=False, kind="stable").iloc[0]
     paras_zh = [f"{len(pool)} 个{'满意度' if len(sat) else ''}评价项目的满意率介于 {pool['top2_pct'].min():.1f}% 与 "
-                f"{pool['top2_pct'].max():.1f}% 之间。满意率最低的是{lo_names_zh}，最高的是{best[lab]}（{best['top2_pct']:.1f}%）。"]
+                f"{pool['top2_pct'].max():.1f}% 之间，满意率最高的是{best[lab]}（{best['top2_pct']:.1f}%）；不满意率最高、"
+                f"最需改进的是{lo_names_zh}。"]
     paras_en = [f"Across {len(pool)} rated items the share satisfied ranges from {pool['top2_pct'].min():.1f}% to "
-                f"{pool['top2_pct'].max():.1f}%. Least satisfying: {lo_names_en}; most: {best[lab]} "
-                f"({best['top2_pct']:.1f}%)."]
+                f"{pool['top2_pct'].max():.1f}%; most satisfying: {best[lab]} ({best['top2_pct']:.1f}%); most "
+                f"dissatisfied: {lo_names_en}."]
     overall = _overall_sentence(out, q, zh=True)
     if overall:
         paras_zh.insert(0, overall)
@@ -258,11 +274,44 @@ def _overall_sentence(out: Path, q, zh: bool) -> str | None:
         return None
     x = row.iloc[0]
     if zh:
-        return (f"总体满意率（{_item_text(q, q.roles.overall)}选择最高两级的比例）为 {x['top2_pct']:.1f}%"
+        return (f"总体满意率（总体满意度题选择最高两级的比例）为 {x['top2_pct']:.1f}%"
                 f"（95% CI {x['top2_ci95_low']:.1f}%–{x['top2_ci95_high']:.1f}%，n = {int(x['n'])}），"
                 f"不满意率为 {x['bottom2_pct']:.1f}%，平均分 {x['mean']:.2f}。")
     return (f"Overall, {x['top2_pct']:.1f}% were satisfied (95% CI {x['top2_ci95_low']:.1f}–{x['top2_ci95_high']:.1f}%, "
             f"n = {int(x['n'])}) and {x['bottom2_pct']:.1f}% dissatisfied; mean {x['mean']:.2f}.")
+
+
+# ---- 缺失值 ------------------------------------------------------------------------------------------
+def missing_section(out: Path, q, lang: str) -> Section | None:
+    """Items with missing answers: logic skips, blanks and each no-answer label (不清楚, 不愿透露),
+    and the rule for construct scores."""
+    m = read_table(out / "stats" / "missing_answers.csv")
+    if m is None or not len(m):
+        return None
+    m = m[m["answered"] < m["n"]].copy()
+    said = [c for c in m.columns if c.startswith("said_")]
+    if not len(m):
+        return Section("缺失值", "Missing answers", ["所有题目均无缺失。"], ["No answer is missing."])
+    m["item"] = [_item_text(q, i) if q is not None else i for i in m["item"]]
+    m = m.sort_values("missing_pct", ascending=False, kind="stable")
+    cols = ["item", "answered", "skipped", "blank", *said, "missing_pct"]
+    heads = {c: f"“{c[len('said_'):]}”" for c in said}
+    table = Table("missing_answers", "各题的缺失情况", "Missing answers by item", m[cols],
+                  headers_zh={"item": "题目", "answered": "有效作答", "skipped": "跳题", "blank": "未答", **heads,
+                              "missing_pct": "缺失比例（%）"},
+                  headers_en={"item": "Item", "answered": "Answered", "skipped": "Skipped", "blank": "Blank", **heads,
+                              "missing_pct": "Missing %"},
+                  formats={"answered": "int", "skipped": "int", "blank": "int", **{c: "int" for c in said},
+                           "missing_pct": "pct1"},
+                  note_zh="“不清楚”“不愿透露”等回答不计入有效作答，也不参与均值、满意率与模型；维度得分取该维度已作答题目的均值，"
+                          "至少需答完一半题目，否则该维度记为缺失。",
+                  note_en="'Don't know' and refusals are not valid answers; a dimension score is the mean of its "
+                          "answered items and needs at least half of them.")
+    worst = m.iloc[0]
+    return Section("缺失值", "Missing answers",
+                   [f"{len(m)} 个题目有缺失，缺失比例最高的是{worst['item']}（{worst['missing_pct']:.1f}%）。"
+                    "“不清楚”“不愿透露”单独计数，不作为答案类别分析。"],
+                   [f"{len(m)} items have missing answers; most: {worst['item']} ({worst['missing_pct']:.1f}%)."], [table])
 
 
 # ---- 信度与效度 ------------------------------------------------------------------------------------
@@ -276,12 +325,12 @@ def validity_section(out: Path, q, lang: str) -> Section | None:
         df = df.rename(columns={lab: "construct"}).assign(
             verdict=[_alpha_word(a, zh) for a in rel["alpha"]])
         items.append(Table("reliability", "各维度信度", "Reliability of the dimensions", df,
-                           headers_zh={"construct": "维度", "n_items": "题数", "n_complete": "完整样本", "alpha": "Cronbach's α",
+                           headers_zh={"construct": "维度", "n_items": "题数", "n_complete": "完整作答", "alpha": "Cronbach's α",
                                        "alpha_ci_low": "α 下限", "alpha_ci_high": "α 上限",
-                                       "omega_total": "McDonald's ω", "verdict": "评价"},
+                                       "omega_total": "ω", "verdict": "评价"},
                            headers_en={"construct": "Dimension", "n_items": "Items", "n_complete": "Complete n",
                                        "alpha": "Cronbach's α", "alpha_ci_low": "α CI low", "alpha_ci_high": "α CI high",
-                                       "omega_total": "McDonald's ω", "verdict": "Verdict"},
+                                       "omega_total": "ω", "verdict": "Verdict"},
                            formats={"n_items": "int", "n_complete": "int", "alpha": "dec3", "alpha_ci_low": "dec3",
                                     "alpha_ci_high": "dec3", "omega_total": "dec3"},
                            note_zh="α ≥ .9 很好，≥ .8 良好，≥ .7 可接受，≥ .6 尚可，其余较差（George & Mallery, 2003）；"
@@ -326,12 +375,13 @@ def validity_section(out: Path, q, lang: str) -> Section | None:
                            headers_zh={"item": "项目", **{f: f for f in factors}, "h2": "共同度"},
                            headers_en={"item": "Item", **{f: f for f in factors}, "h2": "Communality"},
                            formats={**{f: "dec2" for f in factors}, "h2": "dec2"},
-                           note_zh="|载荷| ≥ .40 视为显著载荷（Hair et al., 2019）。",
+                           note_zh="最小残差法提取、oblimin 斜交旋转，因子数取维度数；|载荷| ≥ .40 视为显著载荷（Hair et al., 2019）。",
                            note_en="|loading| ≥ .40 is taken as salient (Hair et al., 2019)."))
         if var is not None and len(var):
             cum = float(var["cum_var"].iloc[-1]) * 100
-            cross = int(((load[factors].abs() >= .4).sum(axis=1) > 1).sum())
-            weak = int((load[factors].abs().max(axis=1) < .4).sum())
+            shown = load[factors].abs().round(2)  # as the table prints them
+            cross = int(((shown >= .4).sum(axis=1) > 1).sum())
+            weak = int((shown.max(axis=1) < .4).sum())
             paras_zh.append(f"探索性因子分析提取 {len(factors)} 个因子，累计解释 {cum:.1f}% 的方差；"
                             + (f"{weak} 个项目在所有因子上的载荷均低于 .40，" if weak else "每个项目至少在一个因子上载荷 ≥ .40，")
                             + (f"{cross} 个项目存在交叉载荷。" if cross else "无交叉载荷。"))
@@ -385,6 +435,12 @@ def index_section(out: Path, q, lang: str, figs: list) -> Section | None:
                 + (f"，不同权重方案下介于 {idx['index'].min():.1f} 与 {idx['index'].max():.1f} 之间" if len(idx) > 1 else "")
                 + f"。维度指数最低的是{eq.sort_values('index').iloc[0][lab]}（{eq['index'].min():.1f}），最高的是"
                 f"{eq.sort_values('index').iloc[-1][lab]}（{eq['index'].max():.1f}）。"]
+    items_tab = read_table(out / "stats" / "item_satisfaction.csv")
+    if q is not None and q.roles.overall and items_tab is not None and (items_tab["item"] == q.roles.overall).any():
+        o = items_tab[items_tab["item"] == q.roles.overall].iloc[0]
+        pts = int(o["scale_points"])
+        paras_zh.append(f"总指数由各维度题项计算；总体满意度题是受访者的整体评价，平均分 {o['mean']:.2f}（折合 0–100 为 "
+                        f"{(o['mean'] - 1) / (pts - 1) * 100:.1f}），两者含义不同，宜并列报告。")
     paras_en = [f"The equally weighted overall index is {first['index']:.1f} (95% CI {first['ci95_low']:.1f}–"
                 f"{first['ci95_high']:.1f}); lowest dimension {eq.sort_values('index').iloc[0][lab]} "
                 f"({eq['index'].min():.1f}), highest {eq.sort_values('index').iloc[-1][lab]} ({eq['index'].max():.1f})."]
@@ -393,9 +449,13 @@ def index_section(out: Path, q, lang: str, figs: list) -> Section | None:
         names = {f"index_{c}": lab_ for c, lab_ in zip(con["construct"], con[lab])}
         if q is not None and q.roles.overall:
             names[q.roles.overall] = _short(q, q.roles.overall)
-        names["participation_rate"] = "参与率" if zh else "participation rate"
+        names["participation_rate"] = "参与率（比例）" if zh else "participation rate (proportion)"
+        if q is not None and q.roles.overall:
+            names[q.roles.overall] = "总体满意度（均值，1–5）" if zh else "overall satisfaction (mean, 1–5)"
+        names = {k: (v if k in ("participation_rate", q.roles.overall if q else None) else f"{v}（指数，0–100）" if zh else f"{v} (index)")
+                 for k, v in names.items()}
         w = wtd.assign(variable=[names.get(v, v) for v in wtd["variable"]])
-        tables.append(Table("weighted_estimates", "按人口加权的估计（事后分层）与未加权估计",
+        tables.append(Table("weighted_estimates", "按各小区户数加权（事后分层）与未加权的估计",
                             "Population-weighted (post-stratified) and unweighted estimates",
                             w[["variable", "n", "mean_unweighted", "mean", "ci95_low", "ci95_high", "deff"]],
                             headers_zh={"variable": "指标", "n": "样本量", "mean_unweighted": "未加权", "mean": "加权",
@@ -405,12 +465,12 @@ def index_section(out: Path, q, lang: str, figs: list) -> Section | None:
                                         "deff": "Design effect"},
                             formats={"n": "int", "mean_unweighted": "dec2", "mean": "dec2", "ci95_low": "dec2",
                                      "ci95_high": "dec2", "deff": "dec2"},
-                            note_zh="加权：按各小区户数事后分层，置信区间为设计基础（与 R survey 包一致）。",
+                            note_zh="加权：以各小区户数为总体进行事后分层，置信区间按抽样设计计算（考虑加权带来的方差增大，即设计效应）。",
                             note_en="Weighted: post-stratified to the households of each community; design-based CIs "
                                     "(as R's survey package)."))
         big = w.assign(d=(w["mean"] - w["mean_unweighted"]).abs()).sort_values("d", ascending=False).iloc[0]
-        paras_zh.append(f"按各小区户数加权后，各指标变化最大的是{big['variable']}（未加权 {big['mean_unweighted']:.1f}，加权 "
-                        f"{big['mean']:.1f}）；正文其余指数为未加权（样本）结果。")
+        paras_zh.append(f"按各小区户数加权后，变化最大的是{big['variable']}（未加权 {big['mean_unweighted']:.1f}，加权 "
+                        f"{big['mean']:.1f}）。加权结果代表各小区住户总体，可作为对外发布的数字；本章其余指数为未加权（样本）结果。")
         paras_en.append(f"Weighting by households changes {big['variable']} most ({big['mean_unweighted']:.1f} unweighted, "
                         f"{big['mean']:.1f} weighted); other indices in this report are unweighted.")
     return Section("满意度指数", "Satisfaction index", paras_zh, paras_en, tables + figs)
@@ -438,9 +498,14 @@ def comparisons_section(out: Path, q, lang: str) -> Section | None:
         if main is None:
             continue
         np_ = part[part["test"] == _NONPAR.get(main["test"], "")]
-        rows.append({"group": _short(q, g), "dv": names.get(dv, dv), "test": main["test"],
+        df1, df2 = main.get("df1", float("nan")), main.get("df2", float("nan"))
+        dfs = (f"{df1:.0f}, {df2:.1f}" if df1 == df1 and df2 == df2 else
+               f"{main.get('df', float('nan')):.1f}" if main.get("df", float("nan")) == main.get("df", float("nan")) else "")
+        ename = {"eta_squared": "η²", "cohen_d": "d", "hedges_g": "g"}.get(str(main.get("effect_size_name", "")),
+                                                                          str(main.get("effect_size_name", "")))
+        rows.append({"group": _short(q, g), "dv": names.get(dv, dv), "test": main["test"], "df": dfs,
                      "statistic": main["statistic"], "p": main["p_val"], "p_adj": main.get("p_adj", float("nan")),
-                     "effect": main.get("effect_size", float("nan")),
+                     "effect": main.get("effect_size", float("nan")), "effect_name": ename,
                      "p_np": float(np_.iloc[0]["p_val"]) if len(np_) else float("nan")})
     if not rows:
         return None
@@ -448,10 +513,11 @@ def comparisons_section(out: Path, q, lang: str) -> Section | None:
     tests_zh = {"welch_anova": "Welch 方差分析", "anova": "方差分析", "welch_t": "Welch t 检验", "student_t": "t 检验"}
     df["test"] = [tests_zh.get(t, t) if zh else t.replace("_", " ") for t in df["test"]]
     table = Table("group_comparisons", "不同群体的满意度差异", "Satisfaction by group", df,
-                  headers_zh={"group": "分组", "dv": "指标", "test": "检验", "statistic": "统计量", "p": "p",
-                              "p_adj": "校正 p（BH）", "effect": "效应量", "p_np": "非参数检验 p"},
-                  headers_en={"group": "Group", "dv": "Outcome", "test": "Test", "statistic": "Statistic", "p": "p",
-                              "p_adj": "Adjusted p (BH)", "effect": "Effect size", "p_np": "Nonparametric p"},
+                  headers_zh={"group": "分组", "dv": "指标", "test": "检验", "df": "自由度", "statistic": "统计量", "p": "p",
+                              "p_adj": "校正p", "effect": "效应量", "effect_name": "类型", "p_np": "非参数p"},
+                  headers_en={"group": "Group", "dv": "Outcome", "test": "Test", "df": "df", "statistic": "Statistic", "p": "p",
+                              "p_adj": "Adjusted p (BH)", "effect": "Effect size", "effect_name": "Measure",
+                              "p_np": "Nonparametric p"},
                   formats={"statistic": "dec2", "p": "p", "p_adj": "p", "effect": "dec3", "p_np": "p"},
                   note_zh="校正 p：Benjamini–Hochberg 法，族为同一分组变量下的全部指标；效应量为 η²（方差分析）或 Cohen's d"
                           "（t 检验）；非参数检验为 Kruskal–Wallis 或 Mann–Whitney。",
@@ -504,19 +570,38 @@ def model_section(out: Path, q, lang: str) -> Section | None:
                   formats={"estimate": "dec3", "se": "dec3", "odds_ratio": "dec2", "or_ci95_low": "dec2", "or_ci95_high": "dec2",
                            "p_val": "p"},
                   note_zh=f"累积 logit（比例优势）模型，n = {int(fit['fit_n'])}，McFadden 伪 R² = {fit['fit_pseudo_r2']:.3f}。"
-                          "分类变量以第一类为参照；OR 下限、上限为 95% 置信区间。",
+                          f"分类变量的参照组：{_references(q, m)}；OR 下限、上限为 95% 置信区间。",
                   note_en=f"Cumulative logit (proportional odds), n = {int(fit['fit_n'])}, McFadden pseudo R² = "
                           f"{fit['fit_pseudo_r2']:.3f}; categorical terms against their first category.")
     sig = df[df["p_val"] < .05].sort_values("p_val")
     if len(sig):
         lst_zh = "、".join(f"{x['label']}（OR = {x['odds_ratio']:.2f}，p {_p(x['p_val'])}）" for _, x in sig.iterrows())
         lst_en = ", ".join(f"{x['label']} (OR = {x['odds_ratio']:.2f}, p {_p(x['p_val'])})" for _, x in sig.iterrows())
-        paras = ([f"控制其他变量后，对总体满意度有显著影响的是{lst_zh}；OR > 1 表示该因素越高（或相对参照组）越可能给出更高的满意度。"],
+        paras = ([f"控制其他变量后，与总体满意度显著相关的是{lst_zh}。OR > 1 表示该组（相对参照组）或该变量每增加一个单位，"
+                  f"给出更高满意度评价的几率更大，OR < 1 则更小；横断面数据只说明相关，不能据此推断因果。"],
                  [f"Holding the others constant, {lst_en} are associated with overall satisfaction (OR > 1: higher odds of a "
                   f"higher rating)."])
     else:
-        paras = (["控制其他变量后，模型中各变量对总体满意度的影响均不显著。"], ["No term is significant at .05."])
+        paras = (["控制其他变量后，模型中各变量与总体满意度均无显著关联。"], ["No term is significant at .05."])
     return Section("影响因素", "Drivers of overall satisfaction", paras[0], paras[1], [table])
+
+
+def _references(q, m: pd.DataFrame) -> str:
+    """The reference category of each categorical term of a model (its first option not in the table)."""
+    import re
+
+    if q is None:
+        return "各分类变量的第一类"
+    parts = []
+    for var in dict.fromkeys(mm.group(1) for t in m["term"].astype(str) for mm in [re.match(r"^C\((\w+)\)\[T\.", t)] if mm):
+        if var not in q.item_index:
+            continue
+        shown = {float(mm.group(1)) for t in m["term"].astype(str)
+                 for mm in [re.match(rf"^C\({var}\)\[T\.([^\]]+)\]$", t)] if mm}
+        ref = next((o.label for o in q.options_of(q.item_index[var]) if float(o.code) not in shown), None)
+        if ref:
+            parts.append(f"{_short(q, var)}为“{_clean_label(ref)}”")
+    return "、".join(parts) or "各分类变量的第一类"
 
 
 def ipa_sentence(out: Path, lang: str) -> tuple[str, str] | None:
@@ -526,7 +611,9 @@ def ipa_sentence(out: Path, lang: str) -> tuple[str, str] | None:
     ipa = ipa[ipa["importance_type"] == ipa["importance_type"].iloc[0]]
     focus = ipa[ipa["quadrant"] == "concentrate here"]
     if len(focus):
-        return (f"重要性—表现分析中，{'、'.join(focus['label_zh'])}位于“重点改进区”（重要性高而表现低），应优先改进。",
+        kind = "受访者陈述的重要性" if ipa["importance_type"].iloc[0] == "stated" else "与总体满意度的相关（推导重要性）"
+        return (f"以{kind}衡量，{'、'.join(focus['label_zh'])}位于“重点改进区”（重要性高于平均而表现低于平均），"
+                "可作为优先改进的参考；象限以均值切分，靠近切分线的维度归属并不稳定。",
                 f"In the IPA, {', '.join(focus['label_en'])} fall in 'concentrate here' (high importance, low performance).")
     return ("重要性—表现分析中没有维度落在“重点改进区”。", "No dimension falls in the IPA's 'concentrate here' quadrant.")
 
@@ -547,28 +634,50 @@ def community_sections(out: Path, q, lang: str) -> list[Section]:
         f"{ranked.iloc[0]['label_zh']}（{ranked.iloc[0]['index']:.1f}），最低的是{ranked.iloc[-1]['label_zh']}"
         f"（{ranked.iloc[-1]['index']:.1f}）。"],
         [f"Sample size, satisfaction index and least satisfying items for each of the {len(com)} communities."], [])]
+    dims = [k for k in com.columns if k.startswith("index_")]
+    over = com[["label_zh", "n", "index", "ci95_low", "ci95_high", *dims]].rename(columns={"label_zh": "community"})
+    sections[0].items.append(Table(
+        "community_overview", "各小区满意度指数：总指数与各维度", "Satisfaction index by community and dimension", over,
+        headers_zh={"community": "小区", "n": "样本量", "index": "总指数", "ci95_low": "下限", "ci95_high": "上限",
+                    **{k: cnames.get(k[len("index_"):], k[len("index_"):]) for k in dims}},
+        headers_en={"community": "Community", "n": "n", "index": "Overall", "ci95_low": "CI low", "ci95_high": "CI high",
+                    **{k: cnames.get(k[len("index_"):], k[len("index_"):]) for k in dims}},
+        formats={"n": "int", "index": "dec2", "ci95_low": "dec2", "ci95_high": "dec2",
+                 **{k: "dec2" for k in dims}},
+        note_zh="指数 0–100，等权；下限、上限为总指数的 95% 置信区间。样本量小于 50 的小区置信区间较宽，相邻名次之间多无显著差异。",
+        note_en="Index 0–100, equal weights; 95% CI of the overall index. Communities with n < 50 have wide intervals."))
+    district = items.groupby("item")[["bottom2_pct"]].mean() if items is not None else None
+    overall_items = read_table(out / "stats" / "item_satisfaction.csv")
     for _, c in com.iterrows():
         rank = int(ranked.index[ranked["community"] == c["community"]][0]) + 1
         name = c["label_zh"] if zh or not isinstance(c.get("label_en"), str) or not c["label_en"] else c["label_en"]
-        dims = [(cnames.get(k[len("index_"):], k[len("index_"):]), c[k]) for k in com.columns if k.startswith("index_")]
-        rows = [{"part": d, "index": v} for d, v in dims]
-        rows.append({"part": "总指数（等权）" if zh else "Overall (equal weights)", "index": c["index"]})
-        tables = [Table(f"community_{int(c['community'])}_index", f"{name}：各维度满意度指数", f"{name}: index by dimension",
-                        pd.DataFrame(rows), headers_zh={"part": "维度", "index": "指数"},
-                        headers_en={"part": "Dimension", "index": "Index"}, formats={"index": "dec2"})]
-        low_text_zh, low_text_en = "", ""
+        tables, low_text_zh, low_text_en = [], "", ""
         if items is not None:
             it = items[(items["community"] == c["community"]) & items["satisfaction_scale"].astype(bool)]
-            low = it.sort_values(["top2_pct", "mean"], kind="stable").head(3)
+            low = it.sort_values(["bottom2_pct", "top2_pct"], ascending=[False, True], kind="stable").head(5)
             if len(low):
-                low_text_zh = "满意率最低的是" + "、".join(f"{x[lab]}（{x['top2_pct']:.1f}%，n = {int(x['n'])}）"
-                                                    for _, x in low.iterrows()) + "。"
-                low_text_en = "Least satisfying: " + ", ".join(f"{x[lab]} ({x['top2_pct']:.1f}%)" for _, x in low.iterrows()) + "."
-        small = " 样本量较小，结果仅供参考。" if c["n"] < 30 else ""
+                ref = (overall_items.set_index("item")["bottom2_pct"] if overall_items is not None else district["bottom2_pct"])
+                pr = pd.DataFrame({"rank": range(1, len(low) + 1), "item": low[lab].to_numpy(), "n": low["n"].to_numpy(),
+                                   "bottom2": low["bottom2_pct"].to_numpy(), "top2": low["top2_pct"].to_numpy(),
+                                   "all": [ref.get(i, float("nan")) for i in low["item"]]})
+                pr["diff"] = pr["bottom2"] - pr["all"]
+                tables.append(Table(f"community_{int(c['community'])}_priorities", f"{name}：整改优先清单（不满意率最高的 {len(low)} 项）",
+                                    f"{name}: what to fix first (most dissatisfied items)", pr,
+                                    headers_zh={"rank": "序号", "item": "项目", "n": "样本量", "bottom2": "不满意率（%）",
+                                                "top2": "满意率（%）", "all": "全部样本不满意率（%）", "diff": "差值（百分点）"},
+                                    headers_en={"rank": "#", "item": "Item", "n": "n", "bottom2": "Dissatisfied %",
+                                                "top2": "Satisfied %", "all": "All respondents %", "diff": "Difference (points)"},
+                                    formats={"rank": "int", "n": "int", "bottom2": "pct1", "top2": "pct1", "all": "pct1",
+                                             "diff": "pct1"},
+                                    note_zh="差值 > 0：该小区的不满意率高于全部样本。", note_en="Difference > 0: more dissatisfied than overall."))
+                low_text_zh = "最需改进的是" + "、".join(f"{x[lab]}（不满意率 {x['bottom2_pct']:.1f}%）"
+                                                   for _, x in low.head(3).iterrows()) + "。"
+                low_text_en = "Most dissatisfied: " + ", ".join(f"{x[lab]} ({x['bottom2_pct']:.1f}%)" for _, x in low.head(3).iterrows()) + "."
+        small = "样本量较小，置信区间较宽，名次仅供参考。" if c["n"] < 50 else ""
         sections.append(Section(
             name, name,
             [f"有效样本 {int(c['n'])} 份；满意度指数 {c['index']:.1f}（95% CI {c['ci95_low']:.1f}–{c['ci95_high']:.1f}），"
-             f"在 {len(com)} 个小区中排第 {rank}。{low_text_zh}{small}".strip()],
+             f"在 {len(com)} 个小区中居第 {rank} 位。{small}{low_text_zh}".strip()],
             [f"{int(c['n'])} respondents; index {c['index']:.1f} (95% CI {c['ci95_low']:.1f}–{c['ci95_high']:.1f}), "
              f"rank {rank} of {len(com)}. {low_text_en}".strip()],
             tables, level=2))

@@ -68,6 +68,7 @@ class _Inputs:
     background: list[str]
     numeric_background: list[str]
     tables: dict[str, pd.DataFrame]
+    missing: pd.DataFrame | None = None  # clean/missing.parquet: row, item, kind, label
 
 
 # ---- one builder per group of tables (each fills t.tables; attempt() in build_tables records
@@ -195,7 +196,7 @@ def _descriptive_tables(t: _Inputs) -> None:
         if it.type in ("single", "likert", "matrix"):
             labels = {o.code: o.label for o in q.options_of(it)}
             for c in cols:
-                f = descriptives.frequencies(df, c, labels=labels)
+                f = _split_missing(descriptives.frequencies(df, c, labels=labels), c, t.missing, len(df))
                 f.insert(0, "item", c)
                 freq.append(f)
             if it.type in ("likert", "matrix"):
@@ -222,6 +223,64 @@ def _descriptive_tables(t: _Inputs) -> None:
         parts.append(descriptives.describe(df, numeric_background, top_box=None))
     if parts:
         tables["descriptives"] = pd.concat(parts, ignore_index=True)
+
+
+KIND_ZH = {"skipped": "跳题（逻辑跳过）", "blank": "未作答"}
+
+
+def _split_missing(f: pd.DataFrame, column: str, missing: pd.DataFrame | None, n: int) -> pd.DataFrame:
+    """The frequency table's one system-missing row split by why the answer is missing: each
+    no-answer label (不清楚, 不愿透露 …) its own row, then logic skips, then blanks (SPSS shows
+    user-missing codes the same way)."""
+    if missing is None or not f["is_missing"].any():
+        return f
+    m = missing[missing["item"] == column]
+    if m.empty:
+        return f
+    rows = []
+    labelled = m[m["kind"] == "scale_missing"]
+    for lab, k in labelled["label"].fillna("").value_counts(sort=False).items():
+        rows.append({"value": np.nan, "label": lab or "scale_missing", "n": int(k)})
+    for kind in ("skipped", "blank"):
+        k = int((m["kind"] == kind).sum())
+        if k:
+            rows.append({"value": np.nan, "label": KIND_ZH[kind], "n": k})
+    total = int(f.loc[f["is_missing"], "n"].sum())
+    accounted = sum(r["n"] for r in rows)
+    if accounted != total:  # answers missing for another reason (e.g. a value cleared by a rule)
+        rows.append({"value": np.nan, "label": "missing", "n": total - accounted})
+    extra = pd.DataFrame([{**r, "percent": r["n"] / n * 100, "valid_percent": np.nan, "cumulative_percent": np.nan,
+                           "is_missing": True} for r in rows if r["n"]])
+    return pd.concat([f[~f["is_missing"]], extra], ignore_index=True)[f.columns]
+
+
+def _missing_tables(t: _Inputs) -> None:
+    """Per item: answered, logic skips, blanks and each no-answer label (不清楚, 不愿透露 …), as
+    counts and shares of the respondents analysed."""
+    q, df, tables, missing = t.q, t.df, t.tables, t.missing
+    if missing is None:
+        return
+    n = len(df)
+    rows = []
+    labels = sorted(set(missing.loc[missing["kind"] == "scale_missing", "label"].dropna()))
+    for it in q.items:
+        ids = [r.id for r in it.rows or []] if it.type == "matrix" else [it.id]
+        for c in ids:
+            m = missing[missing["item"] == c]
+            row = {"item": c, "label_zh": _item_label(q, c), "n": n, "answered": n - len(m),
+                   "skipped": int((m["kind"] == "skipped").sum()), "blank": int((m["kind"] == "blank").sum())}
+            for lab in labels:
+                row[f"said_{lab}"] = int(((m["kind"] == "scale_missing") & (m["label"] == lab)).sum())
+            row["missing_pct"] = 100 * len(m) / n if n else np.nan
+            rows.append(row)
+    tables["missing_answers"] = pd.DataFrame(rows)
+
+
+def _item_label(q: Questionnaire, item_id: str) -> str:
+    parent = next((x for x in q.items if any(r.id == item_id for r in x.rows or [])), None)
+    if parent is not None:
+        return next(r.label for r in parent.rows if r.id == item_id)
+    return q.item_index[item_id].text or item_id
 
 
 def _top_two(q: Questionnaire, item_id: str) -> tuple:
@@ -386,7 +445,8 @@ def _weight_tables(t: _Inputs) -> None:
 
 
 def build_tables(q: Questionnaire, df: pd.DataFrame, seed: int, log: dict,
-                 population: pd.DataFrame | None = None, population_path=None) -> dict[str, pd.DataFrame]:
+                 population: pd.DataFrame | None = None, population_path=None,
+                 missing: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """Every table of the stage, by file name (without .csv)."""
     tables: dict[str, pd.DataFrame] = {}
 
@@ -407,8 +467,9 @@ def build_tables(q: Questionnaire, df: pd.DataFrame, seed: int, log: dict,
     numeric_background = [it.id for it in q.items if it.type == "numeric"]
     background = [f"C({g})" for g in r.groups if g != r.community] + numeric_background
     t = _Inputs(q, df, seed, log, population, population_path, constructs, reverse, all_items, r, background,
-                numeric_background, tables)
+                numeric_background, tables, missing)
 
+    attempt("missing_answers", functools.partial(_missing_tables, t))
     attempt("descriptives", functools.partial(_descriptive_tables, t))
     attempt("item_satisfaction", functools.partial(_item_satisfaction_tables, t))
     if r.groups:
@@ -452,7 +513,12 @@ def run(study) -> dict:
             if len(population) and population[c].str.fullmatch(r"-?\d+(?:\.\d+)?").all():
                 population[c] = pd.to_numeric(population[c])
         inputs.append(pop_path)
-    tables = build_tables(q, df, study.config.seed, log, population, pop_path)
+    missing = None
+    miss_path = study.stage_dir("clean") / "missing.parquet"
+    if miss_path.exists():
+        missing = pd.read_parquet(miss_path)
+        inputs.append(miss_path)
+    tables = build_tables(q, df, study.config.seed, log, population, pop_path, missing)
     log["tables"] = sorted(tables)
     with study.output("stats", "stats", inputs) as tmp:
         write_tables(tables, log, tmp, "stats_log.json")

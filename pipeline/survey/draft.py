@@ -964,6 +964,8 @@ def _roles(items: list[dict], notes: list[str]) -> tuple[dict, list[dict]]:
             continue
         if t in ("single",) and _GROUP_STEM.search(text):
             groups.append(it["id"])
+    if "community" in roles:  # communities are compared like any other group (the district reader's first question)
+        groups.insert(0, roles["community"])
     if groups:
         roles["groups"] = groups
     constructs = []

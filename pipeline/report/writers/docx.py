@@ -296,6 +296,9 @@ def _docx_widths(headers: list[str], body: list[list[str]], numeric: list[bool])
 
 
 
+KEEP_TOGETHER_ROWS = 25  # tables up to this many rows stay on one page (longer ones repeat their header)
+
+
 def _add_table(doc, t: Table, n: int, lang: str) -> None:
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -327,6 +330,16 @@ def _add_table(doc, t: Table, n: int, lang: str) -> None:
             run = p.add_run(text)
             if i == 0:
                 run.bold = True
+            if len(body) <= KEEP_TOGETHER_ROWS and i < len(body):
+                p.paragraph_format.keep_with_next = True  # a short table is not split across pages
+    if len(body) <= KEEP_TOGETHER_ROWS:
+        from docx.oxml import OxmlElement
+        from docx.oxml.ns import qn
+
+        for row in table.rows:  # nor is a row split
+            tr_pr = row._tr.get_or_add_trPr()
+            if tr_pr.find(qn("w:cantSplit")) is None:
+                tr_pr.append(OxmlElement("w:cantSplit"))
     note = note_text(t.note(lang), lang)
     if note:
         doc.add_paragraph(note, style="Table Note")

@@ -57,7 +57,7 @@ META = {
         "submit_time": "submitted_at", "submitted": "submitted_at", "end_time": "submitted_at", "start_time": "started_at",
         "duration": "duration_s", "提交时间": "submitted_at", "填写时间": "submitted_at",
         "用时(秒)": "duration_s", "所用时间(秒)": "duration_s", "答题时长(秒)": "duration_s", "IP地址": "ip",
-        "答卷编号": "respondent", "问卷编号": "respondent",
+        "答卷编号": "respondent", "问卷编号": "respondent", "答卷序号": "respondent", "问卷序号": "respondent",
     },
 }
 
@@ -129,6 +129,8 @@ def parse_columns(table: RawTable, family: str) -> list[Column]:
         name = table.texts[i] if legacy and _V_NAME.match(header) else header
         if family == "spss" and name not in meta and table.texts[i] in meta:
             name = table.texts[i]  # an SPSS variable labelled 提交答卷时间, 来自IP …
+        if family in ("table", "spss") and name not in meta:
+            name = next((k for k in meta if k.lower() == name.lower()), name)  # ID, Id, IP, Submit_Time …
         if name in meta:
             c.meta = meta[name]
             c.dropped = c.meta is None
