@@ -31,7 +31,7 @@ help:  ## list the targets
 	@echo "make all STUDY=path/study.yaml  run the pipeline on your study (outputs/<name>/)"
 	@echo "make ingest|clean-stage|stats|interviews|code|topics|findings|report STUDY=...  one stage (and what it needs)"
 	@echo "make lint                     ruff on the package, tests and benchmarks"
-	@echo "make bench                    benchmarks (ingest+clean at 50k xlsx and 1M csv; segmentation and interview stages)"
+	@echo "make bench                    benchmarks (ingest+clean+init at 50k xlsx and 1M csv; segmentation and interview stages; ordinal model vs R clm)"
 	@echo "make lock                     re-pin requirements.lock from the current environment"
 	@echo "make clean                    delete the pipeline's stage folders under outputs/ (never your files) and the generated demo exports (keeps .venv)"
 	@echo "(after make venv, the command 'renewal STAGE --study PATH' is in .venv/bin)"
@@ -79,6 +79,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/bench_ingest.py
 	$(PY) bench/bench_segment.py
+	$(PY) bench/bench_models.py
 
 lock:
 	$(PY) -m pip freeze --all --exclude-editable | grep -v -e '^-e' -e '^pip==' > requirements.lock.new

@@ -401,3 +401,25 @@ def test_a_degenerate_mixed_fit_is_never_reported():
 
     with pytest.raises(CannotCompute, match="degenerate"):
         _fit_mixedlm(Degenerate(), reml=True)
+
+
+def test_nominal_test_equals_r_on_the_demo_model(demo_clean):
+    """tests/reference/ordinal_nominal_test.R: ordinal::nominal_test of the stage's overall
+    satisfaction model (不愿透露 is missing, 558 complete rows)."""
+    from pipeline.stats.models import nominal_test, ordinal_logit
+
+    _, df = demo_clean
+    f = ("overall_sat ~ C(community) + C(gender) + C(age_band) + C(tenure) + C(income_band) + years_lived"
+         " + household_size")
+    res = nominal_test(df, f).set_index("term")
+    ref = {"<none>": (-793.0984433, None, None), "C(community)": (-778.5165015, 29.163883721, 0.015320),
+           "C(gender)": (-788.7621441, 8.672598347, 0.033976), "C(age_band)": (-789.5294521, 7.137982374, 0.848362),
+           "C(tenure)": (-792.1082735, 1.980339540, 0.921498), "C(income_band)": (-785.6572906, 14.882305437, 0.247936),
+           "years_lived": (-791.5677487, 3.061389310, 0.382257), "household_size": (-792.8228562, 0.551174275, 0.907513)}
+    for term, (ll, lrt, p) in ref.items():
+        assert res.loc[term, "loglik"] == pytest.approx(ll, abs=1e-6), term
+        if lrt is not None:
+            assert res.loc[term, "lrt"] == pytest.approx(lrt, abs=1e-6) and res.loc[term, "p_val"] == pytest.approx(p, abs=1e-6)
+    assert list(res["df"]) == [0, 15, 3, 12, 6, 12, 3, 3]
+    fit = ordinal_logit(df, f)["fit"].iloc[0]
+    assert fit["n"] == 558 and fit["n_dropped"] == 42 and fit["loglik"] == pytest.approx(-793.0984433, abs=1e-6)

@@ -583,6 +583,27 @@ def model_section(out: Path, q, lang: str) -> Section | None:
                   f"higher rating)."])
     else:
         paras = (["控制其他变量后，模型中各变量与总体满意度均无显著关联。"], ["No term is significant at .05."])
+    po = read_table(out / "stats" / "model_overall_po_test.csv")
+    if po is not None and len(po) > 1:
+        tests = po[po["term"] != "<none>"]
+        bad = tests[tests["p_val"] < .05]
+
+        def name(t: str) -> str:
+            import re
+
+            mm = re.match(r"^C\((\w+)\)$", t)
+            return _short(q, mm.group(1) if mm else t) if q is not None else t
+
+        if len(bad):
+            lst = "、".join(f"{name(t)}（χ²({int(d)}) = {x:.2f}，p {_p(pv)}）" for t, d, x, pv in
+                           zip(bad["term"], bad["df"], bad["lrt"], bad["p_val"]))
+            paras[0].append(f"比例优势假定的似然比检验（逐项放开为各阈值不同的效应，同 R ordinal::nominal_test）显示，{lst}"
+                            "不满足该假定：其 OR 是各累积分界的平均效应，解释时应谨慎，可改用部分比例优势模型或多项 logit 模型核对。")
+            paras[1].append("The likelihood-ratio test of proportional odds (as ordinal::nominal_test) rejects it for "
+                            + ", ".join(name(t) for t in bad["term"]) + "; their ORs average over the cut-points.")
+        else:
+            paras[0].append(f"比例优势假定的似然比检验（同 R ordinal::nominal_test）对 {len(tests)} 个变量均未拒绝该假定（p ≥ .05）。")
+            paras[1].append("The likelihood-ratio test of proportional odds does not reject it for any term.")
     return Section("影响因素", "Drivers of overall satisfaction", paras[0], paras[1], [table])
 
 

@@ -12,7 +12,7 @@ from pipeline.stats.compare import (
     posthoc,
 )
 from pipeline.stats.descriptives import crosstab, describe, frequencies, multi_response
-from pipeline.stats.models import icc, logit, mixed, ols, ordinal_logit
+from pipeline.stats.models import icc, logit, mixed, nominal_test, ols, ordinal_logit
 from pipeline.stats.participation import participation, wilson_ci
 from pipeline.stats.priorities import consensus, kendall_w, ranking_summary
 from pipeline.stats.reliability import item_analysis, reliability
@@ -32,6 +32,6 @@ __all__ = [
     "construct_scores", "satisfaction_index", "ipa", "key_drivers",
     "participation", "wilson_ci", "ranking_summary", "kendall_w", "consensus",
     "compare_two", "compare_groups", "posthoc", "p_adjust", "compare_many",
-    "ols", "logit", "ordinal_logit", "mixed", "icc",
+    "ols", "logit", "ordinal_logit", "nominal_test", "mixed", "icc",
     "poststratify", "rake", "weighted_mean", "weighted_proportions", "community_weights",
 ]

@@ -34,6 +34,7 @@ import pandas as pd
 from scipy import stats
 
 from pipeline.core.errors import CannotCompute
+from pipeline.stats import _clm
 from pipeline.stats._util import check_columns
 
 _Z975 = stats.norm.ppf(0.975)
@@ -491,15 +492,14 @@ def ordinal_logit(data: pd.DataFrame, formula: str) -> dict[str, pd.DataFrame]:
 
     Notes
     -----
-    Fitted with statsmodels' ``OrderedModel(distr="logit")``, which uses the same sign
-    (P(Y ≤ j) = F(θ_j − x'β)) but estimates θ_1 and log(θ_j − θ_{j−1}) so that thresholds stay
-    ordered; the thresholds are θ_j = θ_1 + Σ_{i≤j} exp(a_i) and their covariance J V J' with
-    the Jacobian J of that map (exact at the maximum, so the standard errors equal ``clm``'s).
+    Fitted by Newton's method with the analytic gradient and Hessian directly in (θ, β), as
+    ``clm`` does (``pipeline.stats._clm``); the covariance is the inverse negative Hessian at the
+    maximum, so the standard errors equal ``clm``'s.
     Categories never observed are not modelled (as ``clm`` drops empty levels: thresholds
     ``1|3``…). Separation (fitted probability 1 for an observed category) or a singular
     information matrix raise a RuntimeWarning (``clm``: "Hessian is numerically singular"); in
-    the singular case the standard errors are NaN. The proportional-odds assumption is not
-    tested here.
+    the singular case the standard errors are NaN. The proportional-odds assumption is tested by
+    :func:`nominal_test`.
 
     References
     ----------
@@ -529,7 +529,60 @@ def ordinal_logit(data: pd.DataFrame, formula: str) -> dict[str, pd.DataFrame]:
     # R: ordinal::clm(rating ~ temp + contact, data = wine)
     #    tempwarm 2.5031 (0.5287), contactyes 1.5278 (0.4766), logLik −86.49
     """
-    from statsmodels.miscmodels.ordinal_model import OrderedModel
+    prep = _ordinal_design(data, formula)
+    outcome, levels, labels, yidx, X, names, dropped = (prep["outcome"], prep["levels"], prep["labels"], prep["y"],
+                                                         prep["X"], prep["names"], prep["dropped"])
+    k_beta = X.shape[1]
+    res = _clm.fit(yidx, X, J=len(levels))
+    cov = res.cov
+    singular = not np.all(np.isfinite(np.diag(cov))) or np.any(np.diag(cov) < 0)
+    converged = bool(res.converged)
+    eta = res.theta[None, :] - (X @ res.beta)[:, None]
+    cdf = np.column_stack([np.zeros(len(yidx)), 1 / (1 + np.exp(-eta)), np.ones(len(yidx))])
+    p_obs = cdf[np.arange(len(yidx)), yidx + 1] - cdf[np.arange(len(yidx)), yidx]
+    if singular or not converged or np.any(p_obs > 1 - 1e-8):
+        problem = ("its information matrix is singular (standard errors are NaN)" if singular
+                   else "fitted probabilities of 1 for some observed categories"
+                   if np.any(p_obs > 1 - 1e-8) else "the optimiser did not converge")
+        warnings.warn(f"ordinal model {formula!r}: {problem} — a predictor separates the outcome "
+                      f"categories (perfect prediction) or the predictors are collinear; the "
+                      f"estimates are not meaningful. Merge sparse categories or drop the "
+                      f"offending terms.", RuntimeWarning, stacklevel=2)
+        if singular:
+            cov = np.full_like(cov, np.nan)
+    n_th = len(levels) - 1
+    est = np.concatenate((res.theta, res.beta))
+    se = np.sqrt(np.diag(cov))
+    terms = [f"threshold_{labels[j]}|{labels[j + 1]}" for j in range(n_th)] + names
+    with np.errstate(over="ignore"):
+        coef = _add_odds_ratios(_coef_table(terms, est, se, "normal"),
+                                mask=np.r_[np.zeros(n_th, bool), np.ones(k_beta, bool)])
+    counts = np.bincount(yidx, minlength=len(levels))
+    n = int(len(yidx))
+    ll0 = float((counts * np.log(counts / n)).sum())
+    k = n_th + k_beta
+    fit = pd.DataFrame([{
+        "model": "ordinal_logit",
+        "formula": formula,
+        "outcome": outcome,
+        "n": n,
+        "n_dropped": dropped,
+        "n_levels": len(levels),
+        "df_model": float(k_beta),
+        "df_resid": float(n - k),
+        "pseudo_r2": 1 - res.loglik / ll0,
+        "loglik": res.loglik,
+        "aic": float(-2 * res.loglik + 2 * k),
+        "bic": float(-2 * res.loglik + np.log(n) * k),
+        "converged": converged,
+    }])
+    return {"coefficients": coef, "fit": fit}
+
+
+def _ordinal_design(data: pd.DataFrame, formula: str) -> dict:
+    """The outcome as 0-based category indices over its observed levels and the slope design
+    (patsy's coding, intercept absorbed by the thresholds), with each term's columns."""
+    import patsy
 
     sub, lhs, rhs, dropped = _model_frame(data, formula)
     outcome = _single_outcome(lhs, formula, "ordinal model")
@@ -549,80 +602,80 @@ def ordinal_logit(data: pd.DataFrame, formula: str) -> dict[str, pd.DataFrame]:
                          f"an ordinal model needs at least 3 (use logit() for two)")
     labels = [str(int(v)) if isinstance(v, (float, np.floating)) and float(v).is_integer() else str(v)
               for v in levels]
-    sub = sub.assign(**{_OUTCOME: pd.Categorical(y, categories=levels, ordered=True)})
-    f = _formula_with_outcome(formula)
     if not rhs:
         raise ValueError("an ordinal model needs at least one predictor; the thresholds-only "
                          "model is the marginal distribution")
-    try:
-        model = OrderedModel.from_formula(f, sub, distr="logit")
-    except ValueError as e:  # e.g. a predictor constant in these rows acts as a second intercept
-        raise CannotCompute(f"the ordinal model of '{outcome}' cannot be fitted on these data ({e}; "
-                            f"{len(sub)} complete rows)") from None
-    k_beta = model.k_vars
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # overflow while exploring; singular Hessians are checked below
-        res = model.fit(method="bfgs", maxiter=2000, gtol=1e-8, disp=0)
-        if not res.mle_retvals.get("converged", False):
-            res = model.fit(start_params=res.params, method="nm", maxiter=20000, disp=0)
-            res = model.fit(start_params=res.params, method="bfgs", maxiter=2000, gtol=1e-8, disp=0)
-    params = np.asarray(res.params, dtype=float)
-    try:
-        cov = np.asarray(res.cov_params(), dtype=float)
-    except ValueError:
-        cov = np.full((len(params), len(params)), np.nan)
-    singular = not np.all(np.isfinite(np.diag(cov))) or np.any(np.diag(cov) < 0)
-    converged = bool(res.mle_retvals.get("converged", False))
-    with np.errstate(over="ignore", invalid="ignore"):
-        probs = np.asarray(res.predict(), dtype=float)
-    p_obs = probs[np.arange(len(probs)), np.asarray(model.endog, dtype=int)]
-    if singular or not converged or np.any(p_obs > 1 - 1e-8):
-        problem = ("its information matrix is singular (standard errors are NaN)" if singular
-                   else "fitted probabilities of 1 for some observed categories"
-                   if np.any(p_obs > 1 - 1e-8) else "the optimiser did not converge")
-        warnings.warn(f"ordinal model {formula!r}: {problem} — a predictor separates the outcome "
-                      f"categories (perfect prediction) or the predictors are collinear; the "
-                      f"estimates are not meaningful. Merge sparse categories or drop the "
-                      f"offending terms.", RuntimeWarning, stacklevel=2)
-        if singular:
-            cov = np.full_like(cov, np.nan)
-    # Jacobian of (β, θ_1, a_2..a_{J-1}) → (θ_1..θ_{J-1}, β), thresholds first as in coef(clm)
-    n_th = len(levels) - 1
-    a = params[k_beta:]
-    jac = np.zeros((n_th + k_beta, k_beta + n_th))
-    for j in range(n_th):
-        jac[j, k_beta] = 1.0
-        for i in range(1, j + 1):
-            jac[j, k_beta + i] = np.exp(a[i])
-    for b in range(k_beta):
-        jac[n_th + b, b] = 1.0
-    theta = np.concatenate(([a[0]], np.exp(a[1:]))).cumsum()
-    est = np.concatenate((theta, params[:k_beta]))
-    se = np.sqrt(np.diag(jac @ cov @ jac.T))
-    terms = [f"threshold_{labels[j]}|{labels[j + 1]}" for j in range(n_th)] + list(model.exog_names[:k_beta])
-    with np.errstate(over="ignore"):
-        coef = _add_odds_ratios(_coef_table(terms, est, se, "normal"),
-                                mask=np.r_[np.zeros(n_th, bool), np.ones(k_beta, bool)])
-    counts = pd.Series(np.asarray(model.endog)).value_counts().to_numpy()
-    n = int(model.nobs)
-    ll0 = float((counts * np.log(counts / n)).sum())
-    k = n_th + k_beta
-    fit = pd.DataFrame([{
-        "model": "ordinal_logit",
-        "formula": formula,
-        "outcome": outcome,
-        "n": n,
-        "n_dropped": dropped,
-        "n_levels": len(levels),
-        "df_model": float(k_beta),
-        "df_resid": float(n - k),
-        "pseudo_r2": 1 - float(res.llf) / ll0,
-        "loglik": float(res.llf),
-        "aic": float(-2 * res.llf + 2 * k),
-        "bic": float(-2 * res.llf + np.log(n) * k),
-        "converged": converged,
-    }])
-    return {"coefficients": coef, "fit": fit}
+    pos = {v: i for i, v in enumerate(levels)}
+    yidx = np.array([pos[v] for v in y], dtype=int)
+    dm = patsy.dmatrix(formula.split("~", 1)[1], sub, return_type="dataframe")
+    info = dm.design_info
+    keep = [i for i, name in enumerate(dm.columns) if name != "Intercept"]
+    X = dm.to_numpy(dtype=float)[:, keep]
+    names = [dm.columns[i] for i in keep]
+    if X.shape[1] == 0 or np.linalg.matrix_rank(np.column_stack([np.ones(len(X)), X])) < X.shape[1] + 1:
+        raise CannotCompute(f"the ordinal model of '{outcome}' cannot be fitted on these data (a predictor is "
+                            f"constant or collinear in the {len(sub)} complete rows)")
+    term_cols: dict[str, list[int]] = {}
+    for term, sl in info.term_name_slices.items():
+        if term == "Intercept":
+            continue
+        term_cols[term] = [keep.index(i) for i in range(sl.start, sl.stop) if i in keep]
+    return {"outcome": outcome, "levels": levels, "labels": labels, "y": yidx, "X": X, "names": names,
+            "dropped": dropped, "terms": term_cols}
+
+
+def nominal_test(data: pd.DataFrame, formula: str) -> pd.DataFrame:
+    """Likelihood-ratio test of the proportional-odds assumption, term by term, as
+    ``ordinal::nominal_test``: each term in turn gets threshold-specific effects (a partial
+    proportional-odds model) and is compared with the proportional-odds model.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per respondent.
+    formula : str
+        The model's patsy formula, as for :func:`ordinal_logit` (e.g.
+        ``"overall_sat ~ C(community) + years_lived"``); each term on the right is tested.
+
+    Returns
+    -------
+    DataFrame: a first row ``<none>`` (the proportional-odds model), then one row per term:
+        term, df (extra parameters: (J − 2) × the term's columns), loglik, aic, lrt
+        (2 × the log-likelihood gain), p_val (χ² with df), converged. A term whose partial model
+        cannot be fitted (fitted probabilities ≤ 0, as ``clm`` reports NA) has NaN statistics.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pipeline.stats.models import nominal_test
+    >>> wine = pd.DataFrame({
+    ...     "rating": [int(c) for c in "233444551213235423325544323232532343333332322454112223232223333412323244"],
+    ...     "temp": (["cold"] * 4 + ["warm"] * 4) * 9, "contact": ["no", "no", "yes", "yes"] * 18})
+    >>> nominal_test(wine, "rating ~ temp + contact")[["term", "df", "loglik", "lrt", "p_val"]].round(4)
+          term  df   loglik     lrt   p_val
+    0   <none>   0 -86.4919     NaN     NaN
+    1     temp   3 -84.9044  3.1750  0.3654
+    2  contact   3 -86.2086  0.5667  0.9040
+
+    # R: nominal_test(clm(rating ~ temp + contact, data = wine))
+    #    temp 3 −84.904 LRT 3.1750 p 0.3654; contact 3 −86.209 LRT 0.5667 p 0.9040
+    """
+    prep = _ordinal_design(data, formula)
+    y, X, J = prep["y"], prep["X"], len(prep["levels"])
+    base = _clm.fit(y, X, J=J)
+    k0 = (J - 1) + X.shape[1]
+    rows = [{"term": "<none>", "df": 0, "loglik": base.loglik, "aic": -2 * base.loglik + 2 * k0,
+             "lrt": np.nan, "p_val": np.nan, "converged": base.converged}]
+    for term, cols in prep["terms"].items():
+        rest = [i for i in range(X.shape[1]) if i not in cols]
+        alt = _clm.fit(y, X[:, rest], X[:, cols], J=J)
+        df = (J - 2) * len(cols)
+        ok = alt.converged and alt.fitted_ok and np.isfinite(alt.loglik)
+        lrt = 2 * (alt.loglik - base.loglik) if ok else np.nan
+        rows.append({"term": term, "df": df, "loglik": alt.loglik if ok else np.nan,
+                     "aic": -2 * alt.loglik + 2 * (k0 + df) if ok else np.nan, "lrt": max(lrt, 0.0) if ok else np.nan,
+                     "p_val": float(stats.chi2.sf(max(lrt, 0.0), df)) if ok else np.nan, "converged": ok})
+    return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------- mixed model

@@ -402,6 +402,8 @@ def _model_tables(t: _Inputs) -> None:
             rhs = " + ".join(([f"C({r.community})"] if r.community else []) + background) or "1"
             tables["model_overall_ordinal"] = _model_table(
                 models.ordinal_logit(data, f"{r.overall} ~ {rhs}"), "ordinal_logit")
+            # the proportional-odds assumption, term by term (= ordinal::nominal_test)
+            tables["model_overall_po_test"] = models.nominal_test(data, f"{r.overall} ~ {rhs}")
             tables["model_overall_drivers"] = _model_table(
                 models.ols(data, f"{r.overall} ~ {terms}", cluster=r.community), "ols_cluster_cr1"
                 if r.community else "ols")
