@@ -81,7 +81,7 @@ def test_ols_equals_lm(wine):
 def test_ols_cluster_cr1_equals_hand_computed_sandwich(wine, sleep, key, formula, cluster):
     ref = EXTRA[key]
     data = wine if cluster == "judge" else sleep
-    out = ols(data, formula, cluster=cluster)
+    out = ols(data, formula, cluster=cluster, vcov="CR1")
     # R (models_extra.R): X <- model.matrix(m); u <- resid(m); B <- solve(crossprod(X))
     #   V <- B %*% sum_g(X_g'u_g u_g'X_g) %*% B * G/(G-1) * (n-1)/(n-k)
     #   (= sandwich::vcovCL(m, cluster = ~judge, type = "HC1")); t and CI on G - 1 df
@@ -357,7 +357,7 @@ def test_demo_drivers_with_cluster_robust_se(clean_demo):
     df = clean_demo.assign(
         management=clean_demo[["sat_property_service", "sat_fee_disclosure", "sat_maintenance", "sat_repair"]].mean(axis=1),
         process=clean_demo[["sat_consultation", "sat_disclosure", "sat_adoption", "sat_complaints"]].mean(axis=1))
-    out = ols(df, "overall_sat ~ management + process", cluster="community")
+    out = ols(df, "overall_sat ~ management + process", cluster="community", vcov="CR1")
     c = out["coefficients"].set_index("term")
     assert (c.loc[["management", "process"], "estimate"] > 0).all()
     assert (c.loc[["management", "process"], "p_val"] < 0.01).all()
@@ -423,3 +423,25 @@ def test_nominal_test_equals_r_on_the_demo_model(demo_clean):
     assert list(res["df"]) == [0, 15, 3, 12, 6, 12, 3, 3]
     fit = ordinal_logit(df, f)["fit"].iloc[0]
     assert fit["n"] == 558 and fit["n_dropped"] == 42 and fit["loglik"] == pytest.approx(-793.0984433, abs=1e-6)
+
+
+def test_ols_cr2_satterthwaite_equals_clubsandwich(wine, clean_demo):
+    """tests/reference/clubsandwich_cr2.R: coef_test(lm, vcov = "CR2", test = "Satterthwaite")."""
+    out = ols(wine, "response ~ temp + contact", cluster="judge")  # CR2 is the default with clusters
+    c = out["coefficients"].set_index("term")
+    ref = {"Intercept": (3.6155554915, 8.0, 4.169101595e-05), "temp[T.warm]": (3.1699544336, 8.0, 9.217571537e-05),
+           "contact[T.yes]": (3.6360251666, 8.0, 0.006198687943)}
+    for term, (se, df, p) in ref.items():
+        assert c.loc[term, "se"] == pytest.approx(se, rel=1e-8)
+        assert c.loc[term, "df"] == pytest.approx(df, rel=1e-8) and c.loc[term, "p_val"] == pytest.approx(p, rel=1e-7)
+    assert out["fit"]["cov_type"].item() == "cluster_cr2_satterthwaite"
+    # six communities: the Satterthwaite df are far below G − 1 = 5 for the intercept
+    d = clean_demo.assign(
+        management=clean_demo[["sat_property_service", "sat_fee_disclosure", "sat_maintenance", "sat_repair"]].mean(axis=1),
+        process=clean_demo[["sat_consultation", "sat_disclosure", "sat_adoption", "sat_complaints"]].mean(axis=1))
+    c = ols(d, "overall_sat ~ management + process", cluster="community")["coefficients"].set_index("term")
+    ref = {"Intercept": (0.0718050745, 4.5359797172, 0.8322370314), "management": (0.0255631815, 4.8752387513, 4.634490866e-06),
+           "process": (0.0213805239, 4.9361524203, 2.097850819e-06)}
+    for term, (se, df, p) in ref.items():
+        assert c.loc[term, "se"] == pytest.approx(se, rel=1e-7)
+        assert c.loc[term, "df"] == pytest.approx(df, rel=1e-7) and c.loc[term, "p_val"] == pytest.approx(p, rel=1e-6)

@@ -187,8 +187,49 @@ def _cluster_fixed_effect_terms(exog: np.ndarray, resid: np.ndarray, groups: np.
     return mask
 
 
-def ols(data: pd.DataFrame, formula: str, cluster: str | None = None) -> dict[str, pd.DataFrame]:
-    """Ordinary least squares, with classical or cluster-robust (CR1) standard errors.
+def _cr2(X: np.ndarray, resid: np.ndarray, groups: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """CR2 (Bell–McCaffrey) cluster-robust covariance and the Satterthwaite degrees of freedom of
+    each coefficient (working model: independent errors), as ``clubSandwich::vcovCR(type =
+    "CR2")`` with ``coef_test(test = "Satterthwaite")`` for ``lm``.
+
+    V = M Σ_g X_g' A_g e_g e_g' A_g X_g M with M = (X'X)⁻¹, A_g = (I − H_gg)^{-1/2} (the
+    symmetric inverse square root; pseudo-inverse where I − H_gg is singular). For coefficient
+    k, with p_g = A_g X_g M e_k and q_g = (I − H)_{·g} p_g, Q_gh = q_g'q_h and df = tr(Q)² / tr(Q²)
+    (Bell & McCaffrey 2002; Pustejovsky & Tipton 2018)."""
+    n, k = X.shape
+    M = np.linalg.pinv(X.T @ X)
+    meat = np.zeros((k, k))
+    P = np.zeros((n, k))  # rows of cluster g: A_g X_g M
+    for g in range(n_groups):
+        idx = np.flatnonzero(groups == g)
+        Xg = X[idx]
+        B = np.eye(len(idx)) - Xg @ M @ Xg.T
+        w, V = np.linalg.eigh((B + B.T) / 2)
+        inv_sqrt = np.where(w > 1e-10, 1 / np.sqrt(np.clip(w, 1e-300, None)), 0.0)
+        A = (V * inv_sqrt) @ V.T
+        u = Xg.T @ (A @ resid[idx])
+        meat += np.outer(u, u)
+        P[idx] = A @ Xg @ M
+    cov = M @ meat @ M
+    # q_g = (I − H) z_g, z_g = P restricted to cluster g's rows; for all coefficients at once
+    df = np.full(k, np.nan)
+    XM = X @ M
+    qs = []
+    for g in range(n_groups):
+        Z = np.zeros((n, k))
+        idx = groups == g
+        Z[idx] = P[idx]
+        qs.append(Z - XM @ (X.T @ Z))
+    qs = np.stack(qs)                           # G × n × k
+    for j in range(k):
+        Q = qs[:, :, j] @ qs[:, :, j].T         # G × G
+        tr, tr2 = np.trace(Q), float((Q * Q).sum())
+        df[j] = tr * tr / tr2 if tr2 > 0 else np.nan
+    return cov, df
+
+
+def ols(data: pd.DataFrame, formula: str, cluster: str | None = None, vcov: str = "CR2") -> dict[str, pd.DataFrame]:
+    """Ordinary least squares, with classical or cluster-robust (CR2 or CR1) standard errors.
 
     Parameters
     ----------
@@ -198,8 +239,13 @@ def ols(data: pd.DataFrame, formula: str, cluster: str | None = None) -> dict[st
         patsy formula, e.g. ``"overall_sat ~ C(community) + years_lived"``.
     cluster : str, optional
         Column whose values define clusters (e.g. ``"community"``): standard errors robust to
-        correlation within clusters, CR1 as Stata's ``vce(cluster)`` and
-        ``sandwich::vcovCL(type = "HC1")``, with t tests on G − 1 degrees of freedom.
+        correlation within clusters.
+    vcov : {"CR2", "CR1"}
+        With ``cluster``: ``"CR2"`` (default), the Bell–McCaffrey small-sample correction with
+        Satterthwaite degrees of freedom per coefficient, as ``clubSandwich::coef_test(vcov =
+        "CR2", test = "Satterthwaite")`` — the choice with few clusters (six communities);
+        ``"CR1"``, Stata's ``vce(cluster)`` = ``sandwich::vcovCL(type = "HC1")`` with t tests on
+        G − 1 degrees of freedom, which understates the SEs with few clusters.
 
     Returns
     -------
@@ -209,18 +255,21 @@ def ols(data: pd.DataFrame, formula: str, cluster: str | None = None) -> dict[st
             estimate : coefficient
             se : standard error (classical, or CR1 cluster-robust)
             statistic : t = estimate / se
-            p_val : two-sided, t distribution on ``df_inference`` degrees of freedom
-            ci95_low, ci95_high : estimate ∓ t(0.975, df_inference) · se
+            p_val : two-sided, t distribution on ``df`` degrees of freedom
+            ci95_low, ci95_high : estimate ∓ t(0.975, df) · se
+            df : degrees of freedom of the term's t test (n − k; G − 1 for CR1; the
+                Satterthwaite df for CR2)
         fit : DataFrame, one row
             model : ``'ols'``
             formula : the formula
-            cov_type : ``'nonrobust'`` or ``'cluster_cr1'``
+            cov_type : ``'nonrobust'``, ``'cluster_cr2_satterthwaite'`` or ``'cluster_cr1'``
             cluster : the cluster column (None without one)
             n : rows used; n_dropped : rows left out for missing values
             n_groups : number of clusters (NaN without clustering)
             df_model : number of slopes (k − 1 with an intercept)
             df_resid : n − k
-            df_inference : degrees of freedom of the t tests: n − k, or G − 1 with clusters
+            df_inference : degrees of freedom of the t tests: n − k, G − 1 with CR1, the
+                smallest Satterthwaite df with CR2
             r2, adj_r2 : R² and adjusted R²
             sigma : residual standard error sqrt(RSS / (n − k))
             loglik, aic, bic : Gaussian log-likelihood (ML), −2 loglik + 2(k + 1),
@@ -260,7 +309,7 @@ def ols(data: pd.DataFrame, formula: str, cluster: str | None = None) -> dict[st
     ...     "temp": (["cold"] * 4 + ["warm"] * 4) * 9,
     ...     "contact": ["no", "no", "yes", "yes"] * 18,
     ...     "judge": np.repeat(np.arange(1, 10), 8)})
-    >>> res = ols(wine, "response ~ temp + contact", cluster="judge")
+    >>> res = ols(wine, "response ~ temp + contact", cluster="judge", vcov="CR1")
     >>> res["coefficients"][["term", "estimate", "se", "p_val"]].round(4)
                  term  estimate      se   p_val
     0       Intercept   29.1111  3.6676  0.0000
@@ -276,6 +325,8 @@ def ols(data: pd.DataFrame, formula: str, cluster: str | None = None) -> dict[st
     """
     import statsmodels.formula.api as smf
 
+    if vcov not in ("CR2", "CR1"):
+        raise ValueError(f"vcov must be 'CR2' or 'CR1'; got {vcov!r}")
     extra = [] if cluster is None else [cluster]
     sub, lhs, _, dropped = _model_frame(data, formula, extra)
     model = smf.ols(formula, data=sub, missing="raise")
@@ -292,6 +343,11 @@ def ols(data: pd.DataFrame, formula: str, cluster: str | None = None) -> dict[st
                                                       "df_correction": True}, use_t=True)
     df_inf = float(getattr(res, "df_resid_inference", res.df_resid))
     se = np.asarray(res.bse, dtype=float).copy()
+    dfs = np.full(len(se), df_inf)
+    if cluster is not None and vcov == "CR2":
+        cov2, dfs = _cr2(np.asarray(model.exog, dtype=float), np.asarray(res.resid, dtype=float), groups, n_groups)
+        se = np.sqrt(np.clip(np.diag(cov2), 0, None))
+        df_inf = float(np.nanmin(dfs)) if np.isfinite(dfs).any() else np.nan
     if cluster is not None:
         se[_cluster_fixed_effect_terms(model.exog, res.resid.to_numpy(), groups, n_groups)] = np.nan
         void = np.isnan(se)
@@ -303,11 +359,13 @@ def ols(data: pd.DataFrame, formula: str, cluster: str | None = None) -> dict[st
                           f"and the sandwich has no information on terms that are constant within "
                           f"clusters. Their se, p_val and ci are NaN; compare clusters with "
                           f"cluster=None, ordinal_logit() or mixed().", RuntimeWarning, stacklevel=2)
-    coef = _coef_table(res.params.index, res.params, se, ("t", df_inf))
+    coef = pd.concat([_coef_table([t], [b], [e], ("t", d)) for t, b, e, d in
+                      zip(res.params.index, np.asarray(res.params, dtype=float), se, dfs)], ignore_index=True)
+    coef["df"] = dfs
     fit = pd.DataFrame([{
         "model": "ols",
         "formula": formula,
-        "cov_type": "nonrobust" if cluster is None else "cluster_cr1",
+        "cov_type": "nonrobust" if cluster is None else ("cluster_cr2_satterthwaite" if vcov == "CR2" else "cluster_cr1"),
         "cluster": cluster,
         "n": int(res.nobs),
         "n_dropped": dropped,

@@ -405,7 +405,7 @@ def _model_tables(t: _Inputs) -> None:
             # the proportional-odds assumption, term by term (= ordinal::nominal_test)
             tables["model_overall_po_test"] = models.nominal_test(data, f"{r.overall} ~ {rhs}")
             tables["model_overall_drivers"] = _model_table(
-                models.ols(data, f"{r.overall} ~ {terms}", cluster=r.community), "ols_cluster_cr1"
+                models.ols(data, f"{r.overall} ~ {terms}", cluster=r.community), "ols_cluster_cr2"
                 if r.community else "ols")
             if r.community:
                 tables["model_overall_mixed"] = _model_table(
