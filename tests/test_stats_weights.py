@@ -534,3 +534,35 @@ def test_community_weights_errors(demo_communities, community_labels):
     with pytest.raises(ValueError, match=r"column\(s\) \['households'\] not in the data"):
         community_weights(demo_communities, "community", hh.rename(columns={"households": "hh"}),
                           community_labels)
+
+
+def test_rao_scott_equals_svychisq(apistrat):
+    """tests/reference/survey_svychisq.R: svychisq on a stratified design with fpc and on a
+    post-stratified one, second-order F (the default) and first-order 'Chisq'."""
+    from pipeline.stats.weighted import weighted_crosstab_test
+
+    t = weighted_crosstab_test(apistrat, "sch.wide", "stype", weights="pw", strata="stype", fpc="fpc").iloc[0]
+    assert t["f"] == pytest.approx(17.2474439639, rel=1e-8)
+    assert t["ndf"] == pytest.approx(1.8286715042, rel=1e-8) and t["ddf"] == pytest.approx(360.2482863202, rel=1e-8)
+    assert t["p_val"] == pytest.approx(2.035046359e-07, rel=1e-6)
+    assert t["chi2"] == pytest.approx(26.7535340359, rel=1e-8) and t["p_chisq"] == pytest.approx(3.232438416e-08, rel=1e-6)
+    t = weighted_crosstab_test(apistrat, "awards", "stype", weights="pw", poststrata="stype",
+                               population={"E": 4421, "H": 755, "M": 1018}).iloc[0]
+    assert t["f"] == pytest.approx(13.6839437122, rel=1e-8) and t["ndf"] == pytest.approx(1.8930070212, rel=1e-8)
+    assert t["ddf"] == pytest.approx(376.7083972189, rel=1e-8) and t["p_val"] == pytest.approx(3.061132189e-06, rel=1e-6)
+    assert t["chi2"] == pytest.approx(19.4796560888, rel=1e-8) and t["p_chisq"] == pytest.approx(1.14061415e-06, rel=1e-6)
+
+
+def test_rao_scott_on_the_demo_equals_svychisq(demo_clean):
+    """The stage's weighted crosstab of gender and age band by community (post-stratified to the
+    demo's households) against survey::svychisq (tests/reference/survey_svychisq.R)."""
+    from pipeline.stats.weighted import weighted_crosstab_test
+
+    _, df = demo_clean
+    totals = {1: 1480, 2: 960, 3: 420, 4: 1150, 5: 680, 6: 330}
+    t = weighted_crosstab_test(df, "gender", "community", poststrata="community", population=totals).iloc[0]
+    assert (t["f"], t["ndf"], t["ddf"]) == pytest.approx((1.6449433112, 4.2024106017, 2517.2439504088), rel=1e-8)
+    assert t["p_val"] == pytest.approx(0.156947525, rel=1e-7)
+    t = weighted_crosstab_test(df, "age_band", "community", poststrata="community", population=totals).iloc[0]
+    assert (t["f"], t["ndf"], t["ddf"]) == pytest.approx((1.1242868374, 16.8460823925, 10090.8033530846), rel=1e-8)
+    assert t["p_val"] == pytest.approx(0.3226908683, rel=1e-7)

@@ -447,6 +447,7 @@ def index_section(out: Path, q, lang: str, figs: list) -> Section | None:
     wtd = read_table(out / "stats" / "weighted_estimates.csv")
     if wtd is not None and len(wtd):
         names = {f"index_{c}": lab_ for c, lab_ in zip(con["construct"], con[lab])}
+        names["index_overall"] = "总指数（等权）" if zh else "overall index (equal weights)"
         if q is not None and q.roles.overall:
             names[q.roles.overall] = _short(q, q.roles.overall)
         names["participation_rate"] = "参与率（比例）" if zh else "participation rate (proportion)"
@@ -468,6 +469,13 @@ def index_section(out: Path, q, lang: str, figs: list) -> Section | None:
                             note_zh="加权：以各小区户数为总体进行事后分层，置信区间按抽样设计计算（考虑加权带来的方差增大，即设计效应）。",
                             note_en="Weighted: post-stratified to the households of each community; design-based CIs "
                                     "(as R's survey package)."))
+        tot = wtd[wtd["variable"] == "index_overall"]
+        if len(tot):
+            x = tot.iloc[0]
+            paras_zh.append(f"按各小区户数加权后，总指数（等权）为 {x['mean']:.1f}（95% CI {x['ci95_low']:.1f}–{x['ci95_high']:.1f}），"
+                            f"未加权为 {x['mean_unweighted']:.1f}。")
+            paras_en.append(f"Weighted by households the overall index is {x['mean']:.1f} (95% CI {x['ci95_low']:.1f}–"
+                            f"{x['ci95_high']:.1f}); unweighted {x['mean_unweighted']:.1f}.")
         big = w.assign(d=(w["mean"] - w["mean_unweighted"]).abs()).sort_values("d", ascending=False).iloc[0]
         paras_zh.append(f"按各小区户数加权后，变化最大的是{big['variable']}（未加权 {big['mean_unweighted']:.1f}，加权 "
                         f"{big['mean']:.1f}）。加权结果代表各小区住户总体，可作为对外发布的数字；本章其余指数为未加权（样本）结果。")

@@ -21,7 +21,7 @@ from pipeline.stats.participation import participation
 from pipeline.stats.priorities import consensus, kendall_w, ranking_summary
 from pipeline.stats.reliability import item_analysis, reliability
 from pipeline.stats.validity import bartlett, efa, kmo, n_factors
-from pipeline.stats.weighted import weighted_mean
+from pipeline.stats.weighted import weighted_crosstab_test, weighted_mean
 from pipeline.stats.weights import community_weights, poststratify
 from pipeline.survey.questionnaire import Questionnaire
 
@@ -364,10 +364,34 @@ def _crosstab_tables(t: _Inputs) -> None:
         counts.append(res["counts"].assign(row_variable=a, col_variable=b))
         tests.append(res["test"].assign(row_variable=a, col_variable=b))
     if tests:
-        t = pd.concat(tests, ignore_index=True)
-        t["p_adj"] = compare.p_adjust(t["p_val"].to_numpy(), "fdr_bh")
-        tables["crosstab_tests"] = t
+        out = pd.concat(tests, ignore_index=True)
+        out["p_adj"] = compare.p_adjust(out["p_val"].to_numpy(), "fdr_bh")
+        out["p_adj_family"] = f"Benjamini-Hochberg over the {len(out)} crosstab tests of this table"
+        totals = _population_totals(t)
+        if totals is not None:  # design-based tests with the post-stratification weights (= survey::svychisq)
+            rs = [weighted_crosstab_test(df, a, b, poststrata=r.community, population=totals).iloc[0] for a, b in pairs]
+            out["rao_scott_f"] = [x["f"] for x in rs]
+            out["rao_scott_ndf"] = [x["ndf"] for x in rs]
+            out["rao_scott_ddf"] = [x["ddf"] for x in rs]
+            out["rao_scott_p"] = [x["p_val"] for x in rs]
+            out["rao_scott_p_adj"] = compare.p_adjust(out["rao_scott_p"].to_numpy(), "fdr_bh")
+        tables["crosstab_tests"] = out
         tables["crosstab_counts"] = pd.concat(counts, ignore_index=True)
+
+
+def _population_totals(t: _Inputs) -> dict | None:
+    """Households per community code from the study's population table, or None without one."""
+    q, df, population, population_path, r = t.q, t.df, t.population, t.population_path, t.r
+    if population is None or not r.community:
+        return None
+    labels = {o.code: o.label for o in q.options_of(q.item_index[r.community])}
+    try:
+        _, table = community_weights(df, r.community, population, labels)
+    except CannotCompute:
+        raise
+    except ValueError as e:  # the population table does not fit the survey: the user's input
+        raise InputError(str(e), file=population_path, key="survey.population") from None
+    return dict(zip(table["code"], table["households"]))
 
 
 def _comparison_tables(t: _Inputs) -> None:
@@ -379,6 +403,8 @@ def _comparison_tables(t: _Inputs) -> None:
     for g in (r.groups if dvs else []):  # no construct and no overall item: nothing to compare
         res = compare.compare_many(data, dvs, g)
         res.insert(0, "group", g)
+        res["p_adj_family"] = [f"Benjamini-Hochberg over the {len(dvs)} outcomes compared by '{g}' with {x}"
+                               for x in res["test"]]
         out.append(res)
     if out:
         tables["comparisons"] = pd.concat(out, ignore_index=True)
@@ -387,6 +413,9 @@ def _comparison_tables(t: _Inputs) -> None:
         for method in ("tukey", "games-howell", "dunn"):
             p = compare.posthoc(data, r.overall, r.community, method=method)
             p.insert(0, "method", method)
+            p["p_adj_family"] = {"tukey": "Tukey HSD over all pairs of communities (p_val is already adjusted)",
+                                 "games-howell": "Games-Howell over all pairs of communities (p_val is already adjusted)",
+                                 "dunn": "Holm over all pairs of communities"}[method]
             ph.append(p)
         tables["posthoc_overall_by_community"] = pd.concat(ph, ignore_index=True)
 
@@ -434,6 +463,8 @@ def _weight_tables(t: _Inputs) -> None:
     w = poststratify(df, r.community, totals)
     scores = sat.construct_scores(df, constructs, reverse=reverse)
     est = pd.DataFrame({f"index_{c}": (scores[c] - 1) / 4 * 100 for c in constructs}, index=df.index)
+    if len(constructs) > 1:  # the equally weighted overall index (respondents with every construct)
+        est["index_overall"] = est[[f"index_{c}" for c in constructs]].mean(axis=1, skipna=False)
     if r.overall:
         est[r.overall] = pd.to_numeric(df[r.overall]).astype(float)
     if r.participated:
