@@ -144,7 +144,8 @@ def test_survey_report_for_a_thesis_and_a_district(full):
     assert "信度良好" in md and "很适合进行因子分析" in md
     idx = pd.read_csv(full.stage_dir("stats") / "satisfaction_index.csv", encoding="utf-8-sig")
     assert f"按等权计算的总满意度指数为 {idx['index'].iloc[0]:.1f}" in md
-    for scheme in ("| 总指数 | 等权 |", "| 总指数 | 重要性加权 |", "| 总指数 | 熵权法 |", "| 总指数 | 回归权重 |"):
+    for scheme in ("| 总指数 | 等权 |", "| 总指数 | 重要性加权 |", "| 总指数 | 熵权法（按受访者） |", "| 总指数 | 熵权法（按小区） |",
+                   "| 总指数 | 回归权重 |"):
         assert scheme in md
     assert "### 梧桐里小区" in md and "在 6 个小区中居第" in md and "整改优先清单" in md
     wb = load_workbook(rep / "report.xlsx")

@@ -53,6 +53,8 @@ CALLS = {
     "weighted_proportions": lambda d, **kw: S.weighted_proportions(d, "h", poststrata="g",
                                                                    population={"a": 10, "b": 20, "c": 30},
                                                                    **kw),
+    "weighted_crosstab_test": lambda d, **kw: S.weighted_crosstab_test(d, "h", "took", poststrata="g",
+                                                                       population={"a": 10, "b": 20, "c": 30}, **kw),
 }
 
 # (function, parameter, a bad value, what the message says the parameter must be)
@@ -113,6 +115,8 @@ BAD = [
     ("rake", "tol", math.inf, POSITIVE),
     ("weighted_mean", "max_iter", -5, COUNT),
     ("weighted_mean", "tol", 0.0, POSITIVE),
+    ("weighted_crosstab_test", "max_iter", -5, COUNT),
+    ("weighted_crosstab_test", "tol", 0.0, POSITIVE),
     ("weighted_proportions", "max_iter", False, COUNT),
     ("weighted_proportions", "tol", "1e-6", POSITIVE),
 ]
@@ -141,6 +145,7 @@ GOOD = [
     ("ranking_summary", {"n_positions": None}),
     ("rake", {"max_iter": 100, "tol": 1}),
     ("weighted_mean", {"max_iter": 3, "tol": 1e-3}),
+    ("weighted_crosstab_test", {"max_iter": 3, "tol": 1e-3}),
     ("weighted_proportions", {"max_iter": 3, "tol": 2}),
 ]
 
@@ -148,7 +153,7 @@ GOOD = [
 # arguments are checked by their own messages)
 NO_NUMERIC = {"frequencies", "multi_response", "kmo", "bartlett", "cfa", "ipa", "key_drivers",
               "kendall_w", "consensus", "compare_two", "compare_groups", "posthoc", "p_adjust",
-              "compare_many", "ols", "logit", "ordinal_logit", "mixed", "icc", "poststratify",
+              "compare_many", "ols", "logit", "ordinal_logit", "nominal_test", "mixed", "icc", "poststratify",
               "community_weights"}
 
 

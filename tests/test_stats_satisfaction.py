@@ -159,3 +159,24 @@ def test_demo_participation_and_priorities(clean_demo):
     cons = consensus(df, opts, "community")
     assert len(cons["within"]) == 6 and (cons["within"]["p_val"] < 0.05).all()
     assert 0 < cons["between"]["w"].item() <= 1
+
+
+def test_entropy_weights_over_group_means():
+    """熵权法 over the alternatives (communities): min-max normalise the group means of each
+    construct index, p = z / Σz, e = −Σ p ln p / ln(groups), w ∝ 1 − e (computed here by hand)."""
+    import numpy as np
+    import pandas as pd
+
+    from pipeline.stats import satisfaction_index
+
+    d = pd.DataFrame({"g": [1, 1, 2, 2, 3, 3], "a": [1, 2, 3, 4, 5, 5], "b": [3, 3, 4, 3, 3, 4]})
+    res = satisfaction_index(d, {"A": ["a"], "B": ["b"]}, weighting="entropy_groups", group="g")
+    means = np.array([[12.5, 50.0], [62.5, 62.5], [100.0, 62.5]])  # (mean − 1)/4 × 100 per group
+    z = (means - means.min(0)) / (means.max(0) - means.min(0))
+    p = z / z.sum(0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        e = -np.where(p > 0, p * np.log(p), 0).sum(0) / np.log(3)
+    w = (1 - e) / (1 - e).sum()
+    assert res["constructs"]["weight"].to_numpy() == pytest.approx(w, abs=1e-12)
+    with pytest.raises(ValueError, match="needs the 'group' column"):
+        satisfaction_index(d, {"A": ["a"], "B": ["b"]}, weighting="entropy_groups")

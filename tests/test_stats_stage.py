@@ -48,7 +48,7 @@ def test_tables_agree_with_the_api(stats_run):
         expected = reliability(df, q.construct_items(c.id), scale_min=1, scale_max=5)["alpha"].item()
         assert rel.loc[c.id, "alpha"] == pytest.approx(expected, rel=1e-12)
         assert 0.7 < rel.loc[c.id, "alpha"] < 0.95  # the generator's constructs hang together
-    assert set(read(st, "satisfaction_index")["weighting"]) == {"equal", "importance", "entropy", "regression"}
+    assert set(read(st, "satisfaction_index")["weighting"]) == {"equal", "importance", "entropy", "entropy_groups", "regression"}
 
 
 def test_descriptive_tables(stats_run):

@@ -28,7 +28,8 @@ from pipeline.report.tables import read_table
 from pipeline.report.writers import Section, Table
 
 SCHEMES = {"equal": ("等权", "equal weights"), "importance": ("重要性加权", "stated importance"),
-           "entropy": ("熵权法", "entropy weights"), "regression": ("回归权重", "regression weights")}
+           "entropy": ("熵权法（按受访者）", "entropy over respondents"),
+           "entropy_groups": ("熵权法（按小区）", "entropy over communities"), "regression": ("回归权重", "regression weights")}
 
 
 def _alpha_word(a: float, zh: bool) -> str:
@@ -420,7 +421,7 @@ def index_section(out: Path, q, lang: str, figs: list) -> Section | None:
                                 "hi": "95% CI high", "n": "n"},
                     formats={"index": "dec2", "lo": "dec2", "hi": "dec2", "n": "int"},
                     note_zh="下限、上限为 95% 置信区间。指数 =（均值−1）/（量表点数−1）×100，未加权（按样本）。等权：各维度权重相同；重要性加权：按受访者"
-                            "陈述的重要性；熵权法：按各维度得分在受访者间的离散程度（离散越大权重越高，并不代表越重要）；"
+                            "陈述的重要性；熵权法：按各维度得分的差异程度定权（按受访者或按小区均值计算；差异越大权重越高，衡量的是区分度而非重要性）；"
                             "回归权重：按各维度对总体满意度的回归系数。",
                     note_en="Index = (mean − 1) / (points − 1) × 100, unweighted (sample). Equal: same weight per "
                             "dimension; importance: stated importance; entropy: dispersion across respondents (more "

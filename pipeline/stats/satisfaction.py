@@ -23,7 +23,7 @@ from pipeline.stats._util import (
     reverse_items,
 )
 
-WEIGHTINGS = ("equal", "importance", "entropy", "regression")
+WEIGHTINGS = ("equal", "importance", "entropy", "entropy_groups", "regression")
 QUADRANTS = {
     (True, False): ("concentrate here", "重点改进区"),
     (True, True): ("keep up the good work", "继续保持区"),
@@ -128,7 +128,8 @@ def mean_ci(v: np.ndarray, w: np.ndarray | None, ci: float) -> tuple[int, float,
 def satisfaction_index(data: pd.DataFrame, constructs: Mapping[str, Sequence[str]],
                        weighting: str = "equal", importance: Mapping[str, str] | None = None,
                        overall: str | None = None, scale: tuple[float, float] = (1, 5),
-                       weights: str | None = None, ci: float = 0.95, reverse: Sequence[str] = ()) -> dict[str, pd.DataFrame]:
+                       weights: str | None = None, ci: float = 0.95, reverse: Sequence[str] = (),
+                       group: str | None = None) -> dict[str, pd.DataFrame]:
     """A 0–100 satisfaction index from construct scores under a chosen weighting.
 
     Parameters
@@ -137,9 +138,11 @@ def satisfaction_index(data: pd.DataFrame, constructs: Mapping[str, Sequence[str
         One row per respondent.
     constructs : dict
         Construct → its satisfaction items (answered on ``scale``).
-    weighting : {'equal', 'importance', 'entropy', 'regression'}
+    weighting : {'equal', 'importance', 'entropy', 'entropy_groups', 'regression'}
         Construct weights: equal; proportional to mean stated importance (``importance``:
-        construct → importance item); entropy weights (熵权法) of the construct scores; or
+        construct → importance item); entropy weights (熵权法) of the respondents' construct
+        scores (``'entropy'``) or of the ``group`` means (``'entropy_groups'``: the
+        alternatives are e.g. the communities, as the evaluation literature applies 熵权法); or
         OLS coefficients of ``overall`` on the construct scores (negative ones set to 0).
     importance : dict, optional
         Construct → its stated-importance item; needed (for every construct) by
@@ -156,6 +159,9 @@ def satisfaction_index(data: pd.DataFrame, constructs: Mapping[str, Sequence[str
         the level.
     reverse : list of str
         Items scored min + max − x (min and max observed over the construct's items).
+    group : str, optional
+        Column of the alternatives compared (e.g. ``"community"``); needed by
+        ``weighting='entropy_groups'``.
 
     Returns
     -------
@@ -168,7 +174,11 @@ def satisfaction_index(data: pd.DataFrame, constructs: Mapping[str, Sequence[str
     -----
     A respondent's construct index is 100 · (score − min)/(max − min); their overall index is
     Σ_k w_k · index_k over the constructs (respondents missing a construct are left out of the
-    overall index). The CI is Student's t interval of the mean (with survey weights: the
+    overall index). Entropy weights measure how much an indicator *differs* between the rows it
+    is computed over, not how much it matters: over respondents (``'entropy'``) they reward the
+    constructs on which people disagree most; over group means (``'entropy_groups'``) those that
+    discriminate most between the communities — the use in evaluation studies, where the rows
+    are the alternatives being ranked. Neither is an importance weight. The CI is Student's t interval of the mean (with survey weights: the
     linearised SE of the weighted mean, with-replacement design).
 
     Examples
@@ -214,6 +224,13 @@ def satisfaction_index(data: pd.DataFrame, constructs: Mapping[str, Sequence[str
     elif weighting == "entropy":
         complete = arr[np.isfinite(arr).all(axis=1)]
         cw = _entropy_weights(complete)
+    elif weighting == "entropy_groups":
+        if group is None:
+            raise ValueError("weighting='entropy_groups' needs the 'group' column (e.g. the community)")
+        means = idx.groupby(data[group].to_numpy()).mean().dropna()
+        if len(means) < 2:
+            raise CannotCompute("entropy weights over groups need at least two groups with every construct answered")
+        cw = _entropy_weights(means.to_numpy())
     else:
         if overall is None:
             raise ValueError("weighting='regression' needs the 'overall' satisfaction column")

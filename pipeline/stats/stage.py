@@ -120,8 +120,10 @@ def _satisfaction_tables(t: _Inputs) -> None:
             continue
         if w == "regression" and not q.roles.overall:
             continue
+        if w == "entropy_groups" and not q.roles.community:
+            continue
         res = sat.satisfaction_index(df, constructs, weighting=w, importance=importance,
-                                     overall=q.roles.overall, reverse=reverse)
+                                     overall=q.roles.overall, reverse=reverse, group=q.roles.community)
         idx_rows.append(res["index"])
         con_rows.append(res["constructs"].assign(weighting=w))
     tables["satisfaction_index"] = pd.concat(idx_rows, ignore_index=True)
