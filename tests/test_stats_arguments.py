@@ -55,6 +55,8 @@ CALLS = {
                                                                    **kw),
     "weighted_crosstab_test": lambda d, **kw: S.weighted_crosstab_test(d, "h", "took", poststrata="g",
                                                                        population={"a": 10, "b": 20, "c": 30}, **kw),
+    "weighted_ols": lambda d, **kw: S.weighted_ols(d, "overall ~ i1", poststrata="g",
+                                                   population={"a": 10, "b": 20, "c": 30}, **kw),
 }
 
 # (function, parameter, a bad value, what the message says the parameter must be)
@@ -117,6 +119,8 @@ BAD = [
     ("weighted_mean", "tol", 0.0, POSITIVE),
     ("weighted_crosstab_test", "max_iter", -5, COUNT),
     ("weighted_crosstab_test", "tol", 0.0, POSITIVE),
+    ("weighted_ols", "max_iter", -5, COUNT),
+    ("weighted_ols", "tol", 0.0, POSITIVE),
     ("weighted_proportions", "max_iter", False, COUNT),
     ("weighted_proportions", "tol", "1e-6", POSITIVE),
 ]
@@ -146,6 +150,7 @@ GOOD = [
     ("rake", {"max_iter": 100, "tol": 1}),
     ("weighted_mean", {"max_iter": 3, "tol": 1e-3}),
     ("weighted_crosstab_test", {"max_iter": 3, "tol": 1e-3}),
+    ("weighted_ols", {"max_iter": 3, "tol": 1e-3}),
     ("weighted_proportions", {"max_iter": 3, "tol": 2}),
 ]
 

@@ -566,3 +566,23 @@ def test_rao_scott_on_the_demo_equals_svychisq(demo_clean):
     t = weighted_crosstab_test(df, "age_band", "community", poststrata="community", population=totals).iloc[0]
     assert (t["f"], t["ndf"], t["ddf"]) == pytest.approx((1.1242868374, 16.8460823925, 10090.8033530846), rel=1e-8)
     assert t["p_val"] == pytest.approx(0.3226908683, rel=1e-7)
+
+
+def test_weighted_ols_equals_svyglm(apistrat):
+    """tests/reference/survey_svychisq.R: summary(svyglm(...)) on a stratified design with fpc and
+    on a post-stratified one."""
+    from pipeline.stats.weighted import weighted_ols
+
+    res = weighted_ols(apistrat, "api00 ~ ell + meals + mobility", weights="pw", strata="stype", fpc="fpc").set_index("term")
+    ref = {"Intercept": (820.8873159056, 10.0777359499, 5.594749815e-152), "ell": (-0.4805866122, 0.3919734032, 2.216587152e-01),
+           "meals": (-3.1415353100, 0.2839465064, 2.254134652e-22), "mobility": (0.2257132102, 0.3932183620, 5.666226132e-01)}
+    for term, (b, se, p) in ref.items():
+        assert res.loc[term, "estimate"] == pytest.approx(b, rel=1e-9)
+        assert res.loc[term, "se"] == pytest.approx(se, rel=1e-8) and res.loc[term, "p_val"] == pytest.approx(p, rel=1e-6)
+    assert (res["df"] == 194).all() and (res["n"] == 200).all()
+    res = weighted_ols(apistrat, "api00 ~ ell + meals", weights="pw", poststrata="stype",
+                       population={"E": 4421, "H": 755, "M": 1018}).set_index("term")
+    ref = {"Intercept": (823.8579267745, 8.8631646436), "ell": (-0.5057255499, 0.3922486182),
+           "meals": (-3.1106290021, 0.2789707114)}
+    for term, (b, se) in ref.items():
+        assert res.loc[term, "estimate"] == pytest.approx(b, rel=1e-9) and res.loc[term, "se"] == pytest.approx(se, rel=1e-8)

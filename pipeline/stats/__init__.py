@@ -23,7 +23,7 @@ from pipeline.stats.satisfaction import (
     satisfaction_index,
 )
 from pipeline.stats.validity import bartlett, cfa, efa, kmo, n_factors
-from pipeline.stats.weighted import weighted_crosstab_test, weighted_mean, weighted_proportions
+from pipeline.stats.weighted import weighted_crosstab_test, weighted_mean, weighted_ols, weighted_proportions
 from pipeline.stats.weights import community_weights, poststratify, rake
 
 __all__ = [
@@ -33,5 +33,5 @@ __all__ = [
     "participation", "wilson_ci", "ranking_summary", "kendall_w", "consensus",
     "compare_two", "compare_groups", "posthoc", "p_adjust", "compare_many",
     "ols", "logit", "ordinal_logit", "nominal_test", "mixed", "icc",
-    "poststratify", "rake", "weighted_mean", "weighted_proportions", "weighted_crosstab_test", "community_weights",
+    "poststratify", "rake", "weighted_mean", "weighted_proportions", "weighted_crosstab_test", "weighted_ols", "community_weights",
 ]

@@ -21,7 +21,7 @@ from pipeline.stats.participation import participation
 from pipeline.stats.priorities import consensus, kendall_w, ranking_summary
 from pipeline.stats.reliability import item_analysis, reliability
 from pipeline.stats.validity import bartlett, efa, kmo, n_factors
-from pipeline.stats.weighted import weighted_crosstab_test, weighted_mean
+from pipeline.stats.weighted import weighted_crosstab_test, weighted_mean, weighted_ols
 from pipeline.stats.weights import community_weights, poststratify
 from pipeline.survey.questionnaire import Questionnaire
 
@@ -438,6 +438,10 @@ def _model_tables(t: _Inputs) -> None:
             tables["model_overall_drivers"] = _model_table(
                 models.ols(data, f"{r.overall} ~ {terms}", cluster=r.community), "ols_cluster_cr2"
                 if r.community else "ols")
+            totals = _population_totals(t)
+            if totals is not None:  # the drivers model with the population weights (= svyglm)
+                tables["model_overall_drivers_weighted"] = weighted_ols(
+                    data, f"{r.overall} ~ {terms}", poststrata=r.community, population=totals)
             if r.community:
                 tables["model_overall_mixed"] = _model_table(
                     models.mixed(data, f"{r.overall} ~ {terms}", group=r.community), "random_intercept")

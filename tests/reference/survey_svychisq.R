@@ -30,3 +30,20 @@ if (length(args)) {
   show(svychisq(~gender + community, dp))
   show(svychisq(~age_band + community, dp))
 }
+
+# Design-based linear regression (survey::svyglm, gaussian), pinned in tests/test_stats_weights.py
+a <- read.csv("tests/reference/data/apistrat.csv")
+ds <- svydesign(id = ~1, strata = ~stype, weights = ~pw, fpc = ~fpc, data = a)
+s <- summary(svyglm(api00 ~ ell + meals + mobility, ds)); print(s$coefficients, digits = 10); print(s$df.residual)
+#                   Estimate    Std. Error        t value         Pr(>|t|)
+# (Intercept) 820.8873159056 10.0777359499  81.4555292962 5.594749815e-152
+# ell          -0.4805866122  0.3919734032  -1.2260694430  2.216587152e-01
+# meals        -3.1415353100  0.2839465064 -11.0638280063  2.254134652e-22
+# mobility      0.2257132102  0.3932183620   0.5740149292  5.666226132e-01
+# df.residual 194
+dp <- postStratify(svydesign(id = ~1, weights = ~pw, data = a), ~stype, data.frame(stype = c("E", "H", "M"), Freq = c(4421, 755, 1018)))
+print(summary(svyglm(api00 ~ ell + meals, dp))$coefficients, digits = 10)
+#                  Estimate   Std. Error       t value         Pr(>|t|)
+# (Intercept) 823.8579267745 8.8631646436  92.953020722 1.126207188e-164
+# ell          -0.5057255499 0.3922486182  -1.289298487  1.988060796e-01
+# meals        -3.1106290021 0.2789707114 -11.150378426  1.064260238e-22
