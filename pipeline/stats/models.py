@@ -200,16 +200,24 @@ def _cr2(X: np.ndarray, resid: np.ndarray, groups: np.ndarray, n_groups: int) ->
     M = np.linalg.pinv(X.T @ X)
     meat = np.zeros((k, k))
     P = np.zeros((n, k))  # rows of cluster g: A_g X_g M
+    # H_gg = X_g M X_g' has rank ≤ k: with X_g M^½ = U S (thin SVD, λ = s²),
+    # (I − H_gg)^{-1/2} = I + U diag((1 − λ)^{-1/2} − 1) U' — O(n_g k²), no n_g × n_g matrix
+    wM, vM = np.linalg.eigh((M + M.T) / 2)
+    M_half = (vM * np.sqrt(np.clip(wM, 0, None))) @ vM.T
     for g in range(n_groups):
         idx = np.flatnonzero(groups == g)
         Xg = X[idx]
-        B = np.eye(len(idx)) - Xg @ M @ Xg.T
-        w, V = np.linalg.eigh((B + B.T) / 2)
-        inv_sqrt = np.where(w > 1e-10, 1 / np.sqrt(np.clip(w, 1e-300, None)), 0.0)
-        A = (V * inv_sqrt) @ V.T
-        u = Xg.T @ (A @ resid[idx])
+        U, sv, _ = np.linalg.svd(Xg @ M_half, full_matrices=False)
+        lam = sv * sv
+        with np.errstate(divide="ignore", invalid="ignore"):
+            f = np.where(1 - lam > 1e-10, 1 / np.sqrt(np.clip(1 - lam, 1e-300, None)) - 1, -1.0)  # pinv on the null part
+
+        def A(v, U=U, f=f):
+            return v + U @ (f[:, None] * (U.T @ v)) if v.ndim == 2 else v + U @ (f * (U.T @ v))
+
+        u = Xg.T @ A(resid[idx])
         meat += np.outer(u, u)
-        P[idx] = A @ Xg @ M
+        P[idx] = A(Xg @ M)
     cov = M @ meat @ M
     # q_g = (I − H) z_g, z_g = P restricted to cluster g's rows; for all coefficients at once
     df = np.full(k, np.nan)

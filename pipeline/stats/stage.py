@@ -122,8 +122,14 @@ def _satisfaction_tables(t: _Inputs) -> None:
             continue
         if w == "entropy_groups" and not q.roles.community:
             continue
-        res = sat.satisfaction_index(df, constructs, weighting=w, importance=importance,
-                                     overall=q.roles.overall, reverse=reverse, group=q.roles.community)
+        try:
+            res = sat.satisfaction_index(df, constructs, weighting=w, importance=importance,
+                                         overall=q.roles.overall, reverse=reverse, group=q.roles.community)
+        except CannotCompute as e:
+            if w != "entropy_groups":  # one community: the other schemes still stand
+                raise
+            t.log["skipped"]["satisfaction_index_entropy_groups"] = str(e)
+            continue
         idx_rows.append(res["index"])
         con_rows.append(res["constructs"].assign(weighting=w))
     tables["satisfaction_index"] = pd.concat(idx_rows, ignore_index=True)
