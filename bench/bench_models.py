@@ -1,5 +1,5 @@
 """Benchmark: the ordinal model of the stats stage on 60,000 respondents against R's ordinal::clm
-on the same rows, in the same run.
+on the same rows, in the same run; then the whole stats stage at 30,000 and 60,000 respondents.
 
     python bench/bench_models.py            # 60,000 rows
     python bench/bench_models.py --rows 200000
@@ -94,5 +94,43 @@ def main() -> None:
         print(f"largest |loglik difference| against R: {max(diffs):.2e} (goal < 1e-6)")
 
 
+def stats_stage(copies: tuple[int, ...] = (50, 100)) -> None:
+    """The stats stage's tables on the demo's clean responses stacked ``copies`` times (30,000 and
+    60,000 respondents): seconds and seconds per 10,000 rows (linear cost: equal per-row times)."""
+    import warnings
+
+    from pipeline.core.study import Study
+    from pipeline.core.tables import read_frame
+    from pipeline.stats.stage import build_tables
+    from pipeline.survey import clean, ingest
+
+    demo = ROOT / "examples" / "demo"
+    raw = demo / "raw" / "survey_by_text.xlsx"
+    if not raw.exists():
+        subprocess.run([sys.executable, str(demo / "generate.py"), "--out", str(demo / "raw")], check=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        study_file = Path(tmp) / "study.yaml"
+        study_file.write_text(f"name: bench_stats\nquestionnaire: renewal_satisfaction\nsurvey:\n  files: [{raw}]\n"
+                              f"  population: {demo / 'raw' / 'households.csv'}\noutputs: {tmp}/out\n", encoding="utf-8")
+        study = Study(study_file)
+        ingest.run(study)
+        clean.run(study)
+        df = pd.read_parquet(study.stage_dir("clean") / "responses.parquet")
+        pop = read_frame(demo / "raw" / "households.csv")
+        pop["households"] = pd.to_numeric(pop["households"])
+        print(f"\n{'stats stage tables':<26}{'rows':>10}{'s':>8}{'s / 10k rows':>14}")
+        for k in copies:
+            big = pd.concat([df] * k, ignore_index=True)
+            big["respondent"] = np.arange(len(big)).astype(str)
+            t0 = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                build_tables(study.questionnaire, big, 1, {"computed": [], "skipped": {}}, pop, "households.csv")
+            sec = time.perf_counter() - t0
+            print(f"{'':<26}{len(big):>10,}{sec:>8.1f}{sec / len(big) * 1e4:>14.2f}")
+        print(f"{'':<26}goal: under 15 s at 60,000 rows, cost growing linearly")
+
+
 if __name__ == "__main__":
     main()
+    stats_stage()

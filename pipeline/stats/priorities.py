@@ -139,13 +139,12 @@ def kendall_w(data: pd.DataFrame, options: Mapping[str, str]) -> pd.DataFrame:
 
 def _kendall(r: np.ndarray) -> pd.DataFrame:
     m, n = r.shape
-    # re-rank within raters (average ranks for ties) so that the tie correction applies
-    r = np.apply_along_axis(stats.rankdata, 1, r)
+    # re-rank within raters (average ranks for ties) so that the tie correction applies;
+    # vectorised over raters (pandas' rank, then tie sizes by (rater, value) counts)
+    r = pd.DataFrame(r).rank(axis=1, method="average").to_numpy()
     s = ((r.sum(axis=0) - m * (n + 1) / 2) ** 2).sum()
-    ties = 0.0
-    for row in r:
-        _, counts = np.unique(row, return_counts=True)
-        ties += (counts ** 3 - counts).sum()
+    sizes = pd.DataFrame({"rater": np.repeat(np.arange(m), n), "v": r.ravel()}).value_counts().to_numpy(dtype=float)
+    ties = float((sizes ** 3 - sizes).sum())
     w = 12 * s / (m ** 2 * (n ** 3 - n) - m * ties)
     chi2 = m * (n - 1) * w
     return pd.DataFrame([{"m": int(m), "n_options": int(n), "w": w, "chi2": chi2, "df": int(n - 1),
