@@ -445,3 +445,28 @@ def test_ols_cr2_satterthwaite_equals_clubsandwich(wine, clean_demo):
     for term, (se, df, p) in ref.items():
         assert c.loc[term, "se"] == pytest.approx(se, rel=1e-7)
         assert c.loc[term, "df"] == pytest.approx(df, rel=1e-7) and c.loc[term, "p_val"] == pytest.approx(p, rel=1e-6)
+
+
+def test_mixed_model_on_the_demo_equals_lme4(demo_clean):
+    """tests/reference/lme4_demo_mixed.R: lmer REML of overall satisfaction on the construct
+    scores with a community intercept — estimates, vcov() SEs (the intercept's 0.1207 was 0.1254
+    from statsmodels' full Hessian), variances and logLik."""
+    from pipeline.stats import satisfaction as sat
+    from pipeline.stats.models import mixed
+
+    st, df = demo_clean
+    q = st.questionnaire
+    cons = {c.id: q.construct_items(c.id) for c in q.constructs}
+    rev = [i for items in cons.values() for i in items if q.item_index[i].reverse]
+    d = pd.concat([df[["overall_sat", "community"]], sat.construct_scores(df, cons, reverse=rev).add_prefix("score_")], axis=1)
+    res = mixed(d, "overall_sat ~ " + " + ".join(f"score_{c}" for c in cons), group="community")
+    c = res["coefficients"].set_index("term")
+    ref = {"Intercept": (-1.0018867958, 0.12072261198), "score_infrastructure": (0.1712503048, 0.02860355378),
+           "score_environment": (0.2036773219, 0.02851292194), "score_ageing": (0.1523665470, 0.02813472921),
+           "score_management": (0.4579875231, 0.02668345674), "score_process": (0.4160329848, 0.02751530530)}
+    for term, (b, se) in ref.items():
+        assert c.loc[term, "estimate"] == pytest.approx(b, rel=1e-4, abs=1e-6), term
+        assert c.loc[term, "se"] == pytest.approx(se, rel=1e-4), term
+    f = res["fit"].iloc[0]
+    assert f["loglik"] == pytest.approx(-556.8467179, abs=1e-4)
+    assert f["var_group"] == pytest.approx(0.002406073095, rel=1e-2) and f["var_resid"] == pytest.approx(0.356866220791, rel=1e-4)

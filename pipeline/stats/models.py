@@ -847,9 +847,22 @@ def mixed(data: pd.DataFrame, formula: str, group: str, reml: bool = True) -> di
     model = smf.mixedlm(formula, data=sub, groups=groups, missing="raise")
     res = _fit_mixedlm(model, reml)
     k_fe = len(res.fe_params)
-    coef = _coef_table(res.fe_params.index, res.fe_params, np.asarray(res.bse)[:k_fe], "normal")
     var_group = float(np.asarray(res.cov_re)[0, 0])
     var_resid = float(res.scale)
+    # lme4's vcov(): σ² (X'V⁻¹X)⁻¹ at the estimates, V_g = I + (τ²/σ²) 11' per group — the
+    # conditional covariance of β given the variance components (statsmodels' bse also carries
+    # their uncertainty, which differs near the boundary τ² ≈ 0)
+    X = np.asarray(model.exog, dtype=float)
+    gamma = var_group / var_resid if var_resid > 0 else 0.0
+    xtvx = X.T @ X
+    sums = np.vstack([X[groups == g].sum(axis=0) for g in range(n_groups)])
+    sizes = np.bincount(groups, minlength=n_groups).astype(float)
+    xtvx -= (sums.T * (gamma / (1 + gamma * sizes))) @ sums
+    try:
+        se_fe = np.sqrt(np.clip(np.diag(var_resid * np.linalg.inv(xtvx)), 0, None))
+    except np.linalg.LinAlgError:
+        se_fe = np.asarray(res.bse)[:k_fe]
+    coef = _coef_table(res.fe_params.index, res.fe_params, se_fe, "normal")
     k = k_fe + 2
     n = int(res.nobs)
     fit = pd.DataFrame([{
