@@ -179,3 +179,32 @@ def test_item_satisfaction_uses_each_scale_own_top_two(tmp_path):
     assert tab.loc["c", "top2_pct"] == 40.0 and tab.loc["c", "top2_codes"] == "3"
     assert tab.loc["a", "satisfaction_scale"] and not tab.loc["c", "satisfaction_scale"]
     assert list(tab["rank_lowest"]) == [2, 3, 1]
+
+
+def test_construct_score_rule_is_the_questionnaires(tmp_path):
+    """scoring.min_answered: with 1.0 a respondent who skipped one item of a construct has no
+    score; with 0.5 (the default) the mean of the answered items."""
+    import yaml
+
+    from pipeline.stats.stage import build_tables
+    from pipeline.survey.questionnaire import load_questionnaire
+
+    base = {"id": "t", "title": {"zh": "测试"},
+            "scales": {"s5": {"levels": {"很不满意": 1, "不满意": 2, "一般": 3, "满意": 4, "很满意": 5}}},
+            "constructs": [{"id": "c", "label": {"zh": "维度"}}, {"id": "d", "label": {"zh": "维度二"}}],
+            "items": [{"id": "m", "q": 1, "type": "matrix", "scale": "s5", "construct": "c",
+                       "rows": [{"id": "a1", "label": "甲"}, {"id": "a2", "label": "乙"}]},
+                      {"id": "n", "q": 2, "type": "matrix", "scale": "s5", "construct": "d",
+                       "rows": [{"id": "b1", "label": "丙"}, {"id": "b2", "label": "丁"}]}]}
+    df = pd.DataFrame({"a1": pd.array([5, 4, 1, 2], dtype="Int16"), "a2": pd.array([5, None, 1, 3], dtype="Int16"),
+                       "b1": pd.array([3, 3, 2, 4], dtype="Int16"), "b2": pd.array([4, 3, 2, 5], dtype="Int16")})
+    out = {}
+    for share in (0.5, 1.0):
+        p = tmp_path / f"q{share}.yaml"
+        p.write_text(yaml.safe_dump({**base, "scoring": {"min_answered": share}}, allow_unicode=True, sort_keys=False),
+                     encoding="utf-8")
+        tabs = build_tables(load_questionnaire(p), df, 1, {"computed": [], "skipped": {}})
+        out[share] = tabs["satisfaction_constructs"].query("weighting == 'equal'").set_index("construct")
+    assert out[0.5].loc["c", "n"] == 4 and out[1.0].loc["c", "n"] == 3
+    assert out[1.0].loc["c", "mean"] == pytest.approx((5 + 1 + 2.5) / 3)
+    assert out[0.5].loc["c", "mean"] == pytest.approx((5 + 4 + 1 + 2.5) / 4)

@@ -305,7 +305,7 @@ def missing_section(out: Path, q, lang: str) -> Section | None:
                   formats={"answered": "int", "skipped": "int", "blank": "int", **{c: "int" for c in said},
                            "missing_pct": "pct1"},
                   note_zh="“不清楚”“不愿透露”等回答不计入有效作答，也不参与均值、满意率与模型；维度得分取该维度已作答题目的均值，"
-                          "至少需答完一半题目，否则该维度记为缺失。",
+                          f"至少需答完 {100 * (q.scoring.min_answered if q is not None else 0.5):.0f}% 的题目（问卷定义的 scoring.min_answered），否则该维度记为缺失。",
                   note_en="'Don't know' and refusals are not valid answers; a dimension score is the mean of its "
                           "answered items and needs at least half of them.")
     worst = m.iloc[0]

@@ -129,7 +129,7 @@ def satisfaction_index(data: pd.DataFrame, constructs: Mapping[str, Sequence[str
                        weighting: str = "equal", importance: Mapping[str, str] | None = None,
                        overall: str | None = None, scale: tuple[float, float] = (1, 5),
                        weights: str | None = None, ci: float = 0.95, reverse: Sequence[str] = (),
-                       group: str | None = None) -> dict[str, pd.DataFrame]:
+                       group: str | None = None, min_share: float = 0.5) -> dict[str, pd.DataFrame]:
     """A 0–100 satisfaction index from construct scores under a chosen weighting.
 
     Parameters
@@ -162,6 +162,9 @@ def satisfaction_index(data: pd.DataFrame, constructs: Mapping[str, Sequence[str
     group : str, optional
         Column of the alternatives compared (e.g. ``"community"``); needed by
         ``weighting='entropy_groups'``.
+    min_share : float
+        A construct score needs at least this share of its items answered (as
+        :func:`construct_scores`), in [0, 1].
 
     Returns
     -------
@@ -208,8 +211,9 @@ def satisfaction_index(data: pd.DataFrame, constructs: Mapping[str, Sequence[str
     check_choice("weighting", weighting, WEIGHTINGS)
     check_numbers("scale", scale, "satisfaction_index", length=2, increasing=True)
     check_scalar("ci", ci, "satisfaction_index", low=0, high=1, inclusive="neither")
+    check_scalar("min_share", min_share, "satisfaction_index", low=0, high=1)
     names = list(constructs)
-    scores = construct_scores(data, constructs, reverse=reverse)
+    scores = construct_scores(data, constructs, reverse=reverse, min_share=min_share)
     lo, hi = scale
     idx = (scores - lo) / (hi - lo) * 100
     arr = idx.to_numpy()

@@ -124,7 +124,8 @@ def _satisfaction_tables(t: _Inputs) -> None:
             continue
         try:
             res = sat.satisfaction_index(df, constructs, weighting=w, importance=importance,
-                                         overall=q.roles.overall, reverse=reverse, group=q.roles.community)
+                                         overall=q.roles.overall, reverse=reverse, group=q.roles.community,
+                                         min_share=q.scoring.min_answered)
         except CannotCompute as e:
             if w != "entropy_groups":  # one community: the other schemes still stand
                 raise
@@ -144,7 +145,8 @@ def _satisfaction_tables(t: _Inputs) -> None:
             sub = df[df[q.roles.community] == o.code]
             if len(sub) < 2:
                 continue
-            r = sat.satisfaction_index(sub, constructs, weighting="equal", reverse=reverse)
+            r = sat.satisfaction_index(sub, constructs, weighting="equal", reverse=reverse,
+                                       min_share=q.scoring.min_answered)
             per = r["constructs"].set_index("construct")["index"]
             rows.append({"community": o.code, "label_zh": o.label, "label_en": o.en,
                          **r["index"].drop(columns="weighting").iloc[0].to_dict(),
@@ -161,7 +163,7 @@ def _satisfaction_tables(t: _Inputs) -> None:
         ipa.insert(2, "label_en", [_labels(q, c)[1] for c in ipa["attribute"]])
         tables["ipa"] = ipa
     if q.roles.overall:
-        scores = sat.construct_scores(df, constructs, reverse=reverse)
+        scores = sat.construct_scores(df, constructs, reverse=reverse, min_share=t.q.scoring.min_answered)
         kd = sat.key_drivers(pd.concat([scores, df[q.roles.overall]], axis=1), list(constructs), q.roles.overall)
         kd.insert(1, "label_zh", [_labels(q, c)[0] for c in kd["driver"]])
         kd["r2"] = kd.attrs["r2"]
@@ -404,7 +406,7 @@ def _population_totals(t: _Inputs) -> dict | None:
 
 def _comparison_tables(t: _Inputs) -> None:
     df, constructs, reverse, r, tables = t.df, t.constructs, t.reverse, t.r, t.tables
-    scores = sat.construct_scores(df, constructs, reverse=reverse) if constructs else pd.DataFrame(index=df.index)
+    scores = sat.construct_scores(df, constructs, reverse=reverse, min_share=t.q.scoring.min_answered) if constructs else pd.DataFrame(index=df.index)
     data = pd.concat([df, scores.add_prefix("score_")], axis=1)
     dvs = [f"score_{c}" for c in constructs] + ([r.overall] if r.overall else [])
     out = []
@@ -430,7 +432,7 @@ def _comparison_tables(t: _Inputs) -> None:
 
 def _model_tables(t: _Inputs) -> None:
     df, log, constructs, reverse, r, background, tables = t.df, t.log, t.constructs, t.reverse, t.r, t.background, t.tables
-    scores = sat.construct_scores(df, constructs, reverse=reverse)
+    scores = sat.construct_scores(df, constructs, reverse=reverse, min_share=t.q.scoring.min_answered)
     data = pd.concat([df, scores.add_prefix("score_")], axis=1)
     terms = " + ".join(f"score_{c}" for c in constructs)
     with warnings.catch_warnings(record=True) as caught:
@@ -473,7 +475,7 @@ def _weight_tables(t: _Inputs) -> None:
     tables["weights"] = table
     totals = dict(zip(table["code"], table["households"]))
     w = poststratify(df, r.community, totals)
-    scores = sat.construct_scores(df, constructs, reverse=reverse)
+    scores = sat.construct_scores(df, constructs, reverse=reverse, min_share=t.q.scoring.min_answered)
     est = pd.DataFrame({f"index_{c}": (scores[c] - 1) / 4 * 100 for c in constructs}, index=df.index)
     if len(constructs) > 1:  # the equally weighted overall index (respondents with every construct)
         est["index_overall"] = est[[f"index_{c}" for c in constructs]].mean(axis=1, skipna=False)

@@ -268,6 +268,14 @@ class Quality(Strict):
         return v + [r for r in RULES if r not in v]
 
 
+class Scoring(Strict):
+    """How construct scores are formed from their items (statistics stage)."""
+
+    # a respondent's construct score is the mean of the items answered, if at least this share
+    # of the construct's items is answered (不清楚 and refusals count as not answered)
+    min_answered: float = Field(default=0.5, ge=0, le=1)
+
+
 class Questionnaire(Strict):
     id: str
     title: Label
@@ -277,6 +285,7 @@ class Questionnaire(Strict):
     constructs: list[Construct] = Field(default_factory=list)
     roles: Roles = Field(default_factory=Roles)
     quality: Quality = Field(default_factory=Quality)
+    scoring: Scoring = Field(default_factory=Scoring)
     path: Path | None = Field(default=None, exclude=True)
 
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
