@@ -111,3 +111,34 @@ def test_indicators_the_questionnaire_lacks_are_not_measured(demo_clean):
     only = responses[["respondent"]].copy()
     t = fd.build(cat, only, st.questionnaire, None, None, None)
     assert set(t["findings"]["survey_support"]) == {"not_measured"}
+
+
+def test_open_answers_are_a_third_strand(demo_clean):
+    """The survey's own open answers (建议 and 'other' fill-ins) coded with the interview codebook:
+    per problem, the share of respondents who wrote something whose words raise it, with a
+    Wilson CI, next to the closed items."""
+    import numpy as np
+
+    from pipeline.findings.stage import build, code_open_answers, open_answer_texts
+    from pipeline.interviews.codebook import load_codebook
+    from pipeline.stats import wilson_ci
+
+    st, responses = demo_clean
+    texts = open_answer_texts(responses, st.questionnaire)
+    assert set(texts["item"]) <= {"suggestions", "part_channels_other", "problems_other", "gender_other"} | \
+        {f"{it.id}_other" for it in st.questionnaire.items}
+    assert texts["text"].str.strip().ne("").all() and not texts["text"].str.contains(r"1[3-9]\d{9}").any()
+    book = load_codebook(CODING_SCHEMES / "renewal_governance.yaml")
+    coded = code_open_answers(texts, book)
+    cat = fd.load_catalogue(CODING_SCHEMES / "problems.yaml")
+    f = build(cat, responses, st.questionnaire, None, None, None, coded, texts)["findings"].set_index("problem")
+    n = texts["respondent"].nunique()
+    for p in cat.problems:
+        k = coded[coded["code"].isin(p.codes)]["respondent"].nunique() if not p.segment_filter else None
+        assert f.loc[p.id, "open_n"] == n
+        if k is not None:
+            assert f.loc[p.id, "open_k"] == k
+            lo, hi = wilson_ci(k, n)
+            assert f.loc[p.id, "open_ci95_low"] == pytest.approx(max(0, 100 * lo), abs=1e-9)
+            assert f.loc[p.id, "open_ci95_high"] == pytest.approx(100 * hi, abs=1e-9)
+    assert f["open_k"].sum() > 0 and np.isfinite(f["open_pct"]).all()

@@ -142,12 +142,12 @@ def test_every_model_table_says_whether_it_converged_and_what_it_used(stats_run)
 
 def test_wilson_interval_equals_r_prop_test():
     """tests/reference/wilson_prop_test.R: prop.test(k, n, correct = FALSE)$conf.int × 100."""
-    from pipeline.stats.stage import _wilson
+    from pipeline.stats import wilson_ci
 
     ref = {(264, 600): (40.0787904235, 47.9975499886), (0, 12): (0.0, 24.2494006655),
            (12, 12): (75.7505993345, 100.0), (7, 40): (8.7454137460, 31.9499903318)}
     for (k, n), (lo, hi) in ref.items():
-        assert _wilson(k, n) == pytest.approx((lo, hi), abs=1e-8)
+        assert [100 * x for x in wilson_ci(k, n)] == pytest.approx([lo, hi], abs=1e-8)
 
 
 def test_item_satisfaction_uses_each_scale_own_top_two(tmp_path):

@@ -202,9 +202,60 @@ def _convergence(survey: str, interviews: str) -> str:
 
 # ---- the stage ---------------------------------------------------------------------------------
 
+def open_answer_texts(responses: pd.DataFrame, questionnaire) -> pd.DataFrame:
+    """The survey's own free text, one row per answer: respondent, item (open items and the
+    fill-ins of 'other' options, as ``<item>_other``), text (already redacted by ingest)."""
+    cols = []
+    for it in questionnaire.items:
+        if it.type == "open" and it.id in responses.columns:
+            cols.append(it.id)
+        if f"{it.id}_other" in responses.columns:
+            cols.append(f"{it.id}_other")
+    parts = []
+    for c in cols:
+        v = responses[c]
+        ok = v.notna() & (v.astype(str).str.strip() != "")
+        parts.append(pd.DataFrame({"respondent": responses.loc[ok, "respondent"].astype(str).to_numpy(), "item": c,
+                                   "text": v[ok].astype(str).to_numpy()}))
+    return (pd.concat(parts, ignore_index=True) if parts
+            else pd.DataFrame(columns=["respondent", "item", "text"]))
+
+
+def code_open_answers(texts: pd.DataFrame, codebook) -> pd.DataFrame:
+    """The codebook's rules on the open answers: respondent, item, code, rule, evidence."""
+    from pipeline.interviews.coding import Coder
+
+    coder = Coder(codebook)
+    rows = [{"respondent": r.respondent, "item": r.item, "code": c["code"], "rule": c["rule"], "evidence": c["evidence"]}
+            for r in texts.itertuples(index=False) for c in coder.code_text(r.text)]
+    return pd.DataFrame(rows, columns=["respondent", "item", "code", "rule", "evidence"])
+
+
+def _open_evidence(p: Problem, coded: pd.DataFrame | None, texts: pd.DataFrame | None) -> dict:
+    """Share of the respondents who wrote any open answer whose answer raises the problem (one of
+    its codes; the problem's segment filter applies to the answer), with a Wilson 95% CI."""
+    from pipeline.stats.participation import wilson_ci
+
+    if coded is None or texts is None or texts.empty or not p.codes:
+        return {"open_k": 0, "open_n": 0 if texts is None else int(texts["respondent"].nunique()),
+                "open_pct": math.nan, "open_ci95_low": math.nan, "open_ci95_high": math.nan}
+    hit = coded[coded["code"].isin(p.codes)]
+    if p.segment_filter and len(hit):
+        keep = texts.set_index(["respondent", "item"])["text"].str.contains(p.segment_filter, regex=True)
+        hit = hit[[bool(keep.get((r, i), False)) for r, i in zip(hit["respondent"], hit["item"])]]
+    n = int(texts["respondent"].nunique())
+    k = int(hit["respondent"].nunique())
+    lo, hi = wilson_ci(k, n) if n else (math.nan, math.nan)
+    return {"open_k": k, "open_n": n, "open_pct": 100 * k / n if n else math.nan,
+            "open_ci95_low": max(0.0, 100 * lo) if n else math.nan, "open_ci95_high": min(100.0, 100 * hi) if n else math.nan}
+
+
 def build(catalogue: Catalogue, responses: pd.DataFrame | None, questionnaire, ipa: pd.DataFrame | None,
-          codings: pd.DataFrame | None, segments: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
-    """All findings tables; either source may be missing (None)."""
+          codings: pd.DataFrame | None, segments: pd.DataFrame | None, open_coded: pd.DataFrame | None = None,
+          open_texts: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """All findings tables; either source may be missing (None). With the survey's open answers
+    coded (``open_coded``, ``open_texts``), each problem also gets the share of respondents whose
+    own words raise it."""
     rows, ind_rows, role_rows, quote_rows = [], [], [], []
     roles_order = list(ROLE_LABELS)
     for order, p in enumerate(catalogue.problems):
@@ -264,6 +315,7 @@ def build(catalogue: Catalogue, responses: pd.DataFrame | None, questionnaire, i
             "quotes": " ".join(f"“{q.quote}”（{q.informant}，{role_label(q.role, 'zh')}）"
                                for q in quotes.itertuples(index=False)),
             "convergence": conv, "convergence_zh": CONVERGENCE[conv][0], "convergence_en": CONVERGENCE[conv][1],
+            **_open_evidence(p, open_coded, open_texts),
             "score": STRENGTH[survey] + STRENGTH[ev["support"]], "_order": order,
         })
     findings = pd.DataFrame(rows)
@@ -310,12 +362,25 @@ def run(study) -> dict:
     if responses is None and codings is None:
         raise InputError("findings need the clean survey responses or the coded interviews: run the earlier "
                          "stages first", file=study.path)
-    tables = build(catalogue, responses, study.questionnaire, ipa, codings, segments)
+    open_coded = open_texts = None
+    book_path = None
+    if responses is not None and study.config.coding_scheme:
+        from pipeline.interviews.codebook import load_codebook
+
+        book_path = study.definition("coding_scheme")
+        open_texts = open_answer_texts(responses, study.questionnaire)
+        open_coded = code_open_answers(open_texts, load_codebook(book_path))
+    tables = build(catalogue, responses, study.questionnaire, ipa, codings, segments, open_coded, open_texts)
+    if open_coded is not None:
+        tables["open_answers_coded"] = open_coded
     f = tables["findings"]
     log = {"problems": int(len(f)), "survey": responses is not None, "interviews": codings is not None,
+           "open_answers": None if open_texts is None else {"answers": int(len(open_texts)),
+                                                            "respondents": int(open_texts["respondent"].nunique()),
+                                                            "codings": int(len(open_coded))},
            "convergence": {k: int(v) for k, v in f["convergence"].value_counts().sort_index().items()},
            "ranking": f.sort_values("rank")["problem"].tolist()}
-    with study.output("findings", "findings", inputs, [cat_path]) as tmp:
+    with study.output("findings", "findings", inputs, [cat_path] + ([book_path] if book_path else [])) as tmp:
         write_tables(tables, log, tmp, "findings_log.json")
     return log
 

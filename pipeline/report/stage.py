@@ -101,6 +101,13 @@ def _findings_table(f: pd.DataFrame, lang: str) -> Table:
         "roles": f["roles" if zh else "roles_en"].fillna(""),
         "convergence": f["convergence_zh" if zh else "convergence_en"],
     }).sort_values("rank", kind="stable")
+    if "open_n" in f.columns and pd.to_numeric(f["open_n"], errors="coerce").fillna(0).max() > 0:
+        # the survey's own words: share of respondents whose open answer raises the problem
+        text = pd.Series([f"{pct:.1f}% [{lo:.1f}, {hi:.1f}]（{int(k)}/{int(n)}）" if zh else
+                          f"{pct:.1f}% [{lo:.1f}, {hi:.1f}] ({int(k)}/{int(n)})"
+                          for pct, lo, hi, k, n in zip(f["open_pct"], f["open_ci95_low"], f["open_ci95_high"],
+                                                       f["open_k"], f["open_n"])], index=f.index)
+        df.insert(3, "open", text.loc[df.index])  # aligned by problem, whatever the rank order
     if "survey_support" in f.columns and (f["survey_support"] == "not_measured").all():
         # no survey (an interview-only study) or none of the catalogue's indicators: no empty column
         df = df.drop(columns="survey")
@@ -121,8 +128,10 @@ def _findings_table(f: pd.DataFrame, lang: str) -> Table:
                "interview evidence" if interviews else "survey indicators")
     return Table("findings", "问题—证据汇总表：" + what_zh, "Findings: " + what_en, df,
                  headers_zh={"rank": "排序", "problem": "问题", "survey": "问卷证据（% 或 0–100 指数 [95% CI]）",
+                             "open": "开放题中提及（% [95% CI]，人数/作答人数）",
                              "informants": "提及的受访者", "roles": "提及者角色（人数/该角色人数）", "convergence": "一致性"},
                  headers_en={"rank": "Rank", "problem": "Problem", "survey": "Survey evidence (% or 0–100 index [95% CI])",
+                             "open": "Raised in open answers (% [95% CI], k/n)",
                              "informants": "Informants raising it", "roles": "Roles (n / informants in role)",
                              "convergence": "Convergence"},
                  formats={"rank": "int"}, note_zh=note_zh, note_en=note_en)

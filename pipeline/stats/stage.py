@@ -17,7 +17,7 @@ import pandas as pd
 from pipeline.core.errors import CannotCompute, InputError
 from pipeline.stats import compare, descriptives, models
 from pipeline.stats import satisfaction as sat
-from pipeline.stats.participation import participation
+from pipeline.stats.participation import participation, wilson_ci
 from pipeline.stats.priorities import consensus, kendall_w, ranking_summary
 from pipeline.stats.reliability import item_analysis, reliability
 from pipeline.stats.validity import bartlett, efa, kmo, n_factors
@@ -298,16 +298,6 @@ def _top_two(q: Questionnaire, item_id: str) -> tuple:
     return tuple(o.code for o in levels[-2:]) if len(levels) >= 4 else (levels[-1].code,) if levels else (4, 5)
 
 
-def _wilson(k: float, n: float, z: float = 1.959963984540054) -> tuple[float, float]:
-    """Wilson score interval of a proportion, in percent (R: prop.test(k, n, correct = FALSE))."""
-    if n <= 0:
-        return float("nan"), float("nan")
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return 100 * (centre - half), 100 * (centre + half)
-
-
 def _item_rows(q: Questionnaire, df: pd.DataFrame, items: list[str]) -> list[dict]:
     rows = []
     for c in items:
@@ -318,7 +308,7 @@ def _item_rows(q: Questionnaire, df: pd.DataFrame, items: list[str]) -> list[dic
         bottom = tuple(o.code for o in levels[:2]) if len(levels) >= 4 else (levels[0].code,) if levels else ()
         n = int(len(v))
         k_top, k_bottom = float(v.isin(box).sum()), float(v.isin(bottom).sum())
-        lo, hi = _wilson(k_top, n)
+        lo, hi = (100 * x for x in wilson_ci(k_top, n)) if n else (np.nan, np.nan)
         parent = next((x for x in q.items if any(r.id == c for r in x.rows or [])), None)
         label = next((r.label for r in parent.rows if r.id == c), c) if parent else (it.text or c)
         en = next((r.en for r in parent.rows if r.id == c), "") if parent else it.en
