@@ -276,3 +276,36 @@ def test_roles_as_the_researcher_writes_them(tmp_path, capsys):
     by_role = pd.read_csv(out / "coding" / "code_by_role.csv", encoding="utf-8-sig")
     funding = by_role[by_role["code"] == "funding_pressure"].set_index("role")
     assert funding.loc["residents_committee", "informants"] == 2
+
+
+def test_a_study_extends_the_role_vocabulary(tmp_path):
+    """interviews.roles: the study's own vocabulary adds a role (住建局 → housing_bureau, labelled
+    区住建局) and synonyms of a bundled one (楼组长 → resident); tables and the report show them,
+    and the next study in the same process is back to the bundled vocabulary."""
+    from pipeline.cli import main
+    from pipeline.interviews.roles import ROLE_LABELS, canonical_role
+    from tests.test_safety import interview_study
+
+    d = tmp_path / "s"
+    d.mkdir()
+    (d / "roles.yaml").write_text(
+        "roles:\n  - {id: housing_bureau, zh: 区住建局, en: Housing bureau, synonyms: [住建局, 住建委]}\n"
+        "  - {id: resident, synonyms: [楼组长]}\n", encoding="utf-8")
+    roster = "informant,role,community\nR01,楼组长,梧桐里\nX01,住建局,梧桐里\nJ01,居委会,梧桐里\n"
+    texts = {f"{c}.txt": "访谈者：资金怎么样？\n受访者：资金不够，居民出资难。\n" for c in ("R01", "X01", "J01")}
+    study = interview_study(d, roster=roster, transcripts=texts, extra_iv="  roles: roles.yaml")
+    for stage in ("interviews", "code", "findings", "report"):
+        assert main([stage, "--study", str(study), "--quiet"]) == 0, stage
+    out = d / "out"
+    seg = pd.read_parquet(out / "interviews" / "segments.parquet")
+    assert set(seg["role"]) == {"resident", "housing_bureau", "residents_committee"}
+    log = json.loads((out / "interviews" / "interviews_log.json").read_text(encoding="utf-8"))
+    assert log["roles_mapped"]["楼组长"] == "resident" and log["roles_mapped"]["住建局"] == "housing_bureau"
+    assert not any("住建局" in w for w in log["warnings"])
+    md = (out / "report" / "report.md").read_text(encoding="utf-8")
+    assert "区住建局" in md
+    assert ROLE_LABELS["housing_bureau"] == ("区住建局", "Housing bureau")
+    other = interview_study(tmp_path / "t", roster="informant,role,community\nX01,住建局,梧桐里\n",
+                            transcripts={"X01.txt": "访谈者：资金？\n受访者：资金不够。\n"})
+    assert main(["interviews", "--study", str(other), "--quiet"]) == 0
+    assert "housing_bureau" not in ROLE_LABELS and canonical_role("住建局") is None

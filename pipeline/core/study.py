@@ -62,6 +62,7 @@ class Interviews(Strict):
     roster: str | None = None
     gold: str | list[str] | None = None    # one file per coder (CSV or .qdpx)
     names: str | None = None
+    roles: str | None = None  # the study's own role vocabulary (YAML like pipeline/data/roles.yaml), added to the bundled one
     # roster columns exported as case attributes (cases.csv, project.qdpx); nothing else leaves
     case_variables: list[str] = Field(default_factory=lambda: ["role", "community"])
 
@@ -160,7 +161,8 @@ class Study:
                       "problems": self.definition("problems")})
         if c.interviews:
             iv = c.interviews
-            paths.update({"interviews.dir": iv.dir, "interviews.roster": iv.roster, "interviews.names": iv.names})
+            paths.update({"interviews.dir": iv.dir, "interviews.roster": iv.roster, "interviews.names": iv.names,
+                          "interviews.roles": iv.roles})
             paths.update({f"interviews.gold[{i}]": g for i, g in enumerate(iv.gold_files)})
         return {k: (v if isinstance(v, Path) else self.resolve(v)) for k, v in paths.items() if v}
 
@@ -187,7 +189,9 @@ class Study:
             texts = sorted(p for p in folder.iterdir() if p.suffix.lower() in TEXT_SUFFIXES
                            and p.name.lower() != "readme.md") if folder.is_dir() else []
             out["interviews"] = pick("study", "interviews.dir") + texts + pick("interviews.roster", "interviews.names",
-                                                                                 "names")
+                                                                                 "names", "interviews.roles")
+            out["findings"] += pick("interviews.roles")
+            out["report"] += pick("interviews.roles")
             out["code"] = pick("study", "interviews.gold", "coding_scheme") + (
                 pick("interviews.roster", "interviews.names") if self.config.interviews.gold else [])
             out["topics"] = pick("study")

@@ -332,6 +332,9 @@ def build(catalogue: Catalogue, responses: pd.DataFrame | None, questionnaire, i
 
 def run(study) -> dict:
     """The findings stage: catalogue × (clean responses, stats, codings) → findings/."""
+    from pipeline.interviews.roles import use_study_roles
+
+    use_study_roles(study)  # the study's own role vocabulary, if it has one
     from pipeline.core.stage import read_csv, write_tables
 
     cat_path = study.definition("problems")

@@ -10,16 +10,17 @@ import unicodedata
 from pipeline.core.privacy import INTERVIEWER_CODE, INTERVIEWER_LABELS, RESPONDENT_LABELS
 
 
-def _vocabulary() -> list[dict]:
+def _vocabulary(path=None) -> list[dict]:
     from pipeline.core import resources
     from pipeline.core.schema import read_yaml
 
-    return read_yaml(resources.ROLES)["roles"]
+    return read_yaml(path or resources.ROLES)["roles"]
 
 
-# stakeholder roles of the roster's `role` column (pipeline/data/roles.yaml), in the order tables
-# and figures show them
-ROLE_LABELS: dict[str, tuple[str, str]] = {r["id"]: (r["zh"], r["en"]) for r in _vocabulary()}
+# stakeholder roles of the roster's `role` column (pipeline/data/roles.yaml, plus a study's own
+# `interviews.roles` file once use_study_roles() has read it), in the order tables and figures
+# show them
+ROLE_LABELS: dict[str, tuple[str, str]] = {}
 
 
 def _key(value: str) -> str:
@@ -29,9 +30,43 @@ def _key(value: str) -> str:
 
 
 _SYNONYMS: dict[str, str] = {}
-for _r in _vocabulary():
-    for _v in [_r["id"], _r["zh"], _r["en"], *_r.get("synonyms", [])]:
-        _SYNONYMS.setdefault(_key(str(_v)), _r["id"])
+
+
+def _load(extra: list[dict] | None = None) -> None:
+    """The bundled vocabulary, then a study's entries: a known id gains synonyms (and may be
+    relabelled), a new id is appended; a study synonym wins over a bundled one."""
+    ROLE_LABELS.clear()
+    _SYNONYMS.clear()
+    for r in _vocabulary():
+        ROLE_LABELS[r["id"]] = (r["zh"], r["en"])
+        for v in [r["id"], r["zh"], r["en"], *r.get("synonyms", [])]:
+            _SYNONYMS.setdefault(_key(str(v)), r["id"])
+    for r in extra or []:
+        zh, en = ROLE_LABELS.get(r["id"], (r["id"], r["id"]))
+        ROLE_LABELS[r["id"]] = (r.get("zh") or zh, r.get("en") or en)
+        for v in [r["id"], r.get("zh"), r.get("en"), *r.get("synonyms", [])]:
+            if v:
+                _SYNONYMS[_key(str(v))] = r["id"]
+
+
+_load()
+
+
+def use_study_roles(study) -> None:
+    """Read the study's ``interviews.roles`` vocabulary (or go back to the bundled one): each
+    stage that maps or shows roles calls this first, so studies in one process do not mix."""
+    from pipeline.core.errors import InputError
+
+    iv = getattr(study.config, "interviews", None)
+    path = study.resolve(iv.roles) if iv is not None and getattr(iv, "roles", None) else None
+    if path is None:
+        _load()
+        return
+    entries = _vocabulary(path)
+    if not isinstance(entries, list) or not all(isinstance(r, dict) and r.get("id") for r in entries):
+        raise InputError("a role vocabulary is a list 'roles:' of entries with an 'id' (and zh, en, synonyms)",
+                         file=path, key="roles")
+    _load(entries)
 
 
 def canonical_role(value) -> str | None:
@@ -52,4 +87,4 @@ def role_label(role: str, lang: str = "zh") -> str:
 INTERVIEWER_PLACEHOLDER = f"[姓名:{INTERVIEWER_CODE}]"
 
 __all__ = ["INTERVIEWER_CODE", "INTERVIEWER_LABELS", "INTERVIEWER_PLACEHOLDER", "RESPONDENT_LABELS", "ROLE_LABELS",
-           "canonical_role", "role_label"]
+           "canonical_role", "role_label", "use_study_roles"]

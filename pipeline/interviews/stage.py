@@ -19,6 +19,9 @@ from pipeline.interviews.transcripts import (
 
 def run(study) -> dict:
     """Run the interviews stage for a loaded :class:`~pipeline.core.study.Study`."""
+    from pipeline.interviews.roles import use_study_roles
+
+    use_study_roles(study)  # the study's own role vocabulary, if it has one
     from pipeline.core.stage import progress, write_csv, write_json
     from pipeline.interviews.segmentation import (
         DEFAULT_STOPWORDS,

@@ -151,7 +151,8 @@ def _stakeholder_table(s: pd.DataFrame, lang: str) -> Table:
     zh = lang == "zh"
     wide = s.pivot_table(index=["problem", "label_zh" if zh else "label_en"], columns="role", values="pct",
                          sort=False).reset_index()
-    roles = [r for r in ROLE_LABELS if r in wide.columns]
+    roles = [r for r in ROLE_LABELS if r in wide.columns] + sorted(
+        c for c in wide.columns if c not in ROLE_LABELS and c not in ("problem", "label_zh", "label_en"))
     wide = wide[["label_zh" if zh else "label_en"] + roles].rename(columns={"label_zh": "problem", "label_en": "problem"})
     heads = {r: role_label(r, lang) for r in roles}
     return Table("stakeholder_problem", "各利益相关方提及各问题的受访者比例（%）",
@@ -188,7 +189,7 @@ def _interview_tables(out: Path, lang: str) -> list[Table]:
     book = read_table(out / "coding" / "codebook.csv")
     if cbr is not None and book is not None:
         wide = cbr.pivot_table(index="code", columns="role", values="informants", aggfunc="sum", fill_value=0)
-        roles = [r for r in ROLE_LABELS if r in wide.columns]
+        roles = [r for r in ROLE_LABELS if r in wide.columns] + sorted(c for c in wide.columns if c not in ROLE_LABELS)
         wide = wide.reindex(book["code"]).fillna(0).astype(int)[roles].reset_index()
         wide.insert(1, "label", wide["code"].map(dict(zip(book["code"], book["label_zh" if zh else "label_en"]))))
         wide["total"] = wide[roles].sum(axis=1)
@@ -288,6 +289,9 @@ def build_report(out: Path, figures: list[dict], lang: str, title: str, question
 
 def run(study, lang: str | None = None) -> dict:
     """The report stage."""
+    from pipeline.interviews.roles import use_study_roles
+
+    use_study_roles(study)  # the study's own role vocabulary, if it has one
     from pipeline.core.stage import write_json
     from pipeline.report.figures import render_all
     from pipeline.report.writers import write_all
