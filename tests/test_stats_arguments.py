@@ -157,7 +157,8 @@ GOOD = [
 
 # public functions without a numeric parameter (their column, formula, code and choice
 # arguments are checked by their own messages)
-NO_NUMERIC = {"frequencies", "multi_response", "kmo", "bartlett", "cfa", "ipa", "key_drivers",
+NO_NUMERIC = {"frequencies", "multi_response", "kmo", "bartlett", "cfa", "htmt", "measurement_validity",
+              "harman_single_factor", "ipa", "key_drivers",
               "kendall_w", "consensus", "compare_two", "compare_groups", "posthoc", "p_adjust",
               "compare_many", "ols", "logit", "ordinal_logit", "nominal_test", "mixed", "icc", "poststratify",
               "community_weights"}

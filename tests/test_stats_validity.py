@@ -139,3 +139,41 @@ def test_efa_promax_and_principal_equal_psych(bfi, key, method, rotation):
         order = [int(np.argmax([abs(np.corrcoef(ours[:, i], theirs[:, j])[0, 1]) for i in range(5)])) for j in range(5)]
         ours_phi = res["phi"][[f"F{i}" for i in range(1, 6)]].to_numpy()[np.ix_(order, order)]
         np.testing.assert_allclose(np.abs(ours_phi), np.abs(phi), atol=1e-3)
+
+
+def test_measurement_validity_equals_lavaan_and_semtools():
+    """tests/reference/semtools_validity.R on HolzingerSwineford1939: RMSEA CI and SRMR (lavaan),
+    HTMT and HTMT2 (semTools::htmt, exact), compRelSEM(obs.var = FALSE) and AVE, standardised
+    loadings and latent correlations (semopy's estimates: within 1e-3 of lavaan's)."""
+    from semopy.examples import holzinger39
+
+    from pipeline.stats import harman_single_factor, htmt, measurement_validity
+
+    d = holzinger39.get_data()
+    model = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
+    res = measurement_validity(d, model)
+    f = res["fit"].iloc[0]
+    assert f["chi2"] == pytest.approx(85.3055217699727, rel=1e-5)
+    assert (f["cfi"], f["tli"]) == pytest.approx((0.9305596517993, 0.8958394776990), abs=1e-4)
+    assert (f["rmsea"], f["rmsea_ci90_low"], f["rmsea_ci90_high"]) == pytest.approx(
+        (0.0921214845102, 0.0714184904399, 0.1136780168120), abs=1e-5)
+    assert f["srmr"] == pytest.approx(0.0652050571844, abs=1e-4)
+    h = htmt(d, model)
+    assert (h.loc["visual", "textual"], h.loc["visual", "speed"], h.loc["textual", "speed"]) == pytest.approx(
+        (0.424323042413, 0.466549738479, 0.289567862761), rel=1e-9)
+    h2 = htmt(d, model, geometric=True)
+    assert (h2.loc["visual", "textual"], h2.loc["visual", "speed"], h2.loc["textual", "speed"]) == pytest.approx(
+        (0.384088563920, 0.386772930479, 0.279683551027), rel=1e-9)
+    c = res["constructs"].set_index("construct")
+    assert list(c["cr_model"]) == pytest.approx([0.625318015571, 0.885175360317, 0.687760037206], abs=1e-3)
+    assert list(c["ave_model"]) == pytest.approx([0.370558872630, 0.721016282827, 0.424488292585], abs=1e-3)
+    assert list(res["loadings"]["std_estimate"]) == pytest.approx(
+        [0.771880420352, 0.423600991988, 0.581132323928, 0.851582222378, 0.855065446373, 0.838010073942,
+         0.569514683990, 0.723044432770, 0.665009218816], abs=1e-3)
+    fl = res["fornell_larcker"]
+    assert (fl.loc["visual", "textual"], fl.loc["visual", "speed"], fl.loc["textual", "speed"]) == pytest.approx(
+        (0.458509300356, 0.470534544464, 0.282984730416), abs=1e-3)
+    assert fl.loc["textual", "textual"] == pytest.approx(np.sqrt(c.loc["textual", "ave"]))
+    assert c["fornell_larcker"].all()
+    hm = harman_single_factor(d, [f"x{i}" for i in range(1, 10)]).iloc[0]
+    assert hm["pct_variance"] == pytest.approx(35.73715757, rel=1e-8)

@@ -22,13 +22,22 @@ from pipeline.stats.satisfaction import (
     key_drivers,
     satisfaction_index,
 )
-from pipeline.stats.validity import bartlett, cfa, efa, kmo, n_factors
+from pipeline.stats.validity import (
+    bartlett,
+    cfa,
+    efa,
+    harman_single_factor,
+    htmt,
+    kmo,
+    measurement_validity,
+    n_factors,
+)
 from pipeline.stats.weighted import weighted_crosstab_test, weighted_mean, weighted_ols, weighted_proportions
 from pipeline.stats.weights import community_weights, poststratify, rake
 
 __all__ = [
     "frequencies", "multi_response", "crosstab", "describe",
-    "reliability", "item_analysis", "kmo", "bartlett", "efa", "n_factors", "cfa",
+    "reliability", "item_analysis", "kmo", "bartlett", "efa", "n_factors", "cfa", "htmt", "measurement_validity", "harman_single_factor",
     "construct_scores", "satisfaction_index", "ipa", "key_drivers",
     "participation", "wilson_ci", "ranking_summary", "kendall_w", "consensus",
     "compare_two", "compare_groups", "posthoc", "p_adjust", "compare_many",

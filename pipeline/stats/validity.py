@@ -530,3 +530,263 @@ def cfa(data: pd.DataFrame, model: str | dict[str, Sequence[str]]) -> dict[str, 
                              "se": pd.to_numeric(est["Std. Err"], errors="coerce").to_numpy(),
                              "p_val": pd.to_numeric(est["p-value"], errors="coerce").to_numpy()})
     return {"fit": fit, "loadings": loadings}
+
+
+def _model_dict(model) -> dict[str, list[str]]:
+    if isinstance(model, dict):
+        return {f: list(items) for f, items in model.items()}
+    out: dict[str, list[str]] = {}
+    for line in str(model).replace(";", "\n").splitlines():
+        if "=~" in line:
+            f, rhs = line.split("=~", 1)
+            out[f.strip()] = [t.strip() for t in rhs.split("+") if t.strip()]
+    return out
+
+
+def htmt(data: pd.DataFrame, model: str | dict[str, Sequence[str]], geometric: bool = False) -> pd.DataFrame:
+    """Heterotrait–monotrait ratio of correlations of each pair of constructs, as ``semTools::htmt``.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per respondent; rows missing any of the model's items are left out (listwise).
+    model : str or dict
+        lavaan syntax (``"visual =~ x1 + x2 + x3"``) or ``{construct: [items]}``; each
+        construct needs at least two items.
+    geometric : bool
+        False: Henseler's HTMT with arithmetic means (``semTools::htmt(htmt2 = FALSE)``); True:
+        HTMT2 with geometric means (Roemer, Schuberth & Henseler 2021; semTools' default since
+        0.5-6), which does not assume tau-equivalent items.
+
+    Returns
+    -------
+    DataFrame, constructs × constructs: HTMT below and above the diagonal (symmetric), 1 on it.
+
+    Notes
+    -----
+    With |r| the absolute Pearson correlations, HTMT_ij = mean |r_ab| over a ∈ i, b ∈ j divided
+    by the geometric mean of the average within-construct |r| of i and of j (Henseler, Ringle &
+    Sarstedt 2015). Values below .85 (strict) or .90 (liberal) support discriminant validity.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from pipeline.stats import htmt
+    >>> model = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
+    >>> htmt(holzinger39.get_data(), model).round(4)
+             visual  textual   speed
+    visual   1.0000   0.4243  0.4665
+    textual  0.4243   1.0000  0.2896
+    speed    0.4665   0.2896  1.0000
+
+    >>> htmt(holzinger39.get_data(), model, geometric=True).round(4)
+             visual  textual   speed
+    visual   1.0000   0.3841  0.3868
+    textual  0.3841   1.0000  0.2797
+    speed    0.3868   0.2797  1.0000
+
+    # R: semTools::htmt(model, HolzingerSwineford1939, htmt2 = FALSE)   0.4243 0.4665 0.2896
+    #    semTools::htmt(model, HolzingerSwineford1939)                  0.3841 0.3868 0.2797
+    """
+    m = _model_dict(model)
+    items = [i for its in m.values() for i in its]
+    check_columns(data, items, "item")
+    short = [f for f, its in m.items() if len(its) < 2]
+    if short:
+        raise ValueError(f"HTMT needs at least two items per construct; {short} have fewer")
+    x = numeric_frame(data, list(dict.fromkeys(items))).dropna()
+    r = x.corr().abs()
+    names = list(m)
+
+    def avg(v: np.ndarray) -> float:
+        v = np.asarray(v, dtype=float).ravel()
+        return float(np.exp(np.log(v).mean())) if geometric else float(v.mean())
+
+    def mono(f: str) -> float:
+        its = m[f]
+        sub = r.loc[its, its].to_numpy()
+        return avg(sub[np.triu_indices(len(its), 1)])
+
+    out = pd.DataFrame(np.eye(len(names)), index=names, columns=names)
+    for a in range(len(names)):
+        for b in range(a + 1, len(names)):
+            hetero = avg(r.loc[m[names[a]], m[names[b]]].to_numpy())
+            v = hetero / np.sqrt(mono(names[a]) * mono(names[b]))
+            out.iloc[a, b] = out.iloc[b, a] = v
+    return out
+
+
+def measurement_validity(data: pd.DataFrame, model: str | dict[str, Sequence[str]]) -> dict[str, pd.DataFrame]:
+    """The measurement model as theses report it: CFA fit (χ², df, CFI, TLI, RMSEA with 90% CI,
+    SRMR), standardised loadings, AVE and composite reliability per construct, the
+    Fornell–Larcker table and HTMT.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per respondent; rows missing any of the model's items are left out (listwise).
+    model : str or dict
+        lavaan syntax or ``{construct: [items]}`` (at least two constructs for the
+        discriminant-validity tables).
+
+    Returns
+    -------
+    dict of DataFrames:
+        fit : one row: n, chi2, df, p_val, cfi, tli, rmsea, rmsea_ci90_low, rmsea_ci90_high, srmr
+        loadings : factor, item, estimate, std_estimate, se, p_val (as :func:`cfa`)
+        constructs : construct, n_items, ave (mean squared standardised loading, Fornell–Larcker),
+            ave_model (Σλ²φ / (Σλ²φ + Σθ), ``semTools::AVE``), cr (Fornell–Larcker, from
+            standardised loadings), cr_model (model-implied ω, ``semTools::compRelSEM(obs.var =
+            FALSE)``), sqrt_ave, max_cor (largest latent correlation with another construct),
+            fornell_larcker (√AVE > max_cor), max_htmt, max_htmt2
+        fornell_larcker : constructs × constructs: √AVE on the diagonal, latent correlations off it
+        htmt, htmt2 : as :func:`htmt` (arithmetic and geometric means)
+
+    Notes
+    -----
+    Maximum likelihood with the ML covariance (divisor N), first loading of each factor fixed
+    to 1, as ``lavaan::cfa`` (fitted by semopy; estimates agree with lavaan to about 1e-3).
+    RMSEA = sqrt(max(χ² − df, 0) / (df N)); its 90% interval inverts the noncentral χ²
+    (lavaan). SRMR is Bentler's: the root mean square over i ≤ j of (s_ij − σ̂_ij)/sqrt(s_ii s_jj).
+    AVE = mean λ²; CR = (Σλ)² / ((Σλ)² + Σ(1 − λ²)) with λ the standardised loadings (Fornell &
+    Larcker 1981); cr_model = (Σλ)²φ / ((Σλ)²φ + Σθ) with the unstandardised loadings λ, factor
+    variance φ and residual variances θ. Thresholds commonly used: CFI, TLI ≥ .90 (≥ .95 good),
+    RMSEA ≤ .08 (≤ .06 good), SRMR ≤ .08 (Hu & Bentler 1999); AVE ≥ .50, CR ≥ .70 (Fornell &
+    Larcker 1981; Hair et al. 2019); HTMT < .85 (Henseler et al. 2015).
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from pipeline.stats import measurement_validity
+    >>> model = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
+    >>> res = measurement_validity(holzinger39.get_data(), model)
+    >>> res["fit"][["rmsea", "rmsea_ci90_low", "rmsea_ci90_high", "srmr"]].round(3)
+       rmsea  rmsea_ci90_low  rmsea_ci90_high   srmr
+    0  0.092           0.071            0.114  0.065
+    >>> res["constructs"][["construct", "ave", "cr"]].round(3)
+      construct    ave     cr
+    0    visual  0.371  0.626
+    1   textual  0.720  0.885
+    2     speed  0.430  0.691
+
+    # R: fitMeasures(cfa(model, HolzingerSwineford1939), c("rmsea", "rmsea.ci.lower",
+    #    "rmsea.ci.upper", "srmr"))  0.092 0.071 0.114 0.065
+    """
+    import semopy
+
+    m = _model_dict(model)
+    items = list(dict.fromkeys(i for its in m.values() for i in its))
+    check_columns(data, items, "item")
+    res = cfa(data, m)
+    fit, loadings = res["fit"].copy(), res["loadings"]
+    x = numeric_frame(data, items).dropna()
+    n = len(x)
+    chi2, df = float(fit["chi2"].iloc[0]), float(fit["df"].iloc[0])
+    fit["rmsea_ci90_low"], fit["rmsea_ci90_high"] = _rmsea_ci(chi2, df, n)
+    # model-implied covariance from a refit (semopy keeps it on the model object)
+    desc = "\n".join(f"{f} =~ " + " + ".join(its) for f, its in m.items())
+    sm = semopy.Model(desc)
+    sm.fit(x)
+    sigma = np.asarray(sm.calc_sigma()[0], dtype=float)
+    order = list(sm.vars["observed"])
+    S = np.cov(x[order].to_numpy(dtype=float).T, bias=True)
+    d = np.sqrt(np.diag(S))
+    resid = (S - sigma) / np.outer(d, d)
+    fit["srmr"] = float(np.sqrt(np.mean(resid[np.tril_indices(len(order))] ** 2)))
+    est = sm.inspect(std_est=True)
+    cov = est[est["op"] == "~~"]
+    names = list(m)
+    phi = pd.DataFrame(np.eye(len(names)), index=names, columns=names)
+    var_f, theta = {}, {}
+    for r in cov.itertuples(index=False):
+        a, b = r.lval, r.rval
+        if a in names and b in names:
+            if a == b:
+                var_f[a] = float(r.Estimate)
+            else:
+                phi.loc[a, b] = phi.loc[b, a] = float(r[4])  # Est. Std: the latent correlation
+        elif a == b:
+            theta[a] = float(r.Estimate)
+    ht = htmt(x, m) if len(names) > 1 else pd.DataFrame()
+    ht2 = htmt(x, m, geometric=True) if len(names) > 1 else pd.DataFrame()
+    rows = []
+    for f, its in m.items():
+        lam = loadings[loadings["factor"] == f].set_index("item").loc[its]
+        std = lam["std_estimate"].to_numpy(dtype=float)
+        raw = lam["estimate"].to_numpy(dtype=float)
+        ave = float(np.mean(std ** 2))
+        cr = float(std.sum() ** 2 / (std.sum() ** 2 + np.sum(1 - std ** 2)))
+        num = raw.sum() ** 2 * var_f.get(f, np.nan)
+        resid_sum = sum(theta.get(i, np.nan) for i in its)
+        cr_model = float(num / (num + resid_sum))
+        explained = float(np.sum(raw ** 2) * var_f.get(f, np.nan))
+        ave_model = explained / (explained + resid_sum)
+        others = [g for g in names if g != f]
+        max_cor = float(phi.loc[f, others].abs().max()) if others else np.nan
+        rows.append({"construct": f, "n_items": len(its), "ave": ave, "ave_model": ave_model, "cr": cr,
+                     "cr_model": cr_model,
+                     "sqrt_ave": np.sqrt(ave), "max_cor": max_cor,
+                     "fornell_larcker": bool(np.sqrt(ave) > max_cor) if others else None,
+                     "max_htmt": float(ht.loc[f, others].max()) if others else np.nan,
+                     "max_htmt2": float(ht2.loc[f, others].max()) if others else np.nan})
+    fl = phi.copy()
+    for r in rows:
+        fl.loc[r["construct"], r["construct"]] = r["sqrt_ave"]
+    return {"fit": fit, "loadings": loadings, "constructs": pd.DataFrame(rows), "fornell_larcker": fl, "htmt": ht,
+            "htmt2": ht2}
+
+
+def _rmsea_ci(chi2: float, df: float, n: int, level: float = 0.90) -> tuple[float, float]:
+    """RMSEA interval by inverting the noncentral χ² in its noncentrality (lavaan's)."""
+    if df <= 0:
+        return np.nan, np.nan
+
+    def lam_for(p: float) -> float:
+        f = lambda lam: stats.ncx2.cdf(chi2, df, lam) - p if lam > 0 else stats.chi2.cdf(chi2, df) - p
+        if f(0.0) < 0:
+            return 0.0
+        hi = max(chi2, 1.0)
+        while f(hi) > 0:
+            hi *= 2
+        return optimize.brentq(f, 0.0, hi, xtol=1e-12)
+
+    lo = lam_for((1 + level) / 2)
+    hi = lam_for((1 - level) / 2)
+    return float(np.sqrt(lo / (n * df))), float(np.sqrt(hi / (n * df)))
+
+
+def harman_single_factor(data: pd.DataFrame, items: Sequence[str]) -> pd.DataFrame:
+    """Harman's single-factor test of common-method bias: the share of the items' total variance
+    the first unrotated principal component explains (the SPSS practice: principal components, no
+    rotation; a first component above 40–50% suggests common-method variance, Podsakoff et al. 2003).
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per respondent; rows missing any item are left out (listwise).
+    items : list of str
+        Every measurement item of the questionnaire's constructs.
+
+    Returns
+    -------
+    DataFrame, one row: n, n_items, eigenvalue (of the first component, correlation matrix),
+    pct_variance (eigenvalue / n_items × 100), n_components_over_1 (eigenvalues above 1).
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from pipeline.stats import harman_single_factor
+    >>> harman_single_factor(holzinger39.get_data(), [f"x{i}" for i in range(1, 10)]).round(3)
+         n  n_items  eigenvalue  pct_variance  n_components_over_1
+    0  301        9       3.216        35.737                    3
+
+    # R: e <- eigen(cor(HolzingerSwineford1939[, paste0("x", 1:9)]))$values; e[1] / 9 * 100
+    """
+    items = list(items)
+    check_columns(data, items, "item")
+    x = numeric_frame(data, items).dropna()
+    if len(x) < 3:
+        raise CannotCompute(f"too few complete rows ({len(x)}) for a single-factor test")
+    ev = np.sort(np.linalg.eigvalsh(np.corrcoef(x.to_numpy(dtype=float).T)))[::-1]
+    return pd.DataFrame([{"n": len(x), "n_items": len(items), "eigenvalue": float(ev[0]),
+                          "pct_variance": float(ev[0] / len(items) * 100), "n_components_over_1": int((ev > 1).sum())}])
