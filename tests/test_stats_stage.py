@@ -208,3 +208,26 @@ def test_construct_score_rule_is_the_questionnaires(tmp_path):
     assert out[0.5].loc["c", "n"] == 4 and out[1.0].loc["c", "n"] == 3
     assert out[1.0].loc["c", "mean"] == pytest.approx((5 + 1 + 2.5) / 3)
     assert out[0.5].loc["c", "mean"] == pytest.approx((5 + 4 + 1 + 2.5) / 4)
+
+
+def test_cfa_tables_of_the_demo_equal_lavaan(demo_clean):
+    """tests/reference/lavaan_demo_cfa.R: the stage's CFA of the five constructs (375 complete
+    rows) against lavaan and semTools."""
+    from pipeline.stats.stage import build_tables
+
+    st, df = demo_clean
+    tabs = build_tables(st.questionnaire, df, 1, {"computed": [], "skipped": {}})
+    f = tabs["cfa_fit"].iloc[0]
+    assert f["n"] == 375 and f["df"] == 199
+    assert f["chi2"] == pytest.approx(213.9746236208571, rel=1e-5)
+    assert (f["cfi"], f["tli"], f["rmsea"]) == pytest.approx((0.9952533879692, 0.9944901136728, 0.0141656264649), abs=1e-5)
+    assert (f["rmsea_ci90_low"], f["rmsea_ci90_high"]) == pytest.approx((0.0, 0.0270008886729), abs=1e-5)
+    assert f["srmr"] == pytest.approx(0.0349422245050, abs=1e-4)
+    c = tabs["validity_constructs"].set_index("construct")
+    assert list(c["cr_model"]) == pytest.approx([0.870417673341, 0.819493184315, 0.800986435022, 0.843105653360,
+                                                 0.810316021894], abs=1e-3)
+    h = tabs["htmt"].set_index("construct")
+    assert h.loc["infrastructure", "environment"] == pytest.approx(0.359370126724, rel=1e-9)
+    assert h.loc["management", "process"] == pytest.approx(0.449617825834, rel=1e-9)
+    assert c["fornell_larcker"].all() and (c["ave"] > 0.5).all()
+    assert 20 < tabs["harman"]["pct_variance"].iloc[0] < 40

@@ -388,9 +388,91 @@ def validity_section(out: Path, q, lang: str) -> Section | None:
                             + (f"{cross} 个项目存在交叉载荷。" if cross else "无交叉载荷。"))
             paras_en.append(f"The EFA retained {len(factors)} factors explaining {cum:.1f}% of the variance; "
                             f"{weak} items load below .40 everywhere and {cross} cross-load.")
+    cfa_items, cfa_zh, cfa_en = _cfa_part(out, q, lang)
+    items += cfa_items
+    paras_zh += cfa_zh
+    paras_en += cfa_en
     if not items:
         return None
     return Section("信度与效度", "Reliability and validity", paras_zh, paras_en, items)
+
+
+def _fit_word(f, zh: bool) -> str:
+    good = f["cfi"] >= .95 and f["tli"] >= .95 and f["rmsea"] <= .06 and f["srmr"] <= .08
+    ok = f["cfi"] >= .90 and f["tli"] >= .90 and f["rmsea"] <= .08 and f["srmr"] <= .08
+    return ("良好" if good else "可以接受" if ok else "欠佳") if zh else ("good" if good else "acceptable" if ok else "poor")
+
+
+def _cfa_part(out: Path, q, lang: str) -> tuple[list, list[str], list[str]]:
+    """Confirmatory factor analysis: fit, AVE/CR, Fornell–Larcker and HTMT, Harman's test."""
+    zh = lang == "zh"
+    lab = "label_zh" if zh else "label_en"
+    fit = read_table(out / "stats" / "cfa_fit.csv")
+    cons = read_table(out / "stats" / "validity_constructs.csv")
+    items, pz, pe = [], [], []
+    if fit is not None and len(fit):
+        f = fit.iloc[0]
+        df = pd.DataFrame([{"n": int(f["n"]), "chi2": f["chi2"], "df": int(f["df"]), "chi2_df": f["chi2"] / f["df"],
+                            "cfi": f["cfi"], "tli": f["tli"], "rmsea": f["rmsea"],
+                            "rmsea_ci": f"[{f['rmsea_ci90_low']:.3f}, {f['rmsea_ci90_high']:.3f}]", "srmr": f["srmr"]}])
+        items.append(Table("cfa_fit", "验证性因子分析（CFA）拟合指标", "Confirmatory factor analysis: fit", df,
+                           headers_zh={"n": "样本量", "chi2": "χ²", "df": "自由度", "chi2_df": "χ²/df", "cfi": "CFI",
+                                       "tli": "TLI", "rmsea": "RMSEA", "rmsea_ci": "RMSEA 90%CI", "srmr": "SRMR"},
+                           headers_en={"n": "n", "chi2": "χ²", "df": "df", "chi2_df": "χ²/df", "cfi": "CFI", "tli": "TLI",
+                                       "rmsea": "RMSEA", "rmsea_ci": "RMSEA 90% CI", "srmr": "SRMR"},
+                           formats={"n": "int", "chi2": "dec2", "df": "int", "chi2_df": "dec2", "cfi": "dec3",
+                                    "tli": "dec3", "rmsea": "dec3", "srmr": "dec3"},
+                           note_zh="最大似然估计，每个维度第一个题项的载荷固定为 1（同 lavaan）；只用各维度题项都作答的样本。"
+                                   "CFI、TLI ≥ .90 可接受（≥ .95 良好），RMSEA ≤ .08（≤ .06 良好），SRMR ≤ .08（Hu & Bentler, 1999）。"
+                                   "5 点量表题按连续变量处理（ML）；有序数据的 WLSMV 估计尚未提供。",
+                           note_en="ML, first loading of each factor fixed to 1 (as lavaan), complete rows. CFI, TLI ≥ .90 "
+                                   "(≥ .95 good), RMSEA ≤ .08 (≤ .06 good), SRMR ≤ .08 (Hu & Bentler, 1999). 5-point items "
+                                   "are treated as continuous (ML); WLSMV for ordinal data is not offered yet."))
+        pz.append(f"验证性因子分析（n = {int(f['n'])}）：χ²/df = {f['chi2'] / f['df']:.2f}，CFI = {f['cfi']:.3f}，TLI = "
+                  f"{f['tli']:.3f}，RMSEA = {f['rmsea']:.3f}（90% CI {f['rmsea_ci90_low']:.3f}–{f['rmsea_ci90_high']:.3f}），"
+                  f"SRMR = {f['srmr']:.3f}，模型拟合{_fit_word(f, True)}。")
+        pe.append(f"CFA (n = {int(f['n'])}): CFI = {f['cfi']:.3f}, TLI = {f['tli']:.3f}, RMSEA = {f['rmsea']:.3f}, "
+                  f"SRMR = {f['srmr']:.3f}: {_fit_word(f, False)} fit.")
+    if cons is not None and len(cons):
+        df = cons[[lab, "n_items", "ave", "cr", "cr_model", "sqrt_ave", "max_cor", "max_htmt"]].rename(columns={lab: "construct"})
+        items.append(Table("validity_constructs", "收敛效度与区分效度", "Convergent and discriminant validity", df,
+                           headers_zh={"construct": "维度", "n_items": "题数", "ave": "AVE", "cr": "CR",
+                                       "cr_model": "CR（模型）", "sqrt_ave": "√AVE", "max_cor": "与其他维度最大相关",
+                                       "max_htmt": "最大 HTMT"},
+                           headers_en={"construct": "Dimension", "n_items": "Items", "ave": "AVE", "cr": "CR",
+                                       "cr_model": "CR (model)", "sqrt_ave": "√AVE", "max_cor": "Largest correlation",
+                                       "max_htmt": "Largest HTMT"},
+                           formats={"n_items": "int", "ave": "dec3", "cr": "dec3", "cr_model": "dec3", "sqrt_ave": "dec3",
+                                    "max_cor": "dec3", "max_htmt": "dec3"},
+                           note_zh="AVE 为标准化载荷平方的均值，CR =（Σλ）²/[（Σλ）² + Σ(1 − λ²)]（Fornell & Larcker, 1981）；"
+                                   "CR（模型）为模型隐含的 ω（同 semTools::compRelSEM）。AVE ≥ .50、CR ≥ .70 表示收敛效度良好；"
+                                   "√AVE 大于与其他维度的相关（Fornell–Larcker 准则）且 HTMT < .85（Henseler et al., 2015）表示区分效度良好。",
+                           note_en="AVE: mean squared standardised loading; CR (Fornell & Larcker, 1981); CR (model): "
+                                   "model-implied ω (semTools::compRelSEM). AVE ≥ .50, CR ≥ .70; √AVE above the "
+                                   "correlations and HTMT < .85 for discriminant validity."))
+        low_ave = cons[cons["ave"] < .5][lab].tolist()
+        low_cr = cons[cons["cr"] < .7][lab].tolist()
+        fl_bad = cons[~cons["fornell_larcker"].astype(bool)][lab].tolist() if "fornell_larcker" in cons else []
+        ht_bad = cons[cons["max_htmt"] >= .85][lab].tolist()
+        conv = ("各维度 AVE 均 ≥ .50、CR 均 ≥ .70，收敛效度良好" if not low_ave and not low_cr else
+                "收敛效度不足：" + "；".join(x for x in [("AVE < .50：" + "、".join(low_ave)) if low_ave else "",
+                                                    ("CR < .70：" + "、".join(low_cr)) if low_cr else ""] if x))
+        disc = ("各维度 √AVE 均大于其与其他维度的相关、HTMT 均低于 .85，区分效度良好" if not fl_bad and not ht_bad else
+                "区分效度存疑：" + "、".join(dict.fromkeys(fl_bad + ht_bad)))
+        pz.append(f"{conv}；{disc}。")
+        pe.append("Convergent validity: " + ("AVE ≥ .50 and CR ≥ .70 throughout" if not low_ave and not low_cr else
+                                             "below the thresholds for " + ", ".join(dict.fromkeys(low_ave + low_cr)))
+                  + "; discriminant validity: " + ("√AVE above the correlations and HTMT < .85" if not fl_bad and not ht_bad
+                                                   else "doubtful for " + ", ".join(dict.fromkeys(fl_bad + ht_bad))) + ".")
+    hm = read_table(out / "stats" / "harman.csv")
+    if hm is not None and len(hm):
+        h = hm.iloc[0]
+        pz.append(f"Harman 单因子检验：全部 {int(h['n_items'])} 个题项未旋转的第一主成分解释 {h['pct_variance']:.1f}% 的方差"
+                  + ("（低于 40%），" if h["pct_variance"] < 40 else "（不低于 40%），")
+                  + ("未见严重的共同方法偏差。" if h["pct_variance"] < 40 else "可能存在共同方法偏差，应谨慎解释。"))
+        pe.append(f"Harman's single-factor test: the first unrotated component explains {h['pct_variance']:.1f}% of "
+                  f"the variance of the {int(h['n_items'])} items.")
+    return items, pz, pe
 
 
 # ---- 满意度指数 ------------------------------------------------------------------------------------

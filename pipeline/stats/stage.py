@@ -20,7 +20,7 @@ from pipeline.stats import satisfaction as sat
 from pipeline.stats.participation import participation, wilson_ci
 from pipeline.stats.priorities import consensus, kendall_w, ranking_summary
 from pipeline.stats.reliability import item_analysis, reliability
-from pipeline.stats.validity import bartlett, efa, kmo, n_factors
+from pipeline.stats.validity import bartlett, efa, harman_single_factor, kmo, measurement_validity, n_factors
 from pipeline.stats.weighted import weighted_crosstab_test, weighted_mean, weighted_ols
 from pipeline.stats.weights import community_weights, poststratify
 from pipeline.survey.questionnaire import Questionnaire
@@ -109,6 +109,32 @@ def _validity_tables(t: _Inputs) -> None:
     tables["efa_loadings"] = load
     tables["efa_variance"] = res["variance"]
     tables["efa_phi"] = res["phi"]
+
+
+def _measurement_tables(t: _Inputs) -> None:
+    """CFA of the questionnaire's constructs (each with at least two items): fit, loadings, AVE
+    and CR, Fornell–Larcker, HTMT and HTMT2; Harman's single-factor share over all items."""
+    q, df, constructs, tables = t.q, t.df, t.constructs, t.tables
+    model = {c: items for c, items in constructs.items() if len(items) >= 2}
+    all_items = [i for items in model.values() for i in items]
+    tables["harman"] = harman_single_factor(df, all_items)
+    if len(model) < 1 or sum(len(v) for v in model.values()) < 3:
+        raise CannotCompute("a CFA needs constructs with at least two items")
+    try:
+        res = measurement_validity(df, model)
+    except (ValueError, np.linalg.LinAlgError, FloatingPointError) as e:  # semopy's own errors on degenerate data
+        raise CannotCompute(f"the CFA cannot be fitted on these data ({type(e).__name__}: {e})") from None
+    tables["cfa_fit"] = res["fit"]
+    load = res["loadings"]
+    load.insert(2, "label_zh", [_item_label(q, i) for i in load["item"]])
+    tables["cfa_loadings"] = load
+    cons = res["constructs"]
+    cons.insert(1, "label_zh", [_labels(q, c)[0] for c in cons["construct"]])
+    cons.insert(2, "label_en", [_labels(q, c)[1] for c in cons["construct"]])
+    tables["validity_constructs"] = cons
+    for name in ("fornell_larcker", "htmt", "htmt2"):
+        if len(res[name]):
+            tables[name] = res[name].rename_axis("construct").reset_index()
 
 
 def _satisfaction_tables(t: _Inputs) -> None:
@@ -515,6 +541,7 @@ def build_tables(q: Questionnaire, df: pd.DataFrame, seed: int, log: dict,
     if constructs:
         attempt("reliability", functools.partial(_reliability_tables, t))
         attempt("validity", functools.partial(_validity_tables, t))
+        attempt("measurement", functools.partial(_measurement_tables, t))
         attempt("satisfaction", functools.partial(_satisfaction_tables, t))
     if q.roles.participated:
         attempt("participation", functools.partial(_participation_tables, t))
