@@ -732,8 +732,22 @@ def measurement_validity(data: pd.DataFrame, model: str | dict[str, Sequence[str
     fl = phi.copy()
     for r in rows:
         fl.loc[r["construct"], r["construct"]] = r["sqrt_ave"]
-    return {"fit": fit, "loadings": loadings, "constructs": pd.DataFrame(rows), "fornell_larcker": fl, "htmt": ht,
-            "htmt2": ht2}
+    out = {"fit": fit, "loadings": loadings, "constructs": pd.DataFrame(rows), "fornell_larcker": fl, "htmt": ht,
+           "htmt2": ht2}
+    # semopy's optimiser sums in a thread-dependent order (differences of 1e-14 between runs):
+    # 11 significant digits make the tables byte-identical run to run, far below the 1e-3 to lavaan
+    return {k: _significant(v) for k, v in out.items()}
+
+
+def _significant(df: pd.DataFrame, digits: int = 11) -> pd.DataFrame:
+    df = df.copy()
+    for c in df.columns:
+        if pd.api.types.is_float_dtype(df[c]):
+            v = df[c].to_numpy(dtype=float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                mag = np.where(np.isfinite(v) & (v != 0), np.floor(np.log10(np.abs(v))), 0)
+            df[c] = np.where(np.isfinite(v), np.round(v * 10.0 ** (digits - 1 - mag)) / 10.0 ** (digits - 1 - mag), v)
+    return df
 
 
 def _rmsea_ci(chi2: float, df: float, n: int, level: float = 0.90) -> tuple[float, float]:
