@@ -412,22 +412,26 @@ def _cfa_part(out: Path, q, lang: str) -> tuple[list, list[str], list[str]]:
     items, pz, pe = [], [], []
     if fit is not None and len(fit):
         f = fit.iloc[0]
-        df = pd.DataFrame([{"n": int(f["n"]), "chi2": f["chi2"], "df": int(f["df"]), "chi2_df": f["chi2"] / f["df"],
-                            "cfi": f["cfi"], "tli": f["tli"], "rmsea": f["rmsea"],
-                            "rmsea_ci": f"[{f['rmsea_ci90_low']:.3f}, {f['rmsea_ci90_high']:.3f}]", "srmr": f["srmr"]}])
-        items.append(Table("cfa_fit", "验证性因子分析（CFA）拟合指标", "Confirmatory factor analysis: fit", df,
-                           headers_zh={"n": "样本量", "chi2": "χ²", "df": "自由度", "chi2_df": "χ²/df", "cfi": "CFI",
-                                       "tli": "TLI", "rmsea": "RMSEA", "rmsea_ci": "RMSEA 90%CI", "srmr": "SRMR"},
-                           headers_en={"n": "n", "chi2": "χ²", "df": "df", "chi2_df": "χ²/df", "cfi": "CFI", "tli": "TLI",
-                                       "rmsea": "RMSEA", "rmsea_ci": "RMSEA 90% CI", "srmr": "SRMR"},
-                           formats={"n": "int", "chi2": "dec2", "df": "int", "chi2_df": "dec2", "cfi": "dec3",
-                                    "tli": "dec3", "rmsea": "dec3", "srmr": "dec3"},
+        ok = lambda c: ("达标" if c else "未达标") if zh else ("met" if c else "not met")
+        rows = [("χ²（自由度）" if zh else "χ² (df)", f"{f['chi2']:.2f}（{int(f['df'])}）" if zh else f"{f['chi2']:.2f} ({int(f['df'])})",
+                 "—", ""),
+                ("χ²/df", f"{f['chi2'] / f['df']:.2f}", "< 3", ok(f["chi2"] / f["df"] < 3)),
+                ("CFI", f"{f['cfi']:.3f}", "≥ .90（≥ .95 良好）" if zh else "≥ .90 (≥ .95 good)", ok(f["cfi"] >= .90)),
+                ("TLI", f"{f['tli']:.3f}", "≥ .90（≥ .95 良好）" if zh else "≥ .90 (≥ .95 good)", ok(f["tli"] >= .90)),
+                ("RMSEA（90% CI）" if zh else "RMSEA (90% CI)",
+                 f"{f['rmsea']:.3f} [{f['rmsea_ci90_low']:.3f}, {f['rmsea_ci90_high']:.3f}]",
+                 "≤ .08（≤ .06 良好）" if zh else "≤ .08 (≤ .06 good)", ok(f["rmsea"] <= .08)),
+                ("SRMR", f"{f['srmr']:.3f}", "≤ .08", ok(f["srmr"] <= .08))]
+        df = pd.DataFrame(rows, columns=["index", "value", "criterion", "verdict"])
+        items.append(Table("cfa_fit", f"验证性因子分析（CFA）拟合指标（n = {int(f['n'])}）",
+                           f"Confirmatory factor analysis: fit (n = {int(f['n'])})", df,
+                           headers_zh={"index": "指标", "value": "值", "criterion": "参考标准", "verdict": "结论"},
+                           headers_en={"index": "Index", "value": "Value", "criterion": "Criterion", "verdict": "Verdict"},
                            note_zh="最大似然估计，每个维度第一个题项的载荷固定为 1（同 lavaan）；只用各维度题项都作答的样本。"
-                                   "CFI、TLI ≥ .90 可接受（≥ .95 良好），RMSEA ≤ .08（≤ .06 良好），SRMR ≤ .08（Hu & Bentler, 1999）。"
-                                   "5 点量表题按连续变量处理（ML）；有序数据的 WLSMV 估计尚未提供。",
-                           note_en="ML, first loading of each factor fixed to 1 (as lavaan), complete rows. CFI, TLI ≥ .90 "
-                                   "(≥ .95 good), RMSEA ≤ .08 (≤ .06 good), SRMR ≤ .08 (Hu & Bentler, 1999). 5-point items "
-                                   "are treated as continuous (ML); WLSMV for ordinal data is not offered yet."))
+                                   "标准见 Hu & Bentler（1999）。5 点量表题按连续变量处理（ML）；有序数据的 WLSMV 估计尚未提供。",
+                           note_en="ML, first loading of each factor fixed to 1 (as lavaan), complete rows; criteria after "
+                                   "Hu & Bentler (1999). 5-point items are treated as continuous (ML); WLSMV for ordinal "
+                                   "data is not offered yet."))
         pz.append(f"验证性因子分析（n = {int(f['n'])}）：χ²/df = {f['chi2'] / f['df']:.2f}，CFI = {f['cfi']:.3f}，TLI = "
                   f"{f['tli']:.3f}，RMSEA = {f['rmsea']:.3f}（90% CI {f['rmsea_ci90_low']:.3f}–{f['rmsea_ci90_high']:.3f}），"
                   f"SRMR = {f['srmr']:.3f}，模型拟合{_fit_word(f, True)}。")
