@@ -55,6 +55,7 @@ CALLS = {
                                                                    **kw),
     "weighted_crosstab_test": lambda d, **kw: S.weighted_crosstab_test(d, "h", "took", poststrata="g",
                                                                        population={"a": 10, "b": 20, "c": 30}, **kw),
+    "mediation": lambda d, **kw: S.mediation(d, "i1", "i2", "overall", **{"n_boot": 100, **kw}),
     "weighted_ols": lambda d, **kw: S.weighted_ols(d, "overall ~ i1", poststrata="g",
                                                    population={"a": 10, "b": 20, "c": 30}, **kw),
 }
@@ -120,6 +121,9 @@ BAD = [
     ("weighted_mean", "tol", 0.0, POSITIVE),
     ("weighted_crosstab_test", "max_iter", -5, COUNT),
     ("weighted_crosstab_test", "tol", 0.0, POSITIVE),
+    ("mediation", "n_boot", 10, "an int in the range [100, inf)"),
+    ("mediation", "seed", -1, "an int in the range [0, inf)"),
+    ("mediation", "ci", 95, FLOAT_01),
     ("weighted_ols", "max_iter", -5, COUNT),
     ("weighted_ols", "tol", 0.0, POSITIVE),
     ("weighted_proportions", "max_iter", False, COUNT),
@@ -152,13 +156,14 @@ GOOD = [
     ("weighted_mean", {"max_iter": 3, "tol": 1e-3}),
     ("weighted_crosstab_test", {"max_iter": 3, "tol": 1e-3}),
     ("weighted_ols", {"max_iter": 3, "tol": 1e-3}),
+    ("mediation", {"n_boot": 200, "seed": 7, "ci": 0.9}),
     ("weighted_proportions", {"max_iter": 3, "tol": 2}),
 ]
 
 # public functions without a numeric parameter (their column, formula, code and choice
 # arguments are checked by their own messages)
 NO_NUMERIC = {"frequencies", "multi_response", "kmo", "bartlett", "cfa", "htmt", "measurement_validity",
-              "harman_single_factor", "ipa", "key_drivers",
+              "harman_single_factor", "moderation", "ipa", "key_drivers",
               "kendall_w", "consensus", "compare_two", "compare_groups", "posthoc", "p_adjust",
               "compare_many", "ols", "logit", "ordinal_logit", "nominal_test", "mixed", "icc", "poststratify",
               "community_weights"}

@@ -14,6 +14,7 @@ from pipeline.stats.compare import (
 from pipeline.stats.descriptives import crosstab, describe, frequencies, multi_response
 from pipeline.stats.models import icc, logit, mixed, nominal_test, ols, ordinal_logit
 from pipeline.stats.participation import participation, wilson_ci
+from pipeline.stats.paths import mediation, moderation
 from pipeline.stats.priorities import consensus, kendall_w, ranking_summary
 from pipeline.stats.reliability import item_analysis, reliability
 from pipeline.stats.satisfaction import (
@@ -37,7 +38,7 @@ from pipeline.stats.weights import community_weights, poststratify, rake
 
 __all__ = [
     "frequencies", "multi_response", "crosstab", "describe",
-    "reliability", "item_analysis", "kmo", "bartlett", "efa", "n_factors", "cfa", "htmt", "measurement_validity", "harman_single_factor",
+    "reliability", "item_analysis", "kmo", "bartlett", "efa", "n_factors", "cfa", "htmt", "measurement_validity", "harman_single_factor", "mediation", "moderation",
     "construct_scores", "satisfaction_index", "ipa", "key_drivers",
     "participation", "wilson_ci", "ranking_summary", "kendall_w", "consensus",
     "compare_two", "compare_groups", "posthoc", "p_adjust", "compare_many",
