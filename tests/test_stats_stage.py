@@ -231,3 +231,24 @@ def test_cfa_tables_of_the_demo_equal_lavaan(demo_clean):
     assert h.loc["management", "process"] == pytest.approx(0.449617825834, rel=1e-9)
     assert c["fornell_larcker"].all() and (c["ave"] > 0.5).all()
     assert 20 < tabs["harman"]["pct_variance"].iloc[0] < 40
+
+
+def test_the_analysis_plan_runs_and_names_a_wrong_key(demo_clean, tmp_path):
+    """analyses: in the study file → mediation and moderation tables; a name the questionnaire
+    lacks is one line naming analyses[i].key."""
+    from pipeline.core.errors import InputError
+    from pipeline.core.study import Analysis
+    from pipeline.stats.stage import build_tables
+
+    st, df = demo_clean
+    plan = [Analysis(type="mediation", x="process", m="management", y="overall_sat", n_boot=500),
+            Analysis(type="moderation", x="management", w="years_lived", y="overall_sat")]
+    tabs = build_tables(st.questionnaire, df, 1, {"computed": [], "skipped": {}}, analyses=plan)
+    med = tabs["mediation"].set_index("effect")
+    assert med.loc["indirect", "estimate"] == pytest.approx(med.loc["a", "estimate"] * med.loc["b", "estimate"])
+    assert med.loc["indirect", "ci95_low"] > 0
+    assert list(tabs["moderation_simple_slopes"]["w_level"]) == ["mean − 1 SD", "mean", "mean + 1 SD"]
+    bad = [Analysis(type="mediation", x="process", m="nothing_here", y="overall_sat", n_boot=100)]
+    with pytest.raises(InputError) as e:
+        build_tables(st.questionnaire, df, 1, {"computed": [], "skipped": {}}, analyses=bad)
+    assert e.value.key == "analyses[0].m" and "nothing_here" in str(e.value)

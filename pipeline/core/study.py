@@ -90,6 +90,27 @@ class Topics(Strict):
         return self
 
 
+class Analysis(Strict):
+    """One model of the analysis plan (``analyses:``): variables are construct ids (their scores)
+    or numeric/rating item ids of the questionnaire."""
+    type: Literal["mediation", "moderation"]
+    x: str
+    y: str
+    m: str | None = None          # mediation: the mediator
+    w: str | None = None          # moderation: the moderator
+    covariates: list[str] = Field(default_factory=list)
+    n_boot: StrictInt = Field(default=5000, ge=100, le=100_000)
+    label: str | None = None      # how the report names it
+
+    @model_validator(mode="after")
+    def _parts(self) -> Analysis:
+        if self.type == "mediation" and not self.m:
+            raise ValueError("a mediation needs 'm' (the mediator)")
+        if self.type == "moderation" and not self.w:
+            raise ValueError("a moderation needs 'w' (the moderator)")
+        return self
+
+
 class StudyConfig(Strict):
     name: str
     questionnaire: str | None = None   # with survey: (a study may be survey-only, interview-only or both)
@@ -104,6 +125,7 @@ class StudyConfig(Strict):
     # every stage passes it to numpy and scikit-learn, which take 0 … 2**32 − 1
     seed: StrictInt = Field(default=20240501, ge=0, le=2**32 - 1)
     outputs: str | None = None  # default: outputs/<name> under the working directory
+    analyses: list[Analysis] = Field(default_factory=list)  # mediation / moderation models (stats stage)
 
     @model_validator(mode="after")
     def _shape(self) -> StudyConfig:

@@ -798,3 +798,69 @@ def community_sections(out: Path, q, lang: str) -> list[Section]:
              f"rank {rank} of {len(com)}. {low_text_en}".strip()],
             tables, level=2))
     return sections
+
+
+# ---- 中介与调节 ------------------------------------------------------------------------------------
+def paths_section(out: Path, q, lang: str) -> Section | None:
+    """The study's analysis plan: mediation (paths and the bootstrap indirect effect) and
+    moderation (interaction and simple slopes), each with the sentence researchers write."""
+    zh = lang == "zh"
+    med = read_table(out / "stats" / "mediation.csv")
+    slopes = read_table(out / "stats" / "moderation_simple_slopes.csv")
+    coefs = read_table(out / "stats" / "moderation_coefficients.csv")
+    items, pz, pe = [], [], []
+    names_zh = {"a": "a（X → M）", "b": "b（M → Y | X）", "c": "c（总效应）", "c_prime": "c′（直接效应）", "indirect": "a × b（间接效应）"}
+    if med is not None and len(med):
+        for i, part in med.groupby("analysis", sort=True):
+            label = part["label"].iloc[0]
+            df = part[["effect", "estimate", "se", "p_val", "ci95_low", "ci95_high"]].copy()
+            df["effect"] = [names_zh.get(e, e) if zh else e for e in df["effect"]]
+            n_boot = int(part["n_boot"].iloc[0])
+            items.append(Table(f"mediation_{int(i) + 1}", f"中介效应：{label}", f"Mediation: {label}", df,
+                               headers_zh={"effect": "路径", "estimate": "系数", "se": "标准误", "p_val": "p",
+                                           "ci95_low": "下限", "ci95_high": "上限"},
+                               headers_en={"effect": "Path", "estimate": "B", "se": "SE", "p_val": "p",
+                                           "ci95_low": "CI low", "ci95_high": "CI high"},
+                               formats={"estimate": "dec3", "se": "dec3", "p_val": "p", "ci95_low": "dec3", "ci95_high": "dec3"},
+                               note_zh=f"回归估计（同 PROCESS 模型 4）；间接效应的标准误与 95% 区间来自 {n_boot} 次百分位 bootstrap "
+                                       "（固定随机种子，可重复），其余为 t 区间。",
+                               note_en=f"OLS (PROCESS model 4); the indirect effect's SE and 95% interval from {n_boot} "
+                                       "percentile bootstrap resamples (seeded), the rest t intervals."))
+            ind = part[part["effect"] == "indirect"].iloc[0]
+            sig = ind["ci95_low"] > 0 or ind["ci95_high"] < 0
+            prop = float(part["proportion_mediated"].iloc[0])
+            direct = part[part["effect"] == "c_prime"].iloc[0]
+            kind = ("部分中介" if direct["p_val"] < .05 else "完全中介") if sig else ""
+            pz.append(f"{label}：间接效应为 {ind['estimate']:.3f}（95% bootstrap CI {ind['ci95_low']:.3f}–{ind['ci95_high']:.3f}），"
+                      + (f"区间不含 0，中介效应显著，为{kind}，约占总效应的 {100 * prop:.1f}%。" if sig else
+                         "区间包含 0，中介效应不显著。"))
+            pe.append(f"{label}: indirect effect {ind['estimate']:.3f} (95% bootstrap CI {ind['ci95_low']:.3f}–"
+                      f"{ind['ci95_high']:.3f})" + (f", {100 * prop:.1f}% of the total effect." if sig else ", not significant."))
+    if slopes is not None and coefs is not None and len(slopes):
+        for i, part in slopes.groupby("analysis", sort=True):
+            label = part["label"].iloc[0]
+            inter = coefs[(coefs["analysis"] == i) & coefs["term"].astype(str).str.contains(":")].iloc[0]
+            df = part[["w_level", "w_value", "slope", "se", "p_val", "ci95_low", "ci95_high"]].copy()
+            if zh:
+                df["w_level"] = df["w_level"].map({"mean − 1 SD": "均值 − 1 个标准差", "mean": "均值",
+                                                   "mean + 1 SD": "均值 + 1 个标准差"}).fillna(df["w_level"])
+            items.append(Table(f"moderation_{int(i) + 1}", f"调节效应（简单斜率）：{label}", f"Moderation (simple slopes): {label}", df,
+                               headers_zh={"w_level": "调节变量水平", "w_value": "取值", "slope": "简单斜率", "se": "标准误",
+                                           "p_val": "p", "ci95_low": "下限", "ci95_high": "上限"},
+                               headers_en={"w_level": "Moderator level", "w_value": "Value", "slope": "Simple slope",
+                                           "se": "SE", "p_val": "p", "ci95_low": "CI low", "ci95_high": "CI high"},
+                               formats={"w_value": "dec2", "slope": "dec3", "se": "dec3", "p_val": "p",
+                                        "ci95_low": "dec3", "ci95_high": "dec3"},
+                               note_zh=f"自变量与调节变量均中心化（同 PROCESS 模型 1）；交互项 b = {inter['estimate']:.3f}，"
+                                       f"p {_p(inter['p_val'])}。",
+                               note_en=f"Mean-centred (PROCESS model 1); interaction b = {inter['estimate']:.3f}, "
+                                       f"p {_p(inter['p_val'])}."))
+            sig = inter["p_val"] < .05
+            lo, hi = df.iloc[0], df.iloc[-1]
+            pz.append(f"{label}：交互项{'显著' if sig else '不显著'}（b = {inter['estimate']:.3f}，p {_p(inter['p_val'])}）"
+                      + (f"；调节变量较低（{lo['w_level']}）时斜率为 {lo['slope']:.3f}，较高（{hi['w_level']}）时为 "
+                         f"{hi['slope']:.3f}。" if sig else "，未发现调节效应。"))
+            pe.append(f"{label}: interaction b = {inter['estimate']:.3f}, p {_p(inter['p_val'])}.")
+    if not items:
+        return None
+    return Section("中介与调节效应", "Mediation and moderation", pz, pe, items)

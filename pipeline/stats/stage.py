@@ -18,6 +18,7 @@ from pipeline.core.errors import CannotCompute, InputError
 from pipeline.stats import compare, descriptives, models
 from pipeline.stats import satisfaction as sat
 from pipeline.stats.participation import participation, wilson_ci
+from pipeline.stats.paths import mediation, moderation
 from pipeline.stats.priorities import consensus, kendall_w, ranking_summary
 from pipeline.stats.reliability import item_analysis, reliability
 from pipeline.stats.validity import bartlett, efa, harman_single_factor, kmo, measurement_validity, n_factors
@@ -379,6 +380,43 @@ def _item_satisfaction_tables(t: _Inputs) -> None:
             tables["item_satisfaction_by_community"] = pd.concat(parts, ignore_index=True)
 
 
+def _analysis_tables(t: _Inputs, analyses) -> None:
+    """The study's analysis plan (``analyses:``): mediation and moderation models on construct
+    scores and items; a name the questionnaire does not have is an error naming the key."""
+    q, df, constructs, reverse, tables = t.q, t.df, t.constructs, t.reverse, t.tables
+    scores = sat.construct_scores(df, constructs, reverse=reverse, min_share=q.scoring.min_answered) if constructs \
+        else pd.DataFrame(index=df.index)
+    data = pd.concat([df, scores.add_prefix("score_")], axis=1)
+
+    def col(name: str, key: str) -> str:
+        if name in constructs:
+            return f"score_{name}"
+        it = q.item_index.get(name)
+        if it is not None and it.type in ("likert", "numeric", "single") and name in df.columns:
+            return name
+        raise InputError(f"'{name}' is neither a construct ({sorted(constructs)}) nor a rating or numeric item of the "
+                         "questionnaire", key=key)
+
+    med, mod_c, mod_s = [], [], []
+    for i, a in enumerate(analyses):
+        where = f"analyses[{i}]"
+        x, y = col(a.x, f"{where}.x"), col(a.y, f"{where}.y")
+        cov = [col(c, f"{where}.covariates") for c in a.covariates]
+        label = a.label or (f"{a.x} → {a.m} → {a.y}" if a.type == "mediation" else f"{a.x} × {a.w} → {a.y}")
+        if a.type == "mediation":
+            r = mediation(data, x, col(a.m, f"{where}.m"), y, cov, n_boot=a.n_boot, seed=t.seed)
+            med.append(r.assign(analysis=i, label=label, x=a.x, m=a.m, y=a.y))
+        else:
+            r = moderation(data, x, col(a.w, f"{where}.w"), y, cov)
+            mod_c.append(r["coefficients"].assign(analysis=i, label=label, x=a.x, w=a.w, y=a.y))
+            mod_s.append(r["simple_slopes"].assign(analysis=i, label=label, x=a.x, w=a.w, y=a.y))
+    if med:
+        tables["mediation"] = pd.concat(med, ignore_index=True)
+    if mod_c:
+        tables["moderation_coefficients"] = pd.concat(mod_c, ignore_index=True)
+        tables["moderation_simple_slopes"] = pd.concat(mod_s, ignore_index=True)
+
+
 def _crosstab_tables(t: _Inputs) -> None:
     df, seed, r, tables = t.df, t.seed, t.r, t.tables
     pairs = [(g, r.community) for g in r.groups if g != r.community] if r.community else []
@@ -509,7 +547,7 @@ def _weight_tables(t: _Inputs) -> None:
 
 def build_tables(q: Questionnaire, df: pd.DataFrame, seed: int, log: dict,
                  population: pd.DataFrame | None = None, population_path=None,
-                 missing: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+                 missing: pd.DataFrame | None = None, analyses=()) -> dict[str, pd.DataFrame]:
     """Every table of the stage, by file name (without .csv)."""
     tables: dict[str, pd.DataFrame] = {}
 
@@ -549,6 +587,8 @@ def build_tables(q: Questionnaire, df: pd.DataFrame, seed: int, log: dict,
         attempt("priorities", functools.partial(_priority_tables, t))
     if constructs or r.participated:
         attempt("models", functools.partial(_model_tables, t))
+    if analyses:
+        attempt("analyses", functools.partial(_analysis_tables, t, analyses))
     if population is not None and r.community:
         attempt("weights", functools.partial(_weight_tables, t))
     elif population is not None:
@@ -582,7 +622,12 @@ def run(study) -> dict:
     if miss_path.exists():
         missing = pd.read_parquet(miss_path)
         inputs.append(miss_path)
-    tables = build_tables(q, df, study.config.seed, log, population, pop_path, missing)
+    try:
+        tables = build_tables(q, df, study.config.seed, log, population, pop_path, missing, study.config.analyses)
+    except InputError as e:
+        if e.key and e.key.startswith("analyses") and not e.file:
+            e.file = str(study.path)
+        raise
     log["tables"] = sorted(tables)
     with study.output("stats", "stats", inputs) as tmp:
         write_tables(tables, log, tmp, "stats_log.json")
