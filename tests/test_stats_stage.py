@@ -252,3 +252,21 @@ def test_the_analysis_plan_runs_and_names_a_wrong_key(demo_clean, tmp_path):
     with pytest.raises(InputError) as e:
         build_tables(st.questionnaire, df, 1, {"computed": [], "skipped": {}}, analyses=bad)
     assert e.value.key == "analyses[0].m" and "nothing_here" in str(e.value)
+
+
+def test_the_demo_mediation_equals_r(demo_clean):
+    """tests/reference/mediation_moderation.R: the demo's process → management → overall paths
+    (exact) and the 5000-resample bootstrap (within Monte-Carlo error of R's)."""
+    from pipeline.core.study import Analysis
+    from pipeline.stats.stage import build_tables
+
+    st, df = demo_clean
+    plan = [Analysis(type="mediation", x="process", m="management", y="overall_sat")]
+    med = build_tables(st.questionnaire, df, 20240501, {"computed": [], "skipped": {}}, analyses=plan)["mediation"]
+    m = med.set_index("effect")
+    assert m.loc["a", "estimate"] == pytest.approx(0.3797331795079, rel=1e-9)
+    assert m.loc["a", "se"] == pytest.approx(0.0410911080073, rel=1e-9)
+    assert m.loc["b", "estimate"] == pytest.approx(0.5605688579416, rel=1e-9)
+    assert m.loc["c_prime", "estimate"] == pytest.approx(0.5383655311053, rel=1e-9)
+    assert m.loc["indirect", "se"] == pytest.approx(0.026362, abs=0.002)
+    assert (m.loc["indirect", "ci95_low"], m.loc["indirect", "ci95_high"]) == pytest.approx((0.164017, 0.265539), abs=0.005)

@@ -21,3 +21,8 @@ print(summary(m)$coef, digits = 12)
 # c' 0.429926563676 (0.0875506937187); bootstrap (set.seed(3), 5000): sd 0.0417744, 2.5% 0.0100986, 97.5% 0.1759160
 # simple slopes: -0.085077200940 (0.085633846750), 0.229108001283 (0.057617134064), 0.543293203507 (0.081963358998)
 # xc:wc 0.3211368706454 (0.0622225444714); xc p 8.80109361210e-05
+
+# The demo's planned mediation (process -> management -> overall_sat) on the stage's construct
+# scores (/tmp/demo_mixed.csv from tests/reference/lme4_demo_mixed.R's export):
+#   a 0.3797331795079 (SE 0.0410911080073), b 0.5605688579416, c' 0.5383655311053, n 600;
+#   set.seed(1), 5000 resamples: SD 0.026362, 2.5% 0.164017, 97.5% 0.265539
