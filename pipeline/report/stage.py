@@ -79,10 +79,17 @@ def methods(out: Path, lang: str) -> list[str]:
         gold = [(k, v) for k, v in agree.items() if k.startswith("pipeline vs")]
         extra = ""
         if gold:
-            f1 = ", ".join(f"{v['macro_f1']:.2f}" for _, v in gold)
-            kap = ", ".join(f"{v['mean_kappa']:.2f}" for _, v in gold)
-            extra = (f"与人工编码（{len(gold)} 位编码员）相比，宏平均 F1 为 {f1}，平均 Cohen's κ 为 {kap}。" if zh else
-                     f" Against human coding ({len(gold)} coders) macro-F1 was {f1} and mean Cohen's κ {kap}.")
+            per_zh = "；".join(f"与编码员 {k.split(' vs ', 1)[1]}（{v['documents']} 份访谈、{v['units']} 个语句）相比，宏平均 F1 "
+                              f"{v['macro_f1']:.2f}，平均 Cohen's κ {v['mean_kappa']:.2f}，Krippendorff α（MASI）"
+                              f"{v['alpha_masi_coded_units']:.2f}" for k, v in gold)
+            per_en = "; ".join(f"against {k.split(' vs ', 1)[1]} ({v['documents']} interviews, {v['units']} sentences) "
+                               f"macro-F1 {v['macro_f1']:.2f}, mean κ {v['mean_kappa']:.2f}, α (MASI) "
+                               f"{v['alpha_masi_coded_units']:.2f}" for k, v in gold)
+            low = [v for _, v in gold if v["alpha_masi_coded_units"] < 0.667]
+            extra = (f"程序编码的一致性检验：{per_zh}。" + ("α 低于 Krippendorff 建议的 .667，编码结果宜作探索性解读，"
+                                                        "并以人工复核的引语为准。" if low else "") if zh else
+                     f" Agreement with human coders: {per_en}." + (" α below .667: read the coding as exploratory."
+                                                                   if low else ""))
         paras.append(f"访谈文本依据编码框架（{code['codes_in_codebook']} 个代码）以关键词、正则规则、否定窗口与排除模式进行编码，"
                      f"{code['segments']} 个语句中 {code['coded_segments']} 个被编码，共 {code['codings']} 条编码。{extra}"
                      if zh else
