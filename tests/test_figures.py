@@ -132,7 +132,15 @@ FIGURES = {
     "code_role_heatmap": lambda lang: F.code_role_heatmap(_code_by_role(), _codebook(), lang),
     "cooccurrence_heatmap": lambda lang: F.cooccurrence_heatmap(_cooccurrence(), _codebook(), lang),
     "topic_terms": lambda lang: F.topic_terms(_topic_terms(), _topics(), lang),
+    "multi_choice": lambda lang: F.multi_choice(_multi(), lang),
 }
+
+
+def _multi() -> pd.DataFrame:
+    return pd.DataFrame({"item": "lacks", "option": ["lacks__1", "lacks__2", "lacks__3"],
+                         "label": ["加装电梯", "停车位", "其他【请注明】"], "label_en": ["Lift", "Parking", "Other"],
+                         "n_responses": [120, 80, 3],
+                         "pct_of_cases": [60.0, 40.0, 1.5]})
 
 
 @functools.cache

@@ -26,6 +26,7 @@ fixed, so rendering the same tables twice gives identical bytes.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -439,6 +440,37 @@ def participation_by_stage(stages: pd.DataFrame, lang: str = "zh",
     return fig
 
 
+def multi_choice(rows: pd.DataFrame, lang: str = "zh") -> Figure:
+    """One multi-select item: the share of respondents choosing each option (stats/multi_response.csv
+    rows of the item: ``label`` (and ``label_en`` for English), ``n_responses``, ``pct_of_cases``),
+    largest first."""
+    check_lang(lang)
+    d = rows[rows["option"].astype(str) != "total"] if "option" in rows else rows
+    d = d.sort_values("pct_of_cases", ascending=True, kind="stable")
+    if d.empty:
+        from pipeline.core.errors import CannotCompute
+
+        raise CannotCompute("no option of this item was chosen")
+    with style():
+        fig = new_figure(max(3.0, 0.42 * len(d) + 1.2))
+        ax = fig.add_subplot()
+        y = np.arange(len(d))
+        v = d["pct_of_cases"].to_numpy(float)
+        ax.barh(y, v, height=0.62, color="#67a9cf", edgecolor="#2166ac", linewidth=0.6, zorder=2)
+        for yy, vv, n in zip(y, v, d["n_responses"]):
+            ax.text(vv + 0.8, yy, f"{vv:.1f}%（{int(n)}）" if lang == "zh" else f"{vv:.1f}% ({int(n)})",
+                    va="center", fontsize=8)
+        names = d["label_en"] if lang == "en" and "label_en" in d else d["label"]
+        clean = [re.sub(r"[【(（〖\[]\s*(请注明|请说明|请填写|注明)[^】)）〗\]]*[】)）〗\]]", "", str(x)).strip() for x in names]
+        ax.set_yticks(y, [wrap_label(x, 14 if lang == "zh" else 24) for x in clean])
+        ax.set_xlim(0, max(float(v.max()) * 1.25, 10))
+        pct_axis(ax, "x")
+        ax.xaxis.grid(True, color=GRID, lw=0.5)
+        ax.set_axisbelow(True)
+        ax.set_xlabel(tr(lang, "选择该项的受访者占作答者的比例（%）", "Share of respondents choosing the option (%)"))
+    return fig
+
+
 # ---- 5. codes × stakeholder roles -------------------------------------------------------------
 
 def _code_order(codes: Sequence[str], codebook: pd.DataFrame | None) -> list[str]:
@@ -787,6 +819,19 @@ def render_all(study_out_dir: Path, dest: Path, lang: str = "zh",
     if stages is not None:
         labels = option_labels(q, q.roles.participation_stages) if q is not None else {}
         emit("participation_by_stage", lambda: participation_by_stage(stages, lang, labels), CAPTIONS["participation_by_stage"])
+
+    multi = tab("stats/multi_response.csv")
+    if multi is not None and len(multi):
+        skip = {q.roles.participation_stages} if q is not None else set()
+        for item in [i for i in dict.fromkeys(multi["item"]) if i not in skip][:6]:
+            rows = multi[multi["item"] == item].copy()
+            if q is not None and item in q.item_index:  # English option labels from the questionnaire
+                en = {f"{item}__{o.col_key}": (o.en or o.label) for o in q.options_of(q.item_index[item])}
+                rows["label_en"] = [en.get(o, lab) for o, lab in zip(rows["option"], rows["label"])]
+            text = (q.item_index[item].text if q is not None and item in q.item_index else item) or item
+            emit(f"multi_{item}", lambda rows=rows: multi_choice(rows, lang),
+                 (f"多选题“{text}”各选项的选择比例（占作答者的百分比，括号内为人数）",
+                  f"Multiple choice '{text}': share of respondents choosing each option (n in brackets)"))
 
     codebook = tab("coding/codebook.csv")
     cbr = tab("coding/code_by_role.csv")

@@ -237,7 +237,7 @@ def _survey_sections(out: Path, lang: str, q, pick) -> list[Section]:
 
     clean = _json(out / "clean" / "cleaning_log.json")
     parts = [sv.sample_section(out, q, lang, clean["kept"] if clean else None),
-             sv.answers_section(out, q, lang),
+             sv.answers_section(out, q, lang, [f for name, f in pick.figures.items() if name.startswith("multi_")]),
              sv.ratings_section(out, q, lang, pick("likert_satisfaction")),
              sv.missing_section(out, q, lang),
              sv.validity_section(out, q, lang),
@@ -260,7 +260,11 @@ def _survey_sections(out: Path, lang: str, q, pick) -> list[Section]:
 def build_report(out: Path, figures: list[dict], lang: str, title: str, questionnaire=None) -> Report:
     zh = lang == "zh"
     figs = {d["name"]: Figure(Path(d["file"]), d["caption_zh"], d["caption_en"]) for d in figures}
-    pick = lambda *names: [figs[n] for n in names if n in figs]
+
+    def pick(*names: str) -> list:
+        return [figs[n] for n in names if n in figs]
+
+    pick.figures = figs  # the survey chapters take the per-item figures by name prefix
     sections = [Section("研究方法", "Methods", [p for p in methods(out, "zh")], [p for p in methods(out, "en")])]
     f = read_table(out / "findings" / "findings.csv")
     if f is not None and "convergence" in f.columns and (f["convergence"] == "not_measured").all():

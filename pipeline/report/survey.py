@@ -139,7 +139,7 @@ def sample_section(out: Path, q, lang: str, kept: int | None) -> Section | None:
 
 
 # ---- 各题作答分布 ----------------------------------------------------------------------------------
-def answers_section(out: Path, q, lang: str) -> Section | None:
+def answers_section(out: Path, q, lang: str, figs: list | None = None) -> Section | None:
     """The distribution of every single-choice item not in the sample profile, and of every
     multi-select (share of respondents choosing each option)."""
     zh = lang == "zh"
@@ -180,7 +180,7 @@ def answers_section(out: Path, q, lang: str) -> Section | None:
                            note_zh="多选题各选项比例之和可超过 100%。", note_en="Shares of respondents can add up to more than 100%."))
     if not items:
         return None
-    return Section("各题作答分布", "Answers to each question", [], [], items)
+    return Section("各题作答分布", "Answers to each question", [], [], items + list(figs or []))
 
 
 # ---- 满意度评价 ------------------------------------------------------------------------------------
