@@ -89,7 +89,11 @@ def _short(q, item_id: str) -> str:
         return "小区"
     t = _item_text(q, item_id)
     t = re.sub(r"^(请问)?(总体而言|总的来说|总体来看)?[，,]?您(家庭|家)?(的|家)?(居住的|所在的|目前的)?", "", t)
-    t = re.sub(r"(大约|大概)?(是|属于|为|有)?(多少|几)?[？?：:。]*$", "", t).strip()
+    t = re.sub(r"[？?：:。]+$", "", t)
+    t = re.sub(r"^在本(小区|社区)", "", t)
+    t = re.sub(r"居住了?(多少|几)年$", "居住年限", t)
+    t = re.sub(r"有(多少|几)(个)?(人|口)$", "", t)
+    t = re.sub(r"(大约|大概)?(是|属于|为|有)?(多少|几)?$", "", t).strip()
     return t if 1 <= len(t) <= 12 else _item_text(q, item_id)
 
 
@@ -125,6 +129,22 @@ def sample_section(out: Path, q, lang: str, kept: int | None) -> Section | None:
             top = valid.sort_values("n", ascending=False, kind="stable").iloc[0]
             sentences_zh.append(f"{text}以“{_clean_label(top['label'])}”居多（{top['valid_percent']:.1f}%）")
             sentences_en.append(f"{text}: mostly {top['label']} ({top['valid_percent']:.1f}%)")
+    desc = read_table(out / "stats" / "descriptives.csv")
+    if desc is not None and q is not None:  # numeric background items: mean (SD), median, range
+        for it in q.items:
+            if it.type != "numeric" or it.id in items:
+                continue
+            d = desc[desc["variable"] == it.id]
+            if not len(d):
+                continue
+            x = d.iloc[0]
+            unit = (it.unit if isinstance(it.unit, str) else (it.unit[0] if it.unit else "")) or ""
+            rows.append({"variable": _short(q, it.id), "category": (f"均值 {x['mean']:.1f}{unit}（标准差 {x['sd']:.1f}），"
+                                                                   f"中位数 {x['median']:g}，{x['min']:g}–{x['max']:g}")
+                         if zh else f"mean {x['mean']:.1f} (SD {x['sd']:.1f}), median {x['median']:g}, {x['min']:g}–{x['max']:g}",
+                         "n": int(x["n"]), "percent": float("nan")})
+            sentences_zh.append(f"{_short(q, it.id)}平均 {x['mean']:.1f}{unit}")
+            sentences_en.append(f"{_short(q, it.id)}: mean {x['mean']:.1f}")
     if not rows:
         return None
     table = Table("sample_profile", "样本基本情况", "Sample profile", pd.DataFrame(rows),
