@@ -133,7 +133,32 @@ FIGURES = {
     "cooccurrence_heatmap": lambda lang: F.cooccurrence_heatmap(_cooccurrence(), _codebook(), lang),
     "topic_terms": lambda lang: F.topic_terms(_topic_terms(), _topics(), lang),
     "multi_choice": lambda lang: F.multi_choice(_multi(), lang),
+    "path_diagram": lambda lang: F.path_diagram(_sem_estimates(), _sem_fit(), lang),
+    "simple_slopes": lambda lang: F.simple_slopes(_slopes(), lang, *(("物业管理", "总体满意度", "居住年限") if lang == "zh"
+                                                                   else ("management", "overall", "years lived"))),
 }
+
+
+def _sem_estimates() -> pd.DataFrame:
+    return pd.DataFrame({
+        "lhs": ["process", "management", "management", "overall", "overall"],
+        "lhs_zh": ["沟通与参与过程", "物业与长效管理", "物业与长效管理", "总体满意度", "总体满意度"],
+        "kind": ["loading", "loading", "regression", "regression", "regression"],
+        "rhs": ["c1", "m1", "process", "management", "process"],
+        "rhs_zh": ["征求意见", "物业服务", "沟通与参与过程", "物业与长效管理", "沟通与参与过程"],
+        "std_all": [0.7, 0.8, 0.42, 0.54, 0.03], "p_val": [np.nan, np.nan, 1e-9, 1e-12, 0.4],
+        "r2_lhs": [np.nan, np.nan, 0.17, 0.76, 0.76]})
+
+
+def _sem_fit() -> pd.DataFrame:
+    return pd.DataFrame({"n": [552], "chi2": [19.64], "df": [25.0], "cfi": [1.0], "tli": [1.003], "rmsea": [0.0],
+                         "srmr": [0.013]})
+
+
+def _slopes() -> pd.DataFrame:
+    return pd.DataFrame({"w_level": ["mean − 1 SD", "mean", "mean + 1 SD"], "w_value": [5.1, 19.5, 33.8],
+                         "slope": [0.67, 0.73, 0.79], "p_val": [1e-6, 1e-8, 1e-6], "x_low": 1.9, "x_high": 4.1,
+                         "y_at_x_low": [2.45, 2.45, 2.46], "y_at_x_high": [3.9, 4.04, 4.17]})
 
 
 def _multi() -> pd.DataFrame:

@@ -56,6 +56,7 @@ CALLS = {
     "weighted_crosstab_test": lambda d, **kw: S.weighted_crosstab_test(d, "h", "took", poststrata="g",
                                                                        population={"a": 10, "b": 20, "c": 30}, **kw),
     "mediation": lambda d, **kw: S.mediation(d, "i1", "i2", "overall", **{"n_boot": 100, **kw}),
+    "sem": lambda d, **kw: S.sem(d, "f =~ i1 + i2 + i3\noverall ~ f", **kw),
     "weighted_ols": lambda d, **kw: S.weighted_ols(d, "overall ~ i1", poststrata="g",
                                                    population={"a": 10, "b": 20, "c": 30}, **kw),
 }
@@ -124,6 +125,9 @@ BAD = [
     ("mediation", "n_boot", 10, "an int in the range [100, inf)"),
     ("mediation", "seed", -1, "an int in the range [0, inf)"),
     ("mediation", "ci", 95, FLOAT_01),
+    ("sem", "n_boot", -1, "an int in the range [0, inf)"),
+    ("sem", "seed", -1, "an int in the range [0, inf)"),
+    ("sem", "ci", 95, FLOAT_01),
     ("weighted_ols", "max_iter", -5, COUNT),
     ("weighted_ols", "tol", 0.0, POSITIVE),
     ("weighted_proportions", "max_iter", False, COUNT),
@@ -157,6 +161,7 @@ GOOD = [
     ("weighted_crosstab_test", {"max_iter": 3, "tol": 1e-3}),
     ("weighted_ols", {"max_iter": 3, "tol": 1e-3}),
     ("mediation", {"n_boot": 200, "seed": 7, "ci": 0.9}),
+    ("sem", {"n_boot": 100, "seed": 7, "ci": 0.9}),
     ("weighted_proportions", {"max_iter": 3, "tol": 2}),
 ]
 

@@ -91,23 +91,42 @@ class Topics(Strict):
 
 
 class Analysis(Strict):
-    """One model of the analysis plan (``analyses:``): variables are construct ids (their scores)
-    or numeric/rating item ids of the questionnaire."""
-    type: Literal["mediation", "moderation"]
-    x: str
-    y: str
+    """One model of the analysis plan (``analyses:``): variables are construct ids (their scores;
+    in a ``sem`` model, latent variables measured by their items) or numeric/rating item ids of
+    the questionnaire."""
+    type: Literal["mediation", "moderation", "sem"]
+    x: str | None = None          # mediation / moderation: the predictor
+    y: str | None = None          # mediation / moderation: the outcome
     m: str | None = None          # mediation: the mediator
     w: str | None = None          # moderation: the moderator
+    model: str | None = None      # sem: regressions (y ~ x1 + x2), covariances (a ~~ b), optional =~ lines
     covariates: list[str] = Field(default_factory=list)
-    n_boot: StrictInt = Field(default=5000, ge=100, le=100_000)
+    n_boot: StrictInt = Field(default=5000, ge=0, le=100_000)   # sem: 0 = delta method unless given
+    ci: Literal["percentile", "bca"] = "percentile"            # mediation: the bootstrap interval
     label: str | None = None      # how the report names it
 
     @model_validator(mode="after")
     def _parts(self) -> Analysis:
+        if self.type in ("mediation", "moderation"):
+            for k in ("x", "y"):
+                if not getattr(self, k):
+                    raise ValueError(f"a {self.type} needs '{k}'")
+            if self.model:
+                raise ValueError(f"'model' is for type: sem, not {self.type}")
+            if self.n_boot and self.n_boot < 100 and self.type == "mediation":
+                raise ValueError("n_boot must be at least 100")
         if self.type == "mediation" and not self.m:
             raise ValueError("a mediation needs 'm' (the mediator)")
         if self.type == "moderation" and not self.w:
             raise ValueError("a moderation needs 'w' (the moderator)")
+        if self.type == "sem":
+            if not self.model:
+                raise ValueError("a sem needs 'model' (lavaan-like lines such as 'management ~ process')")
+            extra = [k for k in ("x", "y", "m", "w") if getattr(self, k)] + (["covariates"] if self.covariates else [])
+            if extra:
+                raise ValueError(f"a sem takes its variables from 'model', not {extra}")
+            if "n_boot" in self.model_fields_set and 0 < self.n_boot < 100:
+                raise ValueError("n_boot must be 0 (delta method) or at least 100")
         return self
 
 

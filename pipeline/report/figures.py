@@ -471,6 +471,132 @@ def multi_choice(rows: pd.DataFrame, lang: str = "zh") -> Figure:
     return fig
 
 
+# ---- 4b. structural paths and simple slopes --------------------------------------------------
+
+def _stars(p: float) -> str:
+    return "***" if p < .001 else "**" if p < .01 else "*" if p < .05 else ""
+
+
+def path_diagram(estimates: pd.DataFrame, fit: pd.DataFrame | None = None, lang: str = "zh",
+                 names: Mapping[str, tuple[str, str]] | None = None) -> Figure:
+    """The structural part of one SEM (stats/sem_estimates.csv rows of one analysis): latent
+    variables as ellipses, observed ones as boxes, laid out left to right by their place in the
+    paths; arrows carry the standardised coefficient with significance stars (* p < .05,
+    ** < .01, *** < .001; dashed when not significant); R² under each outcome; the fit indices
+    below. ``names`` maps a variable to its (zh, en) label (default: ``lhs_zh``/``rhs_zh``)."""
+    from matplotlib.patches import Ellipse, FancyArrowPatch, FancyBboxPatch
+
+    check_lang(lang)
+    kind = estimates["kind"] if "kind" in estimates else estimates["op"].map({"~": "regression"})
+    reg = estimates[kind == "regression"]
+    if reg.empty:
+        from pipeline.core.errors import CannotCompute
+
+        raise CannotCompute("the model has no structural path")
+    latent = set(estimates.loc[kind == "loading", "lhs"])
+    label = dict(names or {})
+    for _, r in estimates.iterrows():
+        for v, z in ((r["lhs"], r.get("lhs_zh")), (r["rhs"], r.get("rhs_zh"))):
+            label.setdefault(v, (str(z) if pd.notna(z) else v, v))
+    nodes = list(dict.fromkeys(list(reg["rhs"]) + list(reg["lhs"])))
+    depth = {v: 0 for v in nodes}
+    for _ in nodes:   # longest path from a source: the column of each variable
+        for _, r in reg.iterrows():
+            depth[r["lhs"]] = max(depth[r["lhs"]], depth[r["rhs"]] + 1)
+    cols: dict[int, list[str]] = {}
+    for v in nodes:
+        cols.setdefault(depth[v], []).append(v)
+    ncol = max(cols) + 1
+    nrow = max(len(c) for c in cols.values())
+    pos = {}
+    for c, vs in cols.items():
+        for k, v in enumerate(vs):
+            # one column: centred; a middle column is raised so arrows round it do not cross it
+            y = (nrow - 1) / 2 - k + (len(vs) - 1) / 2 - (nrow - 1) / 2 if len(vs) > 1 else (
+                0.9 if 0 < c < ncol - 1 else 0.0)
+            pos[v] = (c * 3.2, y * 1.6)
+    r2 = dict(zip(reg["lhs"], reg["r2_lhs"])) if "r2_lhs" in reg else {}
+    with style():
+        fig = new_figure(4.2 + 1.6 * max(nrow - 1, 0) + (1.0 if ncol > 2 else 0.0))
+        ax = fig.add_subplot()
+        ax.set_axis_off()
+        w, h = 2.1, 0.85
+        for v, (x, y) in pos.items():
+            text = wrap_label(label[v][0] if lang == "zh" else label[v][1], 8 if lang == "zh" else 14)
+            if v in latent:
+                ax.add_patch(Ellipse((x, y), w, h, facecolor="#eaf2fa", edgecolor="#2166ac", lw=1.1, zorder=2))
+            else:
+                ax.add_patch(FancyBboxPatch((x - w / 2 + 0.08, y - h / 2 + 0.08), w - 0.16, h - 0.16,
+                                            boxstyle="square,pad=0.08", facecolor="#f4f4f4", edgecolor="#444444",
+                                            lw=1.0, zorder=2))
+            ax.text(x, y, text, ha="center", va="center", fontsize=8.5, zorder=3)
+            if v in r2 and pd.notna(r2[v]):
+                ax.text(x, y - h / 2 - 0.12, f"R² = {float(r2[v]):.2f}", ha="center", va="top", fontsize=8,
+                        color="#555555")
+        for _, r in reg.iterrows():
+            (x0, y0), (x1, y1) = pos[r["rhs"]], pos[r["lhs"]]
+            sig = pd.notna(r["p_val"]) and float(r["p_val"]) < .05
+            rad = 0.0
+            if abs(y0 - y1) < 1e-9 and abs(x1 - x0) > 3.3:   # skips a column: bend below the middle node
+                rad = 0.35
+            sx, ex = x0 + w / 2 * (1 if x1 > x0 else -1) * 0.98, x1 - w / 2 * (1 if x1 > x0 else -1) * 0.98
+            arrow = FancyArrowPatch((sx, y0), (ex, y1),
+                                    connectionstyle=f"arc3,rad={rad}", arrowstyle="-|>", mutation_scale=11,
+                                    lw=1.2, color="#222222" if sig else "#888888", ls="-" if sig else (0, (4, 3)),
+                                    zorder=1, shrinkA=0, shrinkB=0)
+            ax.add_patch(arrow)
+            # a quadratic Bézier's midpoint lies half-way to its control point (rad × chord from the chord)
+            mx, my = (sx + ex) / 2, (y0 + y1) / 2 - (rad * abs(ex - sx) / 2 if rad else 0)
+            ax.text(mx, my + (0.0 if rad else 0.12), f"{float(r['std_all']):.2f}{_stars(float(r['p_val']))}",
+                    ha="center", va="bottom" if not rad else "center", fontsize=8.5,
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none"}, zorder=4)
+        xs = [p[0] for p in pos.values()]
+        ys = [p[1] for p in pos.values()]
+        ax.set_xlim(min(xs) - 1.4, max(xs) + 1.4)
+        ax.set_ylim(min(ys) - 1.5, max(ys) + 0.8)
+        ax.set_aspect("equal")
+        if fit is not None and len(fit):
+            f = fit.iloc[0]
+            line = (f"χ²({int(f['df'])}) = {float(f['chi2']):.2f}, CFI = {float(f['cfi']):.3f}, "
+                    f"TLI = {float(f['tli']):.3f}, RMSEA = {float(f['rmsea']):.3f}, SRMR = {float(f['srmr']):.3f}, "
+                    f"n = {int(f['n'])}")
+            ax.text(0.5, 0.0, line, transform=ax.transAxes, ha="center", va="bottom", fontsize=8, color="#444444")
+    return fig
+
+
+def simple_slopes(slopes: pd.DataFrame, lang: str = "zh", x_label: str = "", y_label: str = "",
+                  w_label: str = "") -> Figure:
+    """One moderation (stats/moderation_simple_slopes.csv rows of one analysis): the predicted
+    outcome from x = mean − 1 SD to mean + 1 SD at each level of the moderator, the line's slope
+    and its significance in the legend."""
+    check_lang(lang)
+    d = slopes.reset_index(drop=True)
+    names = {"mean − 1 SD": ("均值 − 1 SD", "mean − 1 SD"), "mean": ("均值", "mean"),
+             "mean + 1 SD": ("均值 + 1 SD", "mean + 1 SD")}
+    with style():
+        fig = new_figure(8.5)
+        ax = fig.add_subplot()
+        colours = ["#92c5de", "#4393c3", "#053061"] if len(d) == 3 else ["#92c5de", "#053061"]
+        for (_, r), c, ls in zip(d.iterrows(), colours, ["--", "-", "-."]):
+            lev = names.get(str(r["w_level"]), (str(r["w_level"]), str(r["w_level"])))
+            lev = lev[0] if lang == "zh" else lev[1]
+            lab = (f"{w_label} {lev}（{float(r['w_value']):.1f}）：斜率 {float(r['slope']):.2f}{_stars(float(r['p_val']))}"
+                   if lang == "zh" else
+                   f"{w_label} {lev} ({float(r['w_value']):.1f}): slope {float(r['slope']):.2f}{_stars(float(r['p_val']))}")
+            ax.plot([r["x_low"], r["x_high"]], [r["y_at_x_low"], r["y_at_x_high"]], color=c, ls=ls, lw=1.8,
+                    marker="o", ms=4, label=lab.strip())
+        ax.set_xticks([float(d["x_low"].iloc[0]), float(d["x_high"].iloc[0])],
+                      [tr(lang, f"低（均值 − 1 SD）\n{float(d['x_low'].iloc[0]):.2f}", f"low (mean − 1 SD)\n{float(d['x_low'].iloc[0]):.2f}"),
+                       tr(lang, f"高（均值 + 1 SD）\n{float(d['x_high'].iloc[0]):.2f}", f"high (mean + 1 SD)\n{float(d['x_high'].iloc[0]):.2f}")])
+        ax.set_xlabel(x_label)
+        ax.set_ylabel(y_label)
+        ax.yaxis.grid(True, color=GRID, lw=0.5)
+        ax.set_axisbelow(True)
+        rising = float(d["y_at_x_high"].mean()) >= float(d["y_at_x_low"].mean())
+        ax.legend(fontsize=8, frameon=False, loc="lower right" if rising else "upper right")
+    return fig
+
+
 # ---- 5. codes × stakeholder roles -------------------------------------------------------------
 
 def _code_order(codes: Sequence[str], codebook: pd.DataFrame | None) -> list[str]:
@@ -748,6 +874,22 @@ CAPTIONS: dict[str, tuple[str, str]] = {
 }
 
 
+def _var_label(q, v: str, lang: str) -> str:
+    """A construct's or item's short label for axis titles."""
+    if q is None:
+        return v
+    c = next((c for c in q.constructs if c.id == v), None)
+    if c is not None:
+        return c.label.zh if lang == "zh" else (c.label.en or c.label.zh)
+    if v == q.roles.overall:
+        return tr(lang, "总体满意度", "overall satisfaction")
+    if v not in q.item_index:
+        return v
+    from pipeline.report.survey import short_name
+
+    return short_name(q, v)
+
+
 def render_all(study_out_dir: Path, dest: Path, lang: str = "zh",
                questionnaire: Questionnaire | str | Path | None = None,
                skipped: dict[str, str] | None = None) -> list[dict[str, str]]:
@@ -832,6 +974,26 @@ def render_all(study_out_dir: Path, dest: Path, lang: str = "zh",
             emit(f"multi_{item}", lambda rows=rows: multi_choice(rows, lang),
                  (f"多选题“{text}”各选项的选择比例（占作答者的百分比，括号内为人数）",
                   f"Multiple choice '{text}': share of respondents choosing each option (n in brackets)"))
+
+    sem_est = tab("stats/sem_estimates.csv")
+    if sem_est is not None and len(sem_est):
+        sem_fit = tab("stats/sem_fit.csv")
+        for i, part in sem_est.groupby("analysis", sort=True):
+            fit = sem_fit[sem_fit["analysis"] == i] if sem_fit is not None else None
+            label = str(part["label"].iloc[0])
+            emit(f"sem_path_{int(i) + 1}", lambda part=part, fit=fit: path_diagram(part, fit, lang),
+                 (f"结构方程模型路径图：{label}（标准化系数；* p < .05，** p < .01，*** p < .001，虚线为不显著；测量部分从略）",
+                  f"Path diagram: {label} (standardised coefficients; * p < .05, ** p < .01, *** p < .001, dashed: "
+                  "not significant; measurement part not shown)"))
+    slopes = tab("stats/moderation_simple_slopes.csv")
+    if slopes is not None and len(slopes) and "y_at_x_low" in slopes:
+        for i, part in slopes.groupby("analysis", sort=True):
+            label = str(part["label"].iloc[0])
+            xl, wl, yl = (_var_label(q, str(part[k].iloc[0]), lang) for k in ("x", "w", "y"))
+            emit(f"moderation_slopes_{int(i) + 1}",
+                 lambda part=part, xl=xl, wl=wl, yl=yl: simple_slopes(part, lang, xl, yl, wl),
+                 (f"调节效应的简单斜率：{label}（自变量取均值 ± 1 个标准差时的预测值）",
+                  f"Simple slopes: {label} (predicted outcome at the predictor's mean ± 1 SD)"))
 
     codebook = tab("coding/codebook.csv")
     cbr = tab("coding/code_by_role.csv")

@@ -244,7 +244,7 @@ def _survey_sections(out: Path, lang: str, q, pick) -> list[Section]:
              sv.index_section(out, q, lang, pick("satisfaction_by_community")),
              sv.comparisons_section(out, q, lang),
              sv.model_section(out, q, lang),
-             sv.paths_section(out, q, lang)]
+             sv.paths_section(out, q, lang, pick.figures)]
     ipa = _ipa_table(out, lang)
     if ipa is not None:
         words = sv.ipa_sentence(out, lang)

@@ -78,7 +78,7 @@ def _clean_label(label) -> str:
     return {"missing": "缺失", "total": "合计"}.get(label, label)
 
 
-def _short(q, item_id: str) -> str:
+def short_name(q, item_id: str) -> str:
     """A variable's short name as tables print it: 您居住的小区是 → 小区, 您家庭的月收入大约是 → 月收入;
     the overall rating is 总体满意度."""
     import re
@@ -119,7 +119,7 @@ def sample_section(out: Path, q, lang: str, kept: int | None) -> Section | None:
         f = freq[freq["item"] == i]
         if not len(f):
             continue
-        text = _short(q, i)
+        text = short_name(q, i)
         valid = f[~f["is_missing"].astype(bool)] if "is_missing" in f else f
         for k, (_, x) in enumerate(f.iterrows()):
             label = _clean_label(x["label"]) or ("缺失" if zh else "missing")
@@ -139,12 +139,12 @@ def sample_section(out: Path, q, lang: str, kept: int | None) -> Section | None:
                 continue
             x = d.iloc[0]
             unit = (it.unit if isinstance(it.unit, str) else (it.unit[0] if it.unit else "")) or ""
-            rows.append({"variable": _short(q, it.id), "category": (f"均值 {x['mean']:.1f}{unit}（标准差 {x['sd']:.1f}），"
+            rows.append({"variable": short_name(q, it.id), "category": (f"均值 {x['mean']:.1f}{unit}（标准差 {x['sd']:.1f}），"
                                                                    f"中位数 {x['median']:g}，{x['min']:g}–{x['max']:g}")
                          if zh else f"mean {x['mean']:.1f} (SD {x['sd']:.1f}), median {x['median']:g}, {x['min']:g}–{x['max']:g}",
                          "n": int(x["n"]), "percent": float("nan")})
-            sentences_zh.append(f"{_short(q, it.id)}平均 {x['mean']:.1f}{unit}")
-            sentences_en.append(f"{_short(q, it.id)}: mean {x['mean']:.1f}")
+            sentences_zh.append(f"{short_name(q, it.id)}平均 {x['mean']:.1f}{unit}")
+            sentences_en.append(f"{short_name(q, it.id)}: mean {x['mean']:.1f}")
     if not rows:
         return None
     table = Table("sample_profile", "样本基本情况", "Sample profile", pd.DataFrame(rows),
@@ -177,7 +177,7 @@ def answers_section(out: Path, q, lang: str, figs: list | None = None) -> Sectio
             f = freq[freq["item"] == i]
             for k, (_, x) in enumerate(f.iterrows()):
                 missing = bool(x.get("is_missing", False))
-                rows.append({"variable": _short(q, i) if k == 0 else "",
+                rows.append({"variable": short_name(q, i) if k == 0 else "",
                              "category": _clean_label(x["label"]) or ("缺失" if zh else "missing"),
                              "n": int(x["n"]), "percent": float("nan") if missing else float(x["valid_percent"])})
         if rows:
@@ -188,7 +188,7 @@ def answers_section(out: Path, q, lang: str, figs: list | None = None) -> Sectio
     if multi is not None and len(multi):
         df = multi[multi["option"].astype(str) != "total"].copy() if "option" in multi else multi.copy()
         df["label"] = [_clean_label(x) for x in df["label"]]
-        df["variable"] = [f"{_short(q, i)}（n = {int(b)}）" for i, b in zip(df["item"], df["n_cases"])]
+        df["variable"] = [f"{short_name(q, i)}（n = {int(b)}）" for i, b in zip(df["item"], df["n_cases"])]
         df["variable"] = df["variable"].where(df["item"].ne(df["item"].shift()), "")
         items.append(Table("multi_answers", "多选题作答分布", "Multiple-choice items",
                            df[["variable", "label", "n_responses", "pct_of_cases", "pct_of_responses"]],
@@ -224,7 +224,7 @@ def ratings_section(out: Path, q, lang: str, figs: list) -> Section | None:
     head_pct = ("满意率（%）" if sat["satisfaction_scale"].astype(bool).all() else "满意率/认同率（%）") if len(sat) else "前两级占比（%）"
     shown = main.copy()
     shown["group"] = shown["group"].where(shown["group"].ne(shown["group"].shift()), "")
-    shown[lab] = [(_short(q, i) if i == overall else x) for i, x in zip(shown["item"], shown[lab])]
+    shown[lab] = [(short_name(q, i) if i == overall else x) for i, x in zip(shown["item"], shown[lab])]
     table = Table("item_ratings", "各评价项目的得分与满意率" if len(sat) else "各评分项目的得分",
                   "Ratings of each item and share satisfied",
                   shown[["group", lab, "n", "mean", "sd", "top2_pct", "top2_ci95_low", "top2_ci95_high"]]
@@ -556,7 +556,7 @@ def index_section(out: Path, q, lang: str, figs: list) -> Section | None:
         names = {f"index_{c}": lab_ for c, lab_ in zip(con["construct"], con[lab])}
         names["index_overall"] = "总指数（等权）" if zh else "overall index (equal weights)"
         if q is not None and q.roles.overall:
-            names[q.roles.overall] = _short(q, q.roles.overall)
+            names[q.roles.overall] = short_name(q, q.roles.overall)
         names["participation_rate"] = "参与率（比例）" if zh else "participation rate (proportion)"
         if q is not None and q.roles.overall:
             names[q.roles.overall] = "总体满意度（均值，1–5）" if zh else "overall satisfaction (mean, 1–5)"
@@ -606,7 +606,7 @@ def comparisons_section(out: Path, q, lang: str) -> Section | None:
     if con is not None:
         names = {f"score_{c}": name for c, name in zip(con["construct"], con["label_zh" if zh else "label_en"])}
     if q is not None and q.roles.overall:
-        names[q.roles.overall] = _short(q, q.roles.overall)
+        names[q.roles.overall] = short_name(q, q.roles.overall)
     rows = []
     for (g, dv), part in cmp_.groupby(["group", "dv"], sort=False):
         main = next((part[part["test"] == t].iloc[0] for t in _PREFERRED if (part["test"] == t).any()), None)
@@ -618,7 +618,7 @@ def comparisons_section(out: Path, q, lang: str) -> Section | None:
                f"{main.get('df', float('nan')):.1f}" if main.get("df", float("nan")) == main.get("df", float("nan")) else "")
         ename = {"eta_squared": "η²", "cohen_d": "d", "hedges_g": "g"}.get(str(main.get("effect_size_name", "")),
                                                                           str(main.get("effect_size_name", "")))
-        rows.append({"group": _short(q, g), "dv": names.get(dv, dv), "test": main["test"], "df": dfs,
+        rows.append({"group": short_name(q, g), "dv": names.get(dv, dv), "test": main["test"], "df": dfs,
                      "statistic": main["statistic"], "p": main["p_val"], "p_adj": main.get("p_adj", float("nan")),
                      "effect": main.get("effect_size", float("nan")), "effect_name": ename,
                      "p_np": float(np_.iloc[0]["p_val"]) if len(np_) else float("nan")})
@@ -671,8 +671,8 @@ def model_section(out: Path, q, lang: str) -> Section | None:
             it = q.item_index[mm.group(1)]
             code = float(mm.group(2))
             label = next((o.label for o in q.options_of(it) if o.code == code), mm.group(2))
-            return f"{_short(q, mm.group(1))}：{label}" if zh else f"{_short(q, mm.group(1))}: {label}"
-        return names.get(t, _short(q, t) if q is not None and t in q.item_index else t)
+            return f"{short_name(q, mm.group(1))}：{label}" if zh else f"{short_name(q, mm.group(1))}: {label}"
+        return names.get(t, short_name(q, t) if q is not None and t in q.item_index else t)
 
     terms["label"] = [term_label(t) for t in terms["term"]]
     df = terms[["label", "estimate", "se", "odds_ratio", "or_ci95_low", "or_ci95_high", "p_val"]]
@@ -707,7 +707,7 @@ def model_section(out: Path, q, lang: str) -> Section | None:
             import re
 
             mm = re.match(r"^C\((\w+)\)$", t)
-            return _short(q, mm.group(1) if mm else t) if q is not None else t
+            return short_name(q, mm.group(1) if mm else t) if q is not None else t
 
         if len(bad):
             lst = "、".join(f"{name(t)}（χ²({int(d)}) = {x:.2f}，p {_p(pv)}）" for t, d, x, pv in
@@ -736,7 +736,7 @@ def _references(q, m: pd.DataFrame) -> str:
                  for mm in [re.match(rf"^C\({var}\)\[T\.([^\]]+)\]$", t)] if mm}
         ref = next((o.label for o in q.options_of(q.item_index[var]) if float(o.code) not in shown), None)
         if ref:
-            parts.append(f"{_short(q, var)}为“{_clean_label(ref)}”")
+            parts.append(f"{short_name(q, var)}为“{_clean_label(ref)}”")
     return "、".join(parts) or "各分类变量的第一类"
 
 
@@ -821,10 +821,12 @@ def community_sections(out: Path, q, lang: str) -> list[Section]:
 
 
 # ---- 中介与调节 ------------------------------------------------------------------------------------
-def paths_section(out: Path, q, lang: str) -> Section | None:
-    """The study's analysis plan: mediation (paths and the bootstrap indirect effect) and
-    moderation (interaction and simple slopes), each with the sentence researchers write."""
+def paths_section(out: Path, q, lang: str, figures: dict | None = None) -> Section | None:
+    """The study's analysis plan: mediation (paths and the bootstrap indirect effect), moderation
+    (interaction, simple slopes and their plot, Johnson–Neyman) and structural models (fit,
+    paths, indirect effects, path diagram), each with the sentence researchers write."""
     zh = lang == "zh"
+    figures = figures or {}
     med = read_table(out / "stats" / "mediation.csv")
     slopes = read_table(out / "stats" / "moderation_simple_slopes.csv")
     coefs = read_table(out / "stats" / "moderation_coefficients.csv")
@@ -836,16 +838,18 @@ def paths_section(out: Path, q, lang: str) -> Section | None:
             df = part[["effect", "estimate", "se", "p_val", "ci95_low", "ci95_high"]].copy()
             df["effect"] = [names_zh.get(e, e) if zh else e for e in df["effect"]]
             n_boot = int(part["n_boot"].iloc[0])
+            bca = "interval" in part and str(part["interval"].iloc[0]) == "bca"
+            kind_zh, kind_en = ("偏差校正加速（BCa）", "bias-corrected and accelerated (BCa)") if bca else ("百分位", "percentile")
             items.append(Table(f"mediation_{int(i) + 1}", f"中介效应：{label}", f"Mediation: {label}", df,
                                headers_zh={"effect": "路径", "estimate": "系数", "se": "标准误", "p_val": "p",
                                            "ci95_low": "下限", "ci95_high": "上限"},
                                headers_en={"effect": "Path", "estimate": "B", "se": "SE", "p_val": "p",
                                            "ci95_low": "CI low", "ci95_high": "CI high"},
                                formats={"estimate": "dec3", "se": "dec3", "p_val": "p", "ci95_low": "dec3", "ci95_high": "dec3"},
-                               note_zh=f"回归估计（同 PROCESS 模型 4）；间接效应的标准误与 95% 区间来自 {n_boot} 次百分位 bootstrap "
-                                       "（固定随机种子，可重复），其余为 t 区间。",
-                               note_en=f"OLS (PROCESS model 4); the indirect effect's SE and 95% interval from {n_boot} "
-                                       "percentile bootstrap resamples (seeded), the rest t intervals."))
+                               note_zh=f"回归估计（同 PROCESS 模型 4）；间接效应的标准误与 95% 区间来自 {n_boot} 次 bootstrap 重抽样的"
+                                       f"{kind_zh}区间（固定随机种子，可重复），其余为 t 区间。",
+                               note_en=f"OLS (PROCESS model 4); the indirect effect's SE and 95% {kind_en} interval from "
+                                       f"{n_boot} bootstrap resamples (seeded), the rest t intervals."))
             ind = part[part["effect"] == "indirect"].iloc[0]
             sig = ind["ci95_low"] > 0 or ind["ci95_high"] < 0
             prop = float(part["proportion_mediated"].iloc[0])
@@ -881,6 +885,107 @@ def paths_section(out: Path, q, lang: str) -> Section | None:
                       + (f"；调节变量较低（{lo['w_level']}）时斜率为 {lo['slope']:.3f}，较高（{hi['w_level']}）时为 "
                          f"{hi['slope']:.3f}。" if sig else "，未发现调节效应。"))
             pe.append(f"{label}: interaction b = {inter['estimate']:.3f}, p {_p(inter['p_val'])}.")
+            jz, je = _jn_sentence(out, i, part)
+            if jz:
+                pz[-1] += jz
+                pe[-1] += " " + je
+            fig = figures.get(f"moderation_slopes_{int(i) + 1}")
+            if fig is not None:
+                items.append(fig)
+    sem_z, sem_e, sem_items = _sem_part(out, lang, figures)
+    pz += sem_z
+    pe += sem_e
+    items += sem_items
     if not items:
         return None
-    return Section("中介与调节效应", "Mediation and moderation", pz, pe, items)
+    return Section("中介、调节与结构方程模型", "Mediation, moderation and structural models", pz, pe, items)
+
+
+def _jn_sentence(out: Path, i, slopes: pd.DataFrame) -> tuple[str, str]:
+    """Where the simple slope is significant (Johnson–Neyman), in words."""
+    jn = read_table(out / "stats" / "moderation_johnson_neyman.csv")
+    if jn is None or "analysis" not in jn:
+        return "", ""
+    jn = jn[jn["analysis"] == i]
+    inside = jn[jn["within_range"].astype(str).str.lower() == "true"]
+    mid = slopes[slopes["w_level"].astype(str).isin(["mean", "均值"])]
+    if not len(jn) and not len(mid):
+        return "", ""
+    if not len(inside):
+        sig = len(mid) and float(mid["p_val"].iloc[0]) < .05
+        return ((f"Johnson–Neyman 分析：在调节变量的观测范围内，简单斜率处处{'显著' if sig else '不显著'}（p {'<' if sig else '≥'} .05）。",
+                 f"Johnson–Neyman: the simple slope is {'significant' if sig else 'not significant'} across the "
+                 "moderator's observed range.") if len(mid) else ("", ""))
+    pts = "、".join(f"{float(r['w_value']):.2f}（样本中 {100 * float(r['share_below']):.1f}% 低于此值）" for _, r in inside.iterrows())
+    pts_en = ", ".join(f"{float(r['w_value']):.2f} ({100 * float(r['share_below']):.1f}% of the sample below)"
+                       for _, r in inside.iterrows())
+    return (f"Johnson–Neyman 分析：简单斜率的显著性在调节变量取 {pts} 处改变（p = .05）。",
+            f"Johnson–Neyman: the simple slope's significance changes at {pts_en} (p = .05).")
+
+
+def _sem_part(out: Path, lang: str, figures: dict) -> tuple[list[str], list[str], list]:
+    """Structural models of the analysis plan: fit, structural paths, indirect effects, diagram."""
+    est = read_table(out / "stats" / "sem_estimates.csv")
+    fit = read_table(out / "stats" / "sem_fit.csv")
+    ind = read_table(out / "stats" / "sem_indirect.csv")
+    zh = lang == "zh"
+    pz, pe, items = [], [], []
+    if est is None or fit is None or not len(est):
+        return pz, pe, items
+    for i, part in est.groupby("analysis", sort=True):
+        label = str(part["label"].iloc[0])
+        f = fit[fit["analysis"] == i].iloc[0]
+        reg = part[part["kind"] == "regression"].copy()
+        reg["path"] = [f"{a} → {b}" for a, b in zip(reg["rhs_zh"] if zh else reg["rhs"], reg["lhs_zh"] if zh else reg["lhs"])]
+        df = reg[["path", "est", "se", "std_all", "p_val", "r2_lhs"]]
+        fit_zh = (f"χ²({int(f['df'])}) = {float(f['chi2']):.2f}，p {_p(f['p_val'])}；CFI = {float(f['cfi']):.3f}，"
+                  f"TLI = {float(f['tli']):.3f}，RMSEA = {float(f['rmsea']):.3f}（90% CI {float(f['rmsea_ci90_low']):.3f}–"
+                  f"{float(f['rmsea_ci90_high']):.3f}），SRMR = {float(f['srmr']):.3f}")
+        fit_en = fit_zh.replace("，", ", ").replace("；", "; ").replace("（", " (").replace("）", ")")
+        items.append(Table(f"sem_paths_{int(i) + 1}", f"结构方程模型：{label}", f"Structural model: {label}", df,
+                           headers_zh={"path": "路径", "est": "非标准化系数", "se": "标准误", "std_all": "标准化系数 β",
+                                       "p_val": "p", "r2_lhs": "结果变量 R²"},
+                           headers_en={"path": "Path", "est": "B", "se": "SE", "std_all": "β", "p_val": "p",
+                                       "r2_lhs": "R² of outcome"},
+                           formats={"est": "dec3", "se": "dec3", "std_all": "dec3", "p_val": "p", "r2_lhs": "dec3"},
+                           note_zh=f"最大似然估计（同 lavaan 默认设置；5 级评分按连续变量处理），n = {int(f['n'])}；{fit_zh}。"
+                                   "各维度为潜变量，由其题项测量（反向题已反向计分），首个题项载荷固定为 1。",
+                           note_en=f"Maximum likelihood (lavaan's defaults; 5-point ratings treated as continuous), "
+                                   f"n = {int(f['n'])}; {fit_en}. Constructs are latent, measured by their items "
+                                   "(reverse-keyed items reversed), first loading fixed to 1."))
+        good = float(f["cfi"]) >= .90 and float(f["rmsea"]) <= .08 and float(f["srmr"]) <= .08
+        sig = reg[reg["p_val"] < .05]
+        pz.append(f"{label}：模型拟合{'良好' if good else '欠佳'}（{fit_zh}）。"
+                  + ("显著的路径有" + "、".join(f"{p}（β = {b:.3f}）" for p, b in zip(sig["path"], sig["std_all"])) + "。"
+                     if len(sig) else "没有显著的结构路径。"))
+        pe.append(f"{label}: {'acceptable' if good else 'poor'} fit ({fit_en}); "
+                  + (f"{len(sig)} of {len(reg)} paths significant." if len(reg) else ""))
+        if ind is not None and len(ind):
+            part_i = ind[ind["analysis"] == i]
+            if len(part_i):
+                d = part_i[["path_zh" if zh else "path", "est", "se", "std_all", "p_val", "ci95_low", "ci95_high"]].rename(
+                    columns={"path_zh": "path"})
+                d["path"] = [str(x).replace("(total indirect)", "（总间接效应）" if zh else "(total indirect)")
+                             .replace("(total)", "（总效应）" if zh else "(total)") for x in d["path"]]
+                method = str(part_i["method"].iloc[0])
+                items.append(Table(f"sem_indirect_{int(i) + 1}", f"间接效应与总效应：{label}", f"Indirect and total effects: {label}", d,
+                                   headers_zh={"path": "路径", "est": "效应", "se": "标准误", "std_all": "标准化效应",
+                                               "p_val": "p", "ci95_low": "下限", "ci95_high": "上限"},
+                                   headers_en={"path": "Path", "est": "Effect", "se": "SE", "std_all": "Standardised",
+                                               "p_val": "p", "ci95_low": "CI low", "ci95_high": "CI high"},
+                                   formats={"est": "dec3", "se": "dec3", "std_all": "dec3", "p_val": "p",
+                                            "ci95_low": "dec3", "ci95_high": "dec3"},
+                                   note_zh="间接效应为沿路径的系数乘积；" + ("标准误与 95% 区间用 delta 法（同 lavaan 的 := 定义参数）。"
+                                                                  if method == "delta method" else
+                                                                  f"标准误与 95% 区间来自百分位 bootstrap（{method.split('(')[1].rstrip(')')}）。"),
+                                   note_en=f"Indirect effects are products of the path coefficients; SE and 95% interval: {method}."))
+                first = part_i.iloc[0]
+                sig_i = float(first["ci95_low"]) > 0 or float(first["ci95_high"]) < 0
+                pz.append(f"间接效应（{first['path_zh']}）为 {float(first['est']):.3f}（标准化 {float(first['std_all']):.3f}，95% CI "
+                          f"{float(first['ci95_low']):.3f}–{float(first['ci95_high']):.3f}），{'显著' if sig_i else '不显著'}。")
+                pe.append(f"Indirect effect {first['path']}: {float(first['est']):.3f} (standardised {float(first['std_all']):.3f}, "
+                          f"95% CI {float(first['ci95_low']):.3f}–{float(first['ci95_high']):.3f}).")
+        fig = figures.get(f"sem_path_{int(i) + 1}")
+        if fig is not None:
+            items.append(fig)
+    return pz, pe, items

@@ -23,6 +23,7 @@ from pipeline.stats.satisfaction import (
     key_drivers,
     satisfaction_index,
 )
+from pipeline.stats.sem import sem
 from pipeline.stats.validity import (
     bartlett,
     cfa,
@@ -38,7 +39,7 @@ from pipeline.stats.weights import community_weights, poststratify, rake
 
 __all__ = [
     "frequencies", "multi_response", "crosstab", "describe",
-    "reliability", "item_analysis", "kmo", "bartlett", "efa", "n_factors", "cfa", "htmt", "measurement_validity", "harman_single_factor", "mediation", "moderation",
+    "reliability", "item_analysis", "kmo", "bartlett", "efa", "n_factors", "cfa", "htmt", "measurement_validity", "harman_single_factor", "mediation", "moderation", "sem",
     "construct_scores", "satisfaction_index", "ipa", "key_drivers",
     "participation", "wilson_ci", "ranking_summary", "kendall_w", "consensus",
     "compare_two", "compare_groups", "posthoc", "p_adjust", "compare_many",

@@ -32,7 +32,7 @@ def _row(name: str, b: float, se: float, df: int) -> dict:
 
 
 def mediation(data: pd.DataFrame, x: str, m: str, y: str, covariates: Sequence[str] = (), n_boot: int = 5000,
-              seed: int = 20240501, ci: float = 0.95) -> pd.DataFrame:
+              seed: int = 20240501, ci: float = 0.95, interval: str = "percentile") -> pd.DataFrame:
     """Simple mediation x → m → y (PROCESS model 4): the paths by OLS and the indirect effect a·b
     with a percentile bootstrap interval.
 
@@ -50,13 +50,18 @@ def mediation(data: pd.DataFrame, x: str, m: str, y: str, covariates: Sequence[s
         Seed of the bootstrap (the same seed gives the same interval).
     ci : float
         Level of the bootstrap interval, in (0, 1).
+    interval : {"percentile", "bca"}
+        The bootstrap interval of the indirect effect: percentile (PROCESS's default) or
+        bias-corrected and accelerated (BCa, Efron 1987; acceleration from the jackknife, as
+        ``boot::boot.ci(type = "bca")``).
 
     Returns
     -------
     DataFrame, one row per effect — ``a`` (x → m), ``b`` (m → y given x), ``c`` (total, x → y),
     ``c_prime`` (direct), ``indirect`` (a·b) — with estimate, se, statistic, df, p_val, ci95_low,
-    ci95_high (t-based for the paths; for ``indirect``: the bootstrap SD and percentile interval,
-    statistic and p NaN), n, n_boot, and ``proportion_mediated`` (indirect / c) on every row.
+    ci95_high (t-based for the paths; for ``indirect``: the bootstrap SD and the percentile or BCa
+    interval, statistic and p NaN), n, n_boot, interval, and ``proportion_mediated``
+    (indirect / c) on every row.
 
     Notes
     -----
@@ -87,6 +92,8 @@ def mediation(data: pd.DataFrame, x: str, m: str, y: str, covariates: Sequence[s
     check_scalar("n_boot", n_boot, "mediation", kind=int, low=100)
     check_scalar("seed", seed, "mediation", kind=int, low=0)
     check_scalar("ci", ci, "mediation", low=0, high=1, inclusive="neither")
+    if interval not in ("percentile", "bca"):
+        raise ValueError(f"mediation: interval must be 'percentile' or 'bca', got {interval!r}")
     cols = list(dict.fromkeys([x, m, y, *covariates]))
     check_columns(data, cols, "column")
     d = numeric_frame(data, cols).dropna()
@@ -116,13 +123,45 @@ def mediation(data: pd.DataFrame, x: str, m: str, y: str, covariates: Sequence[s
         ca = np.linalg.solve(np.einsum("bni,bnj->bij", XA, XA), np.einsum("bni,bn->bi", XA, ma)[..., None])[..., 0]
         cb = np.linalg.solve(np.einsum("bni,bnj->bij", XB, XB), np.einsum("bni,bn->bi", XB, yb)[..., None])[..., 0]
         boot[s0:s0 + step] = ca[:, 1] * cb[:, 2]
-    lo, hi = np.quantile(boot, [(1 - ci) / 2, (1 + ci) / 2])
+    probs = [(1 - ci) / 2, (1 + ci) / 2]
+    if interval == "bca":
+        probs = _bca_levels(boot, a * b, _jackknife_ab(Xa, mv, Xb, yv), ci)
+    lo, hi = np.quantile(boot, probs)
     rows.append({"effect": "indirect", "estimate": a * b, "se": float(boot.std(ddof=1)), "statistic": np.nan,
                  "df": np.nan, "p_val": np.nan, "ci95_low": float(lo), "ci95_high": float(hi)})
     out = pd.DataFrame(rows)
     out["n"] = n
     out["n_boot"] = n_boot
+    out["interval"] = interval
     out["proportion_mediated"] = a * b / c if c != 0 else np.nan
+    return out
+
+
+def _loo_coef(X: np.ndarray, y: np.ndarray, j: int) -> np.ndarray:
+    """Coefficient j of the OLS fit leaving out each row in turn (closed form, no refits):
+    b₍₋ᵢ₎ = b − (XᵀX)⁻¹ xᵢ eᵢ / (1 − hᵢᵢ)."""
+    xtx_inv = np.linalg.pinv(X.T @ X)
+    b = xtx_inv @ X.T @ y
+    e = y - X @ b
+    h = np.einsum("ij,jk,ik->i", X, xtx_inv, X)
+    return b[j] - (X @ xtx_inv[:, j]) * e / (1 - h)
+
+
+def _jackknife_ab(Xa, mv, Xb, yv) -> np.ndarray:
+    return _loo_coef(Xa, mv, 1) * _loo_coef(Xb, yv, 2)
+
+
+def _bca_levels(boot: np.ndarray, est: float, jack: np.ndarray, ci: float) -> list[float]:
+    """The BCa interval's quantile levels: bias correction z₀ from the share of resamples below
+    the estimate, acceleration from the jackknife's skewness (Efron 1987; boot::boot.ci)."""
+    z0 = stats.norm.ppf(np.clip((np.sum(boot < est) + 0.5 * np.sum(boot == est)) / len(boot), 1e-10, 1 - 1e-10))
+    d = jack.mean() - jack
+    den = 6 * np.sum(d ** 2) ** 1.5
+    acc = float(np.sum(d ** 3) / den) if den > 0 else 0.0
+    out = []
+    for alpha in ((1 - ci) / 2, (1 + ci) / 2):
+        z = stats.norm.ppf(alpha)
+        out.append(float(stats.norm.cdf(z0 + (z0 + z) / (1 - acc * (z0 + z)))))
     return out
 
 
@@ -151,7 +190,13 @@ def moderation(data: pd.DataFrame, x: str, w: str, y: str, covariates: Sequence[
             statistic, df, p_val, ci95_low, ci95_high (OLS, classical SEs)
         simple_slopes : w_level (``mean − 1 SD``, ``mean``, ``mean + 1 SD``; for a 0/1 moderator
             ``w = 0`` and ``w = 1``), w_value (on w's own scale), slope, se, statistic, df,
-            p_val, ci95_low, ci95_high — slope = b₁ + b₃ w, var = v₁₁ + w² v₃₃ + 2w v₁₃
+            p_val, ci95_low, ci95_high — slope = b₁ + b₃ w, var = v₁₁ + w² v₃₃ + 2w v₁₃ — and the
+            predicted outcome at x = mean ∓ 1 SD (x_low, x_high, y_at_x_low, y_at_x_high;
+            covariates at their means), the points of a simple-slopes plot
+        johnson_neyman : the moderator values (w_value, on w's scale) where the simple slope's
+            p is exactly .05 (at most two; empty for a 0/1 moderator or when the slope is
+            significant, or not, everywhere), with slope, se, p_val, share_below (the sample's
+            share below that value) and within_range (inside the observed range of w)
 
     Examples
     --------
@@ -193,10 +238,40 @@ def moderation(data: pd.DataFrame, x: str, w: str, y: str, covariates: Sequence[
         sd = wv.std(ddof=1)
         levels = [("mean − 1 SD", wv.mean() - sd), ("mean", wv.mean()), ("mean + 1 SD", wv.mean() + sd)]
     slopes = []
+    xsd = xv.std(ddof=1)
+    base = b[0] + (cov.mean(axis=0) @ b[4:] if cov.shape[1] else 0.0)   # covariates at their means
     for lab, val in levels:
         wcv = val - wm
         s = b[1] + b[3] * wcv
         se = np.sqrt(v[1, 1] + wcv ** 2 * v[3, 3] + 2 * wcv * v[1, 3])
-        slopes.append({"w_level": lab, "w_value": val, **{k: r for k, r in _row("slope", s, se, df).items() if k != "effect"}})
+        pred = {}
+        for tag, xval in (("x_low", xv.mean() - xsd), ("x_high", xv.mean() + xsd)):
+            xcv = xval - xm
+            pred[tag] = xval
+            pred[f"y_at_{tag}"] = base + b[1] * xcv + b[2] * wcv + b[3] * xcv * wcv
+        slopes.append({"w_level": lab, "w_value": val, **{k: r for k, r in _row("slope", s, se, df).items() if k != "effect"},
+                       **pred})
     sl = pd.DataFrame(slopes).rename(columns={"estimate": "slope"})
-    return {"coefficients": coef, "simple_slopes": sl}
+    return {"coefficients": coef, "simple_slopes": sl,
+            "johnson_neyman": _johnson_neyman(b, v, df, wm, wv) if not binary else
+            pd.DataFrame(columns=["w_value", "slope", "se", "p_val", "share_below", "within_range"])}
+
+
+def _johnson_neyman(b: np.ndarray, v: np.ndarray, df: int, wm: float, wv: np.ndarray,
+                    alpha: float = 0.05) -> pd.DataFrame:
+    """Values of the moderator where the simple slope's t equals the critical t (Johnson–Neyman):
+    roots of (b₁ + b₃w)² = t²(v₁₁ + w²v₃₃ + 2w v₁₃), w centred; on w's own scale."""
+    t2 = stats.t.ppf(1 - alpha / 2, df) ** 2
+    qa = b[3] ** 2 - t2 * v[3, 3]
+    qb = 2 * (b[1] * b[3] - t2 * v[1, 3])
+    qc = b[1] ** 2 - t2 * v[1, 1]
+    roots = np.roots([qa, qb, qc]) if abs(qa) > 1e-300 else np.array([-qc / qb])
+    roots = np.sort(roots[np.isreal(roots)].real)
+    rows = []
+    for r in roots:
+        slope = b[1] + b[3] * r
+        se = np.sqrt(v[1, 1] + r ** 2 * v[3, 3] + 2 * r * v[1, 3])
+        w = r + wm
+        rows.append({"w_value": w, "slope": slope, "se": se, "p_val": 2 * stats.t.sf(abs(slope / se), df),
+                     "share_below": float(np.mean(wv < w)), "within_range": bool(wv.min() <= w <= wv.max())})
+    return pd.DataFrame(rows, columns=["w_value", "slope", "se", "p_val", "share_below", "within_range"])

@@ -17,10 +17,12 @@ import pandas as pd
 from pipeline.core.errors import CannotCompute, InputError
 from pipeline.stats import compare, descriptives, models
 from pipeline.stats import satisfaction as sat
+from pipeline.stats._util import numeric_frame, reverse_items
 from pipeline.stats.participation import participation, wilson_ci
 from pipeline.stats.paths import mediation, moderation
 from pipeline.stats.priorities import consensus, kendall_w, ranking_summary
 from pipeline.stats.reliability import item_analysis, reliability
+from pipeline.stats.sem import parse_model, sem
 from pipeline.stats.validity import bartlett, efa, harman_single_factor, kmo, measurement_validity, n_factors
 from pipeline.stats.weighted import weighted_crosstab_test, weighted_mean, weighted_ols
 from pipeline.stats.weights import community_weights, poststratify
@@ -121,9 +123,11 @@ def _measurement_tables(t: _Inputs) -> None:
     tables["harman"] = harman_single_factor(df, all_items)
     if len(model) < 1 or sum(len(v) for v in model.values()) < 3:
         raise CannotCompute("a CFA needs constructs with at least two items")
+    rev = [i for i in t.reverse if i in all_items]
+    data = reverse_items(numeric_frame(df, all_items), rev) if rev else df   # keyed items load positively
     try:
-        res = measurement_validity(df, model)
-    except (ValueError, np.linalg.LinAlgError, FloatingPointError) as e:  # semopy's own errors on degenerate data
+        res = measurement_validity(data, model)
+    except (ValueError, np.linalg.LinAlgError, FloatingPointError) as e:  # degenerate data
         raise CannotCompute(f"the CFA cannot be fitted on these data ({type(e).__name__}: {e})") from None
     tables["cfa_fit"] = res["fit"]
     load = res["loadings"]
@@ -397,24 +401,94 @@ def _analysis_tables(t: _Inputs, analyses) -> None:
         raise InputError(f"'{name}' is neither a construct ({sorted(constructs)}) nor a rating or numeric item of the "
                          "questionnaire", key=key)
 
-    med, mod_c, mod_s = [], [], []
+    med, mod_c, mod_s, mod_jn, sem_fit, sem_est, sem_ind = [], [], [], [], [], [], []
     for i, a in enumerate(analyses):
         where = f"analyses[{i}]"
+        if a.type == "sem":
+            fit, est, ind = _sem_analysis(t, a, where)
+            label = a.label or "; ".join(ln.strip() for ln in a.model.splitlines() if "~" in ln and "=~" not in ln)
+            sem_fit.append(fit.assign(analysis=i, label=label))
+            sem_est.append(est.assign(analysis=i, label=label))
+            sem_ind.append(ind.assign(analysis=i, label=label))
+            continue
         x, y = col(a.x, f"{where}.x"), col(a.y, f"{where}.y")
         cov = [col(c, f"{where}.covariates") for c in a.covariates]
         label = a.label or (f"{a.x} → {a.m} → {a.y}" if a.type == "mediation" else f"{a.x} × {a.w} → {a.y}")
         if a.type == "mediation":
-            r = mediation(data, x, col(a.m, f"{where}.m"), y, cov, n_boot=a.n_boot, seed=t.seed)
+            r = mediation(data, x, col(a.m, f"{where}.m"), y, cov, n_boot=a.n_boot, seed=t.seed, interval=a.ci)
             med.append(r.assign(analysis=i, label=label, x=a.x, m=a.m, y=a.y))
         else:
             r = moderation(data, x, col(a.w, f"{where}.w"), y, cov)
             mod_c.append(r["coefficients"].assign(analysis=i, label=label, x=a.x, w=a.w, y=a.y))
             mod_s.append(r["simple_slopes"].assign(analysis=i, label=label, x=a.x, w=a.w, y=a.y))
+            mod_jn.append(r["johnson_neyman"].assign(analysis=i, label=label, x=a.x, w=a.w, y=a.y))
     if med:
         tables["mediation"] = pd.concat(med, ignore_index=True)
     if mod_c:
         tables["moderation_coefficients"] = pd.concat(mod_c, ignore_index=True)
         tables["moderation_simple_slopes"] = pd.concat(mod_s, ignore_index=True)
+        tables["moderation_johnson_neyman"] = pd.concat(mod_jn, ignore_index=True)
+    if sem_fit:
+        tables["sem_fit"] = pd.concat(sem_fit, ignore_index=True)
+        tables["sem_estimates"] = pd.concat(sem_est, ignore_index=True)
+        tables["sem_indirect"] = pd.concat(sem_ind, ignore_index=True)
+
+
+def _sem_analysis(t: _Inputs, a, where: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """A structural model of the plan: constructs named in ``model`` become latent variables
+    measured by their items (reverse-keyed items reversed), items stay observed."""
+    q, df, constructs = t.q, t.df, t.constructs
+    try:
+        spec = parse_model(a.model)
+    except ValueError as e:
+        raise InputError(str(e), key=f"{where}.model") from None
+    names = list(dict.fromkeys(v for pair in spec.regressions + spec.covariances for v in pair))
+    for items in spec.measurement.values():
+        names += [i for i in items if i not in names]
+    lines = []
+    for v in names:
+        if v in constructs and v not in spec.measurement:
+            if len(constructs[v]) < 2:
+                raise InputError(f"construct '{v}' has {len(constructs[v])} item: a latent variable needs at least two",
+                                 key=f"{where}.model")
+            lines.append(f"{v} =~ " + " + ".join(constructs[v]))
+        elif v not in constructs and v not in spec.measurement:
+            it = q.item_index.get(v)
+            if it is None or it.type not in ("likert", "numeric", "single") or v not in df.columns:
+                raise InputError(f"'{v}' is neither a construct ({sorted(constructs)}) nor a rating or numeric item of "
+                                 "the questionnaire", key=f"{where}.model")
+    full = "\n".join(lines) + "\n" + a.model
+    observed = parse_model(full).observed()
+    data = numeric_frame(df, observed)
+    rev = [i for i in t.reverse if i in observed]
+    if rev:
+        data = reverse_items(data, rev)
+    n_boot = a.n_boot if "n_boot" in a.model_fields_set else 0
+    res = sem(data, full, n_boot=n_boot, seed=t.seed)
+    if not bool(res["fit"]["converged"].iloc[0]):
+        raise CannotCompute(f"the structural model of {where} did not converge")
+
+    def zh(v: str) -> str:
+        if v == q.roles.overall:
+            return "总体满意度"
+        return _labels(q, v)[0] if v in constructs else _item_label(q, v) if v in q.item_index else v
+
+    est = res["estimates"]
+    est.insert(1, "lhs_zh", [zh(v) for v in est["lhs"]])
+    est.insert(4, "rhs_zh", [zh(v) for v in est["rhs"]])
+    r2 = res["r2"].set_index("variable")["r2"]
+    est["r2_lhs"] = [r2.get(v, np.nan) if op == "~" else np.nan for v, op in zip(est["lhs"], est["op"])]
+    # lavaan's operators as words (a cell starting with '=' would be escaped as a formula in the CSV)
+    fs = parse_model(full)
+    resid = {y for y, _ in fs.regressions} | {i for its in fs.measurement.values() for i in its}
+    est.insert(2, "kind", ["loading" if op == "=~" else "regression" if op == "~" else
+                           ("residual_variance" if lhs in resid else "variance") if lhs == rhs else "covariance"
+                           for lhs, op, rhs in zip(est["lhs"], est["op"], est["rhs"])])
+    est = est.drop(columns="op")
+    ind = res["indirect"]
+    ind.insert(1, "path_zh", [" → ".join(zh(v) for v in p.split(" (")[0].split(" → ")) + (" (" + p.split(" (")[1] if " (" in p else "")
+                              for p in ind["path"]])
+    return res["fit"], est, ind
 
 
 def _crosstab_tables(t: _Inputs) -> None:

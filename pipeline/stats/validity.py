@@ -1,6 +1,6 @@
 """Construct validity: KMO and Bartlett's test, exploratory factor analysis (minres, ML, principal
 axis, principal components; varimax, promax, oblimin), the number of factors (parallel analysis,
-eigenvalue > 1) and confirmatory factor analysis through semopy.
+eigenvalue > 1) and confirmatory factor analysis (:mod:`pipeline.stats.sem`).
 
 Implemented here rather than through factor_analyzer (0.5.1 breaks with scikit-learn ≥ 1.8), to
 follow ``psych::fa`` step by step: the same fitting functions and starting values, R's
@@ -23,6 +23,7 @@ from pipeline.stats._util import (
     check_scalar,
     numeric_frame,
 )
+from pipeline.stats.sem import parse_model, sem
 
 FA_METHODS = ("minres", "ml", "pa", "principal")
 ROTATIONS = ("none", "varimax", "promax", "oblimin")
@@ -469,7 +470,8 @@ def n_factors(data: pd.DataFrame, items: Sequence[str], n_iter: int = 100, quant
 
 
 def cfa(data: pd.DataFrame, model: str | dict[str, Sequence[str]]) -> dict[str, pd.DataFrame]:
-    """Confirmatory factor analysis (maximum likelihood) through semopy.
+    """Confirmatory factor analysis by maximum likelihood, as ``lavaan::cfa`` with its defaults
+    (the project's own fitter, :func:`pipeline.stats.sem.sem`).
 
     Parameters
     ----------
@@ -480,16 +482,15 @@ def cfa(data: pd.DataFrame, model: str | dict[str, Sequence[str]]) -> dict[str, 
 
     Returns
     -------
-    dict with ``fit`` (one row: chi2, df, p_val, cfi, tli, rmsea, aic, bic, n) and
-    ``loadings`` (factor, item, estimate, std_estimate, se, p_val).
-    # R: lavaan::cfa(model, data)
+    dict with ``fit`` (one row: n, chi2, df, p_val, cfi, tli, rmsea, aic, bic, converged) and
+    ``loadings`` (factor, item, estimate, std_estimate, se, p_val; the first item of each factor
+    is the marker, estimate 1 and se NaN).
 
     Notes
     -----
-    chi2, df, CFI and TLI are semopy's (lavaan's to about 1e-5, relative); RMSEA is
-    recomputed as lavaan does (dividing by N). ``aic`` and ``bic`` are semopy's, on another
-    scale than lavaan's ``AIC``/``BIC`` (which come from the log-likelihood): compare them only
-    between semopy fits. Loadings and standardised loadings agree with lavaan's to about 1e-3.
+    Every number is lavaan's to the optimiser's tolerance (χ², CFI, TLI, RMSEA, AIC and BIC from
+    the log-likelihood, loadings, their SEs from the expected information, std.all): see
+    :func:`pipeline.stats.sem.sem`. ML treats 5-point ratings as continuous.
 
     Examples
     --------
@@ -498,37 +499,27 @@ def cfa(data: pd.DataFrame, model: str | dict[str, Sequence[str]]) -> dict[str, 
     >>> model = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"],
     ...          "speed": ["x7", "x8", "x9"]}
     >>> res = cfa(holzinger39.get_data(), model)
-    >>> res["fit"][["n", "chi2", "df", "cfi", "tli", "rmsea"]].round(3)
-         n    chi2    df    cfi    tli  rmsea
-    0  301  85.306  24.0  0.931  0.896  0.092
+    >>> res["fit"][["n", "chi2", "df", "cfi", "tli", "rmsea", "aic"]].round(3)
+         n    chi2    df    cfi    tli  rmsea      aic
+    0  301  85.306  24.0  0.931  0.896  0.092  7517.49
 
     # R: lavaan::cfa("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6; speed =~ x7 + x8 + x9",
     #                HolzingerSwineford1939)  chisq 85.306, df 24, CFI 0.931, TLI 0.896,
-    #    RMSEA 0.092
+    #    RMSEA 0.092, AIC 7517.490
     """
-    try:
-        import semopy
-    except ImportError:  # pragma: no cover - optional dependency
-        raise ImportError("cfa needs semopy: pip install semopy") from None
-    if isinstance(model, dict):
-        model = "\n".join(f"{f} =~ " + " + ".join(items) for f, items in model.items())
-    items = sorted({t.strip() for line in model.splitlines() if "=~" in line for t in line.split("=~")[1].split("+")})
-    check_columns(data, items, "item")
-    x = numeric_frame(data, items).dropna()
-    m = semopy.Model(model)
-    m.fit(x)
-    st = semopy.calc_stats(m).T.iloc[:, 0]
-    chi2, df = float(st["chi2"]), float(st["DoF"])
-    # lavaan's RMSEA divides by N (semopy's by N − 1): sqrt(max(χ² − df, 0) / (df · N))
-    rmsea = float(np.sqrt(max(chi2 - df, 0) / (df * len(x)))) if df > 0 else np.nan
-    fit = pd.DataFrame([{"n": len(x), "chi2": chi2, "df": df, "p_val": st["chi2 p-value"],
-                         "cfi": st["CFI"], "tli": st["TLI"], "rmsea": rmsea, "aic": st["AIC"], "bic": st["BIC"]}])
-    est = m.inspect(std_est=True)
-    est = est[est["op"] == "~"]
-    loadings = pd.DataFrame({"factor": est["rval"].to_numpy(), "item": est["lval"].to_numpy(),
-                             "estimate": est["Estimate"].to_numpy(), "std_estimate": est["Est. Std"].to_numpy(),
-                             "se": pd.to_numeric(est["Std. Err"], errors="coerce").to_numpy(),
-                             "p_val": pd.to_numeric(est["p-value"], errors="coerce").to_numpy()})
+    spec = parse_model(model)
+    if spec.regressions or not spec.measurement:
+        raise ValueError("cfa takes a measurement model only (=~ lines); use pipeline.stats.sem for regressions")
+    res = sem(data, spec.measurement)
+    f = res["fit"].iloc[0]
+    fit = pd.DataFrame([{"n": int(f["n"]), "chi2": f["chi2"], "df": f["df"], "p_val": f["p_val"], "cfi": f["cfi"],
+                         "tli": f["tli"], "rmsea": f["rmsea"], "aic": f["aic"], "bic": f["bic"],
+                         "converged": bool(f["converged"])}])
+    est = res["estimates"]
+    est = est[est["op"] == "=~"]
+    loadings = pd.DataFrame({"factor": est["lhs"].to_numpy(), "item": est["rhs"].to_numpy(),
+                             "estimate": est["est"].to_numpy(), "std_estimate": est["std_all"].to_numpy(),
+                             "se": est["se"].to_numpy(), "p_val": est["p_val"].to_numpy()})
     return {"fit": fit, "loadings": loadings}
 
 
@@ -645,7 +636,7 @@ def measurement_validity(data: pd.DataFrame, model: str | dict[str, Sequence[str
     Notes
     -----
     Maximum likelihood with the ML covariance (divisor N), first loading of each factor fixed
-    to 1, as ``lavaan::cfa`` (fitted by semopy; estimates agree with lavaan to about 1e-3).
+    to 1, as ``lavaan::cfa`` (the project's own fitter, :func:`pipeline.stats.sem.sem`).
     RMSEA = sqrt(max(χ² − df, 0) / (df N)); its 90% interval inverts the noncentral χ²
     (lavaan). SRMR is Bentler's: the root mean square over i ≤ j of (s_ij − σ̂_ij)/sqrt(s_ii s_jj).
     AVE = mean λ²; CR = (Σλ)² / ((Σλ)² + Σ(1 − λ²)) with λ the standardised loadings (Fornell &
@@ -672,41 +663,32 @@ def measurement_validity(data: pd.DataFrame, model: str | dict[str, Sequence[str
     # R: fitMeasures(cfa(model, HolzingerSwineford1939), c("rmsea", "rmsea.ci.lower",
     #    "rmsea.ci.upper", "srmr"))  0.092 0.071 0.114 0.065
     """
-    import semopy
-
     m = _model_dict(model)
     items = list(dict.fromkeys(i for its in m.values() for i in its))
     check_columns(data, items, "item")
-    res = cfa(data, m)
-    fit, loadings = res["fit"].copy(), res["loadings"]
     x = numeric_frame(data, items).dropna()
-    n = len(x)
-    chi2, df = float(fit["chi2"].iloc[0]), float(fit["df"].iloc[0])
-    fit["rmsea_ci90_low"], fit["rmsea_ci90_high"] = _rmsea_ci(chi2, df, n)
-    # model-implied covariance from a refit (semopy keeps it on the model object)
-    desc = "\n".join(f"{f} =~ " + " + ".join(its) for f, its in m.items())
-    sm = semopy.Model(desc)
-    sm.fit(x)
-    sigma = np.asarray(sm.calc_sigma()[0], dtype=float)
-    order = list(sm.vars["observed"])
-    S = np.cov(x[order].to_numpy(dtype=float).T, bias=True)
-    d = np.sqrt(np.diag(S))
-    resid = (S - sigma) / np.outer(d, d)
-    fit["srmr"] = float(np.sqrt(np.mean(resid[np.tril_indices(len(order))] ** 2)))
-    est = sm.inspect(std_est=True)
-    cov = est[est["op"] == "~~"]
+    res = sem(x, m)
+    f = res["fit"].iloc[0]
+    fit = pd.DataFrame([{k: f[k] for k in ("n", "chi2", "df", "p_val", "cfi", "tli", "rmsea", "aic", "bic",
+                                           "converged", "rmsea_ci90_low", "rmsea_ci90_high", "srmr")}])
+    fit["n"] = int(f["n"])
+    est = res["estimates"]
+    ld = est[est["op"] == "=~"]
+    loadings = pd.DataFrame({"factor": ld["lhs"].to_numpy(), "item": ld["rhs"].to_numpy(),
+                             "estimate": ld["est"].to_numpy(), "std_estimate": ld["std_all"].to_numpy(),
+                             "se": ld["se"].to_numpy(), "p_val": ld["p_val"].to_numpy()})
     names = list(m)
     phi = pd.DataFrame(np.eye(len(names)), index=names, columns=names)
     var_f, theta = {}, {}
-    for r in cov.itertuples(index=False):
-        a, b = r.lval, r.rval
+    for r in est[est["op"] == "~~"].itertuples(index=False):
+        a, b = r.lhs, r.rhs
         if a in names and b in names:
             if a == b:
-                var_f[a] = float(r.Estimate)
+                var_f[a] = float(r.est)
             else:
-                phi.loc[a, b] = phi.loc[b, a] = float(r[4])  # Est. Std: the latent correlation
+                phi.loc[a, b] = phi.loc[b, a] = float(r.std_all)   # the latent correlation
         elif a == b:
-            theta[a] = float(r.Estimate)
+            theta[a] = float(r.est)
     ht = htmt(x, m) if len(names) > 1 else pd.DataFrame()
     ht2 = htmt(x, m, geometric=True) if len(names) > 1 else pd.DataFrame()
     rows = []
@@ -732,41 +714,8 @@ def measurement_validity(data: pd.DataFrame, model: str | dict[str, Sequence[str
     fl = phi.copy()
     for r in rows:
         fl.loc[r["construct"], r["construct"]] = r["sqrt_ave"]
-    out = {"fit": fit, "loadings": loadings, "constructs": pd.DataFrame(rows), "fornell_larcker": fl, "htmt": ht,
-           "htmt2": ht2}
-    # semopy's optimiser sums in a thread-dependent order (differences of 1e-14 between runs):
-    # 11 significant digits make the tables byte-identical run to run, far below the 1e-3 to lavaan
-    return {k: _significant(v) for k, v in out.items()}
-
-
-def _significant(df: pd.DataFrame, digits: int = 11) -> pd.DataFrame:
-    df = df.copy()
-    for c in df.columns:
-        if pd.api.types.is_float_dtype(df[c]):
-            v = df[c].to_numpy(dtype=float)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                mag = np.where(np.isfinite(v) & (v != 0), np.floor(np.log10(np.abs(v))), 0)
-            df[c] = np.where(np.isfinite(v), np.round(v * 10.0 ** (digits - 1 - mag)) / 10.0 ** (digits - 1 - mag), v)
-    return df
-
-
-def _rmsea_ci(chi2: float, df: float, n: int, level: float = 0.90) -> tuple[float, float]:
-    """RMSEA interval by inverting the noncentral χ² in its noncentrality (lavaan's)."""
-    if df <= 0:
-        return np.nan, np.nan
-
-    def lam_for(p: float) -> float:
-        f = lambda lam: stats.ncx2.cdf(chi2, df, lam) - p if lam > 0 else stats.chi2.cdf(chi2, df) - p
-        if f(0.0) < 0:
-            return 0.0
-        hi = max(chi2, 1.0)
-        while f(hi) > 0:
-            hi *= 2
-        return optimize.brentq(f, 0.0, hi, xtol=1e-12)
-
-    lo = lam_for((1 + level) / 2)
-    hi = lam_for((1 - level) / 2)
-    return float(np.sqrt(lo / (n * df))), float(np.sqrt(hi / (n * df)))
+    return {"fit": fit, "loadings": loadings, "constructs": pd.DataFrame(rows), "fornell_larcker": fl, "htmt": ht,
+            "htmt2": ht2}
 
 
 def harman_single_factor(data: pd.DataFrame, items: Sequence[str]) -> pd.DataFrame:
