@@ -1,4 +1,4 @@
-"""The supervised suggester: leave-one-document-out scores and suggestions the rules missed."""
+"""The supervised suggester: cross-validated scores grouped by document and suggestions the rules missed."""
 
 from __future__ import annotations
 
@@ -40,3 +40,37 @@ def test_scores_and_suggestions():
     assert sug2.empty
     again = train_and_suggest(seg, units, labels, none, ["interest_conflicts", "facility_deficits"])
     pd.testing.assert_frame_equal(again[1], sug[sug["code"] != "policy_gaps"].reset_index(drop=True))
+
+
+def test_cross_validation_cost_does_not_grow_with_documents(monkeypatch):
+    """12 gold documents: 5 grouped folds (each document's sentences predicted by a model that
+    never saw the document), one vocabulary per fold shared by the codes, not one per
+    document × code."""
+    import numpy as np
+
+    from pipeline.interviews import suggest
+
+    docs = np.array([f"D{d:02d}.txt" for d in range(12) for _ in range(3)])
+    folds = suggest._folds(docs)
+    assert len(folds) == 5
+    assert np.sum(folds, axis=0).tolist() == [1] * len(docs)       # every sentence tested once
+    for test in folds:                                             # a document is never split
+        assert not set(docs[test]) & set(docs[~test])
+    assert len(suggest._folds(docs[:6])) == 2                      # fewer documents: leave one out
+    calls = []
+    real = suggest._vectoriser
+    monkeypatch.setattr(suggest, "_vectoriser", lambda: calls.append(1) or real())
+    rows = []
+    for d in range(12):
+        for i, t in enumerate(["加装电梯一楼反对", "停车位太少", "今天天气不错"]):
+            rows.append({"segment_id": f"D{d}-{i}", "document": f"D{d:02d}.txt", "informant": f"R{d}",
+                         "role": "resident", "is_interviewer": False, "text": t + "的" * (d % 3)})
+    seg = pd.DataFrame(rows)
+    labels = pd.DataFrame({"segment_id": [f"D{d}-0" for d in range(12)] + [f"D{d}-1" for d in range(12)],
+                           "code": ["interest_conflicts"] * 12 + ["facility_deficits"] * 12})
+    cv, _ = suggest.train_and_suggest(seg, seg[["segment_id", "document"]], labels,
+                                      pd.DataFrame(columns=["segment_id", "code"]),
+                                      ["interest_conflicts", "facility_deficits"])
+    assert len(calls) == 5          # 5 folds; no final fit (no sentence outside the gold documents)
+    assert (cv["note"] == "5-fold cross-validation grouped by document").all()
+    assert cv.set_index("code").loc["interest_conflicts", "f1"] == 1.0

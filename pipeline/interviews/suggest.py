@@ -1,5 +1,7 @@
 """A supervised code suggester trained on human coding: TF-IDF over character 1–3-grams and one
-logistic regression per code, scored by leave-one-document-out cross-validation.
+logistic regression per code, scored by cross-validation grouped by document (at most
+``N_FOLDS`` folds: every sentence of a document is predicted by a model that never saw that
+document; leave-one-document-out when there are fewer documents than folds).
 
 It does not replace the rules: it proposes sentences a human coder may have coded but the
 codebook's rules missed (``coding/suggestions.csv``), and its cross-validated scores
@@ -14,15 +16,29 @@ import numpy as np
 import pandas as pd
 
 MIN_POSITIVES = 4
+N_FOLDS = 5
 
 
-def _model(seed: int):
+def _vectoriser():
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
 
-    return make_pipeline(TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=1),
-                         LogisticRegression(class_weight="balanced", C=4.0, max_iter=2000, random_state=seed))
+    return TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=1, dtype=np.float64)
+
+
+def _classifier(seed: int):
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(class_weight="balanced", C=4.0, max_iter=2000, random_state=seed)
+
+
+def _folds(docs: np.ndarray) -> list[np.ndarray]:
+    """Test masks of the grouped folds: the sorted documents dealt round-robin into at most
+    N_FOLDS folds (deterministic; the cost is N_FOLDS fits, whatever the number of documents)."""
+    uniq = sorted(set(docs))
+    k = min(N_FOLDS, len(uniq))
+    fold_of = {d: i % k for i, d in enumerate(uniq)}
+    f = np.array([fold_of[d] for d in docs])
+    return [f == i for i in range(k)]
 
 
 def train_and_suggest(segments: pd.DataFrame, units: pd.DataFrame, labels: pd.DataFrame, codings: pd.DataFrame,
@@ -47,28 +63,42 @@ def train_and_suggest(segments: pd.DataFrame, units: pd.DataFrame, labels: pd.Da
     others = segments[~segments["is_interviewer"] & ~segments["document"].isin(set(docs))]
     ruled = set(map(tuple, codings[["segment_id", "code"]].to_numpy()))
     cv_rows, sug_rows = [], []
+    ys = {code: train["segment_id"].isin(set(labels.loc[labels["code"] == code, "segment_id"])).to_numpy()
+          for code in codes}
+    n_docs = len(set(docs))
+    fitted = [c for c in codes if ys[c].sum() >= MIN_POSITIVES and n_docs >= 2]
+    preds = {c: np.zeros(len(train), dtype=bool) for c in fitted}
+    if fitted:
+        # one vocabulary per fold, shared by every code (the TF-IDF is fitted on the training part only)
+        for test in _folds(docs):
+            vec = _vectoriser()
+            xtr = vec.fit_transform(train.loc[~test, "text"])
+            xte = vec.transform(train.loc[test, "text"])
+            for c in fitted:
+                y = ys[c]
+                if y[~test].sum() == 0:
+                    continue
+                preds[c][test] = _classifier(seed).fit(xtr, y[~test]).predict_proba(xte)[:, 1] >= threshold
+        if len(others):
+            vec = _vectoriser()
+            xall = vec.fit_transform(train["text"])
+            xoth = vec.transform(others["text"])
     for code in codes:
-        y = train["segment_id"].isin(set(labels.loc[labels["code"] == code, "segment_id"])).to_numpy()
+        y = ys[code]
         pos = int(y.sum())
-        row = {"code": code, "training_sentences": len(y), "positives": pos, "documents": int(len(set(docs)))}
-        if pos < MIN_POSITIVES or len(set(docs)) < 2:
+        row = {"code": code, "training_sentences": len(y), "positives": pos, "documents": n_docs}
+        if code not in preds:
             cv_rows.append({**row, "precision": np.nan, "recall": np.nan, "f1": np.nan,
                             "note": f"fewer than {MIN_POSITIVES} positives or one document"})
             continue
-        pred = np.zeros(len(y), dtype=bool)
-        for d in sorted(set(docs)):  # leave one document out
-            test = docs == d
-            if y[~test].sum() == 0:
-                continue
-            m = _model(seed).fit(train.loc[~test, "text"], y[~test])
-            pred[test] = m.predict_proba(train.loc[test, "text"])[:, 1] >= threshold
+        pred = preds[code]
         tp, fp, fn = int((pred & y).sum()), int((pred & ~y).sum()), int((~pred & y).sum())
         cv_rows.append({**row, "precision": tp / (tp + fp) if tp + fp else np.nan,
                         "recall": tp / (tp + fn) if tp + fn else np.nan,
-                        "f1": 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else np.nan, "note": ""})
+                        "f1": 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else np.nan,
+                        "note": f"{min(N_FOLDS, n_docs)}-fold cross-validation grouped by document"})
         if len(others):
-            m = _model(seed).fit(train["text"], y)
-            p = m.predict_proba(others["text"])[:, 1]
+            p = _classifier(seed).fit(xall, y).predict_proba(xoth)[:, 1]
             for r, prob in zip(others.itertuples(index=False), p):
                 if prob >= threshold and (r.segment_id, code) not in ruled:
                     sug_rows.append({"segment_id": r.segment_id, "informant": r.informant, "role": r.role,
