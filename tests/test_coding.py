@@ -95,3 +95,37 @@ def test_summaries_count_segments_and_informants(tmp_path):
     # one quote per informant; equal matches and readable lengths: document order
     assert ex[ex["code"] == "funding_pressure"]["informant"].tolist() == ["R1", "R2", "G1"]
     assert ex[ex["code"] == "funding_pressure"]["rank"].tolist() == [1, 2, 3]
+
+
+def test_batched_coding_equals_text_by_text():
+    """Coder.code_texts (each pattern scans all texts joined) gives exactly what code_text gives
+    one text at a time — on the real-register set, the held-out set and texts built to trip a
+    joined scan (a match that would run across texts, anchors, empty and one-character texts)."""
+    import pandas as pd
+
+    from pipeline.core.resources import CODING_SCHEMES
+    from pipeline.core.textnorm import normalise_text
+    from pipeline.interviews.codebook import load_codebook
+    from pipeline.interviews.coding import Coder
+
+    from .conftest import ROOT
+
+    texts = []
+    for rel in ("tests/data/realtalk/texts.csv",):
+        texts += [normalise_text(t) for t in pd.read_csv(ROOT / rel, encoding="utf-8-sig", keep_default_na=False)["text"]]
+    texts += ["", "钱", "仅靠财政资金", "远远不够。", "居民", "不愿意出钱", "维修资金", "就剩一点了", "满意", "不满意"]
+    coder = Coder(load_codebook(CODING_SCHEMES / "renewal_governance.yaml"))
+    assert coder.code_texts(texts) == [coder.code_text(t) for t in texts]
+    assert any(coder.code_texts(texts))
+    # anchored and cross-text patterns (the default codebook's rules replaced)
+    import re
+
+    coder._rules = [("a", [("regex:^钱", re.compile("^钱")), ("regex:够$", re.compile("够$")),
+                           ("regex:cross", re.compile("钱[^。]{0,8}够"))], [], True),
+                    ("b", [("keyword:", re.compile("资金"))], [re.compile("^不")], False)]
+    odd = ["钱", "不够", "钱多", "够", "资金", "不提资金", "钱不够", "有钱", "够了", "钱", "", "够"]
+    got = coder.code_texts(odd)
+    assert got == [coder.code_text(t) for t in odd]
+    assert [c["code"] for c in got[6]] == ["a"]          # 钱不够: ^钱 and 钱…够 in one text
+    assert [c["code"] for c in got[4]] == ["b"] and got[5] == []   # 不提资金: excluded by ^不
+    assert got[7] == []                                     # 有钱 | 够了: no match across two texts

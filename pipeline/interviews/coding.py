@@ -78,14 +78,72 @@ class Coder:
                             "n_matches": len(hits)})
         return out
 
+    _SEP = "\n\x00\n"
+    _ANCHORED = re.compile(r"\^|\$|\\[bBAZ]|\(\?<[=!]|\(\?[a-z]*m")
+    _CLASS = re.compile(r"\[\^?\]?(?:\\.|[^\]\\])*\]")   # a character class ([^不没] is not an anchor)
+
+    @classmethod
+    def _text_by_text(cls, pattern: str) -> bool:
+        """Anchors, word boundaries and lookbehind see the neighbouring text in a joined scan."""
+        return bool(cls._ANCHORED.search(cls._CLASS.sub("x", pattern.replace("\\\\", ""))))
+
+    def code_texts(self, texts: list[str]) -> list[list[dict]]:
+        """:meth:`code_text` of many texts, the same result: each pattern scans all texts at once
+        (joined by a separator no rule matches inside a text); a match across the separator,
+        and every pattern with anchors or lookbehind, falls back to the text-by-text scan."""
+        import bisect
+
+        texts = list(texts)
+        if len(texts) < 2:
+            return [self.code_text(t) for t in texts]
+        big = self._SEP.join(texts)
+        starts, pos = [], 0
+        for t in texts:
+            starts.append(pos)
+            pos += len(t) + len(self._SEP)
+        redo: set[int] = set()
+
+        def scan(pat: re.Pattern):
+            """(text index, match) of every match inside one text."""
+            if self._text_by_text(pat.pattern):
+                for i, t in enumerate(texts):
+                    for m in pat.finditer(t):
+                        yield i, m.start(), m.end(), m.group(0)
+                return
+            for m in pat.finditer(big):
+                i = bisect.bisect_right(starts, m.start()) - 1
+                if "\x00" in m.group(0) or m.start() > starts[i] + len(texts[i]):
+                    redo.update((i, i + 1))
+                    continue
+                yield i, m.start() - starts[i], m.end() - starts[i], m.group(0)
+
+        out: list[list[dict]] = [[] for _ in texts]
+        for code_id, rules, excl, use_neg in self._rules:
+            excluded = {i for p in excl for i, *_ in scan(p)}
+            hits: dict[int, list] = {}
+            for name, pat in rules:
+                for i, a, b, g in scan(pat):
+                    if a == b or i in excluded:
+                        continue
+                    if use_neg and self._negated(texts[i], a, b):
+                        continue
+                    hits.setdefault(i, []).append((a, b, name + g if name == "keyword:" else name, g))
+            for i in sorted(hits):
+                h = sorted(hits[i], key=lambda x: (x[0], x[0] - x[1]))
+                out[i].append({"code": code_id, "match_start": h[0][0], "match_end": h[0][1], "rule": h[0][2],
+                               "evidence": "; ".join(sorted({x[3] for x in h})), "n_matches": len(h)})
+        for i in redo:
+            if i < len(texts):
+                out[i] = self.code_text(texts[i])
+        return out
+
     def code_segments(self, segments: pd.DataFrame) -> pd.DataFrame:
         """One row per (segment, code), interviewer segments left out. Offsets are the segment's
         (``start``, ``end``) in the document; ``match_start``/``match_end`` locate the evidence."""
         rows = []
-        for s in segments.itertuples(index=False):
-            if s.is_interviewer:
-                continue
-            for c in self.code_text(s.text):
+        todo = [s for s in segments.itertuples(index=False) if not s.is_interviewer]
+        for s, found in zip(todo, self.code_texts([s.text for s in todo])):
+            for c in found:
                 rows.append({"segment_id": s.segment_id, "document": s.document, "informant": s.informant,
                              "role": s.role, "code": c["code"], "start": s.start, "end": s.end,
                              "match_start": s.start + c["match_start"], "match_end": s.start + c["match_end"],
