@@ -99,23 +99,12 @@ def stats_stage(copies: tuple[int, ...] = (50, 100)) -> None:
     60,000 respondents): seconds and seconds per 10,000 rows (linear cost: equal per-row times)."""
     import warnings
 
-    from pipeline.core.study import Study
     from pipeline.core.tables import read_frame
     from pipeline.stats.stage import build_tables
-    from pipeline.survey import clean, ingest
 
     demo = ROOT / "examples" / "demo"
-    raw = demo / "raw" / "survey_by_text.xlsx"
-    if not raw.exists():
-        subprocess.run([sys.executable, str(demo / "generate.py"), "--out", str(demo / "raw")], check=True)
     with tempfile.TemporaryDirectory() as tmp:
-        study_file = Path(tmp) / "study.yaml"
-        study_file.write_text(f"name: bench_stats\nquestionnaire: renewal_satisfaction\nsurvey:\n  files: [{raw}]\n"
-                              f"  population: {demo / 'raw' / 'households.csv'}\noutputs: {tmp}/out\n", encoding="utf-8")
-        study = Study(study_file)
-        ingest.run(study)
-        clean.run(study)
-        df = pd.read_parquet(study.stage_dir("clean") / "responses.parquet")
+        study, df = _demo_clean(Path(tmp), population=True)
         pop = read_frame(demo / "raw" / "households.csv")
         pop["households"] = pd.to_numeric(pop["households"])
         print(f"\n{'stats stage tables':<26}{'rows':>10}{'s':>8}{'s / 10k rows':>14}")
@@ -131,30 +120,37 @@ def stats_stage(copies: tuple[int, ...] = (50, 100)) -> None:
         print(f"{'':<26}goal: under 15 s at 60,000 rows, cost growing linearly")
 
 
-def validity_and_mediation() -> None:
-    """The CFA of the demo's five constructs and a 5,000-draw bootstrap mediation (goal: under
-    30 s together)."""
-    import warnings
-
+def _demo_clean(tmp: Path, population: bool):
+    """The demo survey ingested and cleaned into ``tmp``: (study, cleaned responses)."""
     from pipeline.core.study import Study
-    from pipeline.stats import satisfaction as sat
-    from pipeline.stats.paths import mediation
-    from pipeline.stats.sem import sem
-    from pipeline.stats.validity import measurement_validity
     from pipeline.survey import clean, ingest
 
     demo = ROOT / "examples" / "demo"
     raw = demo / "raw" / "survey_by_text.xlsx"
     if not raw.exists():
         subprocess.run([sys.executable, str(demo / "generate.py"), "--out", str(demo / "raw")], check=True)
+    pop = f"  population: {demo / 'raw' / 'households.csv'}\n" if population else ""
+    study_file = tmp / "study.yaml"
+    study_file.write_text(f"name: bench_models\nquestionnaire: renewal_satisfaction\nsurvey:\n  files: [{raw}]\n"
+                          f"{pop}outputs: {tmp}/out\n", encoding="utf-8")
+    study = Study(study_file)
+    ingest.run(study)
+    clean.run(study)
+    return study, pd.read_parquet(study.stage_dir("clean") / "responses.parquet")
+
+
+def validity_and_mediation() -> None:
+    """The CFA of the demo's five constructs and a 5,000-draw bootstrap mediation (goal: under
+    30 s together)."""
+    import warnings
+
+    from pipeline.stats import satisfaction as sat
+    from pipeline.stats.paths import mediation
+    from pipeline.stats.sem import sem
+    from pipeline.stats.validity import measurement_validity
+
     with tempfile.TemporaryDirectory() as tmp:
-        study_file = Path(tmp) / "study.yaml"
-        study_file.write_text(f"name: bench_cfa\nquestionnaire: renewal_satisfaction\nsurvey:\n  files: [{raw}]\n"
-                              f"outputs: {tmp}/out\n", encoding="utf-8")
-        study = Study(study_file)
-        ingest.run(study)
-        clean.run(study)
-        df = pd.read_parquet(study.stage_dir("clean") / "responses.parquet")
+        study, df = _demo_clean(Path(tmp), population=False)
         q = study.questionnaire
         cons = {c.id: q.construct_items(c.id) for c in q.constructs}
         with warnings.catch_warnings():

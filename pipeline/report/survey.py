@@ -953,12 +953,11 @@ def _sem_part(out: Path, lang: str, figures: dict) -> tuple[list[str], list[str]
                            note_en=f"Maximum likelihood (lavaan's defaults; 5-point ratings treated as continuous), "
                                    f"n = {int(f['n'])}; {fit_en}. Constructs are latent, measured by their items "
                                    "(reverse-keyed items reversed), first loading fixed to 1."))
-        good = float(f["cfi"]) >= .90 and float(f["rmsea"]) <= .08 and float(f["srmr"]) <= .08
         sig = reg[reg["p_val"] < .05]
-        pz.append(f"{label}：模型拟合{'良好' if good else '欠佳'}（{fit_zh}）。"
+        pz.append(f"{label}：模型拟合{_fit_word(f, True)}（{fit_zh}）。"
                   + ("显著的路径有" + "、".join(f"{p}（β = {b:.3f}）" for p, b in zip(sig["path"], sig["std_all"])) + "。"
                      if len(sig) else "没有显著的结构路径。"))
-        pe.append(f"{label}: {'acceptable' if good else 'poor'} fit ({fit_en}); "
+        pe.append(f"{label}: {_fit_word(f, False)} fit ({fit_en}); "
                   + (f"{len(sig)} of {len(reg)} paths significant." if len(reg) else ""))
         if ind is not None and len(ind):
             part_i = ind[ind["analysis"] == i]

@@ -24,6 +24,18 @@ def _ols(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     return b, xtx_inv * float(resid @ resid) / df, df
 
 
+def _complete(data: pd.DataFrame, variables: list[str], covariates: Sequence[str],
+              model: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """The complete rows of the model's variables (numbers) and the covariates as a matrix."""
+    cols = list(dict.fromkeys([*variables, *covariates]))
+    check_columns(data, cols, "column")
+    d = numeric_frame(data, cols).dropna()
+    if len(d) < 10:
+        raise CannotCompute(f"a {model} model needs at least 10 complete rows; {len(d)} have {cols}")
+    cov = d[list(covariates)].to_numpy(dtype=float) if covariates else np.zeros((len(d), 0))
+    return d, cov
+
+
 def _row(name: str, b: float, se: float, df: int) -> dict:
     t = b / se
     q = stats.t.ppf(0.975, df)
@@ -94,13 +106,8 @@ def mediation(data: pd.DataFrame, x: str, m: str, y: str, covariates: Sequence[s
     check_scalar("ci", ci, "mediation", low=0, high=1, inclusive="neither")
     if interval not in ("percentile", "bca"):
         raise ValueError(f"mediation: interval must be 'percentile' or 'bca', got {interval!r}")
-    cols = list(dict.fromkeys([x, m, y, *covariates]))
-    check_columns(data, cols, "column")
-    d = numeric_frame(data, cols).dropna()
+    d, cov = _complete(data, [x, m, y], covariates, "mediation")
     n = len(d)
-    if n < 10:
-        raise CannotCompute(f"a mediation model needs at least 10 complete rows; {n} have {cols}")
-    cov = d[list(covariates)].to_numpy(dtype=float) if covariates else np.zeros((n, 0))
     one = np.ones((n, 1))
     xv, mv, yv = (d[c].to_numpy(dtype=float) for c in (x, m, y))
     Xa = np.column_stack([one, xv, cov])
@@ -216,18 +223,13 @@ def moderation(data: pd.DataFrame, x: str, w: str, y: str, covariates: Sequence[
     # R: m <- lm(y ~ xc * wc); slope = coef(m)["xc"] + coef(m)["xc:wc"] * w
     #    −0.0851 (SE 0.0856), 0.2291 (0.0576), 0.5433 (0.0820)
     """
-    cols = list(dict.fromkeys([x, w, y, *covariates]))
-    check_columns(data, cols, "column")
-    d = numeric_frame(data, cols).dropna()
+    d, cov = _complete(data, [x, w, y], covariates, "moderation")
     n = len(d)
-    if n < 10:
-        raise CannotCompute(f"a moderation model needs at least 10 complete rows; {n} have {cols}")
     xv, wv, yv = (d[c].to_numpy(dtype=float) for c in (x, w, y))
     binary = set(np.unique(wv)) <= {0.0, 1.0}
     xm = xv.mean() if center else 0.0
     wm = wv.mean() if center and not binary else 0.0
     xc, wc = xv - xm, wv - wm
-    cov = d[list(covariates)].to_numpy(dtype=float) if covariates else np.zeros((n, 0))
     X = np.column_stack([np.ones(n), xc, wc, xc * wc, cov])
     b, v, df = _ols(X, yv)
     names = ["Intercept", x, w, f"{x}:{w}", *covariates]

@@ -126,6 +126,8 @@ class _Model:
                     params.append(("L", oi[it], ei[f], f, "=~", it))
         for v in self.phantom:
             self.fixed_lambda[oi[v], ei[v]] = 1.0
+        # the observed variable that fixes each latent variable's scale (first indicator, or itself)
+        self.marker = {v: oi[spec.measurement[v][0]] if v in spec.measurement else oi[v] for v in self.eta}
         for y, x in spec.regressions:
             params.append(("B", ei[y], ei[x], y, "~", x))
         indicators = [i for its in spec.measurement.values() for i in its]
@@ -211,13 +213,7 @@ class _Model:
 
     def start(self, S: np.ndarray) -> np.ndarray:
         """Start values: loadings from the marker's covariance, half the variances as residuals."""
-        ei = {v: i for i, v in enumerate(self.eta)}
-        oi = {v: i for i, v in enumerate(self.obs)}
-        marker = {}
-        for f, items in self.spec.measurement.items():
-            marker[f] = oi[items[0]]
-        for v in self.phantom:
-            marker[v] = oi[v]
+        marker = self.marker
         out = []
         for mat, i, j, lhs, _op, rhs in self.params:
             if mat == "L":
@@ -230,7 +226,7 @@ class _Model:
                     mk = marker[self.eta[i]]
                     out.append(S[mk, mk] if self.eta[i] in self.phantom else S[mk, mk] / 2)
                 else:
-                    out.append(0.0 if lhs not in ei or rhs not in ei else S[marker[lhs], marker[rhs]] / 2)
+                    out.append(S[marker[lhs], marker[rhs]] / 2)
             else:
                 out.append(S[i, i] / 2 if i == j else 0.0)
         return np.asarray(out, dtype=float)
@@ -327,8 +323,8 @@ def _marker_std(model: _Model, theta: np.ndarray) -> np.ndarray:
     """std.all of each factor's fixed first loading: sd(η) / sd(x)."""
     sigma, parts = model.sigma(theta)
     out = []
-    for f, items in model.spec.measurement.items():
-        i, e = model.obs.index(items[0]), model.eta.index(f)
+    for f in model.spec.measurement:
+        i, e = model.marker[f], model.eta.index(f)
         out.append(np.sqrt(max(parts["M"][e, e], 0.0) / sigma[i, i]))
     return np.asarray(out)
 
@@ -512,7 +508,7 @@ def sem(data: pd.DataFrame, model: str | dict[str, Sequence[str]], n_boot: int =
     fit["converged"] = converged
     fit["iterations"] = iters
 
-    indirect = _indirect(spec, mdl, theta, vcov, n_boot, seed, ci, x, obs, q)
+    indirect = _indirect(spec, mdl, theta, vcov, n_boot, seed, ci, x, q)
     # R² of endogenous latent/observed variables and of indicators
     M = parts["M"]
     r2 = []
@@ -564,36 +560,40 @@ def _rmsea_ci(chi2: float, df: float, n: int, level: float = 0.90) -> tuple[floa
     return float(np.sqrt(lo / (n * df))), float(np.sqrt(hi / (n * df)))
 
 
-def _effects(spec: ModelSpec, mdl: _Model, theta: np.ndarray, chains, std: bool) -> np.ndarray:
+def _effect_list(chains: list[list[str]]) -> list[tuple[tuple[str, str, str], list[list[str]], bool]]:
+    """The effects reported, in order: each chain, then per (x, y) the total indirect effect
+    (only when several chains join them) and the total effect (indirect + direct); each as
+    ((x, path label, y), the chains summed, whether the direct path is added)."""
+    out = [((c[0], " → ".join(c), c[-1]), [c], False) for c in chains]
+    for xv, yv in dict.fromkeys((c[0], c[-1]) for c in chains):
+        mine = [c for c in chains if c[0] == xv and c[-1] == yv]
+        if len(mine) > 1:
+            out.append(((xv, f"{xv} → {yv} (total indirect)", yv), mine, False))
+        out.append(((xv, f"{xv} → {yv} (total)", yv), mine, True))
+    return out
+
+
+def _effects(mdl: _Model, theta: np.ndarray, effects, std: bool) -> np.ndarray:
+    """The values of :func:`_effect_list`'s effects: sums of products of path coefficients."""
     vals = _std_values(mdl, theta) if std else theta
     coef = {(lhs, rhs): v for (mat, _i, _j, lhs, _op, rhs), v in zip(mdl.params, vals) if mat == "B"}
     out = []
-    for ch in chains:
-        out.append(np.prod([coef[(b, a)] for a, b in zip(ch, ch[1:])]))
-    for xv, yv in _ends(chains):
-        mine = [ch for ch in chains if ch[0] == xv and ch[-1] == yv]
-        ind = sum(np.prod([coef[(b, a)] for a, b in zip(ch, ch[1:])]) for ch in mine)
-        out += ([ind] if len(mine) > 1 else []) + [ind + coef.get((yv, xv), 0.0)]
+    for (xv, _label, yv), chains, direct in effects:
+        total = sum(np.prod([coef[(b, a)] for a, b in zip(ch, ch[1:])]) for ch in chains)
+        out.append(total + (coef.get((yv, xv), 0.0) if direct else 0.0))
     return np.asarray(out, dtype=float)
 
 
-def _ends(chains) -> list[tuple[str, str]]:
-    return list(dict.fromkeys((c[0], c[-1]) for c in chains))
-
-
-def _indirect(spec, mdl, theta, vcov, n_boot, seed, ci, x, obs, q) -> pd.DataFrame:
+def _indirect(spec, mdl, theta, vcov, n_boot, seed, ci, x, q) -> pd.DataFrame:
     chains = _chains(spec)
     cols = ["x", "path", "y", "est", "se", "z", "p_val", "ci95_low", "ci95_high", "std_all", "method"]
     if not chains:
         return pd.DataFrame(columns=cols)
-    labels = [(c[0], " → ".join(c), c[-1]) for c in chains]
-    for xv, yv in _ends(chains):
-        if sum(1 for c in chains if c[0] == xv and c[-1] == yv) > 1:
-            labels.append((xv, f"{xv} → {yv} (total indirect)", yv))
-        labels.append((xv, f"{xv} → {yv} (total)", yv))
-    est = _effects(spec, mdl, theta, chains, std=False)
-    std = _effects(spec, mdl, theta, chains, std=True)
-    J = _num_jac(lambda th: _effects(spec, mdl, th, chains, std=False), theta)
+    effects = _effect_list(chains)
+    labels = [e[0] for e in effects]
+    est = _effects(mdl, theta, effects, std=False)
+    std = _effects(mdl, theta, effects, std=True)
+    J = _num_jac(lambda th: _effects(mdl, th, effects, std=False), theta)
     se = np.sqrt(np.clip(np.diag(J @ vcov @ J.T), 0, None))
     if n_boot:
         rng = np.random.default_rng(seed)
@@ -608,7 +608,7 @@ def _indirect(spec, mdl, theta, vcov, n_boot, seed, ci, x, obs, q) -> pd.DataFra
             except np.linalg.LinAlgError:
                 continue
             if ok and np.isfinite(fb):
-                draws.append(_effects(spec, mdl, tb, chains, std=False))
+                draws.append(_effects(mdl, tb, effects, std=False))
         boot = np.asarray(draws)
         if len(boot) < 0.9 * n_boot:
             raise CannotCompute(f"only {len(boot)} of {n_boot} bootstrap refits converged")

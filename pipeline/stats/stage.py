@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -72,6 +72,35 @@ class _Inputs:
     numeric_background: list[str]
     tables: dict[str, pd.DataFrame]
     missing: pd.DataFrame | None = None  # clean/missing.parquet: row, item, kind, label
+    _scores: pd.DataFrame | None = field(default=None, repr=False)
+
+    def scores(self) -> pd.DataFrame:
+        """Construct scores (reverse-keyed items reversed, scoring.min_answered), computed once
+        for every builder that needs them."""
+        if self._scores is None:
+            self._scores = sat.construct_scores(self.df, self.constructs, reverse=self.reverse,
+                                                min_share=self.q.scoring.min_answered)
+        return self._scores
+
+    def scored(self) -> pd.DataFrame:
+        """The data with the construct scores as ``score_<construct>`` columns."""
+        return pd.concat([self.df, self.scores().add_prefix("score_")], axis=1)
+
+    def keyed(self, columns: list[str]) -> pd.DataFrame:
+        """The columns as numbers with reverse-keyed items reversed (so that they load positively)."""
+        rev = [i for i in self.reverse if i in columns]
+        return reverse_items(numeric_frame(self.df, columns), rev) if rev else numeric_frame(self.df, columns)
+
+    def community_table(self) -> pd.DataFrame:
+        """The post-stratification table of the study's population (households per community)."""
+        labels = {o.code: o.label for o in self.q.options_of(self.q.item_index[self.r.community])}
+        try:
+            _, table = community_weights(self.df, self.r.community, self.population, labels)
+        except CannotCompute:
+            raise
+        except ValueError as e:  # the population table does not fit the survey: the user's input
+            raise InputError(str(e), file=self.population_path, key="survey.population") from None
+        return table
 
 
 # ---- one builder per group of tables (each fills t.tables; attempt() in build_tables records
@@ -123,10 +152,8 @@ def _measurement_tables(t: _Inputs) -> None:
     tables["harman"] = harman_single_factor(df, all_items)
     if len(model) < 1 or sum(len(v) for v in model.values()) < 3:
         raise CannotCompute("a CFA needs constructs with at least two items")
-    rev = [i for i in t.reverse if i in all_items]
-    data = reverse_items(numeric_frame(df, all_items), rev) if rev else df   # keyed items load positively
     try:
-        res = measurement_validity(data, model)
+        res = measurement_validity(t.keyed(all_items), model)
     except (ValueError, np.linalg.LinAlgError, FloatingPointError) as e:  # degenerate data
         raise CannotCompute(f"the CFA cannot be fitted on these data ({type(e).__name__}: {e})") from None
     tables["cfa_fit"] = res["fit"]
@@ -194,7 +221,7 @@ def _satisfaction_tables(t: _Inputs) -> None:
         ipa.insert(2, "label_en", [_labels(q, c)[1] for c in ipa["attribute"]])
         tables["ipa"] = ipa
     if q.roles.overall:
-        scores = sat.construct_scores(df, constructs, reverse=reverse, min_share=t.q.scoring.min_answered)
+        scores = t.scores()
         kd = sat.key_drivers(pd.concat([scores, df[q.roles.overall]], axis=1), list(constructs), q.roles.overall)
         kd.insert(1, "label_zh", [_labels(q, c)[0] for c in kd["driver"]])
         kd["r2"] = kd.attrs["r2"]
@@ -387,19 +414,11 @@ def _item_satisfaction_tables(t: _Inputs) -> None:
 def _analysis_tables(t: _Inputs, analyses) -> None:
     """The study's analysis plan (``analyses:``): mediation and moderation models on construct
     scores and items; a name the questionnaire does not have is an error naming the key."""
-    q, df, constructs, reverse, tables = t.q, t.df, t.constructs, t.reverse, t.tables
-    scores = sat.construct_scores(df, constructs, reverse=reverse, min_share=q.scoring.min_answered) if constructs \
-        else pd.DataFrame(index=df.index)
-    data = pd.concat([df, scores.add_prefix("score_")], axis=1)
+    constructs, tables = t.constructs, t.tables
+    data = t.scored()
 
     def col(name: str, key: str) -> str:
-        if name in constructs:
-            return f"score_{name}"
-        it = q.item_index.get(name)
-        if it is not None and it.type in ("likert", "numeric", "single") and name in df.columns:
-            return name
-        raise InputError(f"'{name}' is neither a construct ({sorted(constructs)}) nor a rating or numeric item of the "
-                         "questionnaire", key=key)
+        return f"score_{name}" if name in constructs else _plan_item(t, name, key)
 
     med, mod_c, mod_s, mod_jn, sem_fit, sem_est, sem_ind = [], [], [], [], [], [], []
     for i, a in enumerate(analyses):
@@ -434,10 +453,19 @@ def _analysis_tables(t: _Inputs, analyses) -> None:
         tables["sem_indirect"] = pd.concat(sem_ind, ignore_index=True)
 
 
+def _plan_item(t: _Inputs, name: str, key: str) -> str:
+    """An item the analysis plan may name: a rating, numeric or single-choice item in the data."""
+    it = t.q.item_index.get(name)
+    if it is not None and it.type in ("likert", "numeric", "single") and name in t.df.columns:
+        return name
+    raise InputError(f"'{name}' is neither a construct ({sorted(t.constructs)}) nor a rating or numeric item of the "
+                     "questionnaire", key=key)
+
+
 def _sem_analysis(t: _Inputs, a, where: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """A structural model of the plan: constructs named in ``model`` become latent variables
     measured by their items (reverse-keyed items reversed), items stay observed."""
-    q, df, constructs = t.q, t.df, t.constructs
+    q, constructs = t.q, t.constructs
     try:
         spec = parse_model(a.model)
     except ValueError as e:
@@ -453,16 +481,10 @@ def _sem_analysis(t: _Inputs, a, where: str) -> tuple[pd.DataFrame, pd.DataFrame
                                  key=f"{where}.model")
             lines.append(f"{v} =~ " + " + ".join(constructs[v]))
         elif v not in constructs and v not in spec.measurement:
-            it = q.item_index.get(v)
-            if it is None or it.type not in ("likert", "numeric", "single") or v not in df.columns:
-                raise InputError(f"'{v}' is neither a construct ({sorted(constructs)}) nor a rating or numeric item of "
-                                 "the questionnaire", key=f"{where}.model")
+            _plan_item(t, v, f"{where}.model")
     full = "\n".join(lines) + "\n" + a.model
-    observed = parse_model(full).observed()
-    data = numeric_frame(df, observed)
-    rev = [i for i in t.reverse if i in observed]
-    if rev:
-        data = reverse_items(data, rev)
+    fs = parse_model(full)
+    data = t.keyed(fs.observed())
     n_boot = a.n_boot if "n_boot" in a.model_fields_set else 0
     res = sem(data, full, n_boot=n_boot, seed=t.seed)
     if not bool(res["fit"]["converged"].iloc[0]):
@@ -479,7 +501,6 @@ def _sem_analysis(t: _Inputs, a, where: str) -> tuple[pd.DataFrame, pd.DataFrame
     r2 = res["r2"].set_index("variable")["r2"]
     est["r2_lhs"] = [r2.get(v, np.nan) if op == "~" else np.nan for v, op in zip(est["lhs"], est["op"])]
     # lavaan's operators as words (a cell starting with '=' would be escaped as a formula in the CSV)
-    fs = parse_model(full)
     resid = {y for y, _ in fs.regressions} | {i for its in fs.measurement.values() for i in its}
     est.insert(2, "kind", ["loading" if op == "=~" else "regression" if op == "~" else
                            ("residual_variance" if lhs in resid else "variance") if lhs == rhs else "covariance"
@@ -519,23 +540,15 @@ def _crosstab_tables(t: _Inputs) -> None:
 
 def _population_totals(t: _Inputs) -> dict | None:
     """Households per community code from the study's population table, or None without one."""
-    q, df, population, population_path, r = t.q, t.df, t.population, t.population_path, t.r
-    if population is None or not r.community:
+    if t.population is None or not t.r.community:
         return None
-    labels = {o.code: o.label for o in q.options_of(q.item_index[r.community])}
-    try:
-        _, table = community_weights(df, r.community, population, labels)
-    except CannotCompute:
-        raise
-    except ValueError as e:  # the population table does not fit the survey: the user's input
-        raise InputError(str(e), file=population_path, key="survey.population") from None
+    table = t.community_table()
     return dict(zip(table["code"], table["households"]))
 
 
 def _comparison_tables(t: _Inputs) -> None:
-    df, constructs, reverse, r, tables = t.df, t.constructs, t.reverse, t.r, t.tables
-    scores = sat.construct_scores(df, constructs, reverse=reverse, min_share=t.q.scoring.min_answered) if constructs else pd.DataFrame(index=df.index)
-    data = pd.concat([df, scores.add_prefix("score_")], axis=1)
+    constructs, r, tables = t.constructs, t.r, t.tables
+    data = t.scored()
     dvs = [f"score_{c}" for c in constructs] + ([r.overall] if r.overall else [])
     out = []
     for g in (r.groups if dvs else []):  # no construct and no overall item: nothing to compare
@@ -559,9 +572,8 @@ def _comparison_tables(t: _Inputs) -> None:
 
 
 def _model_tables(t: _Inputs) -> None:
-    df, log, constructs, reverse, r, background, tables = t.df, t.log, t.constructs, t.reverse, t.r, t.background, t.tables
-    scores = sat.construct_scores(df, constructs, reverse=reverse, min_share=t.q.scoring.min_answered)
-    data = pd.concat([df, scores.add_prefix("score_")], axis=1)
+    log, constructs, r, background, tables = t.log, t.constructs, t.r, t.background, t.tables
+    data = t.scored()
     terms = " + ".join(f"score_{c}" for c in constructs)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -591,19 +603,12 @@ def _model_tables(t: _Inputs) -> None:
 
 
 def _weight_tables(t: _Inputs) -> None:
-    q, df, population, population_path, constructs, reverse, r, tables = t.q, t.df, t.population, t.population_path, t.constructs, t.reverse, t.r, t.tables
-    comm = q.item_index[r.community]
-    labels = {o.code: o.label for o in q.options_of(comm)}
-    try:
-        _, table = community_weights(df, r.community, population, labels)
-    except CannotCompute:
-        raise
-    except ValueError as e:  # the population table does not fit the survey: the user's input
-        raise InputError(str(e), file=population_path, key="survey.population") from None
+    df, constructs, r, tables = t.df, t.constructs, t.r, t.tables
+    table = t.community_table()
     tables["weights"] = table
     totals = dict(zip(table["code"], table["households"]))
     w = poststratify(df, r.community, totals)
-    scores = sat.construct_scores(df, constructs, reverse=reverse, min_share=t.q.scoring.min_answered)
+    scores = t.scores()
     est = pd.DataFrame({f"index_{c}": (scores[c] - 1) / 4 * 100 for c in constructs}, index=df.index)
     if len(constructs) > 1:  # the equally weighted overall index (respondents with every construct)
         est["index_overall"] = est[[f"index_{c}" for c in constructs]].mean(axis=1, skipna=False)

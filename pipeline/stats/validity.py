@@ -511,27 +511,32 @@ def cfa(data: pd.DataFrame, model: str | dict[str, Sequence[str]]) -> dict[str, 
     if spec.regressions or not spec.measurement:
         raise ValueError("cfa takes a measurement model only (=~ lines); use pipeline.stats.sem for regressions")
     res = sem(data, spec.measurement)
+    return {"fit": _fit_frame(res, _CFA_FIT), "loadings": _loadings_frame(res)}
+
+
+_CFA_FIT = ("n", "chi2", "df", "p_val", "cfi", "tli", "rmsea", "aic", "bic", "converged")
+
+
+def _fit_frame(res: dict[str, pd.DataFrame], columns: Sequence[str]) -> pd.DataFrame:
+    """The fit indices a CFA table shows, from :func:`pipeline.stats.sem.sem`."""
     f = res["fit"].iloc[0]
-    fit = pd.DataFrame([{"n": int(f["n"]), "chi2": f["chi2"], "df": f["df"], "p_val": f["p_val"], "cfi": f["cfi"],
-                         "tli": f["tli"], "rmsea": f["rmsea"], "aic": f["aic"], "bic": f["bic"],
-                         "converged": bool(f["converged"])}])
-    est = res["estimates"]
-    est = est[est["op"] == "=~"]
-    loadings = pd.DataFrame({"factor": est["lhs"].to_numpy(), "item": est["rhs"].to_numpy(),
-                             "estimate": est["est"].to_numpy(), "std_estimate": est["std_all"].to_numpy(),
-                             "se": est["se"].to_numpy(), "p_val": est["p_val"].to_numpy()})
-    return {"fit": fit, "loadings": loadings}
+    fit = pd.DataFrame([{k: f[k] for k in columns}])
+    fit["n"] = int(f["n"])
+    fit["converged"] = bool(f["converged"])
+    return fit
+
+
+def _loadings_frame(res: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """factor, item, estimate, std_estimate, se, p_val of every loading of a fitted model."""
+    ld = res["estimates"][res["estimates"]["op"] == "=~"]
+    return pd.DataFrame({"factor": ld["lhs"].to_numpy(), "item": ld["rhs"].to_numpy(),
+                         "estimate": ld["est"].to_numpy(), "std_estimate": ld["std_all"].to_numpy(),
+                         "se": ld["se"].to_numpy(), "p_val": ld["p_val"].to_numpy()})
 
 
 def _model_dict(model) -> dict[str, list[str]]:
-    if isinstance(model, dict):
-        return {f: list(items) for f, items in model.items()}
-    out: dict[str, list[str]] = {}
-    for line in str(model).replace(";", "\n").splitlines():
-        if "=~" in line:
-            f, rhs = line.split("=~", 1)
-            out[f.strip()] = [t.strip() for t in rhs.split("+") if t.strip()]
-    return out
+    """The measurement model {factor: [items]} of lavaan syntax or a dict."""
+    return parse_model(model).measurement
 
 
 def htmt(data: pd.DataFrame, model: str | dict[str, Sequence[str]], geometric: bool = False) -> pd.DataFrame:
@@ -668,15 +673,9 @@ def measurement_validity(data: pd.DataFrame, model: str | dict[str, Sequence[str
     check_columns(data, items, "item")
     x = numeric_frame(data, items).dropna()
     res = sem(x, m)
-    f = res["fit"].iloc[0]
-    fit = pd.DataFrame([{k: f[k] for k in ("n", "chi2", "df", "p_val", "cfi", "tli", "rmsea", "aic", "bic",
-                                           "converged", "rmsea_ci90_low", "rmsea_ci90_high", "srmr")}])
-    fit["n"] = int(f["n"])
+    fit = _fit_frame(res, (*_CFA_FIT, "rmsea_ci90_low", "rmsea_ci90_high", "srmr"))
+    loadings = _loadings_frame(res)
     est = res["estimates"]
-    ld = est[est["op"] == "=~"]
-    loadings = pd.DataFrame({"factor": ld["lhs"].to_numpy(), "item": ld["rhs"].to_numpy(),
-                             "estimate": ld["est"].to_numpy(), "std_estimate": ld["std_all"].to_numpy(),
-                             "se": ld["se"].to_numpy(), "p_val": ld["p_val"].to_numpy()})
     names = list(m)
     phi = pd.DataFrame(np.eye(len(names)), index=names, columns=names)
     var_f, theta = {}, {}
