@@ -247,3 +247,26 @@ def test_real_wjx_export_init_then_run(tmp_path):
     cols = [c for c in text.data.columns if c.startswith("q") and not c.endswith("_other")]  # 按序号 drops 〖…〗 texts
     for c in cols:
         pd.testing.assert_series_equal(text.data[c], code.data[c])
+
+
+def test_a_metadata_column_name_and_other_tick_marks_draft_what_ingest_reads(tmp_path):
+    """A plain table with a column named like a metadata column (ip_region) and options ticked
+    with ☑: the draft must not give an item a reserved id, and must read ☑ as 'chosen' exactly as
+    ingest does (a multi-select item, not a matrix with the option '☑')."""
+    rows = ["编号,性别,ip_region,困难-老人,困难-婴幼儿,困难-都没有"]
+    for k in range(1, 13):
+        ticks = ["☑" if (k + j) % 3 == 0 else "" for j in range(3)]
+        rows.append(f"{k},{'女' if k % 2 else '男'},上海,{','.join(ticks)}")
+    src = tmp_path / "plain.csv"
+    src.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "study"
+    run_init([src], out)
+    q = load_questionnaire(out / "questionnaire.yaml")     # loads: no reserved id
+    from pipeline.survey.questionnaire import RESERVED
+
+    assert not {it.id for it in q.items} & RESERVED
+    multi = [it for it in q.items if it.type == "multi"]
+    assert len(multi) == 1 and [o.label for o in q.options_of(multi[0])] == ["老人", "婴幼儿", "都没有"]
+    res = read_survey(q, src)
+    col = [c for c in res.data.columns if c.startswith(multi[0].id + "__")][0]
+    assert res.data[col].sum() == 4                         # rows 2, 5, 8, 11 ticked the first option

@@ -37,6 +37,7 @@ from pipeline.core.tables import RawTable, read_table
 from pipeline.core.textnorm import canon, norm
 from pipeline.survey.io import decode as dec
 from pipeline.survey.io.headers import Column, detect_format, parse_columns
+from pipeline.survey.questionnaire import RESERVED
 
 FAMILY_NAMES = {"wjx": "问卷星 (WJX)", "tencent": "腾讯问卷 (Tencent)", "qualtrics": "Qualtrics",
                 "spss": "SPSS .sav", "table": "plain table"}
@@ -57,10 +58,8 @@ _OTHER = re.compile(r"^其[他它]")
 _OPEN_STEM = re.compile(r"建议|意见|原因|请说明|请注明|为什么|还有哪些|其他想法|看法|补充|描述")
 _REGION = re.compile(r"^[\u4e00-\u9fff]{2,}-[\u4e00-\u9fff]{2,}(?:-[\u4e00-\u9fff]{1,})?$")
 _NUMBER_UNIT = re.compile(r"^([-+]?\d+(?:\.\d+)?)\s*([\u4e00-\u9fff%a-zA-Z]{0,3})$")
-_SCORE = re.compile(r"^(-?\d+)分$")
-_NOT_ANSWERED = {"", "(空)", "NULL", "(跳过)", "跳过", "/"}
+_NOT_ANSWERED = dec._BLANK | dec._SKIP   # what ingest reads as blank or skipped
 _RANK_TAIL = re.compile(r"\s*[(（](名次|排名|排序|rank)[)）]$", re.I)
-_CHOSEN_MARKS = {"1", "√", "✓", "✔", "是", "选中", "y", "Y", "yes", "x", "X", "1.0"}
 _ROLE_STEMS = {
     "community": re.compile(r"(所在|居住|哪个|您的).{0,4}(小区|社区)|(小区|社区)(名称|名字)"),
     "overall": re.compile(r"总体|整体|综合|总的来说|总的来看"),
@@ -170,7 +169,7 @@ def _file_mode(table: RawTable, family: str, cols: list[Column], requested: str)
         for c in singles:
             _, uniq = table.factorize(c.index)
             vals = [u for u in uniq if u and u not in _NOT_ANSWERED]
-            ints += bool(vals) and all(re.match(r"^-?\d+$", u) for u in vals)
+            ints += bool(vals) and all(dec._INT.match(u) for u in vals)
         return "code" if singles and ints >= 0.6 * len(singles) else "text"
     return "text"
 
@@ -319,12 +318,12 @@ def _pair_codes(text: _File, tcol: Column, code: _File, ccol: Column) -> dict[st
     else:
         return {}
     answered = [(t, c) for t, c in pairs if t not in _NOT_ANSWERED and c not in _NOT_ANSWERED]
-    if not answered or any(not re.match(r"^-?\d+$", c) for _, c in answered) or \
+    if not answered or any(not dec._INT.match(c) for _, c in answered) or \
             sum(t == c for t, c in answered) >= 0.9 * len(answered):
         return {}  # the 'code' export writes the answer itself (typed numbers, open text): no codes to learn
     out: dict[str, Counter] = {}
     for t, c in pairs:
-        if t in _NOT_ANSWERED or not re.match(r"^-?\d+$", c) or c in ("-2", "-3"):
+        if t in _NOT_ANSWERED or not dec._INT.match(c) or c in ("-2", "-3"):
             continue
         label = t.split("〖", 1)[0]
         out.setdefault(label, Counter())[int(c)] += 1
@@ -351,7 +350,7 @@ class _Drafter:
         if not base[0].isalpha():
             base = "q" + base
         i, out = 1, base
-        while out in self.ids or out in ("respondent", "source", "status", "finished", "progress"):
+        while out in self.ids or out in RESERVED:   # metadata columns ingest adds
             i += 1
             out = f"{base}_{i}"
         self.ids.add(out)
@@ -578,12 +577,12 @@ class _Drafter:
             if miss:
                 item["missing"] = miss
             return item, notes
-        if labels and all(_SCORE.match(u) for u in labels):
-            vals = sorted(int(_SCORE.match(u).group(1)) for u in labels)
+        if labels and all(dec._SCORE.match(u) for u in labels):
+            vals = sorted(int(dec._SCORE.match(u).group(1)) for u in labels)
             offset = 0
             if code_pairs:
-                diffs = Counter(cc.most_common(1)[0][0] - int(_SCORE.match(lab).group(1))
-                                for lab, cc in code_pairs.items() if _SCORE.match(lab))
+                diffs = Counter(cc.most_common(1)[0][0] - int(dec._SCORE.match(lab).group(1))
+                                for lab, cc in code_pairs.items() if dec._SCORE.match(lab))
                 offset = diffs.most_common(1)[0][0] if diffs else 0
             item["type"] = "likert"
             item["scale"] = self.score_scale(vals, offset, stem, notes)
@@ -637,7 +636,7 @@ class _Drafter:
             item["required"] = False
             return item, notes
         # by code without a twin: numbers only
-        ints = [u for u in labels if re.match(r"^-?\d+$", u)]
+        ints = [u for u in labels if dec._INT.match(u)]
         if f.family == "wjx" and ints and len(ints) == len(labels) and max(int(u) for u in ints) == 11 and \
                 min(int(u) for u in ints) >= 1 and (len(ints) >= 8 or re.search(r"可能|推荐|打分|评分", stem)):
             item["type"] = "likert"
@@ -774,9 +773,11 @@ class _Drafter:
             values.update(s)
         labels = list(values)
         ints = [u for u in labels if re.match(r"^\d+$", u)]
-        marks_only = all(set(s) <= (_CHOSEN_MARKS | {x.sub} | {"0"}) for s, x in zip(per_col, subs))
+        # the marks ingest reads as 'chosen' (dec.CHOSEN_MARKS, the option's text, 1) or 'not chosen' (0)
+        marks_only = all({canon(dec.int_text(u)) for u in s} <= (dec.CHOSEN_MARKS | {canon(x.sub or ""), "0", "1"})
+                         for s, x in zip(per_col, subs))
         if any(x.opt_column for x in subs) or (marks_only and all(len(s) <= 2 for s in per_col)):
-            ranking = bool(ints) and max(int(u) for u in ints) > 1 and not any(x.opt_column for x in subs if False)
+            ranking = bool(ints) and max(int(u) for u in ints) > 1
             if any(x.opt_column for x in subs):
                 ranking = any(re.match(r"^[2-9]$", u) for u in labels)
             item["type"] = "ranking" if ranking else "multi"
@@ -814,7 +815,7 @@ class _Drafter:
                 if cand is not None:
                     cand["other"] = True
             return item, notes
-        if ints and len(ints) == len(labels) and all(1 <= int(u) <= len(subs) for u in ints) and not self.scale_like(f, subs):
+        if ints and len(ints) == len(labels) and all(1 <= int(u) <= len(subs) for u in ints):
             item["type"] = "ranking"
             item["options"] = [{"code": k, "label": _RANK_TAIL.sub("", x.sub or "").strip() or x.sub,
                                 **({"column": x.header} if f.family in ("spss", "table") and x.header != x.sub else {})}
@@ -859,8 +860,8 @@ class _Drafter:
                 return item, notes
             item["options"] = [{"code": int(v), "label": lab} for v, lab in sorted(vlab.items())]
             return item, notes
-        if labels and all(_SCORE.match(u) for u in labels):
-            item["scale"] = self.score_scale(sorted(int(_SCORE.match(u).group(1)) for u in labels), 0, item["text"], notes)
+        if labels and all(dec._SCORE.match(u) for u in labels):
+            item["scale"] = self.score_scale(sorted(int(dec._SCORE.match(u).group(1)) for u in labels), 0, item["text"], notes)
             return item, notes
         rating = _rating_scale(labels) if f.mode == "text" else None
         if rating:
@@ -878,9 +879,6 @@ class _Drafter:
         notes.append("CHECK: the rows' answers are not a rating scale this tool knows; check the order of the options")
         return item, notes
 
-    def scale_like(self, f: _File, subs) -> bool:
-        return False
-
     def draft_labelled(self, qu, item, f: _File, c: Column, seen: Counter, vlab: dict, notes):
         """SPSS: options (or a rating scale) from the value labels; user-missing codes as missing."""
         um = f.table.user_missing.get(c.index, ())
@@ -888,11 +886,11 @@ class _Drafter:
         answers = {int(v): lab for v, lab in sorted(vlab.items()) if not is_um(v)}
         missing = {int(v): lab for v, lab in sorted(vlab.items()) if is_um(v)}
         lab_codes = {lab: v for v, lab in answers.items()}
-        if lab_codes and all(_SCORE.match(lab) for lab in lab_codes):
-            offsets = {v - int(_SCORE.match(lab).group(1)) for lab, v in lab_codes.items()}
+        if lab_codes and all(dec._SCORE.match(lab) for lab in lab_codes):
+            offsets = {v - int(dec._SCORE.match(lab).group(1)) for lab, v in lab_codes.items()}
             if len(offsets) == 1:
                 item["type"] = "likert"
-                item["scale"] = self.score_scale(sorted(int(_SCORE.match(lab).group(1)) for lab in lab_codes),
+                item["scale"] = self.score_scale(sorted(int(dec._SCORE.match(lab).group(1)) for lab in lab_codes),
                                                  offsets.pop(), item.get("text", ""), notes)
                 if missing:
                     item["missing"] = [{"code": v, "label": lab} for v, lab in missing.items()]
@@ -1048,7 +1046,7 @@ def render_questionnaire(d: Drafted, sources: list[str]) -> str:
         "# the drafter guessed those parts (docs/init.md says how; docs/questionnaire.md has every key).",
         *[f"# {n}" for n in d.header_notes],
     ]
-    out.append(f"id: {_flow(re.sub(r'[^a-z0-9_]', '_', 'drafted'))}")
+    out.append("id: drafted")
     out.append(f"title: {_flow({'zh': d.title, 'en': ''})}  # CHECK: the survey's title (used in the report)")
     out.append("version: 1")
     if d.scales:

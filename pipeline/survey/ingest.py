@@ -161,9 +161,6 @@ def _read_survey(q: Questionnaire, path: Path, fmt: str, source: str | None, ip_
     return FileResult(data, missing, cmap, info)
 
 
-# what a per-option column holds when the option is chosen, besides 1 and the option's own text
-_CHOSEN = {canon(x) for x in ("√", "✓", "✔", "☑", "是", "选中", "已选", "yes", "y", "x", "true")}
-
 # Qualtrics 'Status' (response type): text exports write the name, numeric exports the code
 _STATUS = {"ip address": "response", "0": "response", "survey preview": "preview", "1": "preview",
            "survey test": "test", "2": "test", "imported": "imported", "4": "imported", "spam": "spam",
@@ -235,7 +232,7 @@ def _multi(q, item, plan: ItemPlan, table, mode, shown, out, add_missing, family
         kinds_cols = []
         for o in opts:
             cell, uniq = _fact(table, plan.options[o.code], shown)
-            chosen_as = _CHOSEN | {canon(o.label)}
+            chosen_as = dec.CHOSEN_MARKS | {canon(o.label)}
             v = np.full(len(uniq), np.nan)
             kd = np.zeros(len(uniq), dtype=np.int8)
             for k, u in enumerate(uniq):

@@ -31,6 +31,9 @@ _SKIP = {"(跳过)", "跳过", "/"}  # '/' is how a hand-typed table says 'not a
 _BLANK = {"", "(空)", "NULL"}
 _SCORE = re.compile(r"^(-?\d+)分$")
 _INT = re.compile(r"^-?\d+$")
+# what a per-option column holds when the option is chosen, besides 1 and the option's own text
+# (canonical forms; compare canon(value))
+CHOSEN_MARKS = {canon(x) for x in ("√", "✓", "✔", "☑", "是", "选中", "已选", "yes", "y", "x", "true")}
 _INT_FLOAT = re.compile(r"^(-?\d+)\.0+$")  # '2.0': a code written by a program that made it a float
 _NUM = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")
 
