@@ -179,6 +179,10 @@ def test_item_satisfaction_uses_each_scale_own_top_two(tmp_path):
     assert tab.loc["c", "top2_pct"] == 40.0 and tab.loc["c", "top2_codes"] == "3"
     assert tab.loc["a", "satisfaction_scale"] and not tab.loc["c", "satisfaction_scale"]
     assert list(tab["rank_lowest"]) == [2, 3, 1]
+    # 0–100 by each item's own range: (mean − lowest) / (highest − lowest)
+    assert tab.loc["a", "index"] == pytest.approx(100 * (13 / 4 - 1) / 4)
+    assert tab.loc["b", "index"] == pytest.approx(100 * (37 / 5) / 10)      # a 0–10 score: 0 is the bottom
+    assert (tab.loc["b", "scale_min"], tab.loc["b", "scale_max"]) == (0, 10)
 
 
 def test_construct_score_rule_is_the_questionnaires(tmp_path):

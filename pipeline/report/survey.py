@@ -26,6 +26,7 @@ import pandas as pd
 
 from pipeline.report.tables import read_table
 from pipeline.report.writers import Section, Table
+from pipeline.report.writers.model import format_value
 
 SCHEMES = {"equal": ("等权", "equal weights"), "importance": ("重要性加权", "stated importance"),
            "entropy": ("熵权法（按受访者）", "entropy over respondents"),
@@ -49,9 +50,11 @@ def _kmo_word(k: float, zh: bool) -> str:
 
 
 def _p(p: float) -> str:
+    """p as a sentence writes it ("= .023", "< .001"), by the tables' rule (format_value)."""
     if p is None or (isinstance(p, float) and math.isnan(p)):
         return "—"
-    return "< .001" if p < .001 else f"= {p:.3f}".replace("0.", ".", 1)
+    s = format_value(p, "p")
+    return "< .001" if s == "<.001" else f"= {s}"
 
 
 def _pct(x: float) -> str:
@@ -545,9 +548,8 @@ def index_section(out: Path, q, lang: str, figs: list) -> Section | None:
     items_tab = read_table(out / "stats" / "item_satisfaction.csv")
     if q is not None and q.roles.overall and items_tab is not None and (items_tab["item"] == q.roles.overall).any():
         o = items_tab[items_tab["item"] == q.roles.overall].iloc[0]
-        pts = int(o["scale_points"])
         paras_zh.append(f"总指数由各维度题项计算；总体满意度题是受访者的整体评价，平均分 {o['mean']:.2f}（折合 0–100 为 "
-                        f"{(o['mean'] - 1) / (pts - 1) * 100:.1f}），两者含义不同，宜并列报告。")
+                        f"{o['index']:.1f}），两者含义不同，宜并列报告。")
     paras_en = [f"The equally weighted overall index is {first['index']:.1f} (95% CI {first['ci95_low']:.1f}–"
                 f"{first['ci95_high']:.1f}); lowest dimension {eq.sort_values('index').iloc[0][lab]} "
                 f"({eq['index'].min():.1f}), highest {eq.sort_values('index').iloc[-1][lab]} ({eq['index'].max():.1f})."]
@@ -555,11 +557,12 @@ def index_section(out: Path, q, lang: str, figs: list) -> Section | None:
     if wtd is not None and len(wtd):
         names = {f"index_{c}": lab_ for c, lab_ in zip(con["construct"], con[lab])}
         names["index_overall"] = "总指数（等权）" if zh else "overall index (equal weights)"
-        if q is not None and q.roles.overall:
-            names[q.roles.overall] = short_name(q, q.roles.overall)
         names["participation_rate"] = "参与率（比例）" if zh else "participation rate (proportion)"
         if q is not None and q.roles.overall:
-            names[q.roles.overall] = "总体满意度（均值，1–5）" if zh else "overall satisfaction (mean, 1–5)"
+            o = items_tab[items_tab["item"] == q.roles.overall] if items_tab is not None else pd.DataFrame()
+            rng = f"{int(o['scale_min'].iloc[0])}–{int(o['scale_max'].iloc[0])}" if len(o) and "scale_min" in o else ""
+            names[q.roles.overall] = (f"总体满意度（均值{'，' + rng if rng else ''}）" if zh else
+                                      f"overall satisfaction (mean{', ' + rng if rng else ''})")
         names = {k: (v if k in ("participation_rate", q.roles.overall if q else None) else f"{v}（指数，0–100）" if zh else f"{v} (index)")
                  for k, v in names.items()}
         w = wtd.assign(variable=[names.get(v, v) for v in wtd["variable"]])
@@ -782,8 +785,9 @@ def community_sections(out: Path, q, lang: str) -> list[Section]:
                  **{k: "dec2" for k in dims}},
         note_zh="指数 0–100，等权；下限、上限为总指数的 95% 置信区间。样本量小于 50 的小区置信区间较宽，相邻名次之间多无显著差异。",
         note_en="Index 0–100, equal weights; 95% CI of the overall index. Communities with n < 50 have wide intervals."))
-    district = items.groupby("item")[["bottom2_pct"]].mean() if items is not None else None
+    # the whole sample's 不满意率 per item (the stats stage writes it with the per-community table)
     overall_items = read_table(out / "stats" / "item_satisfaction.csv")
+    ref = overall_items.set_index("item")["bottom2_pct"] if overall_items is not None else pd.Series(dtype=float)
     for _, c in com.iterrows():
         rank = int(ranked.index[ranked["community"] == c["community"]][0]) + 1
         name = c["label_zh"] if zh or not isinstance(c.get("label_en"), str) or not c["label_en"] else c["label_en"]
@@ -792,7 +796,6 @@ def community_sections(out: Path, q, lang: str) -> list[Section]:
             it = items[(items["community"] == c["community"]) & items["satisfaction_scale"].astype(bool)]
             low = it.sort_values(["bottom2_pct", "top2_pct"], ascending=[False, True], kind="stable").head(5)
             if len(low):
-                ref = (overall_items.set_index("item")["bottom2_pct"] if overall_items is not None else district["bottom2_pct"])
                 pr = pd.DataFrame({"rank": range(1, len(low) + 1), "item": low[lab].to_numpy(), "n": low["n"].to_numpy(),
                                    "bottom2": low["bottom2_pct"].to_numpy(), "top2": low["top2_pct"].to_numpy(),
                                    "all": [ref.get(i, float("nan")) for i in low["item"]]})

@@ -87,6 +87,14 @@ def _pieces(params, y, X, Z, J):
     return u, lo, Fu, Fl, prob
 
 
+def observed_prob(res: ClmFit, y: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """The fitted probability of each observation's own category (no nominal terms)."""
+    J = len(res.theta) + 1
+    params = np.concatenate([res.theta, res.beta])
+    return _pieces(params, np.asarray(y, dtype=int), np.asarray(X, dtype=float).reshape(len(y), -1),
+                   np.zeros((len(y), 0)), J)[-1]
+
+
 def loglik(params, y, X, Z, J) -> float:
     *_, prob = _pieces(params, y, X, Z, J)
     if np.any(prob <= 0):

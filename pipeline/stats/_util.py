@@ -1,4 +1,5 @@
-"""Input checks shared by the statistics functions (scikit-learn style messages)."""
+"""Input checks shared by the statistics functions (scikit-learn style messages), and the
+coefficient table every model prints."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 _CLOSED = {"both": ("[", "]"), "left": ("[", ")"), "right": ("(", "]"), "neither": ("(", ")")}
 
@@ -208,3 +210,20 @@ def check_random_state(value, func: str, name: str = "random_state"):
         raise ValueError(f"The {name!r} parameter of {func} must be an int in the range [0, inf), an "
                          f"instance of 'numpy.random.Generator' or None. Got {value!r} instead.")
     return value
+
+
+def coef_table(terms, est, se, dist) -> pd.DataFrame:
+    """term, estimate, se, statistic, p_val, ci95_low, ci95_high: z tests (``dist="normal"``) or
+    t tests with ``("t", df)`` (df a number or one per term)."""
+    est = np.asarray(est, dtype=float)
+    se = np.asarray(se, dtype=float)
+    stat = est / se
+    if dist == "normal":
+        p = 2 * stats.norm.sf(np.abs(stat))
+        q = stats.norm.ppf(0.975)
+    else:  # ("t", df)
+        df = dist[1]
+        p = 2 * stats.t.sf(np.abs(stat), df)
+        q = stats.t.ppf(0.975, df)
+    return pd.DataFrame({"term": list(terms), "estimate": est, "se": se, "statistic": stat,
+                         "p_val": p, "ci95_low": est - q * se, "ci95_high": est + q * se})

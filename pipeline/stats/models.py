@@ -35,9 +35,7 @@ from scipy import stats
 
 from pipeline.core.errors import CannotCompute
 from pipeline.stats import _clm
-from pipeline.stats._util import check_columns
-
-_Z975 = stats.norm.ppf(0.975)
+from pipeline.stats._util import check_columns, coef_table
 
 # names a formula may use that are not columns: patsy's builtins and numpy as ``np``
 _FORMULA_FUNCTIONS = {"C", "I", "Q", "Treatment", "Sum", "Poly", "Diff", "Helmert", "center",
@@ -139,21 +137,6 @@ def _single_outcome(lhs: list[str], formula: str, what: str) -> str:
 
 def _formula_with_outcome(formula: str) -> str:
     return f"{_OUTCOME} ~ " + formula.split("~", 1)[1]
-
-
-def _coef_table(terms, est, se, dist) -> pd.DataFrame:
-    est = np.asarray(est, dtype=float)
-    se = np.asarray(se, dtype=float)
-    stat = est / se
-    if dist == "normal":
-        p = 2 * stats.norm.sf(np.abs(stat))
-        q = _Z975
-    else:  # ("t", df)
-        df = dist[1]
-        p = 2 * stats.t.sf(np.abs(stat), df)
-        q = stats.t.ppf(0.975, df)
-    return pd.DataFrame({"term": list(terms), "estimate": est, "se": se, "statistic": stat,
-                         "p_val": p, "ci95_low": est - q * se, "ci95_high": est + q * se})
 
 
 def _add_odds_ratios(coef: pd.DataFrame, mask=None) -> pd.DataFrame:
@@ -367,8 +350,7 @@ def ols(data: pd.DataFrame, formula: str, cluster: str | None = None, vcov: str 
                           f"and the sandwich has no information on terms that are constant within "
                           f"clusters. Their se, p_val and ci are NaN; compare clusters with "
                           f"cluster=None, ordinal_logit() or mixed().", RuntimeWarning, stacklevel=2)
-    coef = pd.concat([_coef_table([t], [b], [e], ("t", d)) for t, b, e, d in
-                      zip(res.params.index, np.asarray(res.params, dtype=float), se, dfs)], ignore_index=True)
+    coef = coef_table(res.params.index, np.asarray(res.params, dtype=float), se, ("t", np.asarray(dfs, dtype=float)))
     coef["df"] = dfs
     fit = pd.DataFrame([{
         "model": "ols",
@@ -498,7 +480,7 @@ def logit(data: pd.DataFrame, formula: str, event=None) -> dict[str, pd.DataFram
                       f"estimates and standard errors are not meaningful. Merge sparse categories "
                       f"or drop the separating term.", RuntimeWarning, stacklevel=2)
     with np.errstate(over="ignore"):
-        coef = _add_odds_ratios(_coef_table(res.params.index, res.params, res.bse, "normal"))
+        coef = _add_odds_ratios(coef_table(res.params.index, res.params, res.bse, "normal"))
     k = len(res.params)
     fit = pd.DataFrame([{
         "model": "logit",
@@ -603,9 +585,7 @@ def ordinal_logit(data: pd.DataFrame, formula: str) -> dict[str, pd.DataFrame]:
     cov = res.cov
     singular = not np.all(np.isfinite(np.diag(cov))) or np.any(np.diag(cov) < 0)
     converged = bool(res.converged)
-    eta = res.theta[None, :] - (X @ res.beta)[:, None]
-    cdf = np.column_stack([np.zeros(len(yidx)), 1 / (1 + np.exp(-eta)), np.ones(len(yidx))])
-    p_obs = cdf[np.arange(len(yidx)), yidx + 1] - cdf[np.arange(len(yidx)), yidx]
+    p_obs = _clm.observed_prob(res, yidx, X)
     if singular or not converged or np.any(p_obs > 1 - 1e-8):
         problem = ("its information matrix is singular (standard errors are NaN)" if singular
                    else "fitted probabilities of 1 for some observed categories"
@@ -621,7 +601,7 @@ def ordinal_logit(data: pd.DataFrame, formula: str) -> dict[str, pd.DataFrame]:
     se = np.sqrt(np.diag(cov))
     terms = [f"threshold_{labels[j]}|{labels[j + 1]}" for j in range(n_th)] + names
     with np.errstate(over="ignore"):
-        coef = _add_odds_ratios(_coef_table(terms, est, se, "normal"),
+        coef = _add_odds_ratios(coef_table(terms, est, se, "normal"),
                                 mask=np.r_[np.zeros(n_th, bool), np.ones(k_beta, bool)])
     counts = np.bincount(yidx, minlength=len(levels))
     n = int(len(yidx))
@@ -862,7 +842,7 @@ def mixed(data: pd.DataFrame, formula: str, group: str, reml: bool = True) -> di
         se_fe = np.sqrt(np.clip(np.diag(var_resid * np.linalg.inv(xtvx)), 0, None))
     except np.linalg.LinAlgError:
         se_fe = np.asarray(res.bse)[:k_fe]
-    coef = _coef_table(res.fe_params.index, res.fe_params, se_fe, "normal")
+    coef = coef_table(res.fe_params.index, res.fe_params, se_fe, "normal")
     k = k_fe + 2
     n = int(res.nobs)
     fit = pd.DataFrame([{

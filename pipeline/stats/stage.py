@@ -365,6 +365,7 @@ def _item_rows(q: Questionnaire, df: pd.DataFrame, items: list[str]) -> list[dic
         levels = q.options_of(it)
         bottom = tuple(o.code for o in levels[:2]) if len(levels) >= 4 else (levels[0].code,) if levels else ()
         n = int(len(v))
+        lo_code, hi_code = (min(o.code for o in levels), max(o.code for o in levels)) if levels else (np.nan, np.nan)
         k_top, k_bottom = float(v.isin(box).sum()), float(v.isin(bottom).sum())
         lo, hi = (100 * x for x in wilson_ci(k_top, n)) if n else (np.nan, np.nan)
         parent = next((x for x in q.items if any(r.id == c for r in x.rows or [])), None)
@@ -378,6 +379,9 @@ def _item_rows(q: Questionnaire, df: pd.DataFrame, items: list[str]) -> list[dic
             "top2_pct": 100 * k_top / n if n else np.nan, "top2_ci95_low": lo, "top2_ci95_high": hi,
             "bottom2_pct": 100 * k_bottom / n if n else np.nan,
             "top2_codes": "/".join(str(b) for b in box),
+            # the mean on 0–100 by the item's own scale (lowest level 0, highest 100), as the indices
+            "scale_min": lo_code, "scale_max": hi_code,
+            "index": 100 * (float(v.mean()) - lo_code) / (hi_code - lo_code) if n and hi_code > lo_code else np.nan,
         })
     return rows
 

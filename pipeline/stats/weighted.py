@@ -27,7 +27,7 @@ from pipeline.stats._calibration import (
     row_keys,
     type_hint,
 )
-from pipeline.stats._util import check_choice, check_columns, check_scalar, numeric_frame
+from pipeline.stats._util import check_choice, check_columns, check_scalar, coef_table, numeric_frame
 
 
 @dataclass
@@ -173,17 +173,24 @@ def _linearised_var(x: np.ndarray, design: _Design) -> np.ndarray:
 
 
 
-def _estimate(y: np.ndarray, used: np.ndarray, design: _Design, deff: str) -> dict:
-    """svymean of the columns of y over the rows `used` (others are a domain outside: weight 0
-    in the estimate, kept in the variance structure, as survey's subsetting does)."""
+def _domain_mean(y: np.ndarray, used: np.ndarray, design: _Design, what: str):
+    """The weighted means of y's columns over the rows `used` (others are a domain outside:
+    weight 0 in the estimate, kept in the variance structure, as survey's subsetting does) and
+    their linearised covariance: (mean, V, wm, psum, z)."""
     wm = np.where(used, design.w, 0.0)
     psum = wm.sum()
     if psum <= 0:
-        raise CannotCompute("no answered row has a positive weight")
+        raise CannotCompute(f"no {what} has a positive weight")
     yy = np.where(used[:, None], y, 0.0)
     mean = (wm[:, None] * yy).sum(axis=0) / psum
     z = np.where(used[:, None], yy - mean, 0.0)
-    v = np.diag(_linearised_var(z * (wm / psum)[:, None], design))
+    return mean, _linearised_var(z * (wm / psum)[:, None], design), wm, psum, z
+
+
+def _estimate(y: np.ndarray, used: np.ndarray, design: _Design, deff: str) -> dict:
+    """svymean of the columns of y over the rows `used` (see :func:`_domain_mean`)."""
+    mean, V, wm, psum, z = _domain_mean(y, used, design, "answered row")
+    v = np.diag(V)
     nobs = int((wm != 0).sum())
     with np.errstate(divide="ignore", invalid="ignore"):
         s2 = (wm[:, None] * z ** 2).sum(axis=0) / psum * nobs / (nobs - 1)
@@ -422,10 +429,15 @@ def weighted_proportions(data: pd.DataFrame, column: str, weights=None, strata: 
                                        "ci95_low", "ci95_high", "deff"])
 
 
-if weighted_mean.__doc__:  # absent under python -OO
-    weighted_mean.__doc__ = weighted_mean.__doc__.replace("{design}\n", _DOC_DESIGN + "\n")
-if weighted_proportions.__doc__:
-    weighted_proportions.__doc__ = weighted_proportions.__doc__.replace("{design}\n", _DOC_DESIGN + "\n")
+def _with_design(f):
+    """Put the shared design parameters into f's docstring (absent under python -OO)."""
+    if f.__doc__:
+        f.__doc__ = f.__doc__.replace("{design}\n", _DOC_DESIGN + "\n").replace("{design}", _DOC_DESIGN)
+    return f
+
+
+_with_design(weighted_mean)
+_with_design(weighted_proportions)
 
 
 def weighted_crosstab_test(data: pd.DataFrame, row: str, col: str, weights=None, strata: str | None = None,
@@ -506,13 +518,7 @@ def weighted_crosstab_test(data: pd.DataFrame, row: str, col: str, weights=None,
     k = nr * nc
     mm = np.zeros((n_all, k))
     mm[used, cell[used]] = 1.0
-    wm = np.where(used, design.w, 0.0)
-    psum = wm.sum()
-    if psum <= 0:
-        raise CannotCompute("no row answering both columns has a positive weight")
-    p = (wm[:, None] * mm).sum(axis=0) / psum
-    z = np.where(used[:, None], mm - p, 0.0)
-    V = _linearised_var(z * (wm / psum)[:, None], design)
+    p, V, *_ = _domain_mean(mm, used, design, "row answering both columns")
     # Pearson's X² of the weighted table scaled to N rows (svytable(Ntotal = N), chisq.test)
     N = float(n_all)
     obs = p.reshape(nc, nr).T * N                              # r × c
@@ -545,7 +551,7 @@ def weighted_crosstab_test(data: pd.DataFrame, row: str, col: str, weights=None,
                           "mean_deff": tr / dof}])
 
 
-weighted_crosstab_test.__doc__ = weighted_crosstab_test.__doc__.replace("{design}", _DOC_DESIGN)
+_with_design(weighted_crosstab_test)
 
 
 def weighted_ols(data: pd.DataFrame, formula: str, weights=None, strata: str | None = None,
@@ -622,13 +628,10 @@ def weighted_ols(data: pd.DataFrame, formula: str, weights=None, strata: str | N
     V = _linearised_var(estfun @ Ainv, design)
     se = np.sqrt(np.clip(np.diag(V), 0, None))
     df = float(len(design.psu_stratum) - len(design.n_psu) + 1 - k)
-    from scipy import stats as _st
-
-    t = beta / se
-    q = _st.t.ppf(0.975, df)
-    return pd.DataFrame({"term": list(X_df.columns), "estimate": beta, "se": se, "statistic": t,
-                         "df": df, "p_val": 2 * _st.t.sf(np.abs(t), df), "ci95_low": beta - q * se,
-                         "ci95_high": beta + q * se, "n": int(used.sum())})
+    out = coef_table(X_df.columns, beta, se, ("t", df))
+    out.insert(4, "df", df)
+    out["n"] = int(used.sum())
+    return out
 
 
-weighted_ols.__doc__ = weighted_ols.__doc__.replace("{design}", _DOC_DESIGN)
+_with_design(weighted_ols)
