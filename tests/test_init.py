@@ -270,3 +270,30 @@ def test_a_metadata_column_name_and_other_tick_marks_draft_what_ingest_reads(tmp
     res = read_survey(q, src)
     col = [c for c in res.data.columns if c.startswith(multi[0].id + "__")][0]
     assert res.data[col].sum() == 4                         # rows 2, 5, 8, 11 ticked the first option
+
+
+def test_an_analysis_plan_on_a_drafted_pilot_survey(tmp_path):
+    """The helper-written WJX layout (35 respondents) drafted by init, its rating matrix as the
+    construct: a structural model, a BCa mediation and a moderation by floor run to the report,
+    named by the questionnaire's labels, with the small-sample caution."""
+    out = tmp_path / "pilot"
+    run_init([LAYOUTS / "wjx_text.xlsx"], out)
+    q = load_questionnaire(out / "questionnaire.yaml")
+    matrix = next(it for it in q.items if it.type == "matrix")
+    rec = find(q, "推荐").id
+    overall = q.roles.overall
+    p = out / "study.yaml"
+    p.write_text(p.read_text(encoding="utf-8") + "analyses:\n"
+                 f"  - {{type: sem, model: '{overall} ~ {matrix.construct}; {rec} ~ {matrix.construct} + {overall}'}}\n"
+                 f"  - {{type: mediation, x: {matrix.construct}, m: {overall}, y: {rec}, ci: bca, n_boot: 500}}\n",
+                 encoding="utf-8")
+    res = _run(out)
+    fit = pd.read_csv(res / "stats" / "sem_fit.csv", encoding="utf-8-sig").iloc[0]
+    assert bool(fit["converged"]) and fit["df"] == 13 and fit["n"] < 40
+    est = pd.read_csv(res / "stats" / "sem_estimates.csv", encoding="utf-8-sig")
+    assert (est["kind"] == "loading").sum() == len(matrix.rows)
+    assert set(est.loc[est["kind"] == "regression", "lhs_zh"]) == {"总体满意度", find(q, "推荐").text}
+    med = pd.read_csv(res / "stats" / "mediation.csv", encoding="utf-8-sig")
+    assert (med["interval"] == "bca").all() and med["label"].iloc[0].startswith("满意度 → 总体满意度 → ")
+    md = (res / "report" / "report.md").read_text(encoding="utf-8")
+    assert "结构方程模型：" in md and "样本量仅" in md and "![图" in md and "sem_path_1_zh.png" in md

@@ -520,9 +520,10 @@ def path_diagram(estimates: pd.DataFrame, fit: pd.DataFrame | None = None, lang:
         fig = new_figure(4.2 + 1.6 * max(nrow - 1, 0) + (1.0 if ncol > 2 else 0.0))
         ax = fig.add_subplot()
         ax.set_axis_off()
-        w, h = 2.1, 0.85
+        w, h0 = 2.1, 0.85
         for v, (x, y) in pos.items():
             text = wrap_label(label[v][0] if lang == "zh" else label[v][1], 8 if lang == "zh" else 14)
+            h = max(h0, 0.3 * (text.count("\n") + 1) + 0.35)   # a long question gets a taller node
             if v in latent:
                 ax.add_patch(Ellipse((x, y), w, h, facecolor="#eaf2fa", edgecolor="#2166ac", lw=1.1, zorder=2))
             else:
@@ -875,19 +876,10 @@ CAPTIONS: dict[str, tuple[str, str]] = {
 
 
 def _var_label(q, v: str, lang: str) -> str:
-    """A construct's or item's short label for axis titles."""
-    if q is None:
-        return v
-    c = next((c for c in q.constructs if c.id == v), None)
-    if c is not None:
-        return c.label.zh if lang == "zh" else (c.label.en or c.label.zh)
-    if v == q.roles.overall:
-        return tr(lang, "总体满意度", "overall satisfaction")
-    if v not in q.item_index:
-        return v
-    from pipeline.report.survey import short_name
+    """A construct's or item's short label for axis titles and diagram nodes."""
+    from pipeline.report.survey import var_name
 
-    return short_name(q, v)
+    return var_name(q, v, lang == "zh")
 
 
 def render_all(study_out_dir: Path, dest: Path, lang: str = "zh",
@@ -981,7 +973,9 @@ def render_all(study_out_dir: Path, dest: Path, lang: str = "zh",
         for i, part in sem_est.groupby("analysis", sort=True):
             fit = sem_fit[sem_fit["analysis"] == i] if sem_fit is not None else None
             label = str(part["label"].iloc[0])
-            emit(f"sem_path_{int(i) + 1}", lambda part=part, fit=fit: path_diagram(part, fit, lang),
+            names = {v: (_var_label(q, v, "zh"), _var_label(q, v, "en"))
+                     for v in set(part["lhs"]) | set(part["rhs"])} if q is not None else None
+            emit(f"sem_path_{int(i) + 1}", lambda part=part, fit=fit, names=names: path_diagram(part, fit, lang, names),
                  (f"结构方程模型路径图：{label}（标准化系数；* p < .05，** p < .01，*** p < .001，虚线为不显著；测量部分从略）",
                   f"Path diagram: {label} (standardised coefficients; * p < .05, ** p < .01, *** p < .001, dashed: "
                   "not significant; measurement part not shown)"))

@@ -220,7 +220,8 @@ def ratings_section(out: Path, q, lang: str, figs: list) -> Section | None:
                    for i, c in zip(df["item"], df["construct"])]
     in_construct = df["construct"].fillna("").astype(str) != ""
     sat_mask = df["satisfaction_scale"].astype(bool) | in_construct
-    df = df[(df["scale_points"] <= 7) | sat_mask | df["item"].eq(overall)]  # a 0-10 score has no 'top two' to report
+    keep = (df["scale_points"] <= 7) | sat_mask | df["item"].eq(overall)  # a 0-10 score has no 'top two' to report
+    df, sat_mask = df[keep], sat_mask[keep]
     sat = df[sat_mask]
     other = df[~sat_mask]
     main = sat if len(sat) else df
@@ -895,7 +896,7 @@ def paths_section(out: Path, q, lang: str, figures: dict | None = None) -> Secti
             fig = figures.get(f"moderation_slopes_{int(i) + 1}")
             if fig is not None:
                 items.append(fig)
-    sem_z, sem_e, sem_items = _sem_part(out, lang, figures)
+    sem_z, sem_e, sem_items = _sem_part(out, q, lang, figures)
     pz += sem_z
     pe += sem_e
     items += sem_items
@@ -926,7 +927,29 @@ def _jn_sentence(out: Path, i, slopes: pd.DataFrame) -> tuple[str, str]:
             f"Johnson–Neyman: the simple slope's significance changes at {pts_en} (p = .05).")
 
 
-def _sem_part(out: Path, lang: str, figures: dict) -> tuple[list[str], list[str], list]:
+def var_name(q, v: str, zh: bool) -> str:
+    """A variable of a model as the report names it: the construct's label, or the item's short
+    name (Chinese) or English text; the id when the questionnaire does not know it."""
+    if q is None:
+        return v
+    if any(c.id == v for c in q.constructs):
+        return _construct_label(q, v, zh)
+    if v == q.roles.overall and not zh:
+        return "overall satisfaction"
+    it = q.item_index.get(v)
+    if it is None:
+        return v
+    return short_name(q, v) if zh else (it.en or v)
+
+
+def _say_path(path: str, q, zh: bool) -> str:
+    """sem_indirect's 'x → m → y' or 'x → y (total)' with each id named (var_name)."""
+    chain, _, tail = path.partition(" (")
+    tails = {"total indirect)": "（总间接效应）" if zh else " (total indirect)", "total)": "（总效应）" if zh else " (total)"}
+    return " → ".join(var_name(q, v, zh) for v in chain.split(" → ")) + tails.get(tail, "")
+
+
+def _sem_part(out: Path, q, lang: str, figures: dict) -> tuple[list[str], list[str], list]:
     """Structural models of the analysis plan: fit, structural paths, indirect effects, diagram."""
     est = read_table(out / "stats" / "sem_estimates.csv")
     fit = read_table(out / "stats" / "sem_fit.csv")
@@ -939,7 +962,7 @@ def _sem_part(out: Path, lang: str, figures: dict) -> tuple[list[str], list[str]
         label = str(part["label"].iloc[0])
         f = fit[fit["analysis"] == i].iloc[0]
         reg = part[part["kind"] == "regression"].copy()
-        reg["path"] = [f"{a} → {b}" for a, b in zip(reg["rhs_zh"] if zh else reg["rhs"], reg["lhs_zh"] if zh else reg["lhs"])]
+        reg["path"] = [f"{var_name(q, a, zh)} → {var_name(q, b, zh)}" for a, b in zip(reg["rhs"], reg["lhs"])]
         df = reg[["path", "est", "se", "std_all", "p_val", "r2_lhs"]]
         fit_zh = (f"χ²({int(f['df'])}) = {float(f['chi2']):.2f}，p {_p(f['p_val'])}；CFI = {float(f['cfi']):.3f}，"
                   f"TLI = {float(f['tli']):.3f}，RMSEA = {float(f['rmsea']):.3f}（90% CI {float(f['rmsea_ci90_low']):.3f}–"
@@ -957,18 +980,20 @@ def _sem_part(out: Path, lang: str, figures: dict) -> tuple[list[str], list[str]
                                    f"n = {int(f['n'])}; {fit_en}. Constructs are latent, measured by their items "
                                    "(reverse-keyed items reversed), first loading fixed to 1."))
         sig = reg[reg["p_val"] < .05]
+        small = int(f["n"]) < 200
         pz.append(f"{label}：模型拟合{_fit_word(f, True)}（{fit_zh}）。"
+                  + (f"样本量仅 {int(f['n'])}，结构方程模型的拟合指标（尤其 TLI、RMSEA）与标准误都不稳定，结论宜谨慎。"
+                     if small else "")
                   + ("显著的路径有" + "、".join(f"{p}（β = {b:.3f}）" for p, b in zip(sig["path"], sig["std_all"])) + "。"
                      if len(sig) else "没有显著的结构路径。"))
         pe.append(f"{label}: {_fit_word(f, False)} fit ({fit_en}); "
+                  + (f"with n = {int(f['n'])} the fit indices and SEs are unstable; " if small else "")
                   + (f"{len(sig)} of {len(reg)} paths significant." if len(reg) else ""))
         if ind is not None and len(ind):
             part_i = ind[ind["analysis"] == i]
             if len(part_i):
-                d = part_i[["path_zh" if zh else "path", "est", "se", "std_all", "p_val", "ci95_low", "ci95_high"]].rename(
-                    columns={"path_zh": "path"})
-                d["path"] = [str(x).replace("(total indirect)", "（总间接效应）" if zh else "(total indirect)")
-                             .replace("(total)", "（总效应）" if zh else "(total)") for x in d["path"]]
+                d = part_i[["path", "est", "se", "std_all", "p_val", "ci95_low", "ci95_high"]].copy()
+                d["path"] = [_say_path(str(x), q, zh) for x in d["path"]]
                 method = str(part_i["method"].iloc[0])
                 items.append(Table(f"sem_indirect_{int(i) + 1}", f"间接效应与总效应：{label}", f"Indirect and total effects: {label}", d,
                                    headers_zh={"path": "路径", "est": "效应", "se": "标准误", "std_all": "标准化效应",
@@ -983,9 +1008,9 @@ def _sem_part(out: Path, lang: str, figures: dict) -> tuple[list[str], list[str]
                                    note_en=f"Indirect effects are products of the path coefficients; SE and 95% interval: {method}."))
                 first = part_i.iloc[0]
                 sig_i = float(first["ci95_low"]) > 0 or float(first["ci95_high"]) < 0
-                pz.append(f"间接效应（{first['path_zh']}）为 {float(first['est']):.3f}（标准化 {float(first['std_all']):.3f}，95% CI "
+                pz.append(f"间接效应（{d['path'].iloc[0]}）为 {float(first['est']):.3f}（标准化 {float(first['std_all']):.3f}，95% CI "
                           f"{float(first['ci95_low']):.3f}–{float(first['ci95_high']):.3f}），{'显著' if sig_i else '不显著'}。")
-                pe.append(f"Indirect effect {first['path']}: {float(first['est']):.3f} (standardised {float(first['std_all']):.3f}, "
+                pe.append(f"Indirect effect {d['path'].iloc[0]}: {float(first['est']):.3f} (standardised {float(first['std_all']):.3f}, "
                           f"95% CI {float(first['ci95_low']):.3f}–{float(first['ci95_high']):.3f}).")
         fig = figures.get(f"sem_path_{int(i) + 1}")
         if fig is not None:

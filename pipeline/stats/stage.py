@@ -436,7 +436,8 @@ def _analysis_tables(t: _Inputs, analyses) -> None:
             continue
         x, y = col(a.x, f"{where}.x"), col(a.y, f"{where}.y")
         cov = [col(c, f"{where}.covariates") for c in a.covariates]
-        label = a.label or (f"{a.x} → {a.m} → {a.y}" if a.type == "mediation" else f"{a.x} × {a.w} → {a.y}")
+        v = lambda name: _var_zh(t, name)
+        label = a.label or (f"{v(a.x)} → {v(a.m)} → {v(a.y)}" if a.type == "mediation" else f"{v(a.x)} × {v(a.w)} → {v(a.y)}")
         if a.type == "mediation":
             r = mediation(data, x, col(a.m, f"{where}.m"), y, cov, n_boot=a.n_boot, seed=t.seed, interval=a.ci)
             med.append(r.assign(analysis=i, label=label, x=a.x, m=a.m, y=a.y))
@@ -457,6 +458,14 @@ def _analysis_tables(t: _Inputs, analyses) -> None:
         tables["sem_indirect"] = pd.concat(sem_ind, ignore_index=True)
 
 
+def _var_zh(t: _Inputs, v: str) -> str:
+    """A variable of the analysis plan as the tables name it: the construct's label, 总体满意度
+    for the overall rating, an item's text."""
+    if v == t.q.roles.overall:
+        return "总体满意度"
+    return _labels(t.q, v)[0] if v in t.constructs else _item_label(t.q, v) if v in t.q.item_index else v
+
+
 def _plan_item(t: _Inputs, name: str, key: str) -> str:
     """An item the analysis plan may name: a rating, numeric or single-choice item in the data."""
     it = t.q.item_index.get(name)
@@ -469,7 +478,7 @@ def _plan_item(t: _Inputs, name: str, key: str) -> str:
 def _sem_analysis(t: _Inputs, a, where: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """A structural model of the plan: constructs named in ``model`` become latent variables
     measured by their items (reverse-keyed items reversed), items stay observed."""
-    q, constructs = t.q, t.constructs
+    constructs = t.constructs
     try:
         spec = parse_model(a.model)
     except ValueError as e:
@@ -494,14 +503,9 @@ def _sem_analysis(t: _Inputs, a, where: str) -> tuple[pd.DataFrame, pd.DataFrame
     if not bool(res["fit"]["converged"].iloc[0]):
         raise CannotCompute(f"the structural model of {where} did not converge")
 
-    def zh(v: str) -> str:
-        if v == q.roles.overall:
-            return "总体满意度"
-        return _labels(q, v)[0] if v in constructs else _item_label(q, v) if v in q.item_index else v
-
     est = res["estimates"]
-    est.insert(1, "lhs_zh", [zh(v) for v in est["lhs"]])
-    est.insert(4, "rhs_zh", [zh(v) for v in est["rhs"]])
+    est.insert(1, "lhs_zh", [_var_zh(t, v) for v in est["lhs"]])
+    est.insert(4, "rhs_zh", [_var_zh(t, v) for v in est["rhs"]])
     r2 = res["r2"].set_index("variable")["r2"]
     est["r2_lhs"] = [r2.get(v, np.nan) if op == "~" else np.nan for v, op in zip(est["lhs"], est["op"])]
     # lavaan's operators as words (a cell starting with '=' would be escaped as a formula in the CSV)
@@ -511,7 +515,7 @@ def _sem_analysis(t: _Inputs, a, where: str) -> tuple[pd.DataFrame, pd.DataFrame
                            for lhs, op, rhs in zip(est["lhs"], est["op"], est["rhs"])])
     est = est.drop(columns="op")
     ind = res["indirect"]
-    ind.insert(1, "path_zh", [" → ".join(zh(v) for v in p.split(" (")[0].split(" → ")) + (" (" + p.split(" (")[1] if " (" in p else "")
+    ind.insert(1, "path_zh", [" → ".join(_var_zh(t, v) for v in p.split(" (")[0].split(" → ")) + (" (" + p.split(" (")[1] if " (" in p else "")
                               for p in ind["path"]])
     return res["fit"], est, ind
 
