@@ -29,7 +29,7 @@ help:  ## list the targets
 	@echo "make test                     run the test suite (make test-fast: unit tests only, no whole-study runs)"
 	@echo "make init EXPORTS='a.xlsx b.xlsx' OUT=dir  draft dir/questionnaire.yaml and dir/study.yaml from your export(s)"
 	@echo "make all STUDY=path/study.yaml  run the pipeline on your study (outputs/<name>/)"
-	@echo "make ingest|clean-stage|stats|interviews|code|topics|findings|report STUDY=...  one stage (and what it needs)"
+	@echo "make ingest|clean-stage|stats|interviews|code|topics|findings|report|review STUDY=...  one stage (and what it needs)"
 	@echo "make lint                     ruff on the package, tests and benchmarks"
 	@echo "make bench                    benchmarks (ingest+clean+init at 50k xlsx and 1M csv; segmentation and interview stages; ordinal model vs R clm)"
 	@echo "make lock                     re-pin requirements.lock from the current environment"
@@ -55,7 +55,7 @@ $(DEPS): $(STAMP) pipeline/core/makedeps.py pipeline/core/registry.py pipeline/c
 # --- stages: the rules (one per stage that applies to the study: its artifact, every input it
 # reads, the artifacts of the stages before it, the package files it runs) come from the stage
 # registry through $(DEPS), as do the targets ingest, clean-stage, stats, interviews, code,
-# topics, findings and report ---
+# topics, findings, report and review ---
 all: $(ALL)  ## the whole pipeline for STUDY
 
 demo:

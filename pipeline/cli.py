@@ -33,6 +33,11 @@ def _parser() -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help_, description=help_)
         sp.add_argument("--study", required=True, metavar="PATH", help="the study file (YAML)")
         sp.add_argument("--quiet", action="store_true", help="print nothing but errors")
+        if name == "review":
+            sp.add_argument("--import", dest="import_file", metavar="FILE",
+                            help="a reviewed review.xlsx (or .qdpx): add its decisions to the study's decisions "
+                                 "file (interviews.review), then rerun the code stage")
+            sp.add_argument("--reviewer", metavar="NAME", help="who reviewed (default: the file's reviewer column)")
     help_ = "print every input each stage reads, as a Makefile fragment (the Makefile includes it)"
     sp = sub.add_parser("deps", help=help_, description=help_)
     sp.add_argument("--study", required=True, metavar="PATH", help="the study file (YAML)")
@@ -120,6 +125,12 @@ def main(argv: list[str] | None = None) -> int:
                 sys.stdout.write(makedeps.fragment(study))
             return 0
         study = Study(args.study)
+        if args.stage == "review" and args.import_file:
+            from pipeline.interviews.review import import_review, import_summary
+
+            with study_lock_for(study):
+                print(import_summary(import_review(study, args.import_file, args.reviewer)))
+            return 0
         from pipeline.core.registry import stages_for
         from pipeline.core.stage import study_lock
 
@@ -145,6 +156,12 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     return 0
+
+
+def study_lock_for(study):
+    from pipeline.core.stage import study_lock
+
+    return study_lock(study.out)
 
 
 def entry() -> None:

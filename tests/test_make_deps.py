@@ -21,8 +21,8 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None or not (ROOT / ".ve
                                 reason="needs make and the project's .venv")
 
 SURVEY = {"ingest", "clean", "stats", "findings", "report"}
-INTERVIEWS = {"interviews", "code", "topics", "findings", "report"}
-CODING = {"code", "topics", "findings", "report"}
+INTERVIEWS = {"interviews", "code", "topics", "findings", "report", "review"}
+CODING = {"code", "topics", "findings", "report", "review"}
 ALL = set(ARTIFACTS)
 
 

@@ -216,7 +216,7 @@ def test_an_interview_only_study_runs_to_a_report(tmp_path, capsys):
     study.write_text("name: ivonly\ninterviews:\n  dir: transcripts/\n  roster: transcripts/informants.csv\n"
                      "coding_scheme: renewal_governance\noutputs: out\n", encoding="utf-8")
     st = Study(study)
-    assert [s.name for s in registry.stages_for(st)] == ["interviews", "code", "topics", "findings", "report"]
+    assert [s.name for s in registry.stages_for(st)] == ["interviews", "code", "topics", "findings", "report", "review"]
     assert main(["run", "--study", str(study), "--quiet"]) == 0
     assert (tmp_path / "out" / "report" / "report.docx").is_file()
     assert not (tmp_path / "out" / "ingest").exists()

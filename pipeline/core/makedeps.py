@@ -52,7 +52,8 @@ def fragment(study) -> str:
              f"OUT := {make_path(study.out)}"]
     for s in STAGES:
         lines.append(f"IN_{s.name.upper()} := " + " ".join(make_path(p) for p in inputs.get(s.name, [])))
-    lines.append(f"ALL := $(OUT)/{ARTIFACTS['report']}")
+    # the report, and the review sheet where the study codes interviews (nothing reads it)
+    lines.append(f"ALL := $(OUT)/{ARTIFACTS['report']}" + (f" $(OUT)/{ARTIFACTS['review']}" if "review" in applies else ""))
     lines.append(".PHONY: " + " ".join(s.target for s in STAGES))
     for s in STAGES:
         if s.name not in applies:
@@ -63,7 +64,11 @@ def fragment(study) -> str:
         lines += ["", f"$(OUT)/{ARTIFACTS[s.name]}: {' '.join(before)} $(IN_{s.name.upper()}) {code} $(STAMP)",
                   f"\t$(PY) -m pipeline {s.name} --study $(STUDY)",
                   f"{s.target}: $(OUT)/{ARTIFACTS[s.name]}"]
-    watched = [study.path] + ([study.resolve(study.config.interviews.dir)] if study.config.interviews else [])
+    # the folder of the review decisions too: `renewal review --import` creating the file there
+    # regenerates the fragment, which then lists it as an input of the code stage
+    watched = [study.path] + ([study.resolve(study.config.interviews.dir), study.review_path.parent]
+                              if study.config.interviews else [])
+    watched = list(dict.fromkeys(watched))
     lines += ["", "$(DEPS): " + " ".join(make_path(p) for p in watched)]
     return "\n".join(lines) + "\n"
 

@@ -127,6 +127,15 @@ STAGES: tuple[Stage, ...] = (
           ("findings",), ("topics",), "pipeline.report.stage:run", "pipeline.report.stage:summary",
           "tables and figures → report/report.xlsx, report.docx, report.md, tables/*.tex, figures/*.png", "study",
           CORE + ("report/*.py", "report/**/*.py", "interviews/roles.py")),
+    # the human side of coding: it feeds nothing downstream (its decisions reach the code stage
+    # through the study's decisions file), so it comes last
+    Stage("review", "review", "review.xlsx",
+          ("review.xlsx", "review.qdpx", "candidates.csv", "expansion_words.csv", "keyword_proposals.csv",
+           "review_agreement.csv",
+           "review_log.json"),
+          ("code",), (), "pipeline.interviews.review:run", "pipeline.interviews.review:summary",
+          "codings worth a human look → review/review.xlsx (and .qdpx); `--import FILE` adds the decisions",
+          "coding", CORE + ("interviews/*.py",)),
 )
 
 BY_NAME: dict[str, Stage] = {s.name: s for s in STAGES}

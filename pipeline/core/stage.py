@@ -15,13 +15,16 @@ apart. Every text cell of every CSV is neutralised against spreadsheet formula i
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import platform
 import shutil
 import sys
 import time
+import zipfile
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -132,6 +135,9 @@ def write_tables(tables: dict[str, pd.DataFrame], log: dict, folder: Path, log_n
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # every entry's date in the zip containers the stages write
 
 
+FIXED_TIME = datetime(2024, 1, 1, 0, 0, 0)    # created/modified of every xlsx/docx (UTC)
+
+
 def fixed_zip(entries) -> bytes:
     """A zip of (name, bytes) entries, in the order given, with a fixed date, permissions and
     compression, so that the same entries always give the same bytes (.qdpx, .docx, .xlsx)."""
@@ -147,6 +153,48 @@ def fixed_zip(entries) -> bytes:
             info.external_attr = 0o100644 << 16
             z.writestr(info, data, compresslevel=9)
     return buf.getvalue()
+
+
+def write_bytes(path: Path, data: bytes) -> Path:
+    """Write atomically (temporary file in the same folder, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return path
+
+
+def w3cdtf(t: datetime) -> str:
+    """ISO 8601 in UTC (a naive datetime is taken as UTC)."""
+    if t.tzinfo is not None:
+        t = t.astimezone(UTC).replace(tzinfo=None)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def fix_core(blob: bytes, created: datetime) -> bytes:
+    """docProps/core.xml with dcterms:created and dcterms:modified set to ``created``."""
+    from lxml import etree
+
+    dcterms = "http://purl.org/dc/terms/"
+    xsi = "http://www.w3.org/2001/XMLSchema-instance"
+    root = etree.fromstring(blob)
+    for tag in ("created", "modified"):
+        el = root.find(f"{{{dcterms}}}{tag}")
+        if el is None:
+            el = etree.SubElement(root, f"{{{dcterms}}}{tag}")
+            el.set(f"{{{xsi}}}type", "dcterms:W3CDTF")
+        el.text = w3cdtf(created)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def normalise_zip(data: bytes, created: datetime) -> bytes:
+    """An OOXML package rewritten byte-reproducibly: the same entries in the order the library
+    wrote them, with a fixed date, permissions and compression, and fixed core-property times."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zin:
+        entries = [(i.filename, fix_core(zin.read(i), created) if i.filename == "docProps/core.xml" else zin.read(i))
+                   for i in zin.infolist()]
+    return fixed_zip(entries)
 
 
 def _rel(p: Path, base: Path | None) -> str:

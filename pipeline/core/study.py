@@ -57,6 +57,24 @@ class Survey(Strict):
         return v
 
 
+class CoderConfig(Strict):
+    """One coder besides the codebook's rules (``interviews.coders``; pipeline/interviews/coders.py)."""
+    name: str
+    plugin: str | None = None            # file.py:Name (relative to the study) or package.module:Name
+    use: Literal["code", "suggest"] = "suggest"
+    threshold: float = Field(default=0.5, ge=0, le=1)
+    options: dict = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults(cls, v):
+        if isinstance(v, str):
+            v = {"name": v}
+        if isinstance(v, dict) and v.get("name") == "suggester" and "threshold" not in v:
+            v = {**v, "threshold": 0.3}   # the suggester's calibrated default
+        return v
+
+
 class Interviews(Strict):
     dir: str
     roster: str | None = None
@@ -65,6 +83,19 @@ class Interviews(Strict):
     roles: str | None = None  # the study's own role vocabulary (YAML like pipeline/data/roles.yaml), added to the bundled one
     # roster columns exported as case attributes (cases.csv, project.qdpx); nothing else leaves
     case_variables: list[str] = Field(default_factory=lambda: ["role", "community"])
+    # coders besides the rules, in order of precedence (docs/coders.md); default: the suggester, for review
+    coders: list[CoderConfig] = Field(default_factory=lambda: [CoderConfig(name="suggester")])
+    # where `renewal review --import` keeps the coders' accept/reject decisions (read when it exists)
+    review: str = "review_decisions.csv"
+
+    @field_validator("coders")
+    @classmethod
+    def _coders(cls, v: list[CoderConfig]) -> list[CoderConfig]:
+        names = [c.name for c in v]
+        dup = sorted({n for n in names if names.count(n) > 1} | ({"rules", "review"} & set(names)))
+        if dup:
+            raise ValueError(f"coder names must be unique and not 'rules' or 'review' (taken): {dup}")
+        return v
 
     @property
     def gold_files(self) -> list[str]:
@@ -205,7 +236,14 @@ class Study:
             paths.update({"interviews.dir": iv.dir, "interviews.roster": iv.roster, "interviews.names": iv.names,
                           "interviews.roles": iv.roles})
             paths.update({f"interviews.gold[{i}]": g for i, g in enumerate(iv.gold_files)})
+            if self.review_path.exists():   # made by `renewal review --import`; absent until then
+                paths["interviews.review"] = self.review_path
         return {k: (v if isinstance(v, Path) else self.resolve(v)) for k, v in paths.items() if v}
+
+    @property
+    def review_path(self) -> Path:
+        """The file of review decisions (``interviews.review``), whether or not it exists yet."""
+        return self.resolve(self.config.interviews.review)
 
     def stage_inputs(self) -> dict[str, list[Path]]:
         """The files (and folders) each stage reads besides earlier stages' outputs and the
@@ -233,9 +271,10 @@ class Study:
                                                                                  "names", "interviews.roles")
             out["findings"] += pick("interviews.roles")
             out["report"] += pick("interviews.roles")
-            out["code"] = pick("study", "interviews.gold", "coding_scheme") + (
+            out["code"] = pick("study", "interviews.gold", "interviews.review", "coding_scheme") + (
                 pick("interviews.roster", "interviews.names") if self.config.interviews.gold else [])
             out["topics"] = pick("study")
+            out["review"] = pick("study", "interviews.review", "coding_scheme")
         return out
 
     def _check_outputs(self) -> None:

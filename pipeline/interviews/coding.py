@@ -78,6 +78,28 @@ class Coder:
                             "n_matches": len(hits)})
         return out
 
+    def near_misses(self, text: str) -> list[dict]:
+        """The codes a rule matched in ``text`` but a negation or an exclusion pattern cancelled
+        (and nothing else coded): code, match, why — the review loop's uncertain codings."""
+        out = []
+        for code_id, rules, excl, use_neg in self._rules:
+            found = [(name, m) for name, pat in rules for m in pat.finditer(text) if m.end() > m.start()]
+            if not found:
+                continue
+            veto = next((p for p in excl if p.search(text)), None)
+            if veto is not None:
+                out.append({"code": code_id, "match": found[0][1].group(0),
+                            "why": f"excluded by the pattern {veto.pattern[:40]}"})
+                continue
+            if not use_neg:
+                continue
+            negated = [m for _, m in found if self._negated(text, m.start(), m.end())]
+            if negated and len(negated) == len(found):
+                m = negated[0]
+                ctx = text[max(0, m.start() - self._window):m.start()]
+                out.append({"code": code_id, "match": m.group(0), "why": f"negated (…{ctx})"})
+        return out
+
     _SEP = "\n\x00\n"
     _ANCHORED = re.compile(r"\^|\$|\\[bBAZ]|\(\?<[=!]|\(\?[a-z]*m")
     _CLASS = re.compile(r"\[\^?\]?(?:\\.|[^\]\\])*\]")   # a character class ([^不没] is not an anchor)
@@ -195,60 +217,150 @@ def summarise(codings: pd.DataFrame, segments: pd.DataFrame, book: Codebook) -> 
             "framework_matrix": framework, "exemplar_quotes": exemplars.reset_index(drop=True)}
 
 
+def _training_set(segments: pd.DataFrame, gold: pd.DataFrame, decisions: pd.DataFrame,
+                  codes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The sentences a trained coder learns from and their labels: the informant sentences of the
+    first gold coder's documents (every code judged), then the sentences a reviewer judged (the
+    codes judged are True/False, the others NA: a review decision judges one code)."""
+    from pipeline.interviews.agreement import spans_to_units
+
+    units = pd.DataFrame(columns=["segment_id", "document"])
+    lab = pd.DataFrame(columns=codes, dtype="boolean")
+    if len(gold):
+        first = gold[gold["coder"] == gold["coder"].iloc[0]]
+        pairs, _ = spans_to_units(first, segments)
+        units = segments.loc[segments["document"].isin(set(first["document"])) & ~segments["is_interviewer"],
+                             ["segment_id", "document"]].reset_index(drop=True)
+        lab = pd.DataFrame({c: units["segment_id"].isin(set(pairs.loc[pairs["code"] == c, "segment_id"]))
+                            for c in codes}, columns=codes).astype("boolean")
+    if len(decisions):
+        extra = decisions[~decisions["segment_id"].isin(set(units["segment_id"]))]
+        if len(extra):
+            ids = sorted(set(extra["segment_id"]))
+            more = pd.DataFrame(pd.NA, index=range(len(ids)), columns=codes, dtype="boolean")
+            row = {sid: i for i, sid in enumerate(ids)}
+            for sid, code, dec in extra[["segment_id", "code", "decision"]].itertuples(index=False):
+                more.loc[row[sid], code] = dec == "accept"
+            doc = segments.set_index("segment_id")["document"]
+            units = pd.concat([units, pd.DataFrame({"segment_id": ids, "document": doc.loc[ids].to_numpy()})],
+                              ignore_index=True)
+            lab = pd.concat([lab, more], ignore_index=True)
+    return units, lab
+
+
 def run(study) -> dict:
-    """The coding stage: codebook rules over interviews/segments.parquet → coding/."""
+    """The coding stage: codebook rules, the study's coders and the reviewers' decisions over
+    interviews/segments.parquet → coding/ (precedence: pipeline/interviews/coders.py)."""
     from pipeline.core.errors import InputError
     from pipeline.core.stage import read_csv, write_tables
+    from pipeline.interviews.coders import above, model_codings, run_coder, study_coders
 
     if not study.config.coding_scheme:
         raise InputError("the study names no coding_scheme", file=study.path, key="coding_scheme")
     book_path = study.definition("coding_scheme")
     book = load_codebook(book_path)
+    codes = list(book.codes)
     src = study.stage_dir("interviews") / "segments.parquet"
     segments = pd.read_parquet(src)
-    codings = Coder(book).code_segments(segments)
-    tables = summarise(codings, segments, book)
-    log = {"segments": int((~segments["is_interviewer"]).sum()), "codings": int(len(codings)),
-           "coded_segments": int(codings["segment_id"].nunique()), "codes_used": int(codings["code"].nunique()),
-           "codes_in_codebook": len(book.codes)}
+    rules = Coder(book).code_segments(segments).assign(coder="rules")
     gold_files = [study.resolve(g) for g in study.config.interviews.gold_files] if study.config.interviews else []
     iv_dir = study.stage_dir("interviews")
     inputs = [src, iv_dir / "documents.parquet", iv_dir / "cases.csv"]
     docs = pd.read_parquet(iv_dir / "documents.parquet", columns=["document", "informant", "text"])
     cases = read_csv(iv_dir / "cases.csv", dtype=str, keep_default_na=False)
+    names = study.personal_names
     gold = pd.DataFrame(columns=["document", "start", "end", "code", "coder"])
     if gold_files:
-        from pipeline.interviews.agreement import evaluate, read_spans
+        from pipeline.interviews.agreement import read_spans
         from pipeline.interviews.redaction import document_name
 
         reds = read_csv(iv_dir / "redactions.csv")
         texts = dict(zip(docs["document"], docs["text"]))
-        names = study.personal_names
         gold = pd.concat([read_spans(g, texts, reds, book, rename=lambda d: document_name(d, names))
                           for g in gold_files], ignore_index=True)
         # a coder is named by the gold file or its coder column: a person's name there is redacted too
         gold["coder"] = gold["coder"].map(lambda c: document_name(str(c), names))
-        per_code, overall = evaluate(segments, codings, gold, list(book.codes))
-        tables["agreement_by_code"] = per_code
-        tables["agreement"] = overall
-        # a supervised suggester trained on the first gold coder, cross-validated by document
-        from pipeline.interviews.agreement import spans_to_units
-        from pipeline.interviews.suggest import train_and_suggest
+        inputs += gold_files
+    from pipeline.interviews.decisions import read_decisions
 
-        first = gold[gold["coder"] == gold["coder"].iloc[0]]
-        labels, _ = spans_to_units(first, segments)
-        units = segments[segments["document"].isin(set(first["document"])) & ~segments["is_interviewer"]]
-        cv, suggestions = train_and_suggest(segments, units[["segment_id", "document"]], labels, codings,
-                                            list(book.codes), seed=study.config.seed)
-        tables["suggester_cv"] = cv
-        tables["suggestions"] = suggestions
-        log["suggester"] = {"trained_on": str(gold["coder"].iloc[0]), "suggestions": int(len(suggestions)),
-                            "codes_scored": int(cv["f1"].notna().sum()),
-                            "macro_f1_cv": float(cv["f1"].mean()) if cv["f1"].notna().any() else None}
+    decisions = pd.DataFrame(columns=["segment_id", "code", "decision", "source", "reviewer"])
+    log_review = None
+    if study.review_path.exists():
+        decisions, log_review = read_decisions(study.review_path, segments, book)
+        inputs.append(study.review_path)
+    # the study's coders, in order: `code` ones add codings nobody before them made, `suggest`
+    # ones propose them for review
+    units, labels = _training_set(segments, gold, decisions, codes)
+    train = units.assign(text=units["segment_id"].map(segments.set_index("segment_id")["text"]))
+    parts, suggestions, per_coder, log_coders, cv = [rules], [], {"rules": rules}, {}, None
+    for p in study_coders(study):
+        trains = p.trains(book, study.config.seed)
+        if trains:
+            if train.empty:
+                log_coders[p.name] = {"use": p.use, "skipped": "it trains on human coding and the study has none"}
+                continue
+            from pipeline.interviews.suggest import MIN_POSITIVES, coder_cv
+
+            known = labels.fillna(False).astype(bool)
+            enough = [c for c in codes if known[c].sum() >= MIN_POSITIVES]
+            scores, oof, coder = run_coder(p, book, study.config.seed, segments, train, labels[enough].copy(),
+                                           codes=enough) if enough and train["document"].nunique() >= 2 \
+                else (pd.DataFrame(), None, None)
+            table = coder_cv(oof, labels, train, codes, p.threshold)
+            if p.name == "suggester":
+                cv = table
+            per_coder[p.name] = ("oof", oof)
+        else:
+            scores, _, coder = run_coder(p, book, study.config.seed, segments, None, None)
+            per_coder[p.name] = ("scores", scores)
+        made = pd.concat(parts, ignore_index=True)
+        if p.use == "code" and not scores.empty:
+            hits = above(scores, p.threshold)
+            done = set(zip(made["segment_id"], made["code"]))
+            hits = hits[[(a, c) not in done for a, c in zip(hits["segment_id"], hits["code"])]]
+            parts.append(model_codings(hits, segments, coder, p.name))
+            log_coders[p.name] = {"use": "code", "codings": int(len(hits)), "trained": trains}
+        elif p.use == "suggest":
+            from pipeline.interviews.suggest import suggestion_table
+
+            sug = suggestion_table(scores, segments, train["segment_id"] if trains else [], made,
+                                   [c for c in codes if c in scores.columns], p.threshold, source=p.name)
+            suggestions.append(sug)
+            log_coders[p.name] = {"use": "suggest", "suggestions": int(len(sug)), "trained": trains}
+    codings = pd.concat(parts, ignore_index=True)
+    if len(decisions):   # the reviewers' word is final: accepted codings added, rejected removed
+        from pipeline.interviews.decisions import apply_decisions
+
+        codings, log_review["applied"] = apply_decisions(codings, decisions, segments)
+    tables = summarise(codings, segments, book)
+    log = {"segments": int((~segments["is_interviewer"]).sum()), "codings": int(len(codings)),
+           "coded_segments": int(codings["segment_id"].nunique()), "codes_used": int(codings["code"].nunique()),
+           "codes_in_codebook": len(book.codes),
+           "codings_by_coder": {k: int(v) for k, v in codings["coder"].value_counts().sort_index().items()},
+           "coders": log_coders}
+    if log_review:
+        log["review"] = log_review
+    if len(gold):
+        from pipeline.interviews.agreement import evaluate
+
+        per_code, overall = evaluate(segments, codings, gold, codes)
+        tables["agreement"] = overall
+        tables["agreement_by_code"] = per_code
+        tables["agreement_by_coder"] = by_coder(segments, per_coder, gold, codes, study)
         log["agreement"] = {r["comparison"]: {k: r[k] for k in ("documents", "units", "macro_f1", "micro_f1",
                                                                  "mean_kappa", "alpha_masi_coded_units")}
                             for r in overall.to_dict("records")}
-        inputs += gold_files
+    if cv is not None:
+        tables["suggester_cv"] = cv
+        log["suggester"] = {"trained_on": str(gold["coder"].iloc[0]) if len(gold) else "review decisions",
+                            "codes_scored": int(cv["f1"].notna().sum()),
+                            "macro_f1_cv": float(cv["f1"].mean()) if cv["f1"].notna().any() else None}
+    if suggestions or any(p.use == "suggest" for p in study_coders(study)):
+        cols = ["segment_id", "informant", "role", "code", "probability", "text", "source"]
+        tables["suggestions"] = (pd.concat(suggestions, ignore_index=True) if suggestions
+                                 else pd.DataFrame(columns=cols))
+    from pipeline.interviews.redaction import document_name
+
     label = (lambda rel: document_name(study.redact_label(rel), names)) if gold_files else study.redact_label
     with study.output("coding", "coding", inputs, [book_path], label=label) as tmp:
         codings.to_parquet(tmp / "codings.parquet", index=False)
@@ -262,6 +374,33 @@ def run(study) -> dict:
         log["qdpx"] = {k: q[k] for k in ("sources", "codes", "cases", "selections", "codings") if k in q}
         write_tables({"codebook": book.table(), **tables}, log, tmp, "coding_log.json")
     return log
+
+
+def by_coder(segments: pd.DataFrame, per_coder: dict, gold: pd.DataFrame, codes: list[str], study) -> pd.DataFrame:
+    """Each coder alone against each gold coder, by the same agreement code as the pipeline's
+    codings: the rules, a trained coder out of fold (its threshold applied), a coder that does
+    not train on its scores."""
+    from pipeline.interviews.agreement import evaluate
+    from pipeline.interviews.coders import above, study_coders
+
+    thresholds = {p.name: p.threshold for p in study_coders(study)}
+    rows = []
+    for name, got in per_coder.items():
+        if name == "rules":
+            pairs = got[["segment_id", "code"]]
+            how = "rules"
+        else:
+            kind, scores = got
+            if scores is None or scores.empty:
+                continue
+            pairs = above(scores, thresholds[name])[["segment_id", "code"]]
+            how = "out of fold (5 folds grouped by document)" if kind == "oof" else "scores"
+        _, overall = evaluate(segments, pairs, gold, codes)
+        overall = overall[overall["candidate"] == "pipeline"].assign(
+            coder=name, how=how, comparison=lambda d, n=name: d["reference"].map(lambda r: f"{n} vs {r}"))
+        rows.append(overall.drop(columns="candidate"))
+    out = pd.concat(rows, ignore_index=True)
+    return out[["coder", "how"] + [c for c in out.columns if c not in ("coder", "how")]]
 
 
 def summary(log: dict) -> str:

@@ -31,80 +31,127 @@ def _classifier(seed: int):
     return LogisticRegression(class_weight="balanced", C=4.0, max_iter=2000, random_state=seed)
 
 
+class Suggester:
+    """The suggester as a coder (:mod:`pipeline.interviews.coders`): one TF-IDF vocabulary per
+    fit, shared by every code, and one logistic regression per code with a positive example."""
+
+    name = "suggester"
+
+    def __init__(self, codebook=None, seed: int = 0) -> None:
+        self.seed = seed
+        self._vec = None
+        self._models: dict = {}
+
+    def fit(self, texts: list[str], labels: pd.DataFrame) -> None:
+        """One vocabulary over all ``texts``; per code, a model on the texts whose label is known
+        (NA: not judged for that code) when they hold both a positive and a negative."""
+        self._vec = _vectoriser()
+        x = self._vec.fit_transform(texts)
+        self._models = {}
+        for c in labels.columns:
+            known = labels[c].notna().to_numpy()
+            y = labels[c][known].astype(bool).to_numpy()
+            if 0 < y.sum() < len(y):
+                self._models[c] = _classifier(self.seed).fit(x[known] if not known.all() else x, y)
+
+    def predict(self, texts: list[str]) -> pd.DataFrame:
+        if not self._models or not len(texts):
+            return pd.DataFrame(index=range(len(texts)), columns=list(self._models), dtype=float)
+        x = self._vec.transform(texts)
+        return pd.DataFrame({c: m.predict_proba(x)[:, 1] for c, m in self._models.items()})
+
+
 def _folds(docs: np.ndarray) -> list[np.ndarray]:
-    """Test masks of the grouped folds: the sorted documents dealt round-robin into at most
-    N_FOLDS folds (deterministic; the cost is N_FOLDS fits, whatever the number of documents)."""
-    uniq = sorted(set(docs))
-    k = min(N_FOLDS, len(uniq))
-    fold_of = {d: i % k for i, d in enumerate(uniq)}
-    f = np.array([fold_of[d] for d in docs])
-    return [f == i for i in range(k)]
+    """Test masks of the grouped folds (see :func:`pipeline.interviews.coders.grouped_folds`)."""
+    from pipeline.interviews.coders import grouped_folds
+
+    return grouped_folds(docs, N_FOLDS)
 
 
 def train_and_suggest(segments: pd.DataFrame, units: pd.DataFrame, labels: pd.DataFrame, codings: pd.DataFrame,
                       codes: list[str], seed: int = 0, threshold: float = 0.3,
-                      max_suggestions: int = 300) -> tuple[pd.DataFrame, pd.DataFrame]:
+                      max_suggestions: int = 300, coder=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Cross-validated scores per code and suggestions for the sentences outside the training set.
 
     Parameters
     ----------
     segments : DataFrame
-        All segments (segment_id, document, informant, role, is_interviewer, text).
+        All segments (segment_id, document, informant, role, is_interviewer, start, end, text).
     units : DataFrame
         The training sentences (segment_id, document) — informant sentences of gold documents.
     labels : DataFrame
         (segment_id, code) pairs of the human coding on those sentences.
     codings : DataFrame
-        The rule-based codings; a suggestion is only made where the rules did not code it.
+        The codings made so far; a suggestion is only made where nobody coded it.
+    coder : Plugged, optional
+        The coder to train (default: :class:`Suggester`); any coder with ``fit`` is scored the
+        same way.
     """
+    from pipeline.interviews.coders import Plugged, run_coder
+
+    coder = coder or Plugged("suggester", "suggest", threshold, Suggester, {}, "suggester")
     text = segments.set_index("segment_id")["text"]
     train = units.assign(text=units["segment_id"].map(text)).reset_index(drop=True)
     docs = train["document"].to_numpy()
-    others = segments[~segments["is_interviewer"] & ~segments["document"].isin(set(docs))]
-    ruled = set(map(tuple, codings[["segment_id", "code"]].to_numpy()))
-    cv_rows, sug_rows = [], []
-    ys = {code: train["segment_id"].isin(set(labels.loc[labels["code"] == code, "segment_id"])).to_numpy()
-          for code in codes}
     n_docs = len(set(docs))
+    ys = pd.DataFrame({code: train["segment_id"].isin(set(labels.loc[labels["code"] == code, "segment_id"])).to_numpy()
+                       for code in codes}, index=range(len(train)), columns=list(codes), dtype=bool)
     fitted = [c for c in codes if ys[c].sum() >= MIN_POSITIVES and n_docs >= 2]
-    preds = {c: np.zeros(len(train), dtype=bool) for c in fitted}
-    if fitted:
-        # one vocabulary per fold, shared by every code (the TF-IDF is fitted on the training part only)
-        for test in _folds(docs):
-            vec = _vectoriser()
-            xtr = vec.fit_transform(train.loc[~test, "text"])
-            xte = vec.transform(train.loc[test, "text"])
-            for c in fitted:
-                y = ys[c]
-                if y[~test].sum() == 0:
-                    continue
-                preds[c][test] = _classifier(seed).fit(xtr, y[~test]).predict_proba(xte)[:, 1] >= threshold
-        if len(others):
-            vec = _vectoriser()
-            xall = vec.fit_transform(train["text"])
-            xoth = vec.transform(others["text"])
+    scores, oof = (run_coder(coder, None, seed, segments, train, ys[fitted], codes=fitted)[:2] if fitted
+                   else (pd.DataFrame(), None))
+    cv = coder_cv(oof, ys, train, codes, threshold)
+    return cv, suggestion_table(scores, segments, train["segment_id"], codings, fitted, threshold, max_suggestions)
+
+
+def coder_cv(oof: pd.DataFrame | None, labels: pd.DataFrame, train: pd.DataFrame, codes: list[str],
+             threshold: float) -> pd.DataFrame:
+    """Per code: training sentences, positives, documents and the out-of-fold precision, recall
+    and F1 at ``threshold`` (on the sentences whose label is known; codes with fewer than
+    ``MIN_POSITIVES`` positives or one document are not scored)."""
+    n_docs = int(train["document"].nunique())
+    rows = []
     for code in codes:
-        y = ys[code]
+        known = labels[code].notna().to_numpy()
+        y = labels[code].fillna(False).astype(bool).to_numpy()
         pos = int(y.sum())
-        row = {"code": code, "training_sentences": len(y), "positives": pos, "documents": n_docs}
-        if code not in preds:
-            cv_rows.append({**row, "precision": np.nan, "recall": np.nan, "f1": np.nan,
-                            "note": f"fewer than {MIN_POSITIVES} positives or one document"})
+        row = {"code": code, "training_sentences": int(known.sum()), "positives": pos, "documents": n_docs}
+        if oof is None or code not in oof.columns:
+            rows.append({**row, "precision": np.nan, "recall": np.nan, "f1": np.nan,
+                         "note": f"fewer than {MIN_POSITIVES} positives or one document"})
             continue
-        pred = preds[code]
+        pred = oof[code].to_numpy() >= threshold
+        pred, y = pred[known], y[known]
         tp, fp, fn = int((pred & y).sum()), int((pred & ~y).sum()), int((~pred & y).sum())
-        cv_rows.append({**row, "precision": tp / (tp + fp) if tp + fp else np.nan,
-                        "recall": tp / (tp + fn) if tp + fn else np.nan,
-                        "f1": 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else np.nan,
-                        "note": f"{min(N_FOLDS, n_docs)}-fold cross-validation grouped by document"})
-        if len(others):
-            p = _classifier(seed).fit(xall, y).predict_proba(xoth)[:, 1]
-            for r, prob in zip(others.itertuples(index=False), p):
-                if prob >= threshold and (r.segment_id, code) not in ruled:
-                    sug_rows.append({"segment_id": r.segment_id, "informant": r.informant, "role": r.role,
-                                     "code": code, "probability": round(float(prob), 6), "text": r.text})
-    cv = pd.DataFrame(cv_rows)
-    cols = ["segment_id", "informant", "role", "code", "probability", "text"]
-    sug = pd.DataFrame(sug_rows, columns=cols).sort_values(["probability", "segment_id", "code"],
-                                                          ascending=[False, True, True], kind="stable")
-    return cv, sug.head(max_suggestions).reset_index(drop=True)
+        rows.append({**row, "precision": tp / (tp + fp) if tp + fp else np.nan,
+                     "recall": tp / (tp + fn) if tp + fn else np.nan,
+                     "f1": 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else np.nan,
+                     "note": f"{min(N_FOLDS, n_docs)}-fold cross-validation grouped by document"})
+    return pd.DataFrame(rows)
+
+
+def suggestion_table(scores: pd.DataFrame, segments: pd.DataFrame, trained_on, codings: pd.DataFrame,
+                     codes: list[str], threshold: float, max_suggestions: int = 300,
+                     source: str | None = None) -> pd.DataFrame:
+    """Scores at or above ``threshold`` on sentences outside the training set that nobody coded
+    with that code, most probable first (at most ``max_suggestions``)."""
+    from pipeline.interviews.coders import above
+
+    cols = ["segment_id", "informant", "role", "code", "probability", "text"] + (["source"] if source else [])
+    if scores is None or scores.empty or not codes:
+        return pd.DataFrame(columns=cols)
+    rest = scores[~scores.index.isin(set(trained_on))]
+    if rest.empty:
+        return pd.DataFrame(columns=cols)
+    hits = above(rest.reindex(columns=[c for c in codes if c in rest.columns]), threshold)
+    ruled = set(map(tuple, codings[["segment_id", "code"]].to_numpy()))
+    hits = hits[[(s, c) not in ruled for s, c in zip(hits["segment_id"], hits["code"])]]
+    seg = segments.set_index("segment_id")
+    sug = pd.DataFrame({"segment_id": hits["segment_id"].to_numpy(),
+                        "informant": seg.loc[hits["segment_id"], "informant"].to_numpy(),
+                        "role": seg.loc[hits["segment_id"], "role"].to_numpy(), "code": hits["code"].to_numpy(),
+                        "probability": hits["score"].round(6).to_numpy(),
+                        "text": seg.loc[hits["segment_id"], "text"].to_numpy()})
+    if source:
+        sug["source"] = source
+    sug = sug.sort_values(["probability", "segment_id", "code"], ascending=[False, True, True], kind="stable")
+    return sug.head(max_suggestions).reset_index(drop=True)[cols]

@@ -3,27 +3,22 @@ number formatting and the helpers every format writer shares (deterministic file
 
 from __future__ import annotations
 
-import io
 import math
-import os
 import re
 import unicodedata
-import zipfile
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from pipeline.core.stage import fixed_zip
+from pipeline.core.stage import FIXED_TIME, fix_core, fixed_zip, normalise_zip, w3cdtf, write_bytes  # noqa: F401
 
 FORMATS = ("int", "pct1", "dec2", "dec3", "p", "text")
 NUMERIC_FORMATS = frozenset(FORMATS) - {"text"}
 LANGS = ("zh", "en")
 NA_TEXT = "—"                                 # a missing number in docx/md
 NA_TEX = "---"                                # … and in LaTeX (em dash ligature, any engine)
-FIXED_TIME = datetime(2024, 1, 1, 0, 0, 0)    # created/modified of every xlsx/docx (UTC)
 XLSX_NUMBER_FORMATS = {"int": "0", "pct1": "0.0", "dec2": "0.00", "dec3": "0.000", "p": "0.000"}
 DECIMALS = {"int": 0, "pct1": 1, "dec2": 2, "dec3": 3}
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_]*$")
@@ -264,48 +259,6 @@ def table_cells(table: Table, na: str = NA_TEXT) -> list[list[str]]:
 
 
 # --------------------------------------------------------------------------- files
-
-def write_bytes(path: Path, data: bytes) -> Path:
-    """Write atomically (temporary file in the same folder, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    return path
-
-
-def w3cdtf(t: datetime) -> str:
-    """ISO 8601 in UTC (a naive datetime is taken as UTC)."""
-    if t.tzinfo is not None:
-        t = t.astimezone(UTC).replace(tzinfo=None)
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def fix_core(blob: bytes, created: datetime) -> bytes:
-    """docProps/core.xml with dcterms:created and dcterms:modified set to ``created``."""
-    from lxml import etree
-
-    dcterms = "http://purl.org/dc/terms/"
-    xsi = "http://www.w3.org/2001/XMLSchema-instance"
-    root = etree.fromstring(blob)
-    for tag in ("created", "modified"):
-        el = root.find(f"{{{dcterms}}}{tag}")
-        if el is None:
-            el = etree.SubElement(root, f"{{{dcterms}}}{tag}")
-            el.set(f"{{{xsi}}}type", "dcterms:W3CDTF")
-        el.text = w3cdtf(created)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
-
-
-def normalise_zip(data: bytes, created: datetime) -> bytes:
-    """An OOXML package rewritten byte-reproducibly: the same entries in the order the library
-    wrote them, with a fixed date, permissions and compression, and fixed core-property times."""
-    with zipfile.ZipFile(io.BytesIO(data)) as zin:
-        entries = [(i.filename, fix_core(zin.read(i), created) if i.filename == "docProps/core.xml" else zin.read(i))
-                   for i in zin.infolist()]
-    return fixed_zip(entries)
-
 
 # --------------------------------------------------------------------------- xlsx
 
