@@ -3,7 +3,11 @@ cross-validation on 500 transcripts with 100 gold-coded ones, against a baseline
 process — the former leave-one-document-out scheme (one TF-IDF + logistic regression per
 document × code).
 
-    .venv/bin/python bench/bench_coding.py [--gold 100] [--docs 500]
+    .venv/bin/python bench/bench_coding.py [--gold 100] [--docs 500] [--stage]
+
+``--stage`` also times the whole code stage (rules, suggester, agreement, exemplars, .qdpx) and
+the review stage on a study of ``--docs`` synthetic transcripts (bench_segment's scaled study)
+with ``--gold`` of them gold-coded (goal: the code stage under 60 s).
 
 The corpus is the demo transcripts' informant sentences dealt into documents of 30 sentences;
 "gold" labels are the rule coder's own codings (the timing does not depend on where labels come
@@ -67,6 +71,7 @@ def main() -> None:
     ap.add_argument("--gold", type=int, default=100)
     ap.add_argument("--baseline-gold", type=int, default=20,
                     help="gold documents for the leave-one-out baseline (it grows quadratically; 100 takes minutes)")
+    ap.add_argument("--stage", action="store_true", help="also time the code and review stages on a whole study")
     a = ap.parse_args()
     book = load_codebook(CODING_SCHEMES / "renewal_governance.yaml")
     coder = Coder(book)
@@ -98,6 +103,46 @@ def main() -> None:
             t5 = time.perf_counter()
             line += f"; leave-one-document-out CV alone {t5 - t4:.2f} s, ratio {(t3 - t2) / (t5 - t4):.2f}"
         print(line)
+    if a.stage:
+        bench_stage(a.docs, a.gold)
+
+
+def bench_stage(n_docs: int, n_gold: int, chars: int = 6000, seed: int = 11) -> None:
+    """The code and review stages on n_docs synthetic transcripts, n_gold of them gold-coded (the
+    gold is a .qdpx of the rule coder's codings on the pipeline's own texts)."""
+    import yaml
+    from bench_segment import scaled_study
+
+    from pipeline.core.study import Study
+    from pipeline.interviews import coding, review
+    from pipeline.interviews import stage as iv_stage
+    from pipeline.interviews.qdpx import export_qdpx
+
+    path, size = scaled_study(demo_pools(), n_docs, chars, seed)
+    t0 = time.perf_counter()
+    st = Study(path)
+    iv_stage.run(st)
+    t1 = time.perf_counter()
+    seg = pd.read_parquet(st.stage_dir("interviews") / "segments.parquet")
+    docs = pd.read_parquet(st.stage_dir("interviews") / "documents.parquet")
+    book = load_codebook(CODING_SCHEMES / "renewal_governance.yaml")
+    gold_docs = sorted(docs["document"])[:n_gold]
+    spans = Coder(book).code_segments(seg[seg["document"].isin(gold_docs)])[["document", "start", "end", "code"]]
+    gold = path.parent / "gold.qdpx"
+    export_qdpx(gold, docs[docs["document"].isin(gold_docs)], None, book, spans.assign(coder="gold"),
+                project_name="bench gold")
+    cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
+    cfg["interviews"]["gold"] = str(gold)
+    path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    st = Study(path)
+    t2 = time.perf_counter()
+    log = coding.run(st)
+    t3 = time.perf_counter()
+    review.run(st)
+    t4 = time.perf_counter()
+    print(f"code stage, {n_docs} transcripts ({size / 1e6:.1f} MB, {log['segments']:,} informant sentences), "
+          f"{n_gold} gold-coded: {t3 - t2:.1f} s (goal < 60 s); review stage {t4 - t3:.1f} s; "
+          f"(interviews stage {t1 - t0:.1f} s)")
 
 
 if __name__ == "__main__":

@@ -129,3 +129,52 @@ def test_batched_coding_equals_text_by_text():
     assert [c["code"] for c in got[6]] == ["a"]          # 钱不够: ^钱 and 钱…够 in one text
     assert [c["code"] for c in got[4]] == ["b"] and got[5] == []   # 不提资金: excluded by ^不
     assert got[7] == []                                     # 有钱 | 够了: no match across two texts
+
+
+def _book(**code):
+    from pipeline.interviews.codebook import Codebook
+
+    return Codebook.model_validate({"id": "t", "title": {"zh": "t", "en": "t"}, "themes": [
+        {"id": "p", "label": {"zh": "p", "en": "p"}, "codes": [{"id": "c", "label": {"zh": "c", "en": "c"}, **code}]}]})
+
+
+@pytest.mark.parametrize("text, evidence", [
+    ("上头给的那点钱哪够啊", "钱…哪够"),          # the terms in either order
+    ("不够的是钱", "不够…钱"),
+    ("哪够啊,钱", None),                           # another clause
+    ("钱倒不是不够", None),                        # a negation between the terms
+    ("资金并不紧张", None),
+    ("不少钱都不够用", "钱…不够"),                  # 不少 is a pseudo-negation before the match
+    ("钱够了", None),
+])
+def test_cooccurrence_rules_within_a_clause(text, evidence):
+    from pipeline.interviews.coding import Coder
+
+    coder = Coder(_book(cooccur=[[["钱", "资金"], ["哪够", "不够", "紧张"]]]))
+    got = coder.code_text(text)
+    assert ([g["evidence"] for g in got] or [None]) == [evidence]
+    if got:
+        assert got[0]["rule"] == f"cooccur:{evidence}"
+        assert text[got[0]["match_start"]:got[0]["match_end"]].startswith(evidence.split("…")[0])
+    assert coder.code_texts([text, "别的话", text]) == [got, [], got]
+
+
+def test_cooccurrence_in_a_sentence_scope_and_ignored_spans():
+    from pipeline.interviews.coding import Coder
+
+    coder = Coder(_book(cooccur=[{"all": [["以前"], ["现在"], ["好了", "亮"]], "scope": "sentence"}]))
+    assert coder.code_text("以前摸黑,现在路灯亮了。")[0]["evidence"] == "以前…现在…亮"
+    assert coder.code_text("以前摸黑。现在路灯亮了。") == []
+    party = Coder(_book(keywords=["党委"], ignore_patterns=["党委书记[^,。]{0,4}告诉记者"]))
+    assert party.code_text("社区党委书记李敏告诉记者,三个小区已经开工。") == []
+    got = party.code_text("社区党委书记李敏告诉记者,是社区党委牵头组织的。")
+    assert got[0]["match_start"] == 16 and got[0]["evidence"] == "党委"
+    texts = ["社区党委书记李敏告诉记者,三个小区已经开工。", "社区党委牵头。"]
+    assert party.code_texts(texts) == [party.code_text(t) for t in texts]
+
+
+def test_cooccurrence_rules_are_checked():
+    with pytest.raises(Exception, match="at least"):
+        _book(cooccur=[[["钱"]]])
+    with pytest.raises(Exception, match="non-empty"):
+        _book(cooccur=[[["钱"], [" "]]])

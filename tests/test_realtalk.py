@@ -17,10 +17,10 @@ from pipeline.interviews.coding import Coder
 from .conftest import ROOT
 
 
-def _scores():
+def _scores(name: str = "realtalk"):
     book = load_codebook(CODING_SCHEMES / "renewal_governance.yaml")
     coder = Coder(book)
-    texts = pd.read_csv(ROOT / "tests/data/realtalk/texts.csv", encoding="utf-8-sig", keep_default_na=False)
+    texts = pd.read_csv(ROOT / f"tests/data/{name}/texts.csv", encoding="utf-8-sig", keep_default_na=False)
     ref = pd.DataFrame([(r.id, c) for r in texts.itertuples() for c in r.codes.split()], columns=["segment_id", "code"])
     # as the interviews stage reads text: NFKC, traditional folded to simplified
     got = pd.DataFrame([(r.id, c["code"]) for r in texts.itertuples() for c in coder.code_text(normalise_text(r.text))],
@@ -39,9 +39,23 @@ def test_realtalk_set_is_complete():
 
 def test_default_codebook_on_real_registers_holds_its_baseline():
     _, per_code, s = _scores()
-    # measured at the set's arrival (codebook v2): macro P 0.784, R 0.493, F1 0.581; 3 codes at or above
-    # 0.75 F1 (long_term_management 0.90, social_organisations 0.92, party_leadership 0.86) and
-    # facility_deficits 0.30, low_participation 0.36, interest_conflicts 0.33, satisfaction 0.38 lowest
-    assert s["macro_precision"] >= 0.75
-    assert s["macro_f1"] >= 0.57
-    assert s["macro_recall"] >= 0.48
+    # measured at the set's arrival (codebook v2): macro P 0.784, R 0.493, F1 0.581. Codebook v3
+    # (plain-speech rules written from tests/data/devtalk, never from this set): P 0.788, R 0.578,
+    # F1 0.649 — poor_communication 0.55 → 0.80, low_participation 0.36 → 0.62, interest_conflicts
+    # 0.33 → 0.57; facility_deficits (0.30), satisfaction (0.38) and resident_deliberation (0.38)
+    # lowest
+    assert s["macro_precision"] >= 0.78
+    assert s["macro_f1"] >= 0.64
+    assert s["macro_recall"] >= 0.57
+    assert per_code.set_index("code").loc["poor_communication", "f1"] >= 0.75
+
+
+def test_development_set_is_separate_and_scored():
+    """tests/data/devtalk: 200 passages written and coded from the definitions by another coder who
+    never saw the rules — the set the v3 rules were written from (so its score is optimistic: v2
+    scored F1 0.578 on it, v3 0.851). No passage is shared with the evaluation set."""
+    dev, _, s = _scores("devtalk")
+    real, _, _ = _scores()
+    assert len(dev) == 200 and dev["id"].is_unique
+    assert not set(dev["text"]) & set(real["text"])
+    assert s["macro_precision"] >= 0.88 and s["macro_f1"] >= 0.83

@@ -8,6 +8,7 @@ import re
 import unicodedata
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 from pydantic import Field, field_validator, model_validator
@@ -34,6 +35,7 @@ PSEUDO_NEGATIONS = (
 
 
 CLAUSE = r"[,，。;；!?！？:：]"
+SENTENCE = r"[。;；!?！？\n]"
 
 
 class Negation(Strict):
@@ -45,6 +47,26 @@ class Negation(Strict):
     ignore: list[str] = Field(default_factory=lambda: list(PSEUDO_NEGATIONS))
 
 
+class CoRule(Strict):
+    """A co-occurrence rule: one term of every group within one clause (or sentence), in any
+    order — word-order-free (钱/资金 … 不够/难/拿不出); a negation cue between the terms cancels it."""
+    all: list[list[str]] = Field(min_length=2)
+    scope: Literal["clause", "sentence"] = "clause"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _list(cls, v):
+        return {"all": v} if isinstance(v, list) else v
+
+    @field_validator("all")
+    @classmethod
+    def _terms(cls, v: list[list[str]]) -> list[list[str]]:
+        for g in v:
+            if not g or any(not t.strip() for t in g):
+                raise ValueError("every group of a co-occurrence rule needs at least one non-empty term")
+        return v
+
+
 class Code(Strict):
     id: str
     label: Label
@@ -54,6 +76,9 @@ class Code(Strict):
     keywords: list[str] = Field(default_factory=list)
     regex: list[str] = Field(default_factory=list)
     exclude_patterns: list[str] = Field(default_factory=list)
+    cooccur: list[CoRule] = Field(default_factory=list)
+    # spans this code's rules do not see, e.g. a title used as attribution (党委书记…告诉记者)
+    ignore_patterns: list[str] = Field(default_factory=list)
     negation: bool = True
 
     @field_validator("id")
@@ -61,7 +86,7 @@ class Code(Strict):
     def _id(cls, v: str) -> str:
         return check_id(v)
 
-    @field_validator("regex", "exclude_patterns")
+    @field_validator("regex", "exclude_patterns", "ignore_patterns")
     @classmethod
     def _compiles(cls, v: list[str]) -> list[str]:
         return [check_regex(p) for p in v]

@@ -12,7 +12,65 @@ import re
 
 import pandas as pd
 
-from pipeline.interviews.codebook import CLAUSE, Codebook, load_codebook, nfkc
+from pipeline.interviews.codebook import CLAUSE, SENTENCE, Codebook, CoRule, load_codebook, nfkc
+
+NAMED = ("keyword:", "cooccur:")   # rules named by what they matched
+
+
+class _Hit:
+    """A match-like result of a co-occurrence rule."""
+    __slots__ = ("_a", "_b", "_text")
+
+    def __init__(self, a: int, b: int, text: str) -> None:
+        self._a, self._b, self._text = a, b, text
+
+    def start(self) -> int:
+        return self._a
+
+    def end(self) -> int:
+        return self._b
+
+    def group(self, _: int = 0) -> str:
+        return self._text
+
+
+class _CoMatcher:
+    """A co-occurrence rule compiled: ``finditer(text)`` yields one hit per clause (or sentence)
+    holding a term of every group, the terms apart, with no negation cue between them; the
+    evidence is the terms joined by '…' in text order."""
+    pattern = "^"   # scanned text by text (the clause, not the joined batch, is its scope)
+
+    def __init__(self, rule: CoRule, neg: re.Pattern | None, ignore: re.Pattern | None) -> None:
+        self.groups = [re.compile("|".join(map(re.escape, sorted({nfkc(t) for t in g}, key=lambda w: (-len(w), w)))))
+                       for g in rule.all]
+        self.split = re.compile(CLAUSE if rule.scope == "clause" else SENTENCE)
+        self.neg, self.ignore = neg, ignore
+
+    def _negated_between(self, gap: str) -> bool:
+        if self.neg is None or not self.neg.search(gap):
+            return False
+        masked = [(m.start(), m.end()) for m in self.ignore.finditer(gap)] if self.ignore is not None else []
+        return any(not any(s <= m.start() and m.end() <= e for s, e in masked) for m in self.neg.finditer(gap))
+
+    def finditer(self, text: str):
+        if not self.groups[0].search(text) or not self.groups[-1].search(text):
+            return
+        pos = 0
+        for piece in self.split.split(text):
+            start, pos = pos, pos + len(piece) + 1
+            found = []
+            for g in self.groups:
+                m = g.search(piece)
+                if m is None:
+                    break
+                found.append((m.start(), m.end()))
+            else:
+                found.sort()
+                if any(b > c for (_, b), (c, _) in zip(found, found[1:])):
+                    continue   # two groups' terms overlap: not two words
+                if any(self._negated_between(piece[b:c]) for (_, b), (c, _) in zip(found, found[1:])):
+                    continue
+                yield _Hit(start + found[0][0], start + found[-1][1], "…".join(piece[a:b] for a, b in found))
 
 
 class Coder:
@@ -29,14 +87,23 @@ class Coder:
         self._post = re.compile("|".join(re.escape(nfkc(c)) for c in sorted(neg.post_cues, key=len, reverse=True))) \
             if neg.post_cues else None
         self._rules: list[tuple[str, list[tuple[str, re.Pattern]], list[re.Pattern], bool]] = []
+        self._masks: dict[str, re.Pattern] = {}
         for _, code in codebook.codes.values():
             # all of a code's keywords in one alternation, longest first (the rule name is
             # recovered from the matched text): one scan instead of one per keyword
             words = sorted({nfkc(k) for k in code.keywords}, key=lambda w: (-len(w), w))
             rules = [("keyword:", re.compile("|".join(map(re.escape, words))))] if words else []
             rules += [(f"regex:{p}", re.compile(nfkc(p))) for p in code.regex]
+            rules += [("cooccur:", _CoMatcher(r, self._neg, self._ignore)) for r in code.cooccur]
             excl = [re.compile(nfkc(p)) for p in code.exclude_patterns]
             self._rules.append((code.id, rules, excl, code.negation))
+            if code.ignore_patterns:
+                self._masks[code.id] = re.compile("|".join(f"(?:{nfkc(p)})" for p in code.ignore_patterns))
+
+    def _masked(self, code_id: str, text: str) -> str:
+        """``text`` with the code's ignored spans blanked (same length: offsets hold)."""
+        pat = self._masks.get(code_id)
+        return text if pat is None else pat.sub(lambda m: "\x01" * len(m.group(0)), text)
 
     def _negated(self, text: str, start: int, end: int) -> bool:
         if self._window == 0:
@@ -57,32 +124,37 @@ class Coder:
         after = re.split(CLAUSE, text[end:end + self._window + 2])[0]
         return bool(self._post is not None and self._post.search(after))
 
+    def _code_one(self, entry, text: str) -> dict | None:
+        """One code's coding of one (masked) text, or None."""
+        code_id, rules, excl, use_neg = entry
+        if any(p.search(text) for p in excl):
+            return None
+        hits = []
+        for name, pat in rules:
+            for m in pat.finditer(text):
+                if m.end() == m.start():
+                    continue
+                if use_neg and self._negated(text, m.start(), m.end()):
+                    continue
+                hits.append((m.start(), m.end(), name + m.group(0) if name in NAMED else name, m.group(0)))
+        if not hits:
+            return None
+        hits.sort(key=lambda h: (h[0], h[0] - h[1]))  # earliest, then longest
+        return {"code": code_id, "match_start": hits[0][0], "match_end": hits[0][1], "rule": hits[0][2],
+                "evidence": "; ".join(sorted({h[3] for h in hits})), "n_matches": len(hits)}
+
     def code_text(self, text: str) -> list[dict]:
         """Codings of one text: code, start, end (of the first match), rule, evidence."""
-        out = []
-        for code_id, rules, excl, use_neg in self._rules:
-            if any(p.search(text) for p in excl):
-                continue
-            hits = []
-            for name, pat in rules:
-                for m in pat.finditer(text):
-                    if m.end() == m.start():
-                        continue
-                    if use_neg and self._negated(text, m.start(), m.end()):
-                        continue
-                    hits.append((m.start(), m.end(), name + m.group(0) if name == "keyword:" else name, m.group(0)))
-            if hits:
-                hits.sort(key=lambda h: (h[0], h[0] - h[1]))  # earliest, then longest
-                out.append({"code": code_id, "match_start": hits[0][0], "match_end": hits[0][1],
-                            "rule": hits[0][2], "evidence": "; ".join(sorted({h[3] for h in hits})),
-                            "n_matches": len(hits)})
-        return out
+        found = (self._code_one(entry, self._masked(entry[0], text)) for entry in self._rules)
+        return [f for f in found if f is not None]
 
     def near_misses(self, text: str) -> list[dict]:
         """The codes a rule matched in ``text`` but a negation or an exclusion pattern cancelled
         (and nothing else coded): code, match, why — the review loop's uncertain codings."""
         out = []
+        original = text
         for code_id, rules, excl, use_neg in self._rules:
+            text = self._masked(code_id, original)
             found = [(name, m) for name, pat in rules for m in pat.finditer(text) if m.end() > m.start()]
             if not found:
                 continue
@@ -140,7 +212,14 @@ class Coder:
                 yield i, m.start() - starts[i], m.end() - starts[i], m.group(0)
 
         out: list[list[dict]] = [[] for _ in texts]
-        for code_id, rules, excl, use_neg in self._rules:
+        for entry in self._rules:
+            code_id, rules, excl, use_neg = entry
+            if code_id in self._masks:   # a code with ignored spans: text by text, masked
+                for i, t in enumerate(texts):
+                    found = self._code_one(entry, self._masked(code_id, t))
+                    if found is not None:
+                        out[i].append(found)
+                continue
             excluded = {i for p in excl for i, *_ in scan(p)}
             hits: dict[int, list] = {}
             for name, pat in rules:
@@ -149,7 +228,7 @@ class Coder:
                         continue
                     if use_neg and self._negated(texts[i], a, b):
                         continue
-                    hits.setdefault(i, []).append((a, b, name + g if name == "keyword:" else name, g))
+                    hits.setdefault(i, []).append((a, b, name + g if name in NAMED else name, g))
             for i in sorted(hits):
                 h = sorted(hits[i], key=lambda x: (x[0], x[0] - x[1]))
                 out[i].append({"code": code_id, "match_start": h[0][0], "match_end": h[0][1], "rule": h[0][2],
