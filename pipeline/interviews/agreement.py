@@ -205,21 +205,23 @@ def spans_to_units(spans: pd.DataFrame, segments: pd.DataFrame) -> tuple[pd.Data
     the number of spans that fell on interviewer turns only."""
     out = []
     on_interviewer = 0
-    segs = {doc: g.sort_values("start") for doc, g in segments.groupby("document", sort=False)}
+    segs = {}
+    for doc, g in segments.groupby("document", sort=False):
+        g = g.sort_values("start")
+        segs[doc] = (g["start"].to_numpy(), g["end"].to_numpy(), g["segment_id"].to_numpy(),
+                     g["is_interviewer"].to_numpy(dtype=bool))
     for doc, start, end, code in spans[["document", "start", "end", "code"]].itertuples(index=False):
-        g = segs.get(doc)
-        if g is None:
+        if doc not in segs:
             continue
-        s, e = g["start"].to_numpy(), g["end"].to_numpy()
+        s, e, ids, asking = segs[doc]
         overlap = np.minimum(e, end) - np.maximum(s, start)
         hit = (overlap > 0) & ((2 * overlap >= e - s) | (2 * overlap >= end - start))
         if not hit.any():
             continue
-        rows = g[hit]
-        speaking = rows[~rows["is_interviewer"]]
-        if speaking.empty:
+        speaking = hit & ~asking
+        if not speaking.any():
             on_interviewer += 1
-        out += [(sid, code) for sid in speaking["segment_id"]]
+        out += [(sid, code) for sid in ids[speaking]]
     pairs = pd.DataFrame(out, columns=["segment_id", "code"]).drop_duplicates()
     return pairs.sort_values(["segment_id", "code"]).reset_index(drop=True), on_interviewer
 

@@ -148,29 +148,28 @@ class Coder:
         found = (self._code_one(entry, self._masked(entry[0], text)) for entry in self._rules)
         return [f for f in found if f is not None]
 
+    def _near_miss_one(self, entry, text: str) -> dict | None:
+        code_id, rules, excl, use_neg = entry
+        found = [(name, m) for name, pat in rules for m in pat.finditer(text) if m.end() > m.start()]
+        if not found:
+            return None
+        veto = next((p for p in excl if p.search(text)), None)
+        if veto is not None:
+            return {"code": code_id, "match": found[0][1].group(0), "why": f"excluded by the pattern {veto.pattern[:40]}"}
+        if not use_neg:
+            return None
+        negated = [m for _, m in found if self._negated(text, m.start(), m.end())]
+        if negated and len(negated) == len(found):
+            m = negated[0]
+            ctx = text[max(0, m.start() - self._window):m.start()]
+            return {"code": code_id, "match": m.group(0), "why": f"negated (…{ctx})"}
+        return None
+
     def near_misses(self, text: str) -> list[dict]:
         """The codes a rule matched in ``text`` but a negation or an exclusion pattern cancelled
         (and nothing else coded): code, match, why — the review loop's uncertain codings."""
-        out = []
-        original = text
-        for code_id, rules, excl, use_neg in self._rules:
-            text = self._masked(code_id, original)
-            found = [(name, m) for name, pat in rules for m in pat.finditer(text) if m.end() > m.start()]
-            if not found:
-                continue
-            veto = next((p for p in excl if p.search(text)), None)
-            if veto is not None:
-                out.append({"code": code_id, "match": found[0][1].group(0),
-                            "why": f"excluded by the pattern {veto.pattern[:40]}"})
-                continue
-            if not use_neg:
-                continue
-            negated = [m for _, m in found if self._negated(text, m.start(), m.end())]
-            if negated and len(negated) == len(found):
-                m = negated[0]
-                ctx = text[max(0, m.start() - self._window):m.start()]
-                out.append({"code": code_id, "match": m.group(0), "why": f"negated (…{ctx})"})
-        return out
+        found = (self._near_miss_one(entry, self._masked(entry[0], text)) for entry in self._rules)
+        return [f for f in found if f is not None]
 
     _SEP = "\n\x00\n"
     _ANCHORED = re.compile(r"\^|\$|\\[bBAZ]|\(\?<[=!]|\(\?[a-z]*m")
@@ -181,52 +180,89 @@ class Coder:
         """Anchors, word boundaries and lookbehind see the neighbouring text in a joined scan."""
         return bool(cls._ANCHORED.search(cls._CLASS.sub("x", pattern.replace("\\\\", ""))))
 
-    def code_texts(self, texts: list[str]) -> list[list[dict]]:
-        """:meth:`code_text` of many texts, the same result: each pattern scans all texts at once
-        (joined by a separator no rule matches inside a text); a match across the separator,
-        and every pattern with anchors or lookbehind, falls back to the text-by-text scan."""
+    def _scan(self, pat, texts: list[str], big: str, starts: list[int], redo: set[int]):
+        """(text index, start, end, matched) of every match of ``pat`` inside one of ``texts``
+        (``big``: them joined by the separator, ``starts``: where each begins in it). A match
+        across the separator marks both texts for the text-by-text scan (``redo``)."""
         import bisect
 
-        texts = list(texts)
-        if len(texts) < 2:
-            return [self.code_text(t) for t in texts]
-        big = self._SEP.join(texts)
+        def owner(pos: int) -> int:
+            return bisect.bisect_right(starts, pos) - 1
+
+        if isinstance(pat, _CoMatcher):   # clause by clause, in the texts holding a first and a last term
+            first = {owner(m.start()) for m in pat.groups[0].finditer(big)}
+            both = first & {owner(m.start()) for m in pat.groups[-1].finditer(big)}
+            for i in sorted(both):
+                for m in pat.finditer(texts[i]):
+                    yield i, m.start(), m.end(), m.group(0)
+            return
+        if self._text_by_text(pat.pattern):
+            for i, t in enumerate(texts):
+                for m in pat.finditer(t):
+                    yield i, m.start(), m.end(), m.group(0)
+            return
+        for m in pat.finditer(big):
+            i = owner(m.start())
+            if "\x00" in m.group(0) or m.start() > starts[i] + len(texts[i]):
+                redo.update((i, i + 1))
+                continue
+            yield i, m.start() - starts[i], m.end() - starts[i], m.group(0)
+
+    def _joined(self, texts: list[str]) -> tuple[str, list[int]]:
         starts, pos = [], 0
         for t in texts:
             starts.append(pos)
             pos += len(t) + len(self._SEP)
-        redo: set[int] = set()
+        return self._SEP.join(texts), starts
 
-        def scan(pat: re.Pattern):
-            """(text index, match) of every match inside one text."""
-            if self._text_by_text(pat.pattern):
-                for i, t in enumerate(texts):
-                    for m in pat.finditer(t):
-                        yield i, m.start(), m.end(), m.group(0)
-                return
-            for m in pat.finditer(big):
-                i = bisect.bisect_right(starts, m.start()) - 1
-                if "\x00" in m.group(0) or m.start() > starts[i] + len(texts[i]):
-                    redo.update((i, i + 1))
-                    continue
-                yield i, m.start() - starts[i], m.end() - starts[i], m.group(0)
-
+    def near_misses_many(self, texts: list[str]) -> list[list[dict]]:
+        """:meth:`near_misses` of many texts (only texts where a code's rule matched at all are
+        looked at closely)."""
+        texts = list(texts)
         out: list[list[dict]] = [[] for _ in texts]
+        big, starts = self._joined(texts)
         for entry in self._rules:
             code_id, rules, excl, use_neg = entry
-            if code_id in self._masks:   # a code with ignored spans: text by text, masked
-                for i, t in enumerate(texts):
-                    found = self._code_one(entry, self._masked(code_id, t))
-                    if found is not None:
-                        out[i].append(found)
-                continue
-            excluded = {i for p in excl for i, *_ in scan(p)}
+            these, joined = texts, big
+            if code_id in self._masks:
+                these = [self._masked(code_id, t) for t in texts]
+                joined = self._SEP.join(these)
+            redo: set[int] = set()
+            raw = {i for _, pat in rules for i, *_ in self._scan(pat, these, joined, starts, redo)} | redo
+            for i in sorted(raw):
+                if i < len(texts):
+                    got = self._near_miss_one(entry, these[i])
+                    if got is not None:
+                        out[i].append(got)
+        return out
+
+    def code_texts(self, texts: list[str]) -> list[list[dict]]:
+        """:meth:`code_text` of many texts, the same result: each pattern scans all texts at once
+        (joined by a separator no rule matches inside a text); a match across the separator,
+        and every pattern with anchors or lookbehind, falls back to the text-by-text scan."""
+
+        texts = list(texts)
+        if len(texts) < 2:
+            return [self.code_text(t) for t in texts]
+        big, starts = self._joined(texts)
+        redo: set[int] = set()
+
+        def scan(pat, these: list[str], joined: str):
+            return self._scan(pat, these, joined, starts, redo)
+
+        out: list[list[dict]] = [[] for _ in texts]
+        for code_id, rules, excl, use_neg in self._rules:
+            these, joined = texts, big
+            if code_id in self._masks:   # the code's ignored spans blanked (same lengths: offsets hold)
+                these = [self._masked(code_id, t) for t in texts]
+                joined = self._SEP.join(these)
+            excluded = {i for p in excl for i, *_ in scan(p, these, joined)}
             hits: dict[int, list] = {}
             for name, pat in rules:
-                for i, a, b, g in scan(pat):
+                for i, a, b, g in scan(pat, these, joined):
                     if a == b or i in excluded:
                         continue
-                    if use_neg and self._negated(texts[i], a, b):
+                    if use_neg and self._negated(these[i], a, b):
                         continue
                     hits.setdefault(i, []).append((a, b, name + g if name in NAMED else name, g))
             for i in sorted(hits):

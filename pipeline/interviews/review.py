@@ -44,8 +44,8 @@ def near_misses(coder, segments: pd.DataFrame, codings: pd.DataFrame) -> pd.Data
     speaking = segments[~segments["is_interviewer"]]
     done = set(zip(codings["segment_id"], codings["code"]))
     rows = []
-    for sid, text in zip(speaking["segment_id"], speaking["text"]):
-        for m in coder.near_misses(text):
+    for sid, found in zip(speaking["segment_id"], coder.near_misses_many(speaking["text"].tolist())):
+        for m in found:
             if (sid, m["code"]) not in done:
                 rows.append({"segment_id": sid, "code": m["code"], "score": np.nan,
                              "evidence": f"「{m['match']}」 {m['why']}"})
@@ -80,11 +80,15 @@ def keyword_expansion(segments: pd.DataFrame, codings: pd.DataFrame, book, *, mi
                 words.append({"code": code, "word": t, "coded": k, "sentences": df[t], "share": round(share, 6)})
     words = pd.DataFrame(words, columns=["code", "word", "coded", "sentences", "share"]).sort_values(
         ["code", "share", "coded", "word"], ascending=[True, False, False, True], kind="stable").reset_index(drop=True)
+    index: dict[str, list] = {}
+    for sid, ts in toks.items():
+        for t in ts:
+            index.setdefault(t, []).append(sid)
     for code, g in words.groupby("code", sort=True):
         have = coded.get(code, set())
         for w in g.itertuples(index=False):
-            for sid, ts in toks.items():
-                if w.word in ts and sid not in have:
+            for sid in index.get(w.word, ()):
+                if sid not in have:
                     cands.append({"segment_id": sid, "code": code, "score": w.share,
                                   "evidence": f"「{w.word}」: {w.coded} of its {w.sentences} sentences are coded {code}"})
     cands = pd.DataFrame(cands, columns=["segment_id", "code", "score", "evidence"])
@@ -173,10 +177,11 @@ def keyword_proposals(decisions: pd.DataFrame, segments: pd.DataFrame, codings: 
     speaking = segments[~segments["is_interviewer"]]
     toks = {sid: set(t for t in ts if len(t) >= 2) for sid, ts in zip(speaking["segment_id"], speaking["tokens"])}
     text = dict(zip(speaking["segment_id"], speaking["text"]))
-    df: dict[str, int] = {}
-    for ts in toks.values():
+    index: dict[str, set] = {}
+    for sid, ts in toks.items():
         for t in ts:
-            df[t] = df.get(t, 0) + 1
+            index.setdefault(t, set()).add(sid)
+    df = {t: len(s) for t, s in index.items()}
     coded = codings.groupby("code")["segment_id"].apply(set).to_dict()
     rules = set(zip(codings.loc[codings["coder"] == "rules", "segment_id"], codings.loc[codings["coder"] == "rules", "code"])) \
         if "coder" in codings else set()
@@ -192,8 +197,7 @@ def keyword_proposals(decisions: pd.DataFrame, segments: pd.DataFrame, codings: 
         for t, sids in count.items():
             if len(sids) < min_accepted or any(t in k for k in kws):
                 continue
-            with_t = {s for s, ts in toks.items() if t in ts}
-            k = len(with_t & coded.get(code, set()))
+            k = len(index[t] & coded.get(code, set()))
             rows.append({"code": code, "word": t, "accepted": len(sids), "rejected": sum(t in toks.get(s, ()) for s in rej),
                          "sentences": df[t], "coded": k, "share": round(k / df[t], 6),
                          "example": text[sorted(sids)[0]]})
