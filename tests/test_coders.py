@@ -126,4 +126,30 @@ def test_coder_names_are_checked(tmp_path):
         Interviews(dir="t", coders=[{"name": "a", "plugin": "x.py:A"}, {"name": "a", "plugin": "x.py:B"}])
     with pytest.raises(ValueError, match="rules"):
         Interviews(dir="t", coders=[{"name": "rules", "plugin": "x.py:A"}])
-    assert Interviews(dir="t").coders[0].name == "suggester" and Interviews(dir="t").coders[0].threshold == 0.3
+    default = Interviews(dir="t").coders
+    assert [(c.name, c.use, c.threshold) for c in default] == [("examples", "code", 0.45), ("suggester", "suggest", 0.3)]
+
+
+def test_examples_coder_learns_from_the_codebooks_passages(tmp_path):
+    """The built-in 'examples' coder: trained on the codebook's coded passages, explains each
+    coding by its weightiest n-grams, and names a bad example file's row."""
+    from pipeline.core.errors import InputError
+    from pipeline.core.resources import CODING_SCHEMES
+    from pipeline.interviews.codebook import load_codebook
+    from pipeline.interviews.suggest import ExamplesCoder
+
+    book = load_codebook(CODING_SCHEMES / "renewal_governance.yaml")
+    assert [p.name for p in book.example_paths()] == ["texts.csv", "texts.csv"] and all(p.exists() for p in book.example_paths())
+    coder = ExamplesCoder(book, seed=1)
+    assert coder.examples == 420
+    texts = ["一说要出钱,群里立马没人吭声了,上头给的那点哪够。", "今天天气不错,我去公园转了转。"]
+    p = coder.predict(texts)
+    assert list(p.index) == [0, 1] and set(p.columns) == set(book.codes)
+    assert p.loc[0, "funding_pressure"] > 0.45 > p.loc[1].max()
+    why = coder.evidence(texts[0], "funding_pressure")
+    assert why.startswith("examples 0.") and why.count("「") >= 1
+    bad = tmp_path / "ex.csv"
+    bad.write_text("text,codes\n钱不够,funding_pressure\n没人管,no_such_code\n", encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        ExamplesCoder(book, files=[str(bad)])
+    assert "row 3" in str(e.value) and "no_such_code" in str(e.value)

@@ -23,7 +23,7 @@ def test_default_codebook_on_heldout_texts():
                        columns=["segment_id", "code"])
     per_code, s = compare(ref, got, texts["id"].tolist(), list(book.codes))
     # measured with codebook v2: macro P 0.86, R 0.61, F1 0.66; problem codes micro F1 0.66;
-    # v3 (plain-speech rules from tests/data/devtalk): P 0.86, R 0.74, F1 0.74
+    # v3 (plain-speech rules from pipeline/data/coding_schemes/examples/devtalk): P 0.86, R 0.74, F1 0.74
     assert s["macro_precision"] >= 0.84 and s["macro_f1"] >= 0.72
     problems = [c for c, (theme, _) in book.codes.items() if theme.id == "problems"]
     p = per_code[per_code["code"].isin(problems)]

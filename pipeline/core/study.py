@@ -72,6 +72,9 @@ class CoderConfig(Strict):
             v = {"name": v}
         if isinstance(v, dict) and v.get("name") == "suggester" and "threshold" not in v:
             v = {**v, "threshold": 0.3}   # the suggester's calibrated default
+        if isinstance(v, dict) and v.get("name") == "examples" and not v.get("plugin"):
+            # chosen on the bundled development passages alone (docs/coders.md)
+            v = {"use": "code", "threshold": 0.45, **v}
         return v
 
 
@@ -84,7 +87,8 @@ class Interviews(Strict):
     # roster columns exported as case attributes (cases.csv, project.qdpx); nothing else leaves
     case_variables: list[str] = Field(default_factory=lambda: ["role", "community"])
     # coders besides the rules, in order of precedence (docs/coders.md); default: the suggester, for review
-    coders: list[CoderConfig] = Field(default_factory=lambda: [CoderConfig(name="suggester")])
+    coders: list[CoderConfig] = Field(default_factory=lambda: [CoderConfig(name="examples"),
+                                                               CoderConfig(name="suggester")])
     # where `renewal review --import` keeps the coders' accept/reject decisions (read when it exists)
     review: str = "review_decisions.csv"
 

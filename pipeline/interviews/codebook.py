@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 import pandas as pd
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from pipeline.core.schema import Label, Strict, check_id, read_yaml, validate_model
 
@@ -103,7 +103,16 @@ class Codebook(Strict):
     title: Label
     version: str | int = 1
     negation: Negation = Field(default_factory=Negation)
+    # coded example passages (CSV: text, codes), relative to the codebook file: the `examples`
+    # coder learns from them (pipeline/interviews/suggest.py, docs/coders.md)
+    examples: list[str] = Field(default_factory=list)
     themes: list[Theme]
+    _base: Path | None = PrivateAttr(default=None)
+
+    def example_paths(self) -> list[Path]:
+        """The example files, resolved against the codebook's folder."""
+        base = self._base or Path.cwd()
+        return [(base / e).resolve() for e in self.examples]
 
     @model_validator(mode="after")
     def _unique(self) -> Codebook:
@@ -126,7 +135,9 @@ class Codebook(Strict):
 
 def load_codebook(path: str | Path) -> Codebook:
     path = Path(path)
-    return validate_model(Codebook, read_yaml(path), path)
+    book = validate_model(Codebook, read_yaml(path), path)
+    book._base = path.resolve().parent
+    return book
 
 
 def nfkc(s: str) -> str:

@@ -40,7 +40,8 @@ import pandas as pd
 
 from pipeline.core.errors import InputError
 
-BUILT_IN = {"suggester": "pipeline.interviews.suggest:Suggester"}   # name → factory
+BUILT_IN = {"suggester": "pipeline.interviews.suggest:Suggester",          # name → factory
+            "examples": "pipeline.interviews.suggest:ExamplesCoder"}
 
 
 @dataclass
@@ -64,6 +65,9 @@ class Plugged:
         return coder
 
     def trains(self, codebook, seed: int) -> bool:
+        """Whether the coder learns from the study's human coding (has ``fit``)."""
+        if isinstance(self.factory, type):
+            return callable(getattr(self.factory, "fit", None))
         return callable(getattr(self.make(codebook, seed), "fit", None))
 
 
@@ -95,12 +99,16 @@ def load_factory(spec: str, base: Path, key: str):
     return factory
 
 
-def study_coders(study) -> list[Plugged]:
-    """The coders the study lists under ``interviews.coders`` (default: the suggester, for review)."""
+def study_coders(study, codebook=None) -> list[Plugged]:
+    """The coders the study lists under ``interviews.coders`` (default: ``examples`` when the
+    codebook has example passages, then the suggester, for review)."""
     cfg = study.config.interviews
+    explicit = "coders" in cfg.model_fields_set
     out = []
     for i, c in enumerate(cfg.coders):
         key = f"interviews.coders[{i}]"
+        if c.name == "examples" and not c.plugin and not explicit and codebook is not None and not codebook.examples:
+            continue   # the default list, and this codebook has no examples
         if c.plugin:
             factory = load_factory(c.plugin, study.path.parent, key + ".plugin")
         elif c.name in BUILT_IN:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from pipeline.interviews.codebook import CLAUSE, SENTENCE, Codebook, CoRule, load_codebook, nfkc
@@ -408,7 +409,8 @@ def run(study) -> dict:
     units, labels = _training_set(segments, gold, decisions, codes)
     train = units.assign(text=units["segment_id"].map(segments.set_index("segment_id")["text"]))
     parts, suggestions, per_coder, log_coders, cv = [rules], [], {"rules": rules}, {}, None
-    for p in study_coders(study):
+    plugged = study_coders(study, book)
+    for p in plugged:
         trains = p.trains(book, study.config.seed)
         if trains:
             if train.empty:
@@ -432,7 +434,7 @@ def run(study) -> dict:
         if p.use == "code" and not scores.empty:
             hits = above(scores, p.threshold)
             done = set(zip(made["segment_id"], made["code"]))
-            hits = hits[[(a, c) not in done for a, c in zip(hits["segment_id"], hits["code"])]]
+            hits = hits[np.array([(a, c) not in done for a, c in zip(hits["segment_id"], hits["code"])], dtype=bool)]
             parts.append(model_codings(hits, segments, coder, p.name))
             log_coders[p.name] = {"use": "code", "codings": int(len(hits)), "trained": trains}
         elif p.use == "suggest":
@@ -461,7 +463,8 @@ def run(study) -> dict:
         per_code, overall = evaluate(segments, codings, gold, codes)
         tables["agreement"] = overall
         tables["agreement_by_code"] = per_code
-        tables["agreement_by_coder"] = by_coder(segments, per_coder, gold, codes, study)
+        tables["agreement_by_coder"] = by_coder(segments, per_coder, gold, codes,
+                                                {p.name: p.threshold for p in plugged})
         log["agreement"] = {r["comparison"]: {k: r[k] for k in ("documents", "units", "macro_f1", "micro_f1",
                                                                  "mean_kappa", "alpha_masi_coded_units")}
                             for r in overall.to_dict("records")}
@@ -470,7 +473,7 @@ def run(study) -> dict:
         log["suggester"] = {"trained_on": str(gold["coder"].iloc[0]) if len(gold) else "review decisions",
                             "codes_scored": int(cv["f1"].notna().sum()),
                             "macro_f1_cv": float(cv["f1"].mean()) if cv["f1"].notna().any() else None}
-    if suggestions or any(p.use == "suggest" for p in study_coders(study)):
+    if suggestions or any(p.use == "suggest" for p in plugged):
         cols = ["segment_id", "informant", "role", "code", "probability", "text", "source"]
         tables["suggestions"] = (pd.concat(suggestions, ignore_index=True) if suggestions
                                  else pd.DataFrame(columns=cols))
@@ -491,14 +494,14 @@ def run(study) -> dict:
     return log
 
 
-def by_coder(segments: pd.DataFrame, per_coder: dict, gold: pd.DataFrame, codes: list[str], study) -> pd.DataFrame:
+def by_coder(segments: pd.DataFrame, per_coder: dict, gold: pd.DataFrame, codes: list[str],
+             thresholds: dict[str, float]) -> pd.DataFrame:
     """Each coder alone against each gold coder, by the same agreement code as the pipeline's
     codings: the rules, a trained coder out of fold (its threshold applied), a coder that does
     not train on its scores."""
     from pipeline.interviews.agreement import evaluate
-    from pipeline.interviews.coders import above, study_coders
+    from pipeline.interviews.coders import above
 
-    thresholds = {p.name: p.threshold for p in study_coders(study)}
     rows = []
     for name, got in per_coder.items():
         if name == "rules":

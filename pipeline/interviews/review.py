@@ -127,7 +127,7 @@ def candidates(segments: pd.DataFrame, codings: pd.DataFrame, suggestions: pd.Da
         pd.DataFrame(columns=["segment_id", "code", "score", "evidence", "source"])
     cand = cand.drop_duplicates(["segment_id", "code"], keep="first")   # suggestions, then near-misses, then words
     if decided:
-        cand = cand[[(s, c) not in decided for s, c in zip(cand["segment_id"], cand["code"])]]
+        cand = cand[np.array([(s, c) not in decided for s, c in zip(cand["segment_id"], cand["code"])], dtype=bool)]
     seg = segments.set_index("segment_id")
     before, after = _context(segments)
     labels = {cid: c.label.zh for cid, (_, c) in book.codes.items()}
@@ -346,7 +346,7 @@ def _read_sheet(path: Path) -> pd.DataFrame:
     from pipeline.core.stage import unneutralise
 
     try:
-        xl = pd.read_excel(path, sheet_name=None, dtype=object)
+        xl = pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl")
     except Exception as e:  # not a workbook we can read
         raise InputError(f"cannot read the workbook ({type(e).__name__}: {e})", file=path) from None
     sheet = SHEET if SHEET in xl else next((k for k, v in xl.items() if {"decision", "code"} <= set(v.columns)), None)

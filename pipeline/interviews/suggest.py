@@ -12,6 +12,8 @@ scores are noisy, which is why they are reported per code with the number of pos
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -28,7 +30,7 @@ def _vectoriser():
 def _classifier(seed: int):
     from sklearn.linear_model import LogisticRegression
 
-    return LogisticRegression(class_weight="balanced", C=4.0, max_iter=2000, random_state=seed)
+    return LogisticRegression(class_weight="balanced", C=4.0, max_iter=2000, solver="liblinear", random_state=seed)
 
 
 class Suggester:
@@ -59,6 +61,60 @@ class Suggester:
             return pd.DataFrame(index=range(len(texts)), columns=list(self._models), dtype=float)
         x = self._vec.transform(texts)
         return pd.DataFrame({c: m.predict_proba(x)[:, 1] for c, m in self._models.items()})
+
+
+class ExamplesCoder:
+    """The suggester trained once on the codebook's coded example passages (``examples:`` in the
+    codebook; the default codebook ships 420, written and coded from its definitions by coders
+    who never saw the rules). It does not train on the study's gold, so its agreement with the
+    gold is measured on its predictions. Evidence: the character n-grams that weigh most for the
+    code in the sentence."""
+
+    name = "examples"
+
+    def __init__(self, codebook, seed: int = 0, files: list[str] | None = None) -> None:
+        from pipeline.core.errors import InputError
+        from pipeline.core.tables import read_frame
+        from pipeline.core.textnorm import normalise_text
+
+        paths = [Path(f) for f in files] if files else codebook.example_paths()
+        if not paths:
+            raise InputError("the codebook names no example passages (examples:) for the 'examples' coder",
+                             key="interviews.coders")
+        texts, rows = [], []
+        for path in paths:
+            df = read_frame(path)
+            for col in ("text", "codes"):
+                if col not in df.columns:
+                    raise InputError(f"example passages need the columns text and codes; missing {col}", file=path)
+            for i, (t, cs) in enumerate(zip(df["text"], df["codes"])):
+                codes = str(cs).split() if isinstance(cs, str) else []
+                bad = [c for c in codes if c not in codebook.codes]
+                if bad:
+                    raise InputError("code is not in the codebook", file=path, row=i + 2, column="codes", value=bad[0])
+                texts.append(normalise_text(str(t)))
+                rows.append(set(codes))
+        labels = pd.DataFrame({c: [c in r for r in rows] for c in codebook.codes})
+        keep = [c for c in labels.columns if labels[c].sum() >= MIN_POSITIVES]
+        self.examples = len(texts)
+        self._model = Suggester(seed=seed)
+        self._model.fit(texts, labels[keep])
+        self._names = None
+
+    def predict(self, texts: list[str]) -> pd.DataFrame:
+        return self._model.predict(list(texts))
+
+    def evidence(self, text: str, code: str) -> str:
+        """The (at most three) n-grams of two or more characters that raise the code's score most."""
+        model = self._model._models[code]
+        if self._names is None:
+            self._names = self._model._vec.get_feature_names_out()
+        x = self._model._vec.transform([text]).tocoo()
+        weight = x.data * model.coef_[0][x.col]
+        order = np.argsort(-weight, kind="stable")
+        top = [self._names[x.col[j]] for j in order if weight[j] > 0 and len(self._names[x.col[j]].strip()) >= 2][:3]
+        p = float(model.predict_proba(self._model._vec.transform([text]))[0, 1])
+        return f"examples {p:.2f}: " + "".join(f"「{t}」" for t in top)
 
 
 def _folds(docs: np.ndarray) -> list[np.ndarray]:
@@ -144,7 +200,7 @@ def suggestion_table(scores: pd.DataFrame, segments: pd.DataFrame, trained_on, c
         return pd.DataFrame(columns=cols)
     hits = above(rest.reindex(columns=[c for c in codes if c in rest.columns]), threshold)
     ruled = set(map(tuple, codings[["segment_id", "code"]].to_numpy()))
-    hits = hits[[(s, c) not in ruled for s, c in zip(hits["segment_id"], hits["code"])]]
+    hits = hits[np.array([(s, c) not in ruled for s, c in zip(hits["segment_id"], hits["code"])], dtype=bool)]
     seg = segments.set_index("segment_id")
     sug = pd.DataFrame({"segment_id": hits["segment_id"].to_numpy(),
                         "informant": seg.loc[hits["segment_id"], "informant"].to_numpy(),

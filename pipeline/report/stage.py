@@ -90,12 +90,24 @@ def methods(out: Path, lang: str) -> list[str]:
                                                         "并以人工复核的引语为准。" if low else "") if zh else
                      f" Agreement with human coders: {per_en}." + (" α below .667: read the coding as exploratory."
                                                                    if low else ""))
-        paras.append(f"访谈文本依据编码框架（{code['codes_in_codebook']} 个代码）以关键词、正则规则、否定窗口与排除模式进行编码，"
-                     f"{code['segments']} 个语句中 {code['coded_segments']} 个被编码，共 {code['codings']} 条编码。{extra}"
+        by = code.get("codings_by_coder", {})
+        models = {k: v for k, v in by.items() if k not in ("rules", "review")}
+        if models:
+            extra = ("；".join(f"{v} 条由编码器 {k} 给出" for k, v in models.items())
+                     + "（以人工编码语段训练的字符 n-gram 逻辑回归，每条编码附权重最高的字串为证据）。"
+                     if zh else " " + "; ".join(f"{v} codings come from the coder {k}" for k, v in models.items())
+                     + " (a character n-gram logistic regression trained on human-coded passages; each coding keeps "
+                       "the n-grams that weigh most as its evidence).") + extra
+        if by.get("review"):
+            extra = (f"人工复核采纳的编码 {by['review']} 条。" if zh else f" {by['review']} codings were accepted in review.") + extra
+        paras.append(f"访谈文本依据编码框架（{code['codes_in_codebook']} 个代码）以关键词、正则规则、同句共现规则、否定窗口与排除模式进行编码，"
+                     f"{code['segments']} 个语句中 {code['coded_segments']} 个被编码，共 {code['codings']} 条编码"
+                     f"{'，其中 ' + str(by['rules']) + ' 条来自规则' if models and 'rules' in by else ''}。{extra}"
                      if zh else
-                     f"Interviews were coded with the codebook ({code['codes_in_codebook']} codes) by keyword and pattern "
-                     f"rules with a negation window and exclusion patterns: {code['coded_segments']} of {code['segments']} "
-                     f"sentences received {code['codings']} codings.{extra}")
+                     f"Interviews were coded with the codebook ({code['codes_in_codebook']} codes) by keyword, pattern "
+                     f"and co-occurrence rules with a negation window and exclusion patterns: {code['coded_segments']} of "
+                     f"{code['segments']} sentences received {code['codings']} codings"
+                     f"{' (' + str(by['rules']) + ' by the rules)' if models and 'rules' in by else ''}.{extra}")
     return paras
 
 
