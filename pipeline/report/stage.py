@@ -91,23 +91,26 @@ def methods(out: Path, lang: str) -> list[str]:
                      f" Agreement with human coders: {per_en}." + (" α below .667: read the coding as exploratory."
                                                                    if low else ""))
         by = code.get("codings_by_coder", {})
-        models = {k: v for k, v in by.items() if k not in ("rules", "review")}
-        if models:
-            extra = ("；".join(f"{v} 条由编码器 {k} 给出" for k, v in models.items())
-                     + "（以人工编码语段训练的字符 n-gram 逻辑回归，每条编码附权重最高的字串为证据）。"
-                     if zh else " " + "; ".join(f"{v} codings come from the coder {k}" for k, v in models.items())
-                     + " (a character n-gram logistic regression trained on human-coded passages; each coding keeps "
-                       "the n-grams that weigh most as its evidence).") + extra
-        if by.get("review"):
-            extra = (f"人工复核采纳的编码 {by['review']} 条。" if zh else f" {by['review']} codings were accepted in review.") + extra
+        others = {k: v for k, v in by.items() if k != "rules"}
+        if others and "rules" in by:   # who made the codings: rules, models, reviewers
+            names_zh = {"review": "人工复核采纳"}
+            names_en = {"review": "accepted in review"}
+            split_zh = "（规则 " + str(by["rules"]) + " 条；" + "；".join(
+                f"{names_zh.get(k, '编码器 ' + k)} {v} 条" for k, v in others.items()) + (
+                "；examples 是以人工编码示例语段训练的字符 n-gram 逻辑回归，每条编码附权重最高的字串为证据"
+                if "examples" in others else "") + "）"
+            split_en = " (" + str(by["rules"]) + " by the rules; " + "; ".join(
+                f"{v} {names_en.get(k, 'by the coder ' + k)}" for k, v in others.items()) + (
+                "; examples is a character n-gram logistic regression trained on human-coded example passages, each "
+                "coding keeping its weightiest n-grams as evidence" if "examples" in others else "") + ")"
+        else:
+            split_zh = split_en = ""
         paras.append(f"访谈文本依据编码框架（{code['codes_in_codebook']} 个代码）以关键词、正则规则、同句共现规则、否定窗口与排除模式进行编码，"
-                     f"{code['segments']} 个语句中 {code['coded_segments']} 个被编码，共 {code['codings']} 条编码"
-                     f"{'，其中 ' + str(by['rules']) + ' 条来自规则' if models and 'rules' in by else ''}。{extra}"
+                     f"{code['segments']} 个语句中 {code['coded_segments']} 个被编码，共 {code['codings']} 条编码{split_zh}。{extra}"
                      if zh else
                      f"Interviews were coded with the codebook ({code['codes_in_codebook']} codes) by keyword, pattern "
                      f"and co-occurrence rules with a negation window and exclusion patterns: {code['coded_segments']} of "
-                     f"{code['segments']} sentences received {code['codings']} codings"
-                     f"{' (' + str(by['rules']) + ' by the rules)' if models and 'rules' in by else ''}.{extra}")
+                     f"{code['segments']} sentences received {code['codings']} codings{split_en}.{extra}")
     return paras
 
 
