@@ -144,3 +144,23 @@ def test_qdpx_round_trip(study, tmp_path):
     assert res["rejected"] == 2 and res["accepted"] == len(cand) - 2 + 1
     dec = pd.read_csv(study.review_path, encoding="utf-8-sig")
     assert (dec["source"] == "added in review").sum() == 1
+
+
+def test_expansion_words_leave_out_numbers_and_model_codings():
+    from pipeline.core.resources import CODING_SCHEMES
+    from pipeline.interviews.codebook import load_codebook
+
+    book = load_codebook(CODING_SCHEMES / "renewal_governance.yaml")
+    rows = [(f"S{i}", ["物业费", "两年", "门卫室"]) for i in range(4)] + [(f"S{i}", ["物业费", "两年"]) for i in range(4, 6)] \
+        + [("S9", ["门卫室", "天气"])]
+    seg = pd.DataFrame([{"segment_id": s, "document": "D.txt", "is_interviewer": False, "tokens": t} for s, t in rows])
+    cod = pd.DataFrame({"segment_id": [f"S{i}" for i in range(4)], "code": "long_term_management", "coder": "rules"})
+    words, cands = review.keyword_expansion(seg, cod, book)
+    assert "两年" not in set(words["word"])                       # a count of years is no topic word
+    keywords = book.codes["long_term_management"][1].keywords
+    assert set(words["word"]) == {w for w in ["门卫室", "物业费"] if not any(w in k for k in keywords)}
+    assert "门卫室" in set(words["word"])
+    assert ("S9", "long_term_management") in set(zip(cands["segment_id"], cands["code"]))
+    # codings by a model do not propose words
+    words2, _ = review.keyword_expansion(seg, cod.assign(coder="examples"), book)
+    assert words2.empty

@@ -5,8 +5,7 @@
    from — a coder's suggestion (``suggester`` or a plug-in with ``use: suggest``), a rule
    *near-miss* (a keyword or pattern matched but a negation or an exclusion pattern cancelled
    it), a *keyword expansion* (a word of the study's own corpus that mostly occurs in sentences
-   the rules coded with a code, found in a sentence they did not) or a *doubt* (a rule coding the
-   trained suggester finds improbable).
+   the rules coded with a code, found in a sentence they did not).
 2. A coder marks each row 接受/拒绝 (or accept/reject, 1/0, 是/否) in the ``decision`` column
    — or, in the .qdpx, keeps or deletes the suggested codings in NVivo, ATLAS.ti, MAXQDA or
    QualCoder — and ``renewal review --study S --import FILE`` adds the decisions to the study's
@@ -20,6 +19,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -32,8 +32,10 @@ from pipeline.interviews.decisions import (
     read_decisions,
 )
 
-SOURCES = ("suggester", "near_miss", "expansion", "doubt")
-PER_CODE = 15          # at most this many near-misses, expansions and doubts per code and source
+SOURCES = ("suggester", "near_miss", "expansion")
+NUMERIC_WORD = re.compile(r"^[\d一二两三四五六七八九十百千万几半第上下前后每]+(?:[年月日天周次个回遍户层楼号岁]|$)")
+MIN_CHARACTERS = 5   # a shorter sentence ("难。", "两年。") is not proposed: it reads only in its context
+PER_CODE = 15          # at most this many near-misses and expansions per code and source
 
 
 # ---- candidates ----------------------------------------------------------------------------
@@ -57,10 +59,15 @@ def keyword_expansion(segments: pd.DataFrame, codings: pd.DataFrame, book, *, mi
                       min_share: float = 0.5) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Words of the study's own corpus that keep company with a code: a word in at least
     ``min_count`` sentences coded with it, at least ``min_share`` of its sentences coded with it,
-    and not already inside one of the code's keywords. Returns the words (code, word, coded,
-    sentences, share) and the sentences with such a word the code was not given (candidates)."""
+    and not already inside one of the code's keywords; numbers, counts and dates (两年, 第一次)
+    are not words of a topic. Returns the words (code, word, coded, sentences, share) and the
+    sentences with such a word the code was not given (candidates). Only the rules' codings count:
+    a model's codings would propose their own vocabulary back."""
     speaking = segments[~segments["is_interviewer"]]
-    toks = {sid: set(t for t in ts if len(t) >= 2) for sid, ts in zip(speaking["segment_id"], speaking["tokens"])}
+    toks = {sid: set(t for t in ts if len(t) >= 2 and not NUMERIC_WORD.match(t))
+            for sid, ts in zip(speaking["segment_id"], speaking["tokens"])}
+    if "coder" in codings.columns:
+        codings = codings[codings["coder"] == "rules"]
     df: dict[str, int] = {}
     for ts in toks.values():
         for t in ts:
@@ -115,6 +122,7 @@ def candidates(segments: pd.DataFrame, codings: pd.DataFrame, suggestions: pd.Da
     parts = []
     if suggestions is not None and len(suggestions):
         sug = suggestions.rename(columns={"probability": "score"})
+        sug = sug[sug["text"].astype(str).map(lambda t: len(re.sub(r"\W", "", t)) >= MIN_CHARACTERS)]
         src = sug["source"] if "source" in sug else "suggester"
         parts.append(sug.assign(source=src, evidence=lambda d: d["source"] + " " + d["score"].map("{:.2f}".format))
                      [["segment_id", "code", "score", "evidence", "source"]])
