@@ -201,10 +201,15 @@ def model_codings(hits: pd.DataFrame, segments: pd.DataFrame, coder, name: str) 
     is the model's own explanation or its name and score)."""
     seg = segments.set_index("segment_id")
     explain = getattr(coder, "evidence", None)
+    if callable(getattr(coder, "explain", None)) and len(hits):   # a batch explanation, when the coder has one
+        whys = list(coder.explain(seg.loc[hits["segment_id"], "text"].tolist(), hits["code"].tolist(),
+                                  hits["score"].tolist()))
+    else:
+        whys = [str(explain(seg.at[sid, "text"], code)) if callable(explain) else ""
+                for sid, code in zip(hits["segment_id"], hits["code"])]
     rows = []
-    for sid, code, score in hits[["segment_id", "code", "score"]].itertuples(index=False):
+    for (sid, code, score), why in zip(hits[["segment_id", "code", "score"]].itertuples(index=False), whys):
         s = seg.loc[sid]
-        why = str(explain(s["text"], code)) if callable(explain) else ""
         rows.append({"segment_id": sid, "document": s["document"], "informant": s["informant"], "role": s["role"],
                      "code": code, "start": int(s["start"]), "end": int(s["end"]), "match_start": int(s["start"]),
                      "match_end": int(s["end"]), "rule": f"model:{name}",

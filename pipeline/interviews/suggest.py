@@ -106,15 +106,23 @@ class ExamplesCoder:
 
     def evidence(self, text: str, code: str) -> str:
         """The (at most three) n-grams of two or more characters that raise the code's score most."""
-        model = self._model._models[code]
+        p = float(self._model._models[code].predict_proba(self._model._vec.transform([text]))[0, 1])
+        return self.explain([text], [code], [p])[0]
+
+    def explain(self, texts: list[str], codes: list[str], scores: list[float]) -> list[str]:
+        """:meth:`evidence` of many codings at once (one transform of all their texts)."""
         if self._names is None:
             self._names = self._model._vec.get_feature_names_out()
-        x = self._model._vec.transform([text]).tocoo()
-        weight = x.data * model.coef_[0][x.col]
-        order = np.argsort(-weight, kind="stable")
-        top = [self._names[x.col[j]] for j in order if weight[j] > 0 and len(self._names[x.col[j]].strip()) >= 2][:3]
-        p = float(model.predict_proba(self._model._vec.transform([text]))[0, 1])
-        return f"examples {p:.2f}: " + "".join(f"「{t}」" for t in top)
+        x = self._model._vec.transform(list(texts)).tocsr()
+        out = []
+        for i, (code, p) in enumerate(zip(codes, scores)):
+            row = x[i].tocoo()
+            weight = row.data * self._model._models[code].coef_[0][row.col]
+            order = np.argsort(-weight, kind="stable")
+            top = [self._names[row.col[j]] for j in order
+                   if weight[j] > 0 and len(self._names[row.col[j]].strip()) >= 2][:3]
+            out.append(f"examples {p:.2f}: " + "".join(f"「{t}」" for t in top))
+        return out
 
 
 def _folds(docs: np.ndarray) -> list[np.ndarray]:
