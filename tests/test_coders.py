@@ -127,7 +127,7 @@ def test_coder_names_are_checked(tmp_path):
     with pytest.raises(ValueError, match="rules"):
         Interviews(dir="t", coders=[{"name": "rules", "plugin": "x.py:A"}])
     default = Interviews(dir="t").coders
-    assert [(c.name, c.use, c.threshold) for c in default] == [("examples", "code", 0.45), ("suggester", "suggest", 0.3)]
+    assert [(c.name, c.use, c.threshold) for c in default] == [("examples", "code", 0.55), ("suggester", "suggest", 0.3)]
 
 
 def test_examples_coder_learns_from_the_codebooks_passages(tmp_path):
@@ -139,13 +139,13 @@ def test_examples_coder_learns_from_the_codebooks_passages(tmp_path):
     from pipeline.interviews.suggest import ExamplesCoder
 
     book = load_codebook(CODING_SCHEMES / "renewal_governance.yaml")
-    assert [p.name for p in book.example_paths()] == ["texts.csv", "texts.csv"] and all(p.exists() for p in book.example_paths())
+    assert [p.parent.name for p in book.example_paths()] == ["devtalk", "devtalk2", "devtalk3", "devtalk4"] and all(p.exists() for p in book.example_paths())
     coder = ExamplesCoder(book, seed=1)
-    assert coder.examples == 420
+    assert coder.examples == 920
     texts = ["一说要出钱,群里立马没人吭声了,上头给的那点哪够。", "今天天气不错,我去公园转了转。"]
     p = coder.predict(texts)
     assert list(p.index) == [0, 1] and set(p.columns) == set(book.codes)
-    assert p.loc[0, "funding_pressure"] > 0.45 > p.loc[1].max()
+    assert p.loc[0, "funding_pressure"] > 0.55 > p.loc[1].max()
     why = coder.evidence(texts[0], "funding_pressure")
     assert why.startswith("examples 0.") and why.count("「") >= 1
     bad = tmp_path / "ex.csv"

@@ -16,7 +16,8 @@ from pipeline.interviews.coding import Coder
 
 from .conftest import ROOT
 
-SETS = {"realtalk": ROOT / "tests/data/realtalk", "fresh": ROOT / "tests/data/fresh", "devtalk": CODING_SCHEMES / "examples/devtalk",
+SETS = {"realtalk": ROOT / "tests/data/realtalk", "fresh": ROOT / "tests/data/fresh",
+        "devtalk3": CODING_SCHEMES / "examples/devtalk3", "devtalk4": CODING_SCHEMES / "examples/devtalk4", "devtalk": CODING_SCHEMES / "examples/devtalk",
         "devtalk2": CODING_SCHEMES / "examples/devtalk2"}
 
 
@@ -34,7 +35,10 @@ def _scores(name: str = "realtalk", examples: bool = False):
         from pipeline.interviews.suggest import ExamplesCoder
 
         p = ExamplesCoder(book).predict([normalise_text(t) for t in texts["text"]])
-        extra = [(texts["id"].iloc[i], c) for c in p.columns for i in range(len(p)) if p[c].iloc[i] >= 0.45]
+        from pipeline.core.study import CoderConfig
+
+        threshold = CoderConfig(name="examples").threshold
+        extra = [(texts["id"].iloc[i], c) for c in p.columns for i in range(len(p)) if p[c].iloc[i] >= threshold]
         got = pd.concat([got, pd.DataFrame(extra, columns=["segment_id", "code"])]).drop_duplicates()
     per_code, s = compare(ref, got, texts["id"].tolist(), list(book.codes))
     return texts, per_code, s
@@ -87,10 +91,24 @@ def test_a_second_evaluation_set_nobody_tuned_on():
     """tests/data/fresh: 160 passages (focus groups, petitions, minutes, reportage, professionals,
     dialect, traditional script) written and coded from the definitions by a third coder, first
     run after codebook v3 and the examples coder were fixed and never used to change either:
-    v2 rules F1 0.465, v3 rules P 0.757 R 0.420 F1 0.516, rules + examples P 0.765 R 0.575 F1 0.637
-    (after resident_deliberation's sense restrictions from devtalk2: 0.514 and 0.635)."""
+    v2 rules F1 0.465, v3 rules P 0.757 R 0.420 F1 0.516, rules + examples (420 passages, 0.45)
+    P 0.765 R 0.575 F1 0.637; now rules 0.514, rules + examples (920 passages, 0.55) P 0.764 R 0.597
+    F1 0.655."""
     texts, _, rules = _scores("fresh")
     _, _, both = _scores("fresh", examples=True)
     assert len(texts) == 160 and texts["id"].is_unique
     assert rules["macro_precision"] >= 0.74 and rules["macro_f1"] >= 0.50
-    assert both["macro_precision"] >= 0.75 and both["macro_f1"] >= 0.62
+    assert both["macro_precision"] >= 0.75 and both["macro_f1"] >= 0.64
+
+
+def test_training_passages_share_no_text_with_the_evaluation_sets():
+    """The examples coder's 920 passages and the three evaluation sets are disjoint, also after
+    normalisation (NFKC, traditional folded)."""
+    ev = set()
+    for name in ("realtalk", "fresh"):
+        ev |= {normalise_text(t) for t in pd.read_csv(SETS[name] / "texts.csv", encoding="utf-8-sig")["text"]}
+    ev |= {normalise_text(t) for t in pd.read_csv(ROOT / "tests/data/heldout/texts.csv", encoding="utf-8-sig")["text"]}
+    train = [normalise_text(t) for n in ("devtalk", "devtalk2", "devtalk3", "devtalk4")
+             for t in pd.read_csv(SETS[n] / "texts.csv", encoding="utf-8-sig")["text"]]
+    assert len(train) == 920 and len(set(train)) == 920
+    assert not set(train) & ev

@@ -74,7 +74,7 @@ class CoderConfig(Strict):
             v = {**v, "threshold": 0.3}   # the suggester's calibrated default
         if isinstance(v, dict) and v.get("name") == "examples" and not v.get("plugin"):
             # chosen on the bundled development passages alone (docs/coders.md)
-            v = {"use": "code", "threshold": 0.45, **v}
+            v = {"use": "code", "threshold": 0.55, **v}
         return v
 
 

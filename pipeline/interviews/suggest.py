@@ -65,7 +65,7 @@ class Suggester:
 
 class ExamplesCoder:
     """The suggester trained once on the codebook's coded example passages (``examples:`` in the
-    codebook; the default codebook ships 420, written and coded from its definitions by coders
+    codebook; the default codebook ships 920, written and coded from its definitions by coders
     who never saw the rules). It does not train on the study's gold, so its agreement with the
     gold is measured on its predictions. Evidence: the character n-grams that weigh most for the
     code in the sentence."""
