@@ -302,3 +302,23 @@ def test_render_all_with_questionnaire(tmp_path):
     assert [r["name"] for r in out] == ["likert_satisfaction"]
     assert Path(out[0]["file"]).name == "likert_satisfaction_zh.png"
     assert F.render_all(study, tmp_path / "figs") == []  # no questionnaire found: no Likert figure
+
+
+def test_ipa_axes_name_the_scale_the_means_are_on():
+    """The axis says the scale of stats/ipa.csv (performance_scale, importance_scale): 1–5 only
+    when it is 1–5; a 0–10 rating says 0–10; mixed or unknown scales say no range."""
+    from matplotlib import pyplot as plt
+
+    for perf, imp, want_x, want_y in [("1–5", "1–5", "Performance (mean satisfaction, 1–5)", "Importance (mean stated importance, 1–5)"),
+                                      ("0–10", "1–7", "Performance (mean satisfaction, 0–10)", "Importance (mean stated importance, 1–7)"),
+                                      (None, None, "Performance (mean satisfaction)", "Importance (mean stated importance)")]:
+        d = _ipa()
+        if perf:
+            d = d.assign(performance_scale=perf, importance_scale=imp)
+        fig = F.ipa_plot(d, "en")
+        assert fig.axes[0].get_xlabel() == want_x and fig.axes[0].get_ylabel() == want_y
+        plt.close(fig)
+    mixed = _ipa().assign(performance_scale=["1–5", "1–5", "0–10", "1–5"], importance_scale="1–5")
+    fig = F.ipa_plot(mixed, "zh")
+    assert fig.axes[0].get_xlabel() == "表现（满意度均值）"
+    plt.close(fig)

@@ -320,9 +320,16 @@ def ipa_plot(ipa: pd.DataFrame, lang: str = "zh", importance_type: str | None = 
             a.set_in_layout(False)
             labels.append(a)
 
-        ax.set_xlabel(tr(lang, "表现（满意度均值，1–5）", "Performance (mean satisfaction, 1–5)"))
+        def scale(col: str) -> str:
+            """', 1–5' when every attribute's mean is on that range; '' when unknown or mixed."""
+            vals = {str(v) for v in d[col].fillna("")} if col in d else set()
+            return f"，{vals.pop()}" if len(vals) == 1 and "" not in vals else ""
+
+        ps, is_ = scale("performance_scale"), scale("importance_scale")
+        ax.set_xlabel(tr(lang, f"表现（满意度均值{ps}）", f"Performance (mean satisfaction{ps.replace('，', ', ')})"))
         if kind == "stated":
-            ax.set_ylabel(tr(lang, "重要性（陈述重要性均值，1–5）", "Importance (mean stated importance, 1–5)"))
+            ax.set_ylabel(tr(lang, f"重要性（陈述重要性均值{is_}）",
+                             f"Importance (mean stated importance{is_.replace('，', ', ')})"))
         elif kind.startswith("derived_corr"):
             ax.set_ylabel(tr(lang, "重要性（与总体满意度的相关系数 r）", "Derived importance (r with overall satisfaction)"))
         else:

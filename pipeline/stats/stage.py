@@ -169,6 +169,13 @@ def _measurement_tables(t: _Inputs) -> None:
             tables[name] = res[name].rename_axis("construct").reset_index()
 
 
+def _scale_text(q, item_id: str) -> str:
+    """An item's response range as text ('1–5', '0–10'), or '' when it has no scale."""
+    item = q.item_index.get(item_id)
+    sc = q.scales.get(item.scale) if item is not None and item.scale else None
+    return f"{sc.min:g}–{sc.max:g}" if sc is not None else ""
+
+
 def _satisfaction_tables(t: _Inputs) -> None:
     q, df, constructs, reverse, tables = t.q, t.df, t.constructs, t.reverse, t.tables
     importance = {c.id: c.importance for c in q.constructs if c.importance}
@@ -219,6 +226,10 @@ def _satisfaction_tables(t: _Inputs) -> None:
         ipa = pd.concat(ipa_rows, ignore_index=True)
         ipa.insert(1, "label_zh", [_labels(q, c)[0] for c in ipa["attribute"]])
         ipa.insert(2, "label_en", [_labels(q, c)[1] for c in ipa["attribute"]])
+        # the scales the means are on (a figure's axis says 1–5 only when it is 1–5)
+        ipa["performance_scale"] = [_scale_text(q, constructs[c][0]) for c in ipa["attribute"]]
+        ipa["importance_scale"] = [_scale_text(q, importance[c]) if k == "stated" and c in importance else ""
+                                   for c, k in zip(ipa["attribute"], ipa["importance_type"])]
         tables["ipa"] = ipa
     if q.roles.overall:
         scores = t.scores()
