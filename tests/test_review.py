@@ -164,3 +164,32 @@ def test_expansion_words_leave_out_numbers_and_model_codings():
     # codings by a model do not propose words
     words2, _ = review.keyword_expansion(seg, cod.assign(coder="examples"), book)
     assert words2.empty
+
+
+def test_doubted_rule_codings_go_to_review_and_a_rejection_removes_them():
+    """A rule coding a model scores below 0.1 becomes a 'doubt' row; rejecting it removes the coding."""
+    from pipeline.core.resources import CODING_SCHEMES
+    from pipeline.interviews.codebook import load_codebook
+    from pipeline.interviews.coding import doubted
+    from pipeline.interviews.decisions import apply_decisions
+
+    rules = pd.DataFrame({"segment_id": ["S1", "S2", "S3"], "code": ["funding_pressure"] * 3,
+                          "rule": ["keyword:没钱"] * 3, "evidence": ["没钱"] * 3})
+    first = pd.DataFrame({"funding_pressure": [0.05, 0.5]}, index=["S1", "S2"])
+    second = pd.DataFrame({"funding_pressure": [0.01, 0.02, 0.03]}, index=["S1", "S2", "S3"])
+    d = doubted(rules, [("examples", first), ("suggester", second)])
+    # the first coder that scored a pair decides; S2 is not doubted by it, S3 only the second scored
+    assert list(zip(d["segment_id"], d["source"], d["probability"])) == [("S3", "suggester", 0.03), ("S1", "examples", 0.05)]
+    book = load_codebook(CODING_SCHEMES / "renewal_governance.yaml")
+    seg = pd.DataFrame({"segment_id": ["S1", "S2", "S3"], "document": "D.txt", "informant": "R1", "role": "resident",
+                        "is_interviewer": False, "start": [0, 10, 20], "end": [9, 19, 29],
+                        "text": ["今年真是没钱了啊。", "没钱也得办事情。", "我们这里没钱修。"], "tokens": [[], [], []]})
+    rows, _ = review.candidates(seg, rules.assign(coder="rules"), None, book, doubts=d)
+    doubt = rows[rows["source"] == "doubt"]
+    assert list(doubt["segment_id"]) == ["S1", "S3"] and doubt["evidence"].str.contains("examples 0.05").any()
+    codings = rules.assign(coder="rules", document="D.txt", informant="R1", role="resident", start=0, end=9,
+                           match_start=0, match_end=2, n_matches=1)
+    dec = pd.DataFrame({"segment_id": ["S1"], "code": ["funding_pressure"], "decision": ["reject"], "source": ["doubt"],
+                        "reviewer": [""]})
+    kept, counts = apply_decisions(codings, dec, seg)
+    assert counts == {"removed": 1, "added": 0} and "S1" not in set(kept["segment_id"])

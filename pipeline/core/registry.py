@@ -107,7 +107,7 @@ STAGES: tuple[Stage, ...] = (
           CORE + ("interviews/*.py", "data/coding_schemes/*.txt")),
     Stage("code", "coding", "codings.parquet",
           ("codings.parquet", "project.qdpx", "codebook.csv", "code_by_role.csv", "code_by_informant.csv",
-           "cooccurrence.csv", "framework_matrix.csv", "exemplar_quotes.csv", "agreement*.csv", "suggest*.csv",
+           "cooccurrence.csv", "framework_matrix.csv", "exemplar_quotes.csv", "agreement*.csv", "suggest*.csv", "doubts.csv",
            "coding_log.json"),
           ("interviews",), (), "pipeline.interviews.coding:run", "pipeline.interviews.coding:summary",
           "apply the codebook to the segments → coding/codings.parquet, frequencies, quotes, project.qdpx", "coding",

@@ -409,6 +409,7 @@ def run(study) -> dict:
     units, labels = _training_set(segments, gold, decisions, codes)
     train = units.assign(text=units["segment_id"].map(segments.set_index("segment_id")["text"]))
     parts, suggestions, per_coder, log_coders, cv = [rules], [], {"rules": rules}, {}, None
+    model_scores: list[tuple[str, pd.DataFrame]] = []
     plugged = study_coders(study, book)
     for p in plugged:
         trains = p.trains(book, study.config.seed)
@@ -430,6 +431,8 @@ def run(study) -> dict:
         else:
             scores, _, coder = run_coder(p, book, study.config.seed, segments, None, None)
             per_coder[p.name] = ("scores", scores)
+        if not scores.empty:
+            model_scores.append((p.name, scores))
         made = pd.concat(parts, ignore_index=True)
         if p.use == "code" and not scores.empty:
             hits = above(scores, p.threshold)
@@ -445,6 +448,7 @@ def run(study) -> dict:
             suggestions.append(sug)
             log_coders[p.name] = {"use": "suggest", "suggestions": int(len(sug)), "trained": trains}
     codings = pd.concat(parts, ignore_index=True)
+    doubts = doubted(rules, model_scores)
     if len(decisions):   # the reviewers' word is final: accepted codings added, rejected removed
         from pipeline.interviews.decisions import apply_decisions
 
@@ -473,6 +477,7 @@ def run(study) -> dict:
         log["suggester"] = {"trained_on": str(gold["coder"].iloc[0]) if len(gold) else "review decisions",
                             "codes_scored": int(cv["f1"].notna().sum()),
                             "macro_f1_cv": float(cv["f1"].mean()) if cv["f1"].notna().any() else None}
+    tables["doubts"] = doubts
     if suggestions or any(p.use == "suggest" for p in plugged):
         cols = ["segment_id", "informant", "role", "code", "probability", "text", "source"]
         tables["suggestions"] = (pd.concat(suggestions, ignore_index=True) if suggestions
@@ -492,6 +497,29 @@ def run(study) -> dict:
         log["qdpx"] = {k: q[k] for k in ("sources", "codes", "cases", "selections", "codings") if k in q}
         write_tables({"codebook": book.table(), **tables}, log, tmp, "coding_log.json")
     return log
+
+
+DOUBT_BELOW = 0.1   # a rule coding a model scores below this is put to a reviewer
+
+
+def doubted(rules: pd.DataFrame, model_scores: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
+    """Rule codings a model finds improbable (score < ``DOUBT_BELOW``): segment_id, code,
+    probability, source (the first coder, in the study's order, that scored the pair), rule,
+    evidence — the review sheet's ``doubt`` rows, with which a reviewer audits the rules'
+    precision."""
+    cols = ["segment_id", "code", "probability", "source", "rule", "evidence"]
+    rows, seen = [], set()
+    for name, scores in model_scores:
+        for r in rules[["segment_id", "code", "rule", "evidence"]].itertuples(index=False):
+            if (r.segment_id, r.code) in seen or r.code not in scores.columns or r.segment_id not in scores.index:
+                continue
+            seen.add((r.segment_id, r.code))
+            p = float(scores.at[r.segment_id, r.code])
+            if p < DOUBT_BELOW:
+                rows.append({"segment_id": r.segment_id, "code": r.code, "probability": round(p, 6), "source": name,
+                             "rule": r.rule, "evidence": r.evidence})
+    out = pd.DataFrame(rows, columns=cols)
+    return out.sort_values(["probability", "segment_id", "code"], kind="stable").reset_index(drop=True)
 
 
 def by_coder(segments: pd.DataFrame, per_coder: dict, gold: pd.DataFrame, codes: list[str],

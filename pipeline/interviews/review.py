@@ -5,7 +5,9 @@
    from — a coder's suggestion (``suggester`` or a plug-in with ``use: suggest``), a rule
    *near-miss* (a keyword or pattern matched but a negation or an exclusion pattern cancelled
    it), a *keyword expansion* (a word of the study's own corpus that mostly occurs in sentences
-   the rules coded with a code, found in a sentence they did not).
+   the rules coded with a code, found in a sentence they did not) or a *doubt* (a rule coding a
+   model scores below 0.1: rejecting it removes the coding, so the sheet audits the rules'
+   precision as well as their recall).
 2. A coder marks each row 接受/拒绝 (or accept/reject, 1/0, 是/否) in the ``decision`` column
    — or, in the .qdpx, keeps or deletes the suggested codings in NVivo, ATLAS.ti, MAXQDA or
    QualCoder — and ``renewal review --study S --import FILE`` adds the decisions to the study's
@@ -32,10 +34,10 @@ from pipeline.interviews.decisions import (
     read_decisions,
 )
 
-SOURCES = ("suggester", "near_miss", "expansion")
+SOURCES = ("suggester", "doubt", "near_miss", "expansion")
 NUMERIC_WORD = re.compile(r"^[\d一二两三四五六七八九十百千万几半第上下前后每]+(?:[年月日天周次个回遍户层楼号岁]|$)")
 MIN_CHARACTERS = 5   # a shorter sentence ("难。", "两年。") is not proposed: it reads only in its context
-PER_CODE = 15          # at most this many near-misses and expansions per code and source
+PER_CODE = 15          # at most this many doubts, near-misses and expansions per code and source
 
 
 # ---- candidates ----------------------------------------------------------------------------
@@ -114,7 +116,7 @@ def _context(segments: pd.DataFrame) -> tuple[dict, dict]:
 
 
 def candidates(segments: pd.DataFrame, codings: pd.DataFrame, suggestions: pd.DataFrame | None, book,
-               decided: set | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+               decided: set | None = None, doubts: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The review sheet's rows (one per sentence and code, the strongest source first) and the
     keyword-expansion words behind them."""
     from pipeline.interviews.coding import Coder
@@ -126,6 +128,11 @@ def candidates(segments: pd.DataFrame, codings: pd.DataFrame, suggestions: pd.Da
         src = sug["source"] if "source" in sug else "suggester"
         parts.append(sug.assign(source=src, evidence=lambda d: d["source"] + " " + d["score"].map("{:.2f}".format))
                      [["segment_id", "code", "score", "evidence", "source"]])
+    if doubts is not None and len(doubts):   # rule codings a model finds improbable, least probable first
+        dd = doubts.rename(columns={"probability": "score"})
+        dd = dd.assign(evidence=[f"{r.rule[:40]} 「{r.evidence[:30]}」; {r.source} {r.score:.2f}"
+                                 for r in dd.itertuples(index=False)], source="doubt")
+        parts.append(dd.groupby("code", sort=True).head(PER_CODE)[["segment_id", "code", "score", "evidence", "source"]])
     nm = near_misses(Coder(book), segments, codings).assign(source="near_miss")
     parts.append(nm.groupby("code", sort=True).head(PER_CODE))
     words, exp = keyword_expansion(segments, codings, book)
@@ -309,14 +316,16 @@ def run(study) -> dict:
     codings = pd.read_parquet(co / "codings.parquet")
     sug_path = co / "suggestions.csv"
     suggestions = read_csv(sug_path, dtype={"segment_id": str}) if sug_path.exists() else None
+    doubt_path = co / "doubts.csv"
+    doubts = read_csv(doubt_path, dtype={"segment_id": str}, keep_default_na=False) if doubt_path.exists() else None
     decisions = pd.DataFrame(columns=["segment_id", "code", "decision", "source", "reviewer"])
-    inputs = [iv / "segments.parquet", co / "codings.parquet"] + ([sug_path] if suggestions is not None else [])
+    inputs = [iv / "segments.parquet", co / "codings.parquet"] + [p for p in (sug_path, doubt_path) if p.exists()]
     log: dict = {}
     if study.review_path.exists():
         decisions, log["decisions"] = read_decisions(study.review_path, segments, book)
         inputs.append(study.review_path)
     decided = set(zip(decisions["segment_id"], decisions["code"]))
-    rows, words = candidates(segments, codings, suggestions, book, decided)
+    rows, words = candidates(segments, codings, suggestions, book, decided, doubts)
     docs = pd.read_parquet(iv / "documents.parquet", columns=["document", "informant", "text"])
     cases = read_csv(iv / "cases.csv", dtype=str, keep_default_na=False)
     tables = {"candidates": rows.drop(columns=["decision", "reviewer", "note"]),
