@@ -102,6 +102,27 @@ def demo_interviews(tmp_path_factory):
     return st
 
 
+def study_like(study, folder: Path, *, code: bool = False, **interviews):
+    """A copy of a study's file in ``folder`` (its own outputs, ``folder/out``; ``interviews``
+    keys replaced), with the interviews stage run (and the code stage with ``code``): the Study."""
+    import yaml
+
+    from pipeline.core.study import Study
+    from pipeline.interviews import coding
+    from pipeline.interviews import stage as iv_stage
+
+    cfg = yaml.safe_load(study.path.read_text(encoding="utf-8"))
+    cfg["outputs"] = str(folder / "out")
+    cfg["interviews"].update(interviews)
+    path = folder / "study.yaml"
+    path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    st = Study(path)
+    iv_stage.run(st)
+    if code:
+        coding.run(st)
+    return st
+
+
 # Tests that run whole studies (the demo's stages end to end) are `slow`: `make test-fast` leaves
 # them out. Marked here from the fixtures they use, so a new test on these fixtures is marked too.
 SLOW_FIXTURES = {"demo_dir", "demo_interviews", "demo_clean", "runs", "full", "stats_run"}

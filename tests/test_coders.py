@@ -7,12 +7,11 @@ import textwrap
 
 import pandas as pd
 import pytest
-import yaml
 
 from pipeline.cli import main
-from pipeline.core.study import Study
 from pipeline.interviews import coding
-from pipeline.interviews import stage as iv_stage
+
+from .conftest import study_like
 
 # a coder as a user would write one: no access to the pipeline, only the contract
 PLUGIN = textwrap.dedent('''
@@ -56,15 +55,8 @@ PLUGIN = textwrap.dedent('''
 
 
 def _study(demo_interviews, tmp_path, coders):
-    cfg = yaml.safe_load(demo_interviews.path.read_text(encoding="utf-8"))
-    cfg["outputs"] = str(tmp_path / "out")
-    cfg["interviews"]["coders"] = coders
     (tmp_path / "my_coders.py").write_text(PLUGIN, encoding="utf-8")
-    path = tmp_path / "study.yaml"
-    path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
-    st = Study(path)
-    iv_stage.run(st)
-    return st
+    return study_like(demo_interviews, tmp_path, coders=coders)
 
 
 def test_plugged_coders_code_suggest_and_are_scored(demo_interviews, tmp_path):

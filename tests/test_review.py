@@ -5,26 +5,18 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-import yaml
 
 from pipeline.cli import main
-from pipeline.core.study import Study
 from pipeline.interviews import coding, review
-from pipeline.interviews import stage as iv_stage
+
+from .conftest import study_like
 
 
 @pytest.fixture()
 def study(demo_interviews, tmp_path):
     """The demo's interviews and coding outputs in a study of this test's own (the decisions file
     is written next to the study file)."""
-    cfg = yaml.safe_load(demo_interviews.path.read_text(encoding="utf-8"))
-    cfg["outputs"] = str(tmp_path / "out")
-    path = tmp_path / "study.yaml"
-    path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
-    st = Study(path)
-    iv_stage.run(st)
-    coding.run(st)
-    return st
+    return study_like(demo_interviews, tmp_path, code=True)
 
 
 def _sheet(path):

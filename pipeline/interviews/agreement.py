@@ -288,14 +288,18 @@ def compare(reference: pd.DataFrame, candidate: pd.DataFrame, units: Sequence[st
     return table, summary
 
 
-def evaluate(segments: pd.DataFrame, codings: pd.DataFrame, gold: pd.DataFrame,
-             codes: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def evaluate(segments: pd.DataFrame, codings: pd.DataFrame | None, gold: pd.DataFrame,
+             codes: Sequence[str], *, candidates: dict[str, pd.DataFrame] | None = None,
+             between_coders: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The pipeline's codings against every gold coder, and every pair of gold coders.
 
     Returns a per-code table (comparison, reference, candidate, code, …) and a summary table
     (one row per comparison). Units are the informant segments of the documents the
-    reference coded (for two coders: the documents both coded).
+    reference coded (for two coders: the documents both coded). ``candidates`` (name →
+    (segment_id, code) pairs) replaces ``{"pipeline": codings}``: several codings compared with
+    the same gold in one pass; ``between_coders=False`` leaves out the gold coders' pairs.
     """
+    candidates = {"pipeline": codings} if candidates is None else candidates
     per_code, summaries = [], []
     coders = sorted(gold["coder"].unique())
 
@@ -307,13 +311,14 @@ def evaluate(segments: pd.DataFrame, codings: pd.DataFrame, gold: pd.DataFrame,
     for coder in coders:
         unit_pairs[coder], on_interviewer[coder] = spans_to_units(gold[gold["coder"] == coder], segments)
     docs_of = {c: set(gold.loc[gold["coder"] == c, "document"]) for c in coders}
-    comparisons = [(c, "pipeline", docs_of[c]) for c in coders]
-    comparisons += [(a, b, docs_of[a] & docs_of[b]) for a, b in combinations(coders, 2)]
-    for ref, cand, docs in comparisons:
+    comparisons = [(c, name, docs_of[c], got[["segment_id", "code"]].drop_duplicates())
+                   for name, got in candidates.items() for c in coders]
+    if between_coders:
+        comparisons += [(a, b, docs_of[a] & docs_of[b], unit_pairs[b]) for a, b in combinations(coders, 2)]
+    for ref, cand, docs, cand_pairs in comparisons:
         if not docs:
             continue
         units = units_of(docs)
-        cand_pairs = (codings[["segment_id", "code"]].drop_duplicates() if cand == "pipeline" else unit_pairs[cand])
         table, summary = compare(unit_pairs[ref], cand_pairs, units, codes)
         name = f"{cand} vs {ref}"
         per_code.append(table.assign(comparison=name, reference=ref, candidate=cand))

@@ -39,7 +39,6 @@ class _CoMatcher:
     """A co-occurrence rule compiled: ``finditer(text)`` yields one hit per clause (or sentence)
     holding a term of every group, the terms apart, with no negation cue between them; the
     evidence is the terms joined by '…' in text order."""
-    pattern = "^"   # scanned text by text (the clause, not the joined batch, is its scope)
 
     def __init__(self, rule: CoRule, neg: re.Pattern | None, ignore: re.Pattern | None) -> None:
         self.groups = [re.compile("|".join(map(re.escape, sorted({nfkc(t) for t in g}, key=lambda w: (-len(w), w)))))
@@ -209,6 +208,14 @@ class Coder:
                 continue
             yield i, m.start() - starts[i], m.end() - starts[i], m.group(0)
 
+    def _for_code(self, code_id: str, texts: list[str], big: str) -> tuple[list[str], str]:
+        """The texts (and their join) as a code's rules see them: its ignored spans blanked
+        (same lengths, so offsets and ``starts`` hold)."""
+        if code_id not in self._masks:
+            return texts, big
+        these = [self._masked(code_id, t) for t in texts]
+        return these, self._SEP.join(these)
+
     def _joined(self, texts: list[str]) -> tuple[str, list[int]]:
         starts, pos = [], 0
         for t in texts:
@@ -224,10 +231,7 @@ class Coder:
         big, starts = self._joined(texts)
         for entry in self._rules:
             code_id, rules, excl, use_neg = entry
-            these, joined = texts, big
-            if code_id in self._masks:
-                these = [self._masked(code_id, t) for t in texts]
-                joined = self._SEP.join(these)
+            these, joined = self._for_code(code_id, texts, big)
             redo: set[int] = set()
             raw = {i for _, pat in rules for i, *_ in self._scan(pat, these, joined, starts, redo)} | redo
             for i in sorted(raw):
@@ -241,7 +245,6 @@ class Coder:
         """:meth:`code_text` of many texts, the same result: each pattern scans all texts at once
         (joined by a separator no rule matches inside a text); a match across the separator,
         and every pattern with anchors or lookbehind, falls back to the text-by-text scan."""
-
         texts = list(texts)
         if len(texts) < 2:
             return [self.code_text(t) for t in texts]
@@ -253,10 +256,7 @@ class Coder:
 
         out: list[list[dict]] = [[] for _ in texts]
         for code_id, rules, excl, use_neg in self._rules:
-            these, joined = texts, big
-            if code_id in self._masks:   # the code's ignored spans blanked (same lengths: offsets hold)
-                these = [self._masked(code_id, t) for t in texts]
-                joined = self._SEP.join(these)
+            these, joined = self._for_code(code_id, texts, big)
             excluded = {i for p in excl for i, *_ in scan(p, these, joined)}
             hits: dict[int, list] = {}
             for name, pat in rules:
@@ -417,14 +417,10 @@ def run(study) -> dict:
             if train.empty:
                 log_coders[p.name] = {"use": p.use, "skipped": "it trains on human coding and the study has none"}
                 continue
-            from pipeline.interviews.suggest import MIN_POSITIVES, coder_cv
+            from pipeline.interviews.suggest import fit_and_score
 
-            known = labels.fillna(False).astype(bool)
-            enough = [c for c in codes if known[c].sum() >= MIN_POSITIVES]
-            scores, oof, coder = run_coder(p, book, study.config.seed, segments, train, labels[enough].copy(),
-                                           codes=enough) if enough and train["document"].nunique() >= 2 \
-                else (pd.DataFrame(), None, None)
-            table = coder_cv(oof, labels, train, codes, p.threshold)
+            scores, oof, coder, table = fit_and_score(p, book, study.config.seed, segments, train, labels, codes,
+                                                      p.threshold)
             if p.name == "suggester":
                 cv = table
             per_coder[p.name] = ("oof", oof)
@@ -530,23 +526,19 @@ def by_coder(segments: pd.DataFrame, per_coder: dict, gold: pd.DataFrame, codes:
     from pipeline.interviews.agreement import evaluate
     from pipeline.interviews.coders import above
 
-    rows = []
+    pairs, how = {}, {}
     for name, got in per_coder.items():
         if name == "rules":
-            pairs = got[["segment_id", "code"]]
-            how = "rules"
-        else:
-            kind, scores = got
-            if scores is None or scores.empty:
-                continue
-            pairs = above(scores, thresholds[name])[["segment_id", "code"]]
-            how = "out of fold (5 folds grouped by document)" if kind == "oof" else "scores"
-        _, overall = evaluate(segments, pairs, gold, codes)
-        overall = overall[overall["candidate"] == "pipeline"].assign(
-            coder=name, how=how, comparison=lambda d, n=name: d["reference"].map(lambda r: f"{n} vs {r}"))
-        rows.append(overall.drop(columns="candidate"))
-    out = pd.concat(rows, ignore_index=True)
-    return out[["coder", "how"] + [c for c in out.columns if c not in ("coder", "how")]]
+            pairs[name], how[name] = got[["segment_id", "code"]], "rules"
+            continue
+        kind, scores = got
+        if scores is None or scores.empty:
+            continue
+        pairs[name] = above(scores, thresholds[name])[["segment_id", "code"]]
+        how[name] = "out of fold (5 folds grouped by document)" if kind == "oof" else "scores"
+    _, overall = evaluate(segments, None, gold, codes, candidates=pairs, between_coders=False)
+    out = overall.assign(coder=overall["candidate"], how=overall["candidate"].map(how)).drop(columns="candidate")
+    return out[["coder", "how"] + [c for c in out.columns if c not in ("coder", "how")]].reset_index(drop=True)
 
 
 def summary(log: dict) -> str:

@@ -57,6 +57,19 @@ def near_misses(coder, segments: pd.DataFrame, codings: pd.DataFrame) -> pd.Data
     return out.drop_duplicates(["segment_id", "code"]).reset_index(drop=True)
 
 
+def _word_index(segments: pd.DataFrame, *, numbers: bool = True) -> tuple[dict[str, set], dict[str, list]]:
+    """The informant sentences' words of two or more characters (without numbers, counts and
+    dates when ``numbers`` is False): sentence → words, and word → sentences in corpus order."""
+    speaking = segments[~segments["is_interviewer"]]
+    toks = {sid: set(t for t in ts if len(t) >= 2 and (numbers or not NUMERIC_WORD.match(t)))
+            for sid, ts in zip(speaking["segment_id"], speaking["tokens"])}
+    index: dict[str, list] = {}
+    for sid, ts in toks.items():
+        for t in ts:
+            index.setdefault(t, []).append(sid)
+    return toks, index
+
+
 def keyword_expansion(segments: pd.DataFrame, codings: pd.DataFrame, book, *, min_count: int = 3,
                       min_share: float = 0.5) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Words of the study's own corpus that keep company with a code: a word in at least
@@ -65,15 +78,10 @@ def keyword_expansion(segments: pd.DataFrame, codings: pd.DataFrame, book, *, mi
     are not words of a topic. Returns the words (code, word, coded, sentences, share) and the
     sentences with such a word the code was not given (candidates). Only the rules' codings count:
     a model's codings would propose their own vocabulary back."""
-    speaking = segments[~segments["is_interviewer"]]
-    toks = {sid: set(t for t in ts if len(t) >= 2 and not NUMERIC_WORD.match(t))
-            for sid, ts in zip(speaking["segment_id"], speaking["tokens"])}
+    toks, index = _word_index(segments, numbers=False)
+    df = {t: len(sids) for t, sids in index.items()}
     if "coder" in codings.columns:
         codings = codings[codings["coder"] == "rules"]
-    df: dict[str, int] = {}
-    for ts in toks.values():
-        for t in ts:
-            df[t] = df.get(t, 0) + 1
     coded = codings.groupby("code")["segment_id"].apply(set).to_dict()
     words, cands = [], []
     for code, (_, c) in book.codes.items():
@@ -89,10 +97,6 @@ def keyword_expansion(segments: pd.DataFrame, codings: pd.DataFrame, book, *, mi
                 words.append({"code": code, "word": t, "coded": k, "sentences": df[t], "share": round(share, 6)})
     words = pd.DataFrame(words, columns=["code", "word", "coded", "sentences", "share"]).sort_values(
         ["code", "share", "coded", "word"], ascending=[True, False, False, True], kind="stable").reset_index(drop=True)
-    index: dict[str, list] = {}
-    for sid, ts in toks.items():
-        for t in ts:
-            index.setdefault(t, []).append(sid)
     for code, g in words.groupby("code", sort=True):
         have = coded.get(code, set())
         for w in g.itertuples(index=False):
@@ -189,14 +193,10 @@ def keyword_proposals(decisions: pd.DataFrame, segments: pd.DataFrame, codings: 
     cols = ["code", "word", "accepted", "rejected", "sentences", "coded", "share", "example"]
     if decisions.empty:
         return pd.DataFrame(columns=cols)
+    toks, index = _word_index(segments)
     speaking = segments[~segments["is_interviewer"]]
-    toks = {sid: set(t for t in ts if len(t) >= 2) for sid, ts in zip(speaking["segment_id"], speaking["tokens"])}
     text = dict(zip(speaking["segment_id"], speaking["text"]))
-    index: dict[str, set] = {}
-    for sid, ts in toks.items():
-        for t in ts:
-            index.setdefault(t, set()).add(sid)
-    df = {t: len(s) for t, s in index.items()}
+    df = {t: len(sids) for t, sids in index.items()}
     coded = codings.groupby("code")["segment_id"].apply(set).to_dict()
     rules = set(zip(codings.loc[codings["coder"] == "rules", "segment_id"], codings.loc[codings["coder"] == "rules", "code"])) \
         if "coder" in codings else set()
@@ -212,7 +212,7 @@ def keyword_proposals(decisions: pd.DataFrame, segments: pd.DataFrame, codings: 
         for t, sids in count.items():
             if len(sids) < min_accepted or any(t in k for k in kws):
                 continue
-            k = len(index[t] & coded.get(code, set()))
+            k = len(set(index[t]) & coded.get(code, set()))
             rows.append({"code": code, "word": t, "accepted": len(sids), "rejected": sum(t in toks.get(s, ()) for s in rej),
                          "sentences": df[t], "coded": k, "share": round(k / df[t], 6),
                          "example": text[sorted(sids)[0]]})
@@ -398,14 +398,12 @@ def _from_qdpx(path: Path, study, book) -> pd.DataFrame:
     cands = set(zip(cand["document"], cand["start"], cand["end"], cand["code"]))
     codings = pd.read_parquet(study.stage_dir("coding") / "codings.parquet")
     ours = set(zip(codings["document"], codings["start"], codings["end"], codings["code"]))
-    seg = pd.read_parquet(study.stage_dir("interviews") / "segments.parquet")
     for g in got.itertuples(index=False):
         key = (g.document, g.start, g.end, g.code)
         if key in cands or key in ours or g.code not in book.codes:
             continue
         rows.append({"document": g.document, "start": g.start, "end": g.end, "code": g.code, "decision": "accept",
                      "source": "added in review", "text": ""})
-    del seg
     return pd.DataFrame(rows)
 
 

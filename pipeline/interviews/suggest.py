@@ -151,20 +151,33 @@ def train_and_suggest(segments: pd.DataFrame, units: pd.DataFrame, labels: pd.Da
         The coder to train (default: :class:`Suggester`); any coder with ``fit`` is scored the
         same way.
     """
-    from pipeline.interviews.coders import Plugged, run_coder
+    from pipeline.interviews.coders import Plugged
 
     coder = coder or Plugged("suggester", "suggest", threshold, Suggester, {}, "suggester")
     text = segments.set_index("segment_id")["text"]
     train = units.assign(text=units["segment_id"].map(text)).reset_index(drop=True)
-    docs = train["document"].to_numpy()
-    n_docs = len(set(docs))
     ys = pd.DataFrame({code: train["segment_id"].isin(set(labels.loc[labels["code"] == code, "segment_id"])).to_numpy()
                        for code in codes}, index=range(len(train)), columns=list(codes), dtype=bool)
-    fitted = [c for c in codes if ys[c].sum() >= MIN_POSITIVES and n_docs >= 2]
-    scores, oof = (run_coder(coder, None, seed, segments, train, ys[fitted], codes=fitted)[:2] if fitted
-                   else (pd.DataFrame(), None))
-    cv = coder_cv(oof, ys, train, codes, threshold)
+    scores, _, _, cv = fit_and_score(coder, None, seed, segments, train, ys, codes, threshold)
+    fitted = [c for c in codes if c in scores.columns]
     return cv, suggestion_table(scores, segments, train["segment_id"], codings, fitted, threshold, max_suggestions)
+
+
+def fit_and_score(coder, codebook, seed: int, segments: pd.DataFrame, train: pd.DataFrame, labels: pd.DataFrame,
+                  codes: list[str], threshold: float):
+    """A coder that trains (a :class:`~pipeline.interviews.coders.Plugged`), fitted on the
+    sentences ``train`` (segment_id, document, text) with ``labels`` (True/False, or NA where a
+    code was not judged; a column per code). Codes with fewer than ``MIN_POSITIVES`` positives,
+    or a single document, are not modelled. Returns (scores, out_of_fold, fitted coder, the
+    :func:`coder_cv` table); scores are out of fold on ``train`` and from a model fitted on all of
+    it elsewhere."""
+    from pipeline.interviews.coders import run_coder
+
+    known = labels.fillna(False).astype(bool)
+    fitted = [c for c in codes if known[c].sum() >= MIN_POSITIVES] if train["document"].nunique() >= 2 else []
+    scores, oof, model = (run_coder(coder, codebook, seed, segments, train, labels[fitted].copy(), codes=fitted)
+                          if fitted else (pd.DataFrame(), None, None))
+    return scores, oof, model, coder_cv(oof, labels, train, codes, threshold)
 
 
 def coder_cv(oof: pd.DataFrame | None, labels: pd.DataFrame, train: pd.DataFrame, codes: list[str],
