@@ -309,3 +309,40 @@ def test_a_study_extends_the_role_vocabulary(tmp_path):
                             transcripts={"X01.txt": "访谈者：资金？\n受访者：资金不够。\n"})
     assert main(["interviews", "--study", str(other), "--quiet"]) == 0
     assert "housing_bureau" not in ROLE_LABELS and canonical_role("住建局") is None
+
+
+def test_a_roster_with_chinese_headers_and_roles_written_with_a_position(tmp_path):
+    """A researcher's roster (受访者编号, 姓名, 身份 '物业经理', 小区, 访谈人) and a 腾讯会议 transcript
+    whose speaker labels are the people's names ("陈志刚(00:00:08): …"): the informant's turns are
+    the informant's (they were merged into the interviewer's, all of them uncoded), the roles map
+    to the vocabulary, and no name is left."""
+    from pipeline.interviews.roles import canonical_role
+
+    assert [canonical_role(v) for v in ["街道办干部", "居委会主任", "物业经理", "业委会委员", "社区党委书记", "主任", "社区规划师"]] \
+        == ["street_office", "residents_committee", "property_company", "owners_committee", "residents_committee",
+            None, None]
+    d = tmp_path / "s"
+    (d / "t").mkdir(parents=True)
+    (d / "t" / "roster.csv").write_text("受访者编号,姓名,身份,小区,访谈日期,访谈人\nA01,陈志刚,物业经理,纺织新村,2024-05-08,林晓\n"
+                                        "A02,赵秀英,居民,纺织新村,2024-05-09,林晓\n", encoding="utf-8-sig")
+    (d / "t" / "A01.txt").write_text(
+        "会议主题：物业访谈\n\n林晓(00:00:05): 陈经理，改造以后物业怎么样？\n\n"
+        "陈志刚(00:00:08): 物业费收不上来，我们快撑不下去了。\n\n林晓(00:00:20): 居民来开会吗？\n\n"
+        "陈志刚(00:00:24): 开会就那几个人。\n", encoding="utf-8")
+    (d / "t" / "A02.txt").write_text("访谈者：您好。\n受访者：我住五楼，没电梯。\n", encoding="utf-8")
+    (d / "study.yaml").write_text(f"name: s\nquestionnaire: {QUESTIONNAIRE}\ncoding_scheme: renewal_governance\n"
+                                  "interviews:\n  dir: t/\n  roster: t/roster.csv\noutputs: out\n", encoding="utf-8")
+    st = Study(d / "study.yaml")
+    log = iv_stage.run(st)
+    assert not [w for w in log["warnings"] if "role" in w]
+    seg = pd.read_parquet(d / "out" / "interviews" / "segments.parquet")
+    a01 = seg[seg["document"] == "A01.txt"]
+    informant = a01[~a01["is_interviewer"]]
+    assert {"物业费收不上来,我们快撑不下去了。", "开会就那几个人。"} <= set(informant["text"])
+    assert set(a01.loc[a01["is_interviewer"], "text"]) >= {"居民来开会吗?"}
+    assert set(seg["role"]) == {"property_company", "resident"} and set(seg["community"]) == {"纺织新村"}
+    text = " ".join(seg["text"]) + " ".join(seg["speaker"].astype(str))
+    for name in ("陈志刚", "林晓", "赵秀英"):
+        assert name not in text
+    cases = pd.read_csv(d / "out" / "interviews" / "cases.csv", encoding="utf-8-sig")
+    assert list(cases.columns) == ["informant", "role", "community"]

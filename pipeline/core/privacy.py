@@ -310,6 +310,31 @@ _MORE_SURNAMES = set("邝庞闵聂柯欧卜伍樊殷乔靳单匡彭甘祁侯房�
                      "饶花凌管柴翟滕谷阮柳卓屠辛廉巩鞠麦喻关宗桑翁岳丛苗边向于和郎贝景胥容全冉")
 
 
+# the roster's key columns under the headers researchers write (compared without spaces, in
+# lower case, after NFKC); used only when the canonical column is absent and one header matches
+ROSTER_HEADERS = {
+    "informant": ("受访者编号", "受访者代码", "受访人编号", "访谈对象编号", "被访者编号", "编号", "代码", "informant_id",
+                  "informant_code", "id", "code"),
+    "role": ("身份", "角色", "受访者身份", "受访者类型", "主体类型", "类别", "类型", "stakeholder"),
+    "community": ("小区", "所在小区", "社区", "所在社区", "项目小区", "estate", "neighbourhood", "neighborhood"),
+}
+
+
+def canonical_roster_headers(df):
+    """``informant``, ``role`` and ``community`` found under a Chinese (or other common) header."""
+    import unicodedata
+
+    key = {c: re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(c))).lower() for c in df.columns}
+    rename = {}
+    for canon, aliases in ROSTER_HEADERS.items():
+        if canon in df.columns:
+            continue
+        found = [c for c in df.columns if key[c] in aliases and c not in rename]
+        if len(found) == 1:
+            rename[found[0]] = canon
+    return df.rename(columns=rename)
+
+
 def names_from_roster(roster, extra: list[str] | None = None) -> dict[str, str]:
     """Every name to redact → the code its placeholder carries: the names of the roster's name
     columns (:data:`NAME_COLUMNS`) → the informant code; its interviewer columns → ``访谈者``;
@@ -341,6 +366,7 @@ def names_from_roster(roster, extra: list[str] | None = None) -> dict[str, str]:
                     names.setdefault(given, code)
 
     if roster is not None:
+        roster = canonical_roster_headers(roster)
         name_cols, interviewer_cols = name_columns(roster.columns)
         name_cols += [c for c in name_like_columns(roster, skip=set(name_cols) | set(interviewer_cols))]
         codes = roster["informant"].astype(str).tolist() if "informant" in roster.columns else [""] * len(roster)

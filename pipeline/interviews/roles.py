@@ -69,12 +69,23 @@ def use_study_roles(study) -> None:
     _load(entries)
 
 
+# a position written after the organisation (街道办干部, 居委会主任, 物业经理, 业委会委员): the
+# organisation is the role
+_POSITION = re.compile(r"(?:副|常务)?(?:主任委员|主任|书记|干部|经理|项目经理|委员|工作人员|负责人|代表|成员|专干|"
+                       r"科长|站长|网格员|管家|员工|职员|工作者)$")
+
+
 def canonical_role(value) -> str | None:
     """The role id a roster value means (居委会, 社区居委会, 居委, Residents' committee →
-    ``residents_committee``), or None when the vocabulary does not know it."""
+    ``residents_committee``; with a position after it, 居委会主任 too), or None when the
+    vocabulary does not know it."""
     if not isinstance(value, str) or not value.strip():
         return None
-    return _SYNONYMS.get(_key(value))
+    key = _key(value)
+    if key in _SYNONYMS:
+        return _SYNONYMS[key]
+    base = _POSITION.sub("", key)
+    return _SYNONYMS.get(base) if base and base != key else None
 
 
 def role_label(role: str, lang: str = "zh") -> str:

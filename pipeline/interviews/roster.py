@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.core.errors import InputError
+from pipeline.core.privacy import canonical_roster_headers
 from pipeline.core.textnorm import normalise_text as normalise
 from pipeline.interviews.redaction import redact_text
 
@@ -52,7 +53,7 @@ def case_table(roster: pd.DataFrame, variables: list[str], path: Path, names: di
 def read_roster(path: Path) -> pd.DataFrame:
     from pipeline.core.tables import read_frame
 
-    df = read_frame(path)
+    df = canonical_roster_headers(read_frame(path))
     if "informant" not in df.columns:
         raise InputError("the roster needs an 'informant' column", file=path, row=1, hint=f"columns: {list(df.columns)}")
     blank = df["informant"].isna() | (df["informant"].astype(str).str.strip() == "")
